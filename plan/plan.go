@@ -4,6 +4,8 @@
 package plan
 
 import (
+	"fmt"
+
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -21,6 +23,45 @@ const (
 	DeleteDest                      // ipvsadm -d
 	DeleteService                   // ipvsadm -D; the kernel drops its destinations with it
 )
+
+var actionNames = [...]string{
+	SetTimeouts:   "set_timeouts",
+	AddService:    "add_service",
+	EditService:   "edit_service",
+	AddDest:       "add_dest",
+	EditDest:      "edit_dest",
+	DrainDest:     "drain_dest",
+	DeleteDest:    "delete_dest",
+	DeleteService: "delete_service",
+}
+
+// String returns the action's name as saved in a plan file, such as "add_dest".
+func (a Action) String() string {
+	if int(a) < len(actionNames) && actionNames[a] != "" {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// MarshalText encodes a by name, so that saved plans stay readable and do
+// not depend on the numbering.
+func (a Action) MarshalText() ([]byte, error) {
+	if int(a) >= len(actionNames) || actionNames[a] == "" {
+		return nil, fmt.Errorf("unknown plan action %d", uint8(a))
+	}
+	return []byte(actionNames[a]), nil
+}
+
+// UnmarshalText decodes a name written by [Action.MarshalText].
+func (a *Action) UnmarshalText(b []byte) error {
+	for i, n := range actionNames {
+		if n != "" && n == string(b) {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown plan action %q", b)
+}
 
 // An Op is one kernel operation. Which fields matter depends on Action:
 //
@@ -48,12 +89,28 @@ type Op struct {
 // A Waiting destination is being drained: its weight is already 0 and it
 // still has connections, so a later plan deletes it.
 type Waiting struct {
-	Service lvs.ServiceKey
-	Dest    lvs.Dest
+	Service     lvs.ServiceKey
+	ServiceName string // for display only
+	Dest        lvs.Dest
+}
+
+// A Dropped destination goes away with its service: the kernel deletes a
+// service's destinations along with it, so the plan has no DeleteDest for
+// it, but it is shown and counted as destroyed.
+type Dropped struct {
+	Service     lvs.ServiceKey
+	ServiceName string // for display only
+	Dest        lvs.Dest
 }
 
 // A Plan is an ordered list of operations. An empty Ops means no changes.
 type Plan struct {
 	Ops     []Op
 	Waiting []Waiting // only when planned with Options.Drain
+	Dropped []Dropped // destinations of the services that DeleteService ops delete
 }
+
+// Empty reports whether p has no operation to run now. Destinations that
+// are still draining ([Plan.Waiting]) are not a change to make now, but a
+// later plan will delete them.
+func (p Plan) Empty() bool { return len(p.Ops) == 0 }
