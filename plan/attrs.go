@@ -1,0 +1,178 @@
+package plan
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// An attr is one attribute of a resource as the configuration spells it.
+// Nested blocks use dotted names ("persistence.timeout"). The text and JSON
+// renderings share these lists, so both always name attributes alike.
+//
+// Durations are written as whole seconds ("360s", "900s"), the unit the
+// kernel keeps them in, so that a value reads the same in every plan.
+type attr struct {
+	name string
+	hcl  string // HCL literal: "\"wlc\"", "3", "true", "[\"sh-port\"]"
+	json any
+}
+
+func strAttr(name, v string) attr { return attr{name, strconv.Quote(v), v} }
+func intAttr(name string, v int64) attr {
+	return attr{name, strconv.FormatInt(v, 10), v}
+}
+func boolAttr(name string, v bool) attr { return attr{name, strconv.FormatBool(v), v} }
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int64(d/time.Second)) }
+
+// serviceAttrs lists a service's attributes. Optional ones appear only when
+// set, as in a configuration that relies on the defaults.
+func serviceAttrs(k lvs.ServiceKey, o lvs.ServiceOpts) []attr {
+	var as []attr
+	if k.IsFWMark() {
+		as = append(as, intAttr(lvs.FieldFWMark, int64(k.FWMark)), strAttr(lvs.FieldFamily, k.Family.String()))
+	} else {
+		as = append(as, strAttr(lvs.FieldAddress, k.AddrPort().String()), strAttr(lvs.FieldProtocol, k.Protocol.String()))
+	}
+	as = append(as, strAttr(lvs.FieldScheduler, o.Scheduler))
+	if o.SchedFlags != 0 {
+		names := schedFlagNames(o.Scheduler, o.SchedFlags)
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = strconv.Quote(n)
+		}
+		as = append(as, attr{lvs.FieldSchedFlags, "[" + strings.Join(quoted, ", ") + "]", names})
+	}
+	if o.Persistent {
+		as = append(as, strAttr(lvs.FieldTimeout, seconds(time.Duration(o.Timeout)*time.Second)))
+		as = append(as, netmaskAttr(k.Family, o.Netmask))
+	}
+	if o.PE != "" {
+		as = append(as, strAttr(lvs.FieldPE, o.PE))
+	}
+	if o.OnePacket {
+		as = append(as, boolAttr(lvs.FieldOnePacket, true))
+	}
+	return as
+}
+
+// netmaskAttr writes an IPv4 persistence netmask as a dotted quad and an
+// IPv6 one as a prefix length, the way ipvsadm takes them.
+func netmaskAttr(f lvs.Family, bits uint8) attr {
+	if f == lvs.IPv6 {
+		return intAttr(lvs.FieldNetmask, int64(bits))
+	}
+	var m uint32
+	if bits > 0 {
+		m = ^uint32(0) << (32 - min(bits, 32))
+	}
+	a := netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+	return strAttr(lvs.FieldNetmask, a.String())
+}
+
+// schedFlagNames names scheduler flags as ipvsadm -b does: sh and mh have
+// their own names for the first two flags.
+func schedFlagNames(sched string, f lvs.SchedFlags) []string {
+	var names []string
+	for i, flag := range []lvs.SchedFlags{lvs.SchedFlag1, lvs.SchedFlag2, lvs.SchedFlag3} {
+		if f&flag == 0 {
+			continue
+		}
+		switch {
+		case (sched == "sh" || sched == "mh") && flag == lvs.SchedFlag1:
+			names = append(names, sched+"-fallback")
+		case (sched == "sh" || sched == "mh") && flag == lvs.SchedFlag2:
+			names = append(names, sched+"-port")
+		default:
+			names = append(names, fmt.Sprintf("flag-%d", i+1))
+		}
+	}
+	if rest := f &^ (lvs.SchedFlag1 | lvs.SchedFlag2 | lvs.SchedFlag3); rest != 0 {
+		names = append(names, fmt.Sprintf("0x%x", uint8(rest)))
+	}
+	return names
+}
+
+// destAttrs lists a destination's attributes.
+func destAttrs(d lvs.Dest) []attr {
+	o := d.Opts
+	as := []attr{
+		strAttr(lvs.FieldAddress, d.Addr.String()),
+		strAttr(lvs.FieldForwarding, o.Forward.String()),
+		intAttr(lvs.FieldWeight, int64(o.Weight)),
+	}
+	if o.UpperThreshold != 0 {
+		as = append(as, intAttr(lvs.FieldUpper, int64(o.UpperThreshold)))
+	}
+	if o.LowerThreshold != 0 {
+		as = append(as, intAttr(lvs.FieldLower, int64(o.LowerThreshold)))
+	}
+	if o.Forward == lvs.Tunnel {
+		as = append(as, strAttr(lvs.FieldTunnelType, o.TunnelType.String()))
+		if o.TunnelType == lvs.GUE || o.TunnelPort != 0 {
+			as = append(as, intAttr(lvs.FieldTunnelPort, int64(o.TunnelPort)))
+		}
+		if o.TunnelType != lvs.IPIP || o.TunnelFlags != 0 {
+			as = append(as, strAttr(lvs.FieldTunnelCsum, checksumName(o.TunnelFlags)))
+		}
+	}
+	return as
+}
+
+// checksumName names tunnel checksum options as ipvsadm does
+// (--tun-nocsum, --tun-csum, --tun-remcsum).
+func checksumName(f lvs.TunnelFlags) string {
+	switch f {
+	case 0:
+		return "nocsum"
+	case lvs.TunnelCsum:
+		return "csum"
+	case lvs.TunnelRemCsum:
+		return "remcsum"
+	}
+	return fmt.Sprintf("flags(0x%x)", uint16(f))
+}
+
+// timeoutsAttrs lists the connection timeouts, as in the timeouts block.
+func timeoutsAttrs(t lvs.Timeouts) []attr {
+	return []attr{
+		strAttr("tcp", seconds(t.TCP)),
+		strAttr("tcp_fin", seconds(t.TCPFin)),
+		strAttr("udp", seconds(t.UDP)),
+	}
+}
+
+// shownFrom is what a live destination's settings mean next to want: a
+// live Local forwarding stands for whatever was asked (see [DestSettled]),
+// so it is shown as such instead of as a change that is not one.
+func shownFrom(live, want lvs.Dest) lvs.Dest {
+	if live.Opts.Forward == lvs.Local {
+		live.Opts.Forward, live.Opts.TunnelType, live.Opts.TunnelPort, live.Opts.TunnelFlags = want.Opts.Forward, want.Opts.TunnelType, want.Opts.TunnelPort, want.Opts.TunnelFlags
+	}
+	return live
+}
+
+// attrsJSON nests attributes into a JSON object, splitting dotted names
+// into sub-objects ("persistence.timeout" -> {"persistence":{"timeout":..}}).
+func attrsJSON(as []attr) map[string]any {
+	m := map[string]any{}
+	for _, a := range as {
+		cur := m
+		parts := strings.Split(a.name, ".")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := cur[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				cur[p] = sub
+			}
+			cur = sub
+		}
+		cur[parts[len(parts)-1]] = a.json
+	}
+	return m
+}

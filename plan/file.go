@@ -1,0 +1,404 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// Fingerprint identifies the part of a live table that a plan depends on:
+// the services that ignore does not select, their options, their
+// destinations' addresses and options, and the connection timeouts. Names,
+// counters and connection numbers are left out, so traffic does not make a
+// saved plan stale, and so is the order of services and destinations.
+// It is "sha256:" and the hex digest of a canonical text encoding.
+func Fingerprint(live *lvs.Table, ignore lvs.Ignore) string {
+	t := live.Clone()
+	t.Services = slices.DeleteFunc(t.Services, func(s lvs.Service) bool { return !ignore.IsZero() && ignore.Matches(s.Key) })
+	slices.SortFunc(t.Services, func(a, b lvs.Service) int { return a.Key.Compare(b.Key) })
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "timeouts %d %d %d\n", t.Timeouts.TCP, t.Timeouts.TCPFin, t.Timeouts.UDP)
+	for _, s := range t.Services {
+		k, o := s.Key, s.Opts
+		fmt.Fprintf(&b, "service %d %d %s %d %d | %q %t %d %d %q %t %d\n",
+			k.Family, k.Protocol, k.Addr, k.Port, k.FWMark,
+			o.Scheduler, o.Persistent, o.Timeout, o.Netmask, o.PE, o.OnePacket, o.SchedFlags)
+		slices.SortFunc(s.Dests, func(a, b lvs.Dest) int { return a.Addr.Compare(b.Addr) })
+		for _, d := range s.Dests {
+			do := d.Opts
+			fmt.Fprintf(&b, "dest %s | %d %d %d %d %d %d %d\n", d.Addr,
+				do.Forward, do.Weight, do.UpperThreshold, do.LowerThreshold, do.TunnelType, do.TunnelPort, do.TunnelFlags)
+		}
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// FileFormatVersion is the version of the plan file format that WriteFile
+// writes and ReadFile reads.
+const FileFormatVersion = 1
+
+// fileKind marks a JSON document as an lvsctl plan file.
+const fileKind = "lvsctl-plan"
+
+// maxFileSize bounds what ReadFile reads, so that a wrong path (a disk
+// image, /dev/zero) gives an error instead of exhausting memory.
+const maxFileSize = 64 << 20
+
+// A File is a saved plan: the plan, what it was planned for, and the
+// fingerprint of the live table it was planned against, so that apply can
+// refuse it once the table has changed.
+type File struct {
+	FormatVersion int       // set by WriteFile
+	Version       string    // lvsctl version that made the plan
+	Created       time.Time // when the plan was made
+	Netns         string    // network namespace, "" for the current one
+	Fingerprint   string    // [Fingerprint] of the live table planned against
+	DrainTimeout  time.Duration
+	Desired       *lvs.Table
+	Plan          Plan
+}
+
+// WriteFile saves f at path with mode 0600 (a plan shows the whole
+// configuration). It writes a temporary file beside path and renames it, so
+// a reader never sees half a plan. It refuses to replace a symbolic link or
+// anything but a regular file, since the tool runs as root and a link in a
+// shared directory could point anywhere.
+func WriteFile(path string, f *File) error {
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link: refusing to write a plan through it; give the plan file's real path", path)
+		case !fi.Mode().IsRegular():
+			return fmt.Errorf("%s exists and is not a regular file: choose another path for the plan", path)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	data, err := json.MarshalIndent(toWireFile(f), "", " ")
+	if err != nil {
+		return fmt.Errorf("encoding plan: %w", err)
+	}
+	data = append(data, '\n')
+
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing plan %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing plan %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing plan %s: %w", path, err)
+	}
+	// rename replaces a symbolic link created meanwhile instead of
+	// following it.
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	return nil
+}
+
+// ReadFile reads a plan saved by [WriteFile].
+func ReadFile(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading plan %s: %w", path, err)
+	}
+	notPlan := fmt.Errorf("%s is not an lvsctl plan file: make one with lvsctl plan --out %s", path, path)
+	if len(data) > maxFileSize {
+		return nil, notPlan
+	}
+	var head struct {
+		Kind          string `json:"kind"`
+		FormatVersion int    `json:"format_version"`
+		Version       string `json:"lvsctl_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil || head.Kind != fileKind {
+		return nil, notPlan
+	}
+	if head.FormatVersion != FileFormatVersion {
+		return nil, fmt.Errorf("%s is a plan of file format %d (made by lvsctl %s); this lvsctl reads format %d: make a new plan with lvsctl plan --out",
+			path, head.FormatVersion, head.Version, FileFormatVersion)
+	}
+	var w wireFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("%s is a damaged plan file (%v): make a new plan with lvsctl plan --out", path, err)
+	}
+	f, err := w.file()
+	if err != nil {
+		return nil, fmt.Errorf("%s is a damaged plan file (%v): make a new plan with lvsctl plan --out", path, err)
+	}
+	return f, nil
+}
+
+// The wire types below are the plan file format. They mirror the lvs and
+// plan types field by field with fixed JSON names and the kernel's numeric
+// values for enumerations, so that the format does not change when those
+// types gain methods or their Go names change.
+
+type wireFile struct {
+	Kind          string     `json:"kind"`
+	FormatVersion int        `json:"format_version"`
+	Version       string     `json:"lvsctl_version"`
+	Created       time.Time  `json:"created"`
+	Netns         string     `json:"netns"`
+	Fingerprint   string     `json:"fingerprint"`
+	DrainTimeout  int64      `json:"drain_timeout_ns"`
+	Desired       *wireTable `json:"desired"`
+	Plan          wirePlan   `json:"plan"`
+}
+
+type wireTable struct {
+	Services []wireService `json:"services"`
+	Timeouts wireTimeouts  `json:"timeouts"`
+	Ignore   wireIgnore    `json:"ignore"`
+}
+
+type wireTimeouts struct {
+	TCP    int64 `json:"tcp_ns"`
+	TCPFin int64 `json:"tcp_fin_ns"`
+	UDP    int64 `json:"udp_ns"`
+}
+
+type wireIgnore struct {
+	Prefixes []netip.Prefix `json:"prefixes"`
+	FWMarks  []uint32       `json:"fwmarks"`
+	Ports    []uint16       `json:"ports"`
+}
+
+type wireKey struct {
+	Family   uint16     `json:"family"`
+	Protocol uint16     `json:"protocol"`
+	Addr     netip.Addr `json:"addr"`
+	Port     uint16     `json:"port"`
+	FWMark   uint32     `json:"fwmark"`
+}
+
+type wireServiceOpts struct {
+	Scheduler  string `json:"scheduler"`
+	Persistent bool   `json:"persistent"`
+	Timeout    uint32 `json:"timeout"`
+	Netmask    uint8  `json:"netmask"`
+	PE         string `json:"pe"`
+	OnePacket  bool   `json:"one_packet"`
+	SchedFlags uint8  `json:"sched_flags"`
+}
+
+type wireDestOpts struct {
+	Forward        uint8  `json:"forward"`
+	Weight         int    `json:"weight"`
+	UpperThreshold uint32 `json:"upper_threshold"`
+	LowerThreshold uint32 `json:"lower_threshold"`
+	TunnelType     uint8  `json:"tunnel_type"`
+	TunnelPort     uint16 `json:"tunnel_port"`
+	TunnelFlags    uint16 `json:"tunnel_flags"`
+}
+
+// wireDest keeps connection numbers (a drain's display needs them) but
+// not traffic counters, which no plan uses.
+type wireDest struct {
+	Addr         netip.AddrPort `json:"addr"`
+	Name         string         `json:"name,omitempty"`
+	Opts         wireDestOpts   `json:"opts"`
+	ActiveConns  uint32         `json:"active_conns,omitempty"`
+	InactConns   uint32         `json:"inact_conns,omitempty"`
+	PersistConns uint32         `json:"persist_conns,omitempty"`
+}
+
+type wireService struct {
+	Key   wireKey         `json:"key"`
+	Name  string          `json:"name,omitempty"`
+	Opts  wireServiceOpts `json:"opts"`
+	Dests []wireDest      `json:"dests"`
+}
+
+type wireOp struct {
+	Action       Action          `json:"action"`
+	Service      wireKey         `json:"service"`
+	ServiceName  string          `json:"service_name,omitempty"`
+	From         wireServiceOpts `json:"from"`
+	To           wireServiceOpts `json:"to"`
+	FromDest     wireDest        `json:"from_dest"`
+	ToDest       wireDest        `json:"to_dest"`
+	FromTimeouts wireTimeouts    `json:"from_timeouts"`
+	ToTimeouts   wireTimeouts    `json:"to_timeouts"`
+}
+
+type wireListed struct {
+	Service     wireKey  `json:"service"`
+	ServiceName string   `json:"service_name,omitempty"`
+	Dest        wireDest `json:"dest"`
+}
+
+type wirePlan struct {
+	Ops     []wireOp     `json:"ops"`
+	Waiting []wireListed `json:"waiting"`
+	Dropped []wireListed `json:"dropped"`
+}
+
+func toWireFile(f *File) wireFile {
+	w := wireFile{
+		Kind: fileKind, FormatVersion: FileFormatVersion, Version: f.Version, Created: f.Created,
+		Netns: f.Netns, Fingerprint: f.Fingerprint, DrainTimeout: int64(f.DrainTimeout),
+		Plan: wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}},
+	}
+	if f.Desired != nil {
+		t := toWireTable(f.Desired)
+		w.Desired = &t
+	}
+	for _, op := range f.Plan.Ops {
+		w.Plan.Ops = append(w.Plan.Ops, wireOp{
+			Action: op.Action, Service: toWireKey(op.Service), ServiceName: op.ServiceName,
+			From: toWireServiceOpts(op.From), To: toWireServiceOpts(op.To),
+			FromDest: toWireDest(op.FromDest), ToDest: toWireDest(op.ToDest),
+			FromTimeouts: toWireTimeouts(op.FromTimeouts), ToTimeouts: toWireTimeouts(op.ToTimeouts),
+		})
+	}
+	for _, wt := range f.Plan.Waiting {
+		w.Plan.Waiting = append(w.Plan.Waiting, wireListed{toWireKey(wt.Service), wt.ServiceName, toWireDest(wt.Dest)})
+	}
+	for _, d := range f.Plan.Dropped {
+		w.Plan.Dropped = append(w.Plan.Dropped, wireListed{toWireKey(d.Service), d.ServiceName, toWireDest(d.Dest)})
+	}
+	return w
+}
+
+func (w *wireFile) file() (*File, error) {
+	f := &File{
+		FormatVersion: w.FormatVersion, Version: w.Version, Created: w.Created, Netns: w.Netns,
+		Fingerprint: w.Fingerprint, DrainTimeout: time.Duration(w.DrainTimeout),
+	}
+	if w.Desired == nil {
+		return nil, errors.New("no desired table")
+	}
+	f.Desired = w.Desired.table()
+	for _, op := range w.Plan.Ops {
+		if op.Action < SetTimeouts || op.Action > DeleteService {
+			return nil, fmt.Errorf("unknown action %d", op.Action)
+		}
+		f.Plan.Ops = append(f.Plan.Ops, Op{
+			Action: op.Action, Service: op.Service.key(), ServiceName: op.ServiceName,
+			From: op.From.opts(), To: op.To.opts(),
+			FromDest: op.FromDest.dest(), ToDest: op.ToDest.dest(),
+			FromTimeouts: op.FromTimeouts.timeouts(), ToTimeouts: op.ToTimeouts.timeouts(),
+		})
+	}
+	for _, wt := range w.Plan.Waiting {
+		f.Plan.Waiting = append(f.Plan.Waiting, Waiting{wt.Service.key(), wt.ServiceName, wt.Dest.dest()})
+	}
+	for _, d := range w.Plan.Dropped {
+		f.Plan.Dropped = append(f.Plan.Dropped, Dropped{d.Service.key(), d.ServiceName, d.Dest.dest()})
+	}
+	return f, nil
+}
+
+func toWireTable(t *lvs.Table) wireTable {
+	w := wireTable{
+		Services: []wireService{},
+		Timeouts: toWireTimeouts(t.Timeouts),
+		Ignore:   wireIgnore{Prefixes: t.Ignore.Prefixes, FWMarks: t.Ignore.FWMarks, Ports: t.Ignore.Ports},
+	}
+	for _, s := range t.Services {
+		ws := wireService{Key: toWireKey(s.Key), Name: s.Name, Opts: toWireServiceOpts(s.Opts), Dests: []wireDest{}}
+		for _, d := range s.Dests {
+			ws.Dests = append(ws.Dests, toWireDest(d))
+		}
+		w.Services = append(w.Services, ws)
+	}
+	return w
+}
+
+func (w *wireTable) table() *lvs.Table {
+	t := &lvs.Table{
+		Timeouts: w.Timeouts.timeouts(),
+		Ignore:   lvs.Ignore{Prefixes: w.Ignore.Prefixes, FWMarks: w.Ignore.FWMarks, Ports: w.Ignore.Ports},
+	}
+	for _, ws := range w.Services {
+		s := lvs.Service{Key: ws.Key.key(), Name: ws.Name, Opts: ws.Opts.opts()}
+		for _, wd := range ws.Dests {
+			s.Dests = append(s.Dests, wd.dest())
+		}
+		t.Services = append(t.Services, s)
+	}
+	return t
+}
+
+func toWireKey(k lvs.ServiceKey) wireKey {
+	return wireKey{uint16(k.Family), uint16(k.Protocol), k.Addr, k.Port, k.FWMark}
+}
+
+func (w wireKey) key() lvs.ServiceKey {
+	return lvs.ServiceKey{Family: lvs.Family(w.Family), Protocol: lvs.Protocol(w.Protocol), Addr: w.Addr, Port: w.Port, FWMark: w.FWMark}
+}
+
+func toWireServiceOpts(o lvs.ServiceOpts) wireServiceOpts {
+	return wireServiceOpts{o.Scheduler, o.Persistent, o.Timeout, o.Netmask, o.PE, o.OnePacket, uint8(o.SchedFlags)}
+}
+
+func (w wireServiceOpts) opts() lvs.ServiceOpts {
+	return lvs.ServiceOpts{Scheduler: w.Scheduler, Persistent: w.Persistent, Timeout: w.Timeout, Netmask: w.Netmask,
+		PE: w.PE, OnePacket: w.OnePacket, SchedFlags: lvs.SchedFlags(w.SchedFlags)}
+}
+
+func toWireTimeouts(t lvs.Timeouts) wireTimeouts {
+	return wireTimeouts{int64(t.TCP), int64(t.TCPFin), int64(t.UDP)}
+}
+
+func (w wireTimeouts) timeouts() lvs.Timeouts {
+	return lvs.Timeouts{TCP: time.Duration(w.TCP), TCPFin: time.Duration(w.TCPFin), UDP: time.Duration(w.UDP)}
+}
+
+func toWireDest(d lvs.Dest) wireDest {
+	o := d.Opts
+	return wireDest{
+		Addr: d.Addr, Name: d.Name,
+		Opts:        wireDestOpts{uint8(o.Forward), o.Weight, o.UpperThreshold, o.LowerThreshold, uint8(o.TunnelType), o.TunnelPort, uint16(o.TunnelFlags)},
+		ActiveConns: d.Live.ActiveConns, InactConns: d.Live.InactConns, PersistConns: d.Live.PersistConns,
+	}
+}
+
+func (w wireDest) dest() lvs.Dest {
+	o := w.Opts
+	return lvs.Dest{
+		Addr: w.Addr, Name: w.Name,
+		Opts: lvs.DestOpts{
+			Forward: lvs.Forward(o.Forward), Weight: o.Weight, UpperThreshold: o.UpperThreshold, LowerThreshold: o.LowerThreshold,
+			TunnelType: lvs.TunnelType(o.TunnelType), TunnelPort: o.TunnelPort, TunnelFlags: lvs.TunnelFlags(o.TunnelFlags),
+		},
+		Live: lvs.DestLive{ActiveConns: w.ActiveConns, InactConns: w.InactConns, PersistConns: w.PersistConns},
+	}
+}
