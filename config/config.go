@@ -1,0 +1,166 @@
+// Package config reads lvsctl's HCL configuration into an [lvs.Table].
+//
+// A configuration is one file, or a directory whose *.hcl files are read in
+// name order and merged. Everything wrong with it is reported at once, as
+// [hcl.Diagnostics] whose Subject points at the offending value, so that
+// `lvsctl validate` can show the file, line and source text of each
+// problem. A configuration with errors yields no table: nothing is applied
+// from a file that is partly wrong.
+//
+// Defaults are not decided here: the table is built from what the file says
+// and then [lvs.Table.Normalize]d, the one place defaults live. The only
+// defaults this package supplies are the ones that belong to the syntax:
+// protocol tcp, forwarding nat, weight 1, a persistence timeout of 360s
+// (what ipvsadm -p gives), and a real server port equal to the virtual port.
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// Config is a parsed, validated configuration.
+type Config struct {
+	// Table is the desired table, normalized, with the Name fields set from
+	// the block labels. It is nil when the diagnostics have errors.
+	Table *lvs.Table
+	// DrainTimeout is how long a real server that is going away keeps its
+	// connections at weight 0 before it is deleted; 0 deletes it at once.
+	DrainTimeout time.Duration
+	// Files holds the parsed sources by name, for [WriteDiagnostics].
+	Files map[string]*hcl.File
+}
+
+// Load reads the configuration at path: one HCL file, or a directory whose
+// *.hcl files are merged in name order. The returned Config is never nil,
+// so that its Files can render the diagnostics.
+func Load(path string) (*Config, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	cfg := &Config{Files: p.Files()}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the configuration",
+			Detail:   sentence(err.Error()),
+		}}
+	}
+	names := []string{path}
+	if fi.IsDir() {
+		// Glob sorts, so a conf.d directory merges in a stable order.
+		names, _ = filepath.Glob(filepath.Join(globEscape(path), "*.hcl"))
+		if len(names) == 0 {
+			return cfg, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "No configuration files",
+				Detail:   fmt.Sprintf("The directory %s has no *.hcl files; name the configuration files NAME.hcl or pass a file.", path),
+			}}
+		}
+	}
+	var files []*hcl.File
+	var diags hcl.Diagnostics
+	for _, name := range names {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read the configuration",
+				Detail:   sentence(err.Error()),
+			})
+			continue
+		}
+		f, ds := p.ParseHCL(src, name)
+		diags = append(diags, ds...)
+		files = append(files, f)
+	}
+	cfg.Files = p.Files()
+	if diags.HasErrors() {
+		return cfg, sortDiags(diags)
+	}
+	return decode(cfg, files)
+}
+
+// Parse reads one configuration from src; filename names it in diagnostics.
+// The returned Config is never nil.
+func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCL(src, filename)
+	cfg := &Config{Files: p.Files()}
+	if diags.HasErrors() {
+		return cfg, sortDiags(diags)
+	}
+	return decode(cfg, []*hcl.File{f})
+}
+
+// WriteDiagnostics renders diags as Terraform does: the summary, the file,
+// line and enclosing block, the source line, then the detail, wrapped at
+// width columns (0 does not wrap).
+func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint) error {
+	return hcl.NewDiagnosticTextWriter(w, files, width, false).WriteDiagnostics(diags)
+}
+
+func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
+	bodies := make([]hcl.Body, 0, len(files))
+	for _, f := range files {
+		bodies = append(bodies, f.Body)
+	}
+	body := bodies[0]
+	if len(bodies) > 1 {
+		body = hcl.MergeBodies(bodies)
+	}
+	var fb fileBlock
+	b := &builder{}
+	b.diags = gohcl.DecodeBody(body, nil, &fb)
+	t, drain := b.build(&fb)
+	cfg.DrainTimeout = drain
+	if !b.diags.HasErrors() {
+		t.Normalize()
+		cfg.Table = t
+	}
+	return cfg, sortDiags(b.diags)
+}
+
+// sortDiags orders diagnostics by position, so that a file's problems read
+// top to bottom whatever order they were found in (gohcl walks attributes
+// in map order).
+func sortDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		switch {
+		case a.Subject == nil && b.Subject == nil:
+			return 0
+		case a.Subject == nil:
+			return -1
+		case b.Subject == nil:
+			return 1
+		}
+		if c := cmp.Compare(a.Subject.Filename, b.Subject.Filename); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Subject.Start.Byte, b.Subject.Start.Byte)
+	})
+	return diags
+}
+
+// globEscape quotes the glob metacharacters in a directory name.
+func globEscape(dir string) string {
+	out := make([]byte, 0, len(dir))
+	for i := 0; i < len(dir); i++ {
+		switch dir[i] {
+		case '*', '?', '[', '\\':
+			out = append(out, '\\')
+		}
+		out = append(out, dir[i])
+	}
+	return string(out)
+}
