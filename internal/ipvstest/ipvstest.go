@@ -26,6 +26,7 @@ func Require(t testing.TB) {
 	if reason := missing(); reason != "" {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("%s, and %s=1 requires a kernel with IPVS", reason, RequireEnv)
+			return
 		}
 		t.Skipf("skipped: %s (set %s=1 to make this a failure)", reason, RequireEnv)
 	}
