@@ -1,0 +1,118 @@
+package apply
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LockDir is where the per-namespace apply locks live.
+const LockDir = "/run/lvsctl"
+
+// LockPath returns the default lock file of a network namespace:
+// /run/lvsctl/default.lock for the current one, /run/lvsctl/NAME.lock for
+// a named one (a path's slashes and dots become underscores).
+func LockPath(netns string) string {
+	name := "default"
+	if netns != "" {
+		name = strings.NewReplacer("/", "_", ".", "_").Replace(strings.TrimPrefix(netns, "/"))
+	}
+	return filepath.Join(LockDir, name+".lock")
+}
+
+// LockHolder is what a lock file says about the apply that holds it.
+type LockHolder struct {
+	PID     int       `json:"pid"`
+	Command string    `json:"command"`
+	Since   time.Time `json:"since"`
+}
+
+// A LockedError says that another process held the lock for the whole
+// timeout.
+type LockedError struct {
+	Path   string
+	Holder *LockHolder // nil if the holder's information could not be read
+}
+
+func (e *LockedError) Error() string {
+	who := "another process"
+	if h := e.Holder; h != nil {
+		who = fmt.Sprintf("pid %d, %q since %s", h.PID, h.Command, h.Since.Local().Format(time.DateTime))
+	}
+	return fmt.Sprintf("another lvsctl apply holds the lock %s (%s); wait for it to finish, or pass --lock-timeout to wait longer", e.Path, who)
+}
+
+// lockPoll is how often Lock retries a held lock.
+const lockPoll = 50 * time.Millisecond
+
+// Lock takes the exclusive apply lock at path, so that two applies to the
+// same namespace never interleave. It retries for up to timeout (0: one try)
+// and then returns a [*LockedError] naming the holder. The holder's
+// information (pid, info as the command, the time) is written into the
+// lock file, mode 0600; the directory is created 0700 if missing.
+//
+// The lock is an flock: the kernel drops it when the process dies, so a
+// crashed apply never leaves a stale lock. The file itself stays.
+func Lock(path string, timeout time.Duration, info string) (unlock func() error, err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the apply lock: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
+		}
+		if !time.Now().Before(deadline) {
+			f.Close()
+			return nil, &LockedError{Path: path, Holder: readHolder(path)}
+		}
+		time.Sleep(min(lockPoll, time.Until(deadline)))
+	}
+	h := LockHolder{PID: os.Getpid(), Command: info, Since: time.Now().UTC().Truncate(time.Second)}
+	data, _ := json.Marshal(h)
+	// Written through the locked descriptor; a reader that finds the file
+	// empty or half-written reports "another process".
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt(append(data, '\n'), 0)
+	}
+	_ = f.Chmod(0o600)
+	done := false
+	return func() error {
+		if done {
+			return nil
+		}
+		done = true
+		// Clear the holder first, while still holding the lock, so that
+		// the file never names a process that no longer holds it.
+		terr := f.Truncate(0)
+		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		cerr := f.Close()
+		return errors.Join(terr, uerr, cerr)
+	}, nil
+}
+
+func readHolder(path string) *LockHolder {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var h LockHolder
+	if json.Unmarshal(data, &h) != nil || h.PID == 0 {
+		return nil
+	}
+	return &h
+}

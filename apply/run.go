@@ -1,0 +1,106 @@
+// Package apply changes the live IPVS table: it executes plans made by
+// package plan, one kernel call per operation, through the [Kernel]
+// interface; it drains real servers by running plans in sequence
+// ([Converge]); and it keeps two applies from interleaving ([Lock]).
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/plan"
+)
+
+// RunOptions change how [Run] executes a plan.
+type RunOptions struct {
+	// OnOp, if set, is called after each operation that was attempted,
+	// done or failed, so that a caller can show progress as it happens.
+	OnOp func(OpResult)
+}
+
+// Status is what became of one operation of a plan.
+type Status uint8
+
+const (
+	NotAttempted Status = iota // an earlier operation failed, or the run was interrupted
+	Done
+	Failed
+)
+
+func (s Status) String() string {
+	switch s {
+	case Done:
+		return "done"
+	case Failed:
+		return "failed"
+	}
+	return "not attempted"
+}
+
+// OpResult is one operation of a plan and what became of it.
+type OpResult struct {
+	Op     plan.Op
+	Status Status
+	Err    error // the kernel's error when Failed
+}
+
+// Run executes p.Ops in order through k, one kernel call per operation, and
+// stops at the first error. It never re-reads the table or re-decides: the
+// plan is what the user approved.
+//
+// ctx is checked between operations only, so that an interruption (Ctrl-C)
+// never leaves a kernel call half-seen; Run then stops and returns an
+// [*InterruptedError]. A kernel error is returned as an [*OpError], which
+// keeps the errno for errors.Is. The report lists every operation as done,
+// failed or not attempted, and is never nil.
+func Run(ctx context.Context, k Kernel, p plan.Plan, opts RunOptions) (*Report, error) {
+	r := &Report{Dropped: p.Dropped}
+	for _, op := range p.Ops {
+		r.Ops = append(r.Ops, OpResult{Op: op})
+	}
+	for i := range r.Ops {
+		if err := ctx.Err(); err != nil {
+			r.Interrupted = true
+			return r, &InterruptedError{Done: i, Total: len(r.Ops), Err: err}
+		}
+		res := &r.Ops[i]
+		if err := call(k, res.Op); err != nil {
+			res.Status, res.Err = Failed, err
+			if opts.OnOp != nil {
+				opts.OnOp(*res)
+			}
+			return r, &OpError{Op: res.Op, Err: err, Done: i, Total: len(r.Ops)}
+		}
+		res.Status = Done
+		if opts.OnOp != nil {
+			opts.OnOp(*res)
+		}
+	}
+	return r, nil
+}
+
+// call makes the one kernel call that op stands for.
+func call(k Kernel, op plan.Op) error {
+	switch op.Action {
+	case plan.SetTimeouts:
+		return k.SetTimeouts(op.ToTimeouts)
+	case plan.AddService:
+		return k.AddService(serviceOf(op, op.To))
+	case plan.EditService:
+		return k.EditService(serviceOf(op, op.To))
+	case plan.DeleteService:
+		return k.DeleteService(op.Service)
+	case plan.AddDest:
+		return k.AddDest(op.Service, op.ToDest)
+	case plan.EditDest, plan.DrainDest:
+		return k.EditDest(op.Service, op.ToDest)
+	case plan.DeleteDest:
+		return k.DeleteDest(op.Service, op.FromDest.Addr)
+	}
+	return fmt.Errorf("unknown plan operation %d: this lvsctl cannot run it; make the plan again with this version", op.Action)
+}
+
+func serviceOf(op plan.Op, o lvs.ServiceOpts) lvs.Service {
+	return lvs.Service{Key: op.Service, Name: op.ServiceName, Opts: o}
+}
