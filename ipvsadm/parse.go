@@ -1,0 +1,1027 @@
+package ipvsadm
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// An Error is a problem at a place in ipvsadm input. Its text is
+// "file:line:column: message", with the column of the offending token.
+type Error struct {
+	File string
+	Line int // 1-based
+	Col  int // 1-based byte column; 1 when the whole line is meant
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// maxLine bounds one input line, so that garbage cannot exhaust memory.
+const maxLine = 1 << 20
+
+// maxTimeout is ipvsadm's MAX_TIMEOUT, 31 days, for -p and --set.
+const maxTimeout = 86400 * 31
+
+// defaultPersistTimeout is libipvs's IPVS_SVC_PERSISTENT_TIMEOUT, used by
+// "-p" without a value (the manual page says 300; the code says 360).
+const defaultPersistTimeout = 360
+
+// ParseSave reads ipvsadm rules: what "ipvsadm -S -n" prints and, more
+// generally, what "ipvsadm -R" reads. Each line is one command, optionally
+// starting with "ipvsadm"; blank lines are skipped and a word starting with
+// # comments out the rest of its line. The commands -A, -E, -D, -a, -e,
+// -d, -C, -Z and --set are applied in order, as -R would apply them, with
+// ipvsadm's options and defaults (weight 1, -g, scheduler wlc, -p without a
+// value 360 s, netmask /32 or /128, the real-server port of -g and -i
+// forced to the service port unless the service is a firewall mark).
+//
+// Addresses, ports and netmasks must be numeric: lvsctl resolves no names.
+// filename only labels errors. The first error stops parsing; every error
+// is an [*Error] (several are joined when the finished table fails
+// [lvs.Table.Validate]). The table returned is normalized.
+func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
+	p := &parser{file: filename, svcIndex: map[lvs.ServiceKey]int{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	for sc.Scan() {
+		p.line++
+		if err := p.parseLine(sc.Text()); err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &Error{File: filename, Line: p.line + 1, Col: 1, Msg: fmt.Sprintf("line is longer than %d bytes: this is not an ipvsadm dump", maxLine)}
+		}
+		return nil, fmt.Errorf("reading %s: %w", filename, err)
+	}
+	return p.finish()
+}
+
+// pos is where something was written.
+type pos struct{ line, col int }
+
+type parsedService struct {
+	svc   lvs.Service
+	at    pos
+	dests []pos // parallel to svc.Dests
+}
+
+type parser struct {
+	file     string
+	line     int
+	services []*parsedService
+	svcIndex map[lvs.ServiceKey]int // into services
+	timeouts lvs.Timeouts
+	setAt    pos
+}
+
+func (p *parser) errAt(col int, format string, args ...any) *Error {
+	if col < 1 {
+		col = 1
+	}
+	return &Error{File: p.file, Line: p.line, Col: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// A token is one blank-separated word of a line.
+type token struct {
+	text string
+	col  int
+}
+
+// tokenize splits a line as ipvsadm's config_stream does (on spaces, tabs
+// and carriage returns), drops a leading "ipvsadm" and a # comment.
+func tokenize(line string) []token {
+	var toks []token
+	i := 0
+	for i < len(line) {
+		for i < len(line) && isBlank(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			break
+		}
+		start := i
+		for i < len(line) && !isBlank(line[i]) {
+			i++
+		}
+		if line[start] == '#' {
+			break
+		}
+		toks = append(toks, token{text: line[start:i], col: start + 1})
+	}
+	if len(toks) > 0 && (toks[0].text == "ipvsadm" || strings.HasSuffix(toks[0].text, "/ipvsadm")) {
+		toks = toks[1:]
+	}
+	return toks
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+func (p *parser) parseLine(line string) error {
+	toks := tokenize(line)
+	if len(toks) == 0 {
+		return nil
+	}
+	c, err := p.scan(toks)
+	if err != nil {
+		return err
+	}
+	return p.apply(c)
+}
+
+// Commands, in ipvsadm's CMD_* order.
+type cmdKind int
+
+const (
+	cmdNone cmdKind = iota
+	cmdAdd
+	cmdEdit
+	cmdDel
+	cmdFlush
+	cmdList
+	cmdAddDest
+	cmdDelDest
+	cmdEditDest
+	cmdTimeout
+	cmdStartDaemon
+	cmdStopDaemon
+	cmdRestore
+	cmdSave
+	cmdZero
+	cmdHelp
+	cmdVersion
+)
+
+var cmdNames = [...]string{
+	cmdAdd: "add-service", cmdEdit: "edit-service", cmdDel: "delete-service", cmdFlush: "clear",
+	cmdList: "list", cmdAddDest: "add-server", cmdDelDest: "delete-server", cmdEditDest: "edit-server",
+	cmdTimeout: "set", cmdStartDaemon: "start-daemon", cmdStopDaemon: "stop-daemon",
+	cmdRestore: "restore", cmdSave: "save", cmdZero: "zero", cmdHelp: "help", cmdVersion: "version",
+}
+
+// Options, in ipvsadm's OPTC_* order (the columns of commands_v_options).
+type optID int
+
+const (
+	optNumeric optID = iota
+	optConnection
+	optService
+	optScheduler
+	optPersistent
+	optNetmask
+	optServer
+	optForward
+	optWeight
+	optUThreshold
+	optLThreshold
+	optMcast
+	optTimeout
+	optDaemon
+	optStats
+	optRate
+	optThresholds
+	optPersistentConn
+	optNoSort
+	optSyncID
+	optExact
+	optOnePacket
+	optPE
+	optSchedFlags
+	optMcastGroup
+	optMcastPort
+	optMcastTTL
+	optSyncMaxlen
+	optTunInfo
+	optTunType
+	optTunPort
+	optTunNoCsum
+	optTunCsum
+	optTunRemCsum
+	numOpts
+
+	// Options that ipvsadm does not record in its option set.
+	optIPv6 optID = 100 + iota
+	optSort
+)
+
+var optNames = [...]string{
+	"numeric", "connection", "service-address", "scheduler", "persistent", "netmask",
+	"real-server", "forwarding-method", "weight", "u-threshold", "l-threshold",
+	"mcast-interface", "timeout", "daemon", "stats", "rate", "thresholds",
+	"persistent-conn", "nosort", "syncid", "exact", "ops", "pe", "sched-flags",
+	"mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
+	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum",
+}
+
+// legal is ipvsadm's commands_v_options for the commands a restore file
+// may hold: '+' required, 'x' illegal, ' ' optional.
+var legal = map[cmdKind]string{
+	//               -n -c svc -s -p -M -r fwd -w -x -y mc to dm st rt th pc so si ex op pe -b gr po tt sz ti ty tp nc cs rc
+	cmdAdd:      "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
+	cmdEdit:     "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
+	cmdDel:      "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	cmdFlush:    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	cmdAddDest:  "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
+	cmdDelDest:  "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	cmdEditDest: "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
+	cmdTimeout:  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	cmdZero:     "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+}
+
+type argKind int
+
+const (
+	argNone argKind = iota
+	argRequired
+	argOptional
+)
+
+type optSpec struct {
+	long  string
+	short byte
+	arg   argKind
+	cmd   cmdKind // for commands
+	opt   optID   // for options
+	fwd   lvs.Forward
+}
+
+var optSpecs = []optSpec{
+	{long: "add-service", short: 'A', cmd: cmdAdd},
+	{long: "edit-service", short: 'E', cmd: cmdEdit},
+	{long: "delete-service", short: 'D', cmd: cmdDel},
+	{long: "clear", short: 'C', cmd: cmdFlush},
+	{long: "list", short: 'L', cmd: cmdList},
+	{short: 'l', cmd: cmdList},
+	{long: "zero", short: 'Z', cmd: cmdZero},
+	{long: "add-server", short: 'a', cmd: cmdAddDest},
+	{long: "edit-server", short: 'e', cmd: cmdEditDest},
+	{long: "delete-server", short: 'd', cmd: cmdDelDest},
+	{long: "set", cmd: cmdTimeout},
+	{long: "help", short: 'h', cmd: cmdHelp},
+	{long: "version", short: 'v', cmd: cmdVersion},
+	{long: "restore", short: 'R', cmd: cmdRestore},
+	{long: "save", short: 'S', cmd: cmdSave},
+	{long: "start-daemon", arg: argRequired, cmd: cmdStartDaemon},
+	{long: "stop-daemon", arg: argRequired, cmd: cmdStopDaemon},
+	{long: "tcp-service", short: 't', arg: argRequired, opt: optService},
+	{long: "udp-service", short: 'u', arg: argRequired, opt: optService},
+	{long: "sctp-service", arg: argRequired, opt: optService},
+	{long: "fwmark-service", short: 'f', arg: argRequired, opt: optService},
+	{long: "scheduler", short: 's', arg: argRequired, opt: optScheduler},
+	{long: "persistent", short: 'p', arg: argOptional, opt: optPersistent},
+	{long: "netmask", short: 'M', arg: argRequired, opt: optNetmask},
+	{long: "real-server", short: 'r', arg: argRequired, opt: optServer},
+	{long: "masquerading", short: 'm', opt: optForward, fwd: lvs.Masq},
+	{long: "ipip", short: 'i', opt: optForward, fwd: lvs.Tunnel},
+	{long: "gatewaying", short: 'g', opt: optForward, fwd: lvs.Route},
+	{long: "weight", short: 'w', arg: argRequired, opt: optWeight},
+	{long: "u-threshold", short: 'x', arg: argRequired, opt: optUThreshold},
+	{long: "l-threshold", short: 'y', arg: argRequired, opt: optLThreshold},
+	{long: "numeric", short: 'n', opt: optNumeric},
+	{long: "connection", short: 'c', opt: optConnection},
+	{long: "mcast-interface", arg: argRequired, opt: optMcast},
+	{long: "syncid", arg: argRequired, opt: optSyncID},
+	{long: "timeout", opt: optTimeout},
+	{long: "daemon", opt: optDaemon},
+	{long: "stats", opt: optStats},
+	{long: "rate", opt: optRate},
+	{long: "thresholds", opt: optThresholds},
+	{long: "persistent-conn", opt: optPersistentConn},
+	{long: "nosort", opt: optNoSort},
+	{long: "sort", opt: optSort},
+	{long: "exact", short: 'X', opt: optExact},
+	{long: "ipv6", short: '6', opt: optIPv6},
+	{long: "ops", short: 'o', opt: optOnePacket},
+	{long: "pe", arg: argRequired, opt: optPE},
+	{long: "sched-flags", short: 'b', arg: argRequired, opt: optSchedFlags},
+	{long: "mcast-group", arg: argRequired, opt: optMcastGroup},
+	{long: "mcast-port", arg: argRequired, opt: optMcastPort},
+	{long: "mcast-ttl", arg: argRequired, opt: optMcastTTL},
+	{long: "sync-maxlen", arg: argRequired, opt: optSyncMaxlen},
+	{long: "tun-info", opt: optTunInfo},
+	{long: "tun-type", arg: argRequired, opt: optTunType},
+	{long: "tun-port", arg: argRequired, opt: optTunPort},
+	{long: "tun-nocsum", opt: optTunNoCsum},
+	{long: "tun-csum", opt: optTunCsum},
+	{long: "tun-remcsum", opt: optTunRemCsum},
+}
+
+func findLong(name string) *optSpec {
+	for i := range optSpecs {
+		if optSpecs[i].long == name {
+			return &optSpecs[i]
+		}
+	}
+	return nil
+}
+
+func findShort(c byte) *optSpec {
+	for i := range optSpecs {
+		if optSpecs[i].short == c {
+			return &optSpecs[i]
+		}
+	}
+	return nil
+}
+
+// spelling is how an option is written in messages: "-w" or "--pe".
+func (s *optSpec) spelling() string {
+	if s.short != 0 {
+		return "-" + string(s.short)
+	}
+	return "--" + s.long
+}
+
+// An occurrence is one option as written on a line.
+type occurrence struct {
+	spec     *optSpec
+	written  token // the option itself, e.g. "-w" inside "-gw3"
+	value    string
+	valueCol int
+	hasValue bool
+}
+
+// command is one line, parsed: ipvsadm's ipvs_command_entry.
+type command struct {
+	kind    cmdKind
+	cmdTok  token
+	options uint64
+	optAt   [numOpts]token
+
+	// the virtual service
+	proto    lvs.Protocol
+	addr     netip.Addr
+	port     uint16
+	fwmark   uint32
+	family   lvs.Family
+	sched    string
+	persist  bool
+	timeout  uint32
+	netmask  uint8
+	pe       string
+	ops      bool
+	flagsArg string
+	flagsCol int
+	flags    lvs.SchedFlags
+
+	// the real server
+	dAddr    netip.Addr
+	dPort    uint16
+	dHasPort bool
+	fwd      lvs.Forward
+	weight   int
+	uth, lth uint32
+	tunType  lvs.TunnelType
+	tunPort  uint16
+	tunFlags lvs.TunnelFlags
+
+	args []token // positional arguments (--set values)
+}
+
+// splitOptions turns the tokens of a line into option occurrences and
+// positional arguments, as popt does: short options may be bundled (-gw 3,
+// -w3), long ones take "--name=value" or "--name value", an optional value
+// (-p) is the next word only if that does not start with "-", and "--"
+// ends the options.
+func (p *parser) splitOptions(toks []token) ([]occurrence, []token, error) {
+	var occ []occurrence
+	var args []token
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.text == "--":
+			args = append(args, toks[i+1:]...)
+			return occ, args, nil
+		case strings.HasPrefix(t.text, "--"):
+			name, val, hasEq := strings.Cut(t.text[2:], "=")
+			spec := findLong(name)
+			if spec == nil {
+				return nil, nil, p.errAt(t.col, "unknown option %q", "--"+name)
+			}
+			o := occurrence{spec: spec, written: token{text: "--" + name, col: t.col}}
+			switch {
+			case hasEq && spec.arg == argNone:
+				return nil, nil, p.errAt(t.col, "%s takes no value (found %q)", o.written.text, t.text)
+			case hasEq:
+				o.value, o.valueCol, o.hasValue = val, t.col+3+len(name), true
+			case spec.arg == argRequired:
+				if i+1 >= len(toks) {
+					return nil, nil, p.errAt(t.col, "%s needs a value", o.written.text)
+				}
+				i++
+				o.value, o.valueCol, o.hasValue = toks[i].text, toks[i].col, true
+			case spec.arg == argOptional:
+				if i+1 < len(toks) && !strings.HasPrefix(toks[i+1].text, "-") {
+					i++
+					o.value, o.valueCol, o.hasValue = toks[i].text, toks[i].col, true
+				}
+			}
+			occ = append(occ, o)
+		case strings.HasPrefix(t.text, "-") && len(t.text) > 1:
+			for j := 1; j < len(t.text); j++ {
+				spec := findShort(t.text[j])
+				if spec == nil {
+					return nil, nil, p.errAt(t.col+j, "unknown option %q", "-"+t.text[j:j+1])
+				}
+				o := occurrence{spec: spec, written: token{text: "-" + t.text[j:j+1], col: t.col + j}}
+				if spec.arg != argNone {
+					rest := t.text[j+1:]
+					switch {
+					case rest != "":
+						o.value, o.valueCol, o.hasValue = rest, t.col+j+1, true
+					case spec.arg == argRequired:
+						if i+1 >= len(toks) {
+							return nil, nil, p.errAt(o.written.col, "%s needs a value", o.written.text)
+						}
+						i++
+						o.value, o.valueCol, o.hasValue = toks[i].text, toks[i].col, true
+					case i+1 < len(toks) && !strings.HasPrefix(toks[i+1].text, "-"):
+						i++
+						o.value, o.valueCol, o.hasValue = toks[i].text, toks[i].col, true
+					}
+					occ = append(occ, o)
+					break
+				}
+				occ = append(occ, o)
+			}
+		default:
+			args = append(args, t)
+		}
+	}
+	return occ, args, nil
+}
+
+// scan parses one line into a command, checking what ipvsadm's
+// parse_options and process_options check.
+func (p *parser) scan(toks []token) (*command, error) {
+	occ, args, err := p.splitOptions(toks)
+	if err != nil {
+		return nil, err
+	}
+	if len(occ) == 0 {
+		return nil, p.errAt(toks[0].col, "%q is not a command: a line holds one command such as -A, -a or --set", toks[0].text)
+	}
+	c := &command{
+		weight:  1,
+		fwd:     lvs.Route,
+		netmask: 32,
+		args:    args,
+	}
+	first := occ[0]
+	if first.spec.cmd == cmdNone {
+		return nil, p.errAt(first.written.col, "%s comes before the command: start the line with -A, -E, -D, -a, -e, -d, -C, -Z or --set", first.written.text)
+	}
+	for _, o := range occ {
+		if o.spec.cmd != cmdNone {
+			if c.kind != cmdNone {
+				return nil, p.errAt(o.written.col, "a second command %s: one command per line", o.written.text)
+			}
+			c.kind, c.cmdTok = o.spec.cmd, o.written
+			continue
+		}
+		if err := p.option(c, o); err != nil {
+			return nil, err
+		}
+	}
+	switch c.kind {
+	case cmdList, cmdSave, cmdRestore, cmdHelp, cmdVersion:
+		return nil, p.errAt(c.cmdTok.col, "%s (%s) changes nothing: a saved table holds -A, -E, -D, -a, -e, -d, -C, -Z and --set lines", c.cmdTok.text, cmdNames[c.kind])
+	case cmdStartDaemon, cmdStopDaemon:
+		return nil, p.errAt(c.cmdTok.col, "--%s is not part of the IPVS table, and lvsctl does not manage the sync daemon: remove the line", cmdNames[c.kind])
+	}
+	if err := p.checkOptions(c); err != nil {
+		return nil, err
+	}
+	if c.kind == cmdTimeout {
+		if len(c.args) != 3 {
+			return nil, p.errAt(c.cmdTok.col, "--set needs three timeouts in seconds: tcp tcpfin udp (0 leaves one as it is)")
+		}
+	} else if len(c.args) > 0 {
+		return nil, p.errAt(c.args[0].col, "unexpected argument %q", c.args[0].text)
+	}
+	return c, p.check(c)
+}
+
+// option records one option, as ipvsadm's parse_options does.
+func (p *parser) option(c *command, o occurrence) error {
+	id := o.spec.opt
+	if id < numOpts {
+		if c.options&(1<<id) != 0 {
+			return p.errAt(o.written.col, "%s given twice (%s)", o.written.text, optNames[id])
+		}
+		c.options |= 1 << id
+		c.optAt[id] = o.written
+	}
+	v, vcol := o.value, o.valueCol
+	switch id {
+	case optService:
+		if o.spec.long == "fwmark-service" {
+			m, err := p.fwmark(v, vcol)
+			if err != nil {
+				return err
+			}
+			c.fwmark, c.family = m, lvs.IPv4
+			return nil
+		}
+		switch o.spec.long {
+		case "tcp-service":
+			c.proto = lvs.TCP
+		case "udp-service":
+			c.proto = lvs.UDP
+		default:
+			c.proto = lvs.SCTP
+		}
+		a, port, _, err := p.addrPort(v, vcol, "virtual service")
+		if err != nil {
+			return err
+		}
+		c.addr, c.port, c.family = a, port, lvs.FamilyOf(a)
+		if c.family == lvs.IPv6 {
+			c.netmask = 128
+		}
+	case optScheduler:
+		if !slices.Contains(lvs.Schedulers, v) {
+			return p.errAt(vcol, "unknown scheduler %q: the kernel has %s", v, strings.Join(lvs.Schedulers, ", "))
+		}
+		c.sched = v
+	case optPersistent:
+		c.persist, c.timeout = true, defaultPersistTimeout
+		if o.hasValue {
+			n, err := p.number(v, vcol, 1, maxTimeout, "persistence timeout", "seconds from 1 to 2678400 (31 days)")
+			if err != nil {
+				return err
+			}
+			c.timeout = uint32(n)
+		}
+	case optNetmask:
+		m, err := p.netmask(v, vcol, c.family)
+		if err != nil {
+			return err
+		}
+		c.netmask = m
+	case optServer:
+		a, port, hasPort, err := p.addrPort(v, vcol, "real server")
+		if err != nil {
+			return err
+		}
+		c.dAddr, c.dPort, c.dHasPort = a, port, hasPort
+		if !hasPort {
+			// ipvsadm copies the virtual port as it stands at this point.
+			c.dPort = c.port
+		}
+	case optForward:
+		c.fwd = o.spec.fwd
+	case optWeight:
+		n, err := p.number(v, vcol, 0, 65535, "weight", "a whole number from 0 to 65535")
+		if err != nil {
+			return err
+		}
+		c.weight = int(n)
+	case optUThreshold, optLThreshold:
+		n, err := p.number(v, vcol, 0, 1<<31-1, optNames[id], "a number of connections from 0 (no limit) to 2147483647")
+		if err != nil {
+			return err
+		}
+		if id == optUThreshold {
+			c.uth = uint32(n)
+		} else {
+			c.lth = uint32(n)
+		}
+	case optIPv6:
+		if c.fwmark == 0 {
+			return p.errAt(o.written.col, "-6 belongs after -f MARK: it makes a firewall-mark service IPv6 (the address tells the family of other services)")
+		}
+		c.family, c.netmask = lvs.IPv6, 128
+	case optOnePacket:
+		c.ops = true
+	case optPE:
+		if v != "sip" {
+			return p.errAt(vcol, "unknown persistence engine %q: the kernel has only sip", v)
+		}
+		c.pe = v
+	case optSchedFlags:
+		c.flagsArg, c.flagsCol = v, vcol
+	case optTunType:
+		t, err := lvs.ParseTunnelType(v)
+		if err != nil {
+			return p.errAt(vcol, "%v", err)
+		}
+		c.tunType = t
+	case optTunPort:
+		n, err := p.number(v, vcol, 1, 65535, "tunnel port", "a UDP port from 1 to 65535")
+		if err != nil {
+			return err
+		}
+		c.tunPort = uint16(n)
+	case optTunCsum:
+		c.tunFlags |= lvs.TunnelCsum
+	case optTunRemCsum:
+		c.tunFlags |= lvs.TunnelRemCsum
+	case optTunNoCsum, optSort, optNumeric:
+		// -n is what a dump is written with; --sort is ipvsadm's default.
+	}
+	return nil
+}
+
+// checkOptions is ipvsadm's generic_opt_check.
+func (p *parser) checkOptions(c *command) error {
+	row := legal[c.kind]
+	cmd := fmt.Sprintf("%s (%s)", c.cmdTok.text, cmdNames[c.kind])
+	for j := range numOpts {
+		given := c.options&(1<<j) != 0
+		switch {
+		case given && row[j] == 'x':
+			return p.errAt(c.optAt[j].col, "%s (%s) cannot be used with %s", c.optAt[j].text, optNames[j], cmd)
+		case !given && row[j] == '+' && j == optService:
+			return p.errAt(c.cmdTok.col, "%s needs a virtual service: -t, -u or --sctp-service ADDRESS:PORT, or -f MARK", cmd)
+		case !given && row[j] == '+' && j == optServer:
+			return p.errAt(c.cmdTok.col, "%s needs a real server: -r ADDRESS[:PORT]", cmd)
+		}
+	}
+	return nil
+}
+
+// check is the rest of ipvsadm's process_options and parse_options:
+// defaults and the checks it makes before calling the kernel.
+func (p *parser) check(c *command) error {
+	switch c.kind {
+	case cmdAdd, cmdEdit:
+		svcCol := c.optAt[optService].col
+		if c.fwmark == 0 && c.port == 0 && !c.persist {
+			return p.errAt(svcCol, "port 0 (all ports) needs persistence: add -p [TIMEOUT]")
+		}
+		if c.ops && c.fwmark == 0 && c.proto != lvs.UDP {
+			return p.errAt(c.optAt[optOnePacket].col, "one-packet scheduling (-o) is only for UDP and firewall-mark services")
+		}
+		if c.sched == "" {
+			c.sched = "wlc"
+		}
+		if c.flagsArg != "" {
+			if err := p.schedFlags(c); err != nil {
+				return err
+			}
+		}
+	case cmdAddDest, cmdEditDest:
+		if c.fwmark == 0 && (c.fwd == lvs.Tunnel || c.fwd == lvs.Route) {
+			c.dPort = c.port
+		}
+		if lvs.FamilyOf(c.dAddr) != c.family && c.fwd != lvs.Tunnel {
+			return p.errAt(c.optAt[optServer].col, "real server %s is %s but the service is %s: mixing families works only with tunnelling (-i)", c.dAddr, lvs.FamilyOf(c.dAddr), c.family)
+		}
+		if c.fwd != lvs.Tunnel {
+			for _, id := range []optID{optTunType, optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum} {
+				if c.options&(1<<id) != 0 {
+					return p.errAt(c.optAt[id].col, "%s needs tunnelling: add -i", c.optAt[id].text)
+				}
+			}
+		}
+		return p.tunnelOptions(c)
+	}
+	return nil
+}
+
+// tunnelOptions is ipvsadm's tunnel_opt_check.
+func (p *parser) tunnelOptions(c *command) error {
+	type rule struct {
+		id   optID
+		mode byte // '+' required, 'x' illegal, '1' one of
+	}
+	var rules []rule
+	switch c.tunType {
+	case lvs.IPIP:
+		rules = []rule{{optTunPort, 'x'}, {optTunNoCsum, 'x'}, {optTunCsum, 'x'}, {optTunRemCsum, 'x'}}
+	case lvs.GUE:
+		rules = []rule{{optTunPort, '+'}, {optTunNoCsum, '1'}, {optTunCsum, '1'}, {optTunRemCsum, '1'}}
+	case lvs.GRE:
+		rules = []rule{{optTunPort, 'x'}, {optTunNoCsum, '1'}, {optTunCsum, '1'}, {optTunRemCsum, 'x'}}
+	}
+	var first optID = -1
+	for _, r := range rules {
+		given := c.options&(1<<r.id) != 0
+		switch {
+		case !given && r.mode == '+':
+			return p.errAt(c.optAt[optTunType].col, "a %s tunnel needs --tun-port (the UDP port the real server decapsulates on)", c.tunType)
+		case given && r.mode == 'x':
+			return p.errAt(c.optAt[r.id].col, "--%s does not apply to %s tunnels", optNames[r.id], c.tunType)
+		case given && r.mode == '1' && first >= 0:
+			return p.errAt(c.optAt[r.id].col, "--%s conflicts with --%s: choose one checksum option", optNames[r.id], optNames[first])
+		case given && r.mode == '1':
+			first = r.id
+		}
+	}
+	return nil
+}
+
+// schedFlags is ipvsadm's parse_sched_flags.
+func (p *parser) schedFlags(c *command) error {
+	var f lvs.SchedFlags
+	col := c.flagsCol
+	seen := false
+	for _, name := range strings.Split(c.flagsArg, ",") {
+		if name == "" {
+			col++
+			continue
+		}
+		seen = true
+		var need string
+		switch name {
+		case "flag-1":
+			f |= lvs.SchedFlag1
+		case "flag-2":
+			f |= lvs.SchedFlag2
+		case "flag-3":
+			f |= lvs.SchedFlag3
+		case "sh-fallback", "mh-fallback":
+			f |= lvs.SchedFlag1
+			need = name[:2]
+		case "sh-port", "mh-port":
+			f |= lvs.SchedFlag2
+			need = name[:2]
+		default:
+			return p.errAt(col, "unknown scheduler flag %q: use flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback or mh-port", name)
+		}
+		if need != "" && c.sched != need {
+			return p.errAt(col, "scheduler flag %q is for the %s scheduler, not %s", name, need, c.sched)
+		}
+		col += len(name) + 1
+	}
+	if !seen {
+		return p.errAt(c.flagsCol, "-b needs scheduler flags, such as sh-fallback,sh-port")
+	}
+	c.flags = f
+	return nil
+}
+
+// number parses a decimal number in [min, max] as ipvsadm's
+// string_to_number does.
+func (p *parser) number(s string, col int, min, max int64, what, want string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < min || n > max {
+		return 0, p.errAt(col, "invalid %s %q: %s", what, s, want)
+	}
+	return n, nil
+}
+
+// fwmark parses a firewall mark. ipvsadm 1.31 saves marks of 2^31 and
+// more as negative numbers, so those are read back as the same 32 bits.
+func (p *parser) fwmark(s string, col int) (uint32, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil || n == 0 || n > 1<<32-1 || n < -(1<<31):
+		return 0, p.errAt(col, "invalid firewall mark %q: a number from 1 to 4294967295", s)
+	case n < 0:
+		return uint32(int32(n)), nil
+	}
+	return uint32(n), nil
+}
+
+// netmask parses -M as ipvsadm does for the family known so far: a dotted
+// quad for IPv4, a prefix length for IPv6.
+func (p *parser) netmask(s string, col int, f lvs.Family) (uint8, error) {
+	if f == lvs.IPv6 {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 128 {
+			return 0, p.errAt(col, "invalid IPv6 persistence netmask %q: a prefix length from 1 to 128", s)
+		}
+		return uint8(n), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		hint := ""
+		if _, err := strconv.Atoi(s); err == nil {
+			hint = fmt.Sprintf(" (ipvsadm would read %q as the address 0.0.0.%s)", s, s)
+		}
+		return 0, p.errAt(col, "invalid IPv4 persistence netmask %q: write a dotted quad such as 255.255.255.0%s", s, hint)
+	}
+	b := a.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	ones := 0
+	for ones < 32 && m&(1<<(31-ones)) != 0 {
+		ones++
+	}
+	if ones < 32 && m<<ones != 0 {
+		return 0, p.errAt(col, "persistence netmask %s is not contiguous: lvsctl keeps netmasks as prefix lengths", s)
+	}
+	return uint8(ones), nil
+}
+
+// addrPort parses ADDRESS[:PORT] as ipvsadm's parse_service does: IPv6
+// in brackets when a port follows, an IPv6 address without brackets has no
+// port. Names are refused.
+func (p *parser) addrPort(s string, col int, what string) (netip.Addr, uint16, bool, error) {
+	host, portStr, hasPort := s, "", false
+	portCol := col
+	switch {
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 || end+1 >= len(s) || s[end+1] != ':' {
+			return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write [IPv6]:PORT", what, s)
+		}
+		host, portStr, hasPort = s[1:end], s[end+2:], true
+		portCol = col + end + 2
+	default:
+		if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
+			break
+		}
+		if i := strings.LastIndexByte(s, ':'); i >= 0 {
+			host, portStr, hasPort = s[:i], s[i+1:], true
+			portCol = col + i + 1
+		}
+	}
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil && isDigits(s):
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write ADDRESS[:PORT]", what, s)
+	case err != nil:
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: not a numeric IPv4 or IPv6 address (lvsctl resolves no host names; save with ipvsadm -S -n)", what, s)
+	case a.Zone() != "":
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: an address with a zone cannot be a %s", what, s, what)
+	case a.Is4In6():
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write the IPv4 address %s instead of the IPv4-mapped form", what, s, a.Unmap())
+	case a.Is6() && hasPort && !strings.HasPrefix(s, "["):
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write [IPv6]:PORT", what, s)
+	}
+	if !hasPort {
+		return a, 0, false, nil
+	}
+	n, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		if portStr != "" && !isDigits(portStr) {
+			return netip.Addr{}, 0, false, p.errAt(portCol, "invalid port %q in %q: lvsctl resolves no service names (save with ipvsadm -S -n)", portStr, s)
+		}
+		return netip.Addr{}, 0, false, p.errAt(portCol, "invalid port %q in %q: a number from 0 to 65535", portStr, s)
+	}
+	return a, uint16(n), true, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// key is the service a command names.
+func (c *command) key() lvs.ServiceKey {
+	if c.fwmark != 0 {
+		return lvs.MarkKey(c.family, c.fwmark)
+	}
+	return lvs.ServiceKey{Family: c.family, Protocol: c.proto, Addr: c.addr, Port: c.port}
+}
+
+// opts are the service options of an -A or -E line. -E replaces every
+// option, as ipvsadm sends the whole service to the kernel.
+func (c *command) opts() lvs.ServiceOpts {
+	o := lvs.ServiceOpts{
+		Scheduler:  c.sched,
+		Persistent: c.persist,
+		Timeout:    c.timeout,
+		Netmask:    c.netmask,
+		PE:         c.pe,
+		OnePacket:  c.ops,
+		SchedFlags: c.flags,
+	}
+	return o
+}
+
+func (c *command) dest() lvs.Dest {
+	d := lvs.Dest{
+		Addr: netip.AddrPortFrom(c.dAddr, c.dPort),
+		Opts: lvs.DestOpts{
+			Forward:        c.fwd,
+			Weight:         c.weight,
+			UpperThreshold: c.uth,
+			LowerThreshold: c.lth,
+		},
+	}
+	if c.fwd == lvs.Tunnel {
+		d.Opts.TunnelType, d.Opts.TunnelPort, d.Opts.TunnelFlags = c.tunType, c.tunPort, c.tunFlags
+	}
+	return d
+}
+
+// apply carries out one command on the table being built, refusing what
+// the kernel would refuse.
+func (p *parser) apply(c *command) error {
+	at := pos{p.line, c.cmdTok.col}
+	svcCol := c.optAt[optService].col
+	k := c.key()
+	si, exists := p.svcIndex[k]
+	switch c.kind {
+	case cmdFlush:
+		p.services = nil
+		p.svcIndex = map[lvs.ServiceKey]int{}
+	case cmdTimeout:
+		var ds [3]time.Duration
+		for i, a := range c.args {
+			n, err := p.number(a.text, a.col, 0, maxTimeout, "timeout", "seconds from 0 (leave as it is) to 2678400 (31 days)")
+			if err != nil {
+				return err
+			}
+			ds[i] = time.Duration(n) * time.Second
+		}
+		// 0 leaves a timeout as it was, as in the kernel.
+		for i, f := range []*time.Duration{&p.timeouts.TCP, &p.timeouts.TCPFin, &p.timeouts.UDP} {
+			if ds[i] != 0 {
+				*f = ds[i]
+			}
+		}
+		p.setAt = at
+	case cmdZero:
+		if c.options&(1<<optService) != 0 && !exists {
+			return p.errAt(svcCol, "-Z: there is no service %s", k)
+		}
+		// Counters are not part of a saved table: nothing to zero.
+	case cmdAdd:
+		if exists {
+			prev := p.services[si]
+			return p.errAt(svcCol, "service %s already exists (added on line %d)", k, prev.at.line)
+		}
+		p.svcIndex[k] = len(p.services)
+		p.services = append(p.services, &parsedService{svc: lvs.Service{Key: k, Opts: c.opts()}, at: at})
+	case cmdEdit:
+		if !exists {
+			return p.errAt(svcCol, "-E: there is no service %s (add it with -A first)", k)
+		}
+		p.services[si].svc.Opts = c.opts()
+		p.services[si].at = at
+	case cmdDel:
+		if !exists {
+			return p.errAt(svcCol, "-D: there is no service %s", k)
+		}
+		p.services = slices.Delete(p.services, si, si+1)
+		p.svcIndex = map[lvs.ServiceKey]int{}
+		for i, s := range p.services {
+			p.svcIndex[s.svc.Key] = i
+		}
+	case cmdAddDest, cmdEditDest, cmdDelDest:
+		if !exists {
+			return p.errAt(svcCol, "there is no service %s (add it with -A before its real servers)", k)
+		}
+		ps := p.services[si]
+		d := c.dest()
+		di := slices.IndexFunc(ps.svc.Dests, func(x lvs.Dest) bool { return x.Addr == d.Addr })
+		srvCol := c.optAt[optServer].col
+		switch {
+		case c.kind == cmdAddDest && di >= 0:
+			return p.errAt(srvCol, "real server %s already exists in %s (added on line %d)", addrPort(d.Addr), k, ps.dests[di].line)
+		case c.kind == cmdAddDest:
+			ps.svc.Dests = append(ps.svc.Dests, d)
+			ps.dests = append(ps.dests, at)
+		case di < 0:
+			return p.errAt(srvCol, "%s: there is no real server %s in %s", c.cmdTok.text, addrPort(d.Addr), k)
+		case c.kind == cmdEditDest:
+			ps.svc.Dests[di] = d
+			ps.dests[di] = at
+		default:
+			ps.svc.Dests = slices.Delete(ps.svc.Dests, di, di+1)
+			ps.dests = slices.Delete(ps.dests, di, di+1)
+		}
+	}
+	return nil
+}
+
+// finish validates the table built and normalizes it. Problems point at
+// the line that last set the object.
+func (p *parser) finish() (*lvs.Table, error) {
+	t := &lvs.Table{Timeouts: p.timeouts}
+	for _, ps := range p.services {
+		t.Services = append(t.Services, ps.svc)
+	}
+	var errs []error
+	for _, pr := range t.Validate() {
+		at := p.setAt
+		switch {
+		case pr.Service >= 0 && pr.Dest >= 0:
+			at = p.services[pr.Service].dests[pr.Dest]
+		case pr.Service >= 0:
+			at = p.services[pr.Service].at
+		}
+		if at.line == 0 {
+			at = pos{1, 1}
+		}
+		errs = append(errs, &Error{File: p.file, Line: at.line, Col: at.col, Msg: pr.Msg})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	t.Normalize()
+	return t, nil
+}
