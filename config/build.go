@@ -23,8 +23,9 @@ const defaultPersistTimeout = 360
 // keeps the blocks in source order beside the table so that the problems
 // [lvs.Table.Validate] reports by index can be mapped back to the source.
 type builder struct {
-	diags hcl.Diagnostics
-	vss   []*vsBlock
+	diags   hcl.Diagnostics
+	decoded int // diags[:decoded] came from gohcl
+	vss     []*vsBlock
 	// keyOK tells, per service, whether its identity could be read; the
 	// kernel-level checks of a service with an unreadable key would only
 	// repeat the first error in other words.
@@ -43,19 +44,20 @@ func (b *builder) errorAt(subject hcl.Range, summary, detail string, args ...any
 	b.diags = append(b.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
-		Detail:   sentence(fmt.Sprintf(detail, args...)),
+		Detail:   fullStop(fmt.Sprintf(detail, args...)),
 		Subject:  subject.Ptr(),
 	})
 }
 
-// hasError reports whether an error already points at r, as its subject
-// or, for gohcl's type errors, as its context.
+// hasError reports whether an error already points at r. The errors of
+// decoding (a wrong type, a variable) point somewhere inside the value; the
+// later ones point at the whole value or at a block.
 func (b *builder) hasError(r hcl.Range) bool {
-	for _, d := range b.diags {
-		if d.Severity != hcl.DiagError {
+	for i, d := range b.diags {
+		if d.Severity != hcl.DiagError || d.Subject == nil {
 			continue
 		}
-		if d.Subject != nil && sameRange(*d.Subject, r) || d.Context != nil && sameRange(*d.Context, r) {
+		if sameRange(*d.Subject, r) || i < b.decoded && within(*d.Subject, r) {
 			return true
 		}
 	}
@@ -66,15 +68,18 @@ func sameRange(a, b hcl.Range) bool {
 	return a.Filename == b.Filename && a.Start.Byte == b.Start.Byte && a.End.Byte == b.End.Byte
 }
 
-// sentence makes a message read as a diagnostic detail: capitalised, with a
-// full stop.
+// sentence makes an error message read as a diagnostic detail: capitalised,
+// with a full stop.
 func sentence(s string) string {
 	if s == "" {
 		return s
 	}
 	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
+	return fullStop(string(unicode.ToUpper(r)) + s[n:])
+}
+
+func fullStop(s string) string {
+	if s != "" && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
 		s += "."
 	}
 	return s
@@ -88,7 +93,7 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 	if fb.DrainTimeout != nil {
 		d, err := parseSeconds(*fb.DrainTimeout)
 		if err != nil {
-			b.errorAt(fb.DrainTimeoutRange, "Invalid drain timeout", "%s", err)
+			b.errorAt(fb.DrainTimeoutRange, "Invalid drain timeout", "%s", sentence(err.Error()))
 		}
 		drain = d
 	}
@@ -178,7 +183,7 @@ func (b *builder) buildTimeouts(tb *timeoutsBlock) lvs.Timeouts {
 			err = fmt.Errorf("%s is longer than the kernel can hold (%d seconds)", *f.v, math.MaxInt32)
 		}
 		if err != nil {
-			b.errorAt(f.r, "Invalid timeout", "%s", err)
+			b.errorAt(f.r, "Invalid timeout", "%s", sentence(err.Error()))
 			continue
 		}
 		*f.dst = d
@@ -301,7 +306,7 @@ func (b *builder) buildService(vs *vsBlock) (lvs.Service, bool) {
 		if p.Timeout != nil {
 			d, err := parseSeconds(*p.Timeout)
 			if err != nil {
-				b.errorAt(p.TimeoutRange, "Invalid persistence timeout", "%s", err)
+				b.errorAt(p.TimeoutRange, "Invalid persistence timeout", "%s", sentence(err.Error()))
 			} else {
 				s.Opts.Timeout = uint32(min(d/time.Second, math.MaxUint32))
 			}
@@ -310,7 +315,7 @@ func (b *builder) buildService(vs *vsBlock) (lvs.Service, bool) {
 		if p.Netmask != nil && keyOK {
 			m, err := parseNetmask(*p.Netmask, s.Key.Family)
 			if err != nil {
-				b.errorAt(p.NetmaskRange, "Invalid persistence netmask", "%s", err)
+				b.errorAt(p.NetmaskRange, "Invalid persistence netmask", "%s", sentence(err.Error()))
 			} else {
 				s.Opts.Netmask = m
 			}
@@ -428,7 +433,7 @@ func (b *builder) buildKey(vs *vsBlock, s *lvs.Service) bool {
 		err = fmt.Errorf("the virtual port is missing; write it, as in %q (port 0 means all ports and needs persistence)", example)
 	}
 	if err != nil {
-		b.errorAt(vs.AddressRange, "Invalid virtual server address", "%s", err)
+		b.errorAt(vs.AddressRange, "Invalid virtual server address", "%s", sentence(err.Error()))
 		return false
 	}
 	s.Key.Family, s.Key.Addr, s.Key.Port = lvs.FamilyOf(hp.Addr), hp.Addr, hp.Port
@@ -490,7 +495,7 @@ func (b *builder) buildDest(vs *vsBlock, rs *rsBlock, s *lvs.Service, keyOK bool
 	case rs.Address != nil:
 		hp, err := parseHostPort(*rs.Address)
 		if err != nil {
-			b.errorAt(rs.AddressRange, "Invalid real server address", "%s", err)
+			b.errorAt(rs.AddressRange, "Invalid real server address", "%s", sentence(err.Error()))
 			break
 		}
 		port := hp.Port
@@ -502,7 +507,7 @@ func (b *builder) buildDest(vs *vsBlock, rs *rsBlock, s *lvs.Service, keyOK bool
 	}
 	if rs.Weight != nil {
 		if w := *rs.Weight; w < 0 || w > math.MaxUint16 {
-			b.errorAt(rs.WeightRange, "Invalid weight", "weight must be between 0 and 65535, not %d (0 takes no new connections)", w)
+			b.errorAt(rs.WeightRange, "Invalid weight", "Weight must be between 0 and 65535, not %d (0 takes no new connections)", w)
 		} else {
 			d.Opts.Weight = int(w)
 		}

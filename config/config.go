@@ -121,7 +121,8 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 	}
 	var fb fileBlock
 	b := &builder{}
-	b.diags = gohcl.DecodeBody(body, nil, &fb)
+	b.diags = dedup(gohcl.DecodeBody(body, nil, &fb))
+	b.decoded = len(b.diags)
 	t, drain := b.build(&fb)
 	cfg.DrainTimeout = drain
 	if !b.diags.HasErrors() {
@@ -129,6 +130,34 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 		cfg.Table = t
 	}
 	return cfg, sortDiags(b.diags)
+}
+
+// dedup drops errors about a value that an earlier error already covers:
+// hcl reports a variable reference both as not allowed and as an unknown
+// value of the wrong type, and the second says nothing new.
+func dedup(diags hcl.Diagnostics) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		dup := false
+		for _, e := range out {
+			if d.Severity != e.Severity || d.Subject == nil || e.Subject == nil {
+				continue
+			}
+			if sameRange(*d.Subject, *e.Subject) || d.Context != nil && within(*e.Subject, *d.Context) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// within reports whether a lies inside b.
+func within(a, b hcl.Range) bool {
+	return a.Filename == b.Filename && a.Start.Byte >= b.Start.Byte && a.End.Byte <= b.End.Byte
 }
 
 // sortDiags orders diagnostics by position, so that a file's problems read

@@ -38,11 +38,11 @@ func (b *builder) problem(p lvs.Problem) {
 			return
 		}
 		r, summary := destRange(vs, rs, p.Field)
-		b.errorAt(r, summary, "%s", p.Msg)
+		b.errorAt(r, summary, "%s", sentence(p.Msg))
 		return
 	}
 	r, summary := serviceRange(vs, p.Field)
-	b.errorAt(r, summary, "%s", p.Msg)
+	b.errorAt(r, summary, "%s", sentence(p.Msg))
 }
 
 // realAt returns the i-th real server of vs as the table has them (nil
@@ -64,9 +64,9 @@ func realAt(vs *vsBlock, i int) *rsBlock {
 func (b *builder) globalProblem(p lvs.Problem) {
 	switch {
 	case p.Field == lvs.FieldTimeouts && b.timeouts != nil:
-		b.errorAt(b.timeouts.DefRange, "Invalid timeout", "%s", p.Msg)
+		b.errorAt(b.timeouts.DefRange, "Invalid timeout", "%s", sentence(p.Msg))
 	case p.Field == lvs.FieldIgnore && b.ignore != nil:
-		b.errorAt(b.ignore.DefRange, "Invalid ignore", "%s", p.Msg)
+		b.errorAt(b.ignore.DefRange, "Invalid ignore", "%s", sentence(p.Msg))
 	default:
 		// Every problem has a place in a file this package wrote the table
 		// from; one without is a bug, but the user still deserves to see it.
