@@ -1,0 +1,557 @@
+package lvs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The JSON form of a Table is what "lvsctl show --json" prints and what
+// "lvsctl plan --live FILE" reads. Its names are those of the HCL
+// configuration, and its shape is stable: new fields may be added, none
+// is renamed or removed.
+//
+//	{
+//	  "services": [
+//	    {
+//	      "name": "web",                    // optional
+//	      "protocol": "tcp",                // address services: protocol
+//	      "address": "10.0.0.2:80",         //   and address
+//	      "fwmark": 100, "family": "ipv6",  // or a firewall-mark service
+//	      "scheduler": "wlc",
+//	      "scheduler_flags": ["sh-fallback", "sh-port"],
+//	      "persistence": {"timeout": 360, "netmask": "255.255.255.0"},
+//	      "pe": "sip",
+//	      "one_packet": true,
+//	      "stats": {"conns": 0, "in_pkts": 0, ..., "out_bps": 0},
+//	      "real_servers": [
+//	        {
+//	          "name": "real1",
+//	          "address": "192.168.10.100:80",
+//	          "weight": 1,
+//	          "forwarding": "nat",          // nat, dr, tun or local
+//	          "upper_threshold": 0, "lower_threshold": 0,
+//	          "tunnel_type": "gue", "tunnel_port": 6080, "tunnel_checksum": "csum",
+//	          "active_conns": 0, "inactive_conns": 0, "persistent_conns": 0,
+//	          "stats": {...}
+//	        }
+//	      ]
+//	    }
+//	  ],
+//	  "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300},
+//	  "ignore": {"prefixes": ["10.96.0.0/12"], "fwmarks": [7], "ports": [53]}
+//	}
+//
+// Timeouts are in seconds (0: unknown, or leave as it is). An IPv4
+// persistence netmask is a dotted quad and an IPv6 one a prefix length;
+// either family also reads a prefix length as a number or "/N". The tunnel
+// fields appear only with "forwarding": "tun"; tunnel_checksum is "nocsum",
+// "csum" or "remcsum". When reading, scheduler defaults to wlc, weight to
+// 1, forwarding to nat, family to ipv4, a persistence timeout to 360, and a
+// real server without a port takes the port of its service.
+
+type jsonTable struct {
+	Services []jsonService `json:"services"`
+	Timeouts jsonTimeouts  `json:"timeouts"`
+	Ignore   *jsonIgnore   `json:"ignore,omitempty"`
+}
+
+type jsonTimeouts struct {
+	TCP    int64 `json:"tcp"`
+	TCPFin int64 `json:"tcp_fin"`
+	UDP    int64 `json:"udp"`
+}
+
+type jsonIgnore struct {
+	Prefixes []string `json:"prefixes,omitempty"`
+	FWMarks  []uint32 `json:"fwmarks,omitempty"`
+	Ports    []uint16 `json:"ports,omitempty"`
+}
+
+type jsonService struct {
+	Name           string           `json:"name,omitempty"`
+	Protocol       string           `json:"protocol,omitempty"`
+	Address        string           `json:"address,omitempty"`
+	FWMark         uint32           `json:"fwmark,omitempty"`
+	Family         string           `json:"family,omitempty"`
+	Scheduler      string           `json:"scheduler"`
+	SchedulerFlags []string         `json:"scheduler_flags,omitempty"`
+	Persistence    *jsonPersistence `json:"persistence,omitempty"`
+	PE             string           `json:"pe,omitempty"`
+	OnePacket      bool             `json:"one_packet,omitempty"`
+	Stats          *jsonStats       `json:"stats,omitempty"`
+	RealServers    []jsonDest       `json:"real_servers"`
+}
+
+type jsonPersistence struct {
+	Timeout *uint32         `json:"timeout"`
+	Netmask json.RawMessage `json:"netmask,omitempty"`
+}
+
+type jsonDest struct {
+	Name            string     `json:"name,omitempty"`
+	Address         string     `json:"address"`
+	Weight          *int       `json:"weight"`
+	Forwarding      string     `json:"forwarding"`
+	UpperThreshold  uint32     `json:"upper_threshold"`
+	LowerThreshold  uint32     `json:"lower_threshold"`
+	TunnelType      string     `json:"tunnel_type,omitempty"`
+	TunnelPort      uint16     `json:"tunnel_port,omitempty"`
+	TunnelChecksum  string     `json:"tunnel_checksum,omitempty"`
+	ActiveConns     uint32     `json:"active_conns"`
+	InactiveConns   uint32     `json:"inactive_conns"`
+	PersistentConns uint32     `json:"persistent_conns"`
+	Stats           *jsonStats `json:"stats,omitempty"`
+}
+
+type jsonStats struct {
+	Conns    uint64 `json:"conns"`
+	InPkts   uint64 `json:"in_pkts"`
+	OutPkts  uint64 `json:"out_pkts"`
+	InBytes  uint64 `json:"in_bytes"`
+	OutBytes uint64 `json:"out_bytes"`
+	CPS      uint64 `json:"cps"`
+	InPPS    uint64 `json:"in_pps"`
+	OutPPS   uint64 `json:"out_pps"`
+	InBPS    uint64 `json:"in_bps"`
+	OutBPS   uint64 `json:"out_bps"`
+}
+
+// MarshalJSON returns t in lvsctl's JSON form, indented, services and
+// real servers in table order.
+func (t Table) MarshalJSON() ([]byte, error) {
+	jt := jsonTable{Services: []jsonService{}, Timeouts: jsonTimeouts{
+		TCP: int64(t.Timeouts.TCP / time.Second), TCPFin: int64(t.Timeouts.TCPFin / time.Second), UDP: int64(t.Timeouts.UDP / time.Second),
+	}}
+	if !t.Ignore.IsZero() {
+		ig := &jsonIgnore{FWMarks: t.Ignore.FWMarks, Ports: t.Ignore.Ports}
+		for _, p := range t.Ignore.Prefixes {
+			ig.Prefixes = append(ig.Prefixes, p.String())
+		}
+		jt.Ignore = ig
+	}
+	for _, s := range t.Services {
+		js := jsonService{
+			Name:        s.Name,
+			Scheduler:   s.Opts.Scheduler,
+			PE:          s.Opts.PE,
+			OnePacket:   s.Opts.OnePacket,
+			Stats:       statsJSON(s.Stats),
+			RealServers: []jsonDest{},
+		}
+		if s.Key.IsFWMark() {
+			js.FWMark, js.Family = s.Key.FWMark, s.Key.Family.String()
+		} else {
+			js.Protocol, js.Address = s.Key.Protocol.String(), s.Key.AddrPort().String()
+		}
+		if s.Opts.SchedFlags != 0 {
+			js.SchedulerFlags = schedFlagNames(s.Opts.Scheduler, s.Opts.SchedFlags)
+		}
+		if s.Opts.Persistent {
+			var mask []byte
+			if s.Key.Family == IPv6 {
+				mask = strconv.AppendUint(nil, uint64(s.Opts.Netmask), 10)
+			} else {
+				mask = strconv.AppendQuote(nil, dottedMask(s.Opts.Netmask))
+			}
+			timeout := s.Opts.Timeout
+			js.Persistence = &jsonPersistence{Timeout: &timeout, Netmask: mask}
+		}
+		for _, d := range s.Dests {
+			w := d.Opts.Weight
+			jd := jsonDest{
+				Name:            d.Name,
+				Address:         d.Addr.String(),
+				Weight:          &w,
+				Forwarding:      d.Opts.Forward.String(),
+				UpperThreshold:  d.Opts.UpperThreshold,
+				LowerThreshold:  d.Opts.LowerThreshold,
+				ActiveConns:     d.Live.ActiveConns,
+				InactiveConns:   d.Live.InactConns,
+				PersistentConns: d.Live.PersistConns,
+				Stats:           statsJSON(d.Live.Stats),
+			}
+			if d.Opts.Forward == Tunnel {
+				jd.TunnelType = d.Opts.TunnelType.String()
+				jd.TunnelPort = d.Opts.TunnelPort
+				jd.TunnelChecksum = checksumName(d.Opts.TunnelFlags)
+			}
+			js.RealServers = append(js.RealServers, jd)
+		}
+		jt.Services = append(jt.Services, js)
+	}
+	return json.MarshalIndent(jt, "", "  ")
+}
+
+func statsJSON(s Stats) *jsonStats {
+	return &jsonStats{s.Conns, s.InPkts, s.OutPkts, s.InBytes, s.OutBytes, s.CPS, s.InPPS, s.OutPPS, s.InBPS, s.OutBPS}
+}
+
+func (j *jsonStats) stats() Stats {
+	if j == nil {
+		return Stats{}
+	}
+	return Stats{j.Conns, j.InPkts, j.OutPkts, j.InBytes, j.OutBytes, j.CPS, j.InPPS, j.OutPPS, j.InBPS, j.OutBPS}
+}
+
+// schedFlagNames names flags as ipvsadm does (sh-fallback, sh-port for sh;
+// mh-... for mh; flag-N otherwise). A flag-3 of sh or mh keeps its
+// generic name, so that nothing is lost.
+func schedFlagNames(sched string, f SchedFlags) []string {
+	var names []string
+	for i, generic := range []string{"flag-1", "flag-2", "flag-3"} {
+		if f&(SchedFlag1<<i) == 0 {
+			continue
+		}
+		switch {
+		case (sched == "sh" || sched == "mh") && i == 0:
+			names = append(names, sched+"-fallback")
+		case (sched == "sh" || sched == "mh") && i == 1:
+			names = append(names, sched+"-port")
+		default:
+			names = append(names, generic)
+		}
+	}
+	return names
+}
+
+func parseSchedFlag(sched, name string) (SchedFlags, error) {
+	switch name {
+	case "flag-1":
+		return SchedFlag1, nil
+	case "flag-2":
+		return SchedFlag2, nil
+	case "flag-3":
+		return SchedFlag3, nil
+	case "sh-fallback", "mh-fallback", "sh-port", "mh-port":
+		if sched != name[:2] {
+			return 0, fmt.Errorf("scheduler flag %q is for the %s scheduler, not %s", name, name[:2], sched)
+		}
+		if strings.HasSuffix(name, "fallback") {
+			return SchedFlag1, nil
+		}
+		return SchedFlag2, nil
+	}
+	return 0, fmt.Errorf("unknown scheduler flag %q: use flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback or mh-port", name)
+}
+
+func checksumName(f TunnelFlags) string {
+	switch f {
+	case 0:
+		return "nocsum"
+	case TunnelCsum:
+		return "csum"
+	case TunnelRemCsum:
+		return "remcsum"
+	}
+	return fmt.Sprintf("flags(%d)", uint16(f))
+}
+
+func parseChecksum(s string) (TunnelFlags, error) {
+	switch s {
+	case "", "nocsum", "none":
+		return 0, nil
+	case "csum":
+		return TunnelCsum, nil
+	case "remcsum":
+		return TunnelRemCsum, nil
+	}
+	return 0, fmt.Errorf("unknown tunnel checksum %q: use nocsum, csum or remcsum", s)
+}
+
+func dottedMask(bits uint8) string {
+	var m uint32
+	if bits > 0 {
+		m = ^uint32(0) << (32 - min(uint32(bits), 32))
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&0xff, m>>8&0xff, m&0xff)
+}
+
+// parseNetmask reads a netmask: a prefix length as a JSON number or as
+// "/N", or an IPv4 dotted quad.
+func parseNetmask(raw json.RawMessage, f Family) (uint8, error) {
+	var n uint8
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, fmt.Errorf("netmask %s is neither a prefix length nor a dotted quad", raw)
+	}
+	if rest, ok := strings.CutPrefix(s, "/"); ok {
+		v, err := strconv.ParseUint(rest, 10, 8)
+		if err != nil {
+			return 0, fmt.Errorf("invalid netmask %q: write a prefix length such as /24", s)
+		}
+		return uint8(v), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() || f == IPv6 {
+		if f == IPv6 {
+			return 0, fmt.Errorf("invalid IPv6 netmask %q: write a prefix length such as 64", s)
+		}
+		return 0, fmt.Errorf("invalid netmask %q: write a dotted quad such as 255.255.255.0", s)
+	}
+	b := a.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	ones := uint8(0)
+	for ones < 32 && m&(1<<(31-ones)) != 0 {
+		ones++
+	}
+	if ones < 32 && m<<ones != 0 {
+		return 0, fmt.Errorf("netmask %q is not contiguous", s)
+	}
+	return ones, nil
+}
+
+// parseAddrPort reads "10.0.0.2:80", "[2001:db8::2]:80", or an address
+// without a port (port 0).
+func parseAddrPort(s string) (netip.AddrPort, bool, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Addr().Zone() != "" {
+			return netip.AddrPort{}, false, fmt.Errorf("invalid address %q: an address with a zone cannot be used", s)
+		}
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.AddrPort{}, false, fmt.Errorf("invalid address %q: write 10.0.0.2:80 or [2001:db8::2]:80", s)
+	}
+	return netip.AddrPortFrom(a.Unmap(), 0), false, nil
+}
+
+// UnmarshalJSON reads t from lvsctl's JSON form (see [Table.MarshalJSON]).
+// Unknown fields are errors, so that a misspelt name is not silently
+// dropped; errors name the place ("line 3, column 7" or
+// "services[0].real_servers[1].weight"). The table read is validated and
+// normalized; on error t is left unchanged.
+func (t *Table) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var jt jsonTable
+	if err := dec.Decode(&jt); err != nil {
+		return jsonError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%s: unexpected data after the table", position(data, dec.InputOffset()))
+	}
+	nt, paths, err := jt.table()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range nt.Validate() {
+		path := "timeouts"
+		switch {
+		case p.Service >= 0 && p.Dest >= 0:
+			path = fmt.Sprintf("%s.real_servers[%d]", paths[p.Service], p.Dest)
+		case p.Service >= 0:
+			path = paths[p.Service]
+		case p.Field == FieldIgnore:
+			path = "ignore"
+		}
+		if p.Service >= 0 && p.Field != FieldDuplicate {
+			path += "." + p.Field
+		}
+		errs = append(errs, fmt.Errorf("%s: %s", path, p.Msg))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	nt.Normalize()
+	*t = *nt
+	return nil
+}
+
+func (jt *jsonTable) table() (*Table, []string, error) {
+	t := &Table{}
+	for i, v := range []int64{jt.Timeouts.TCP, jt.Timeouts.TCPFin, jt.Timeouts.UDP} {
+		if v < 0 || v > 1<<31 {
+			return nil, nil, fmt.Errorf("timeouts: %s must be between 0 and 2147483648 seconds, not %d", [...]string{"tcp", "tcp_fin", "udp"}[i], v)
+		}
+	}
+	t.Timeouts = Timeouts{
+		TCP:    time.Duration(jt.Timeouts.TCP) * time.Second,
+		TCPFin: time.Duration(jt.Timeouts.TCPFin) * time.Second,
+		UDP:    time.Duration(jt.Timeouts.UDP) * time.Second,
+	}
+	if ig := jt.Ignore; ig != nil {
+		for i, s := range ig.Prefixes {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ignore.prefixes[%d]: invalid prefix %q: write 10.96.0.0/12 or 2001:db8::/32", i, s)
+			}
+			t.Ignore.Prefixes = append(t.Ignore.Prefixes, p.Masked())
+		}
+		t.Ignore.FWMarks, t.Ignore.Ports = ig.FWMarks, ig.Ports
+	}
+	paths := make([]string, len(jt.Services))
+	for i, js := range jt.Services {
+		paths[i] = fmt.Sprintf("services[%d]", i)
+		s, err := js.service(paths[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		t.Services = append(t.Services, s)
+	}
+	return t, paths, nil
+}
+
+func (js *jsonService) service(path string) (Service, error) {
+	s := Service{Name: js.Name, Stats: js.Stats.stats()}
+	fail := func(field, format string, args ...any) (Service, error) {
+		return Service{}, fmt.Errorf("%s.%s: %s", path, field, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case js.FWMark != 0 && (js.Address != "" || js.Protocol != ""):
+		return fail("fwmark", "a service has either fwmark or protocol and address, not both")
+	case js.FWMark != 0:
+		f := IPv4
+		switch js.Family {
+		case "", "ipv4":
+		case "ipv6":
+			f = IPv6
+		default:
+			return fail("family", "unknown family %q: use ipv4 or ipv6", js.Family)
+		}
+		s.Key = MarkKey(f, js.FWMark)
+	case js.Address == "":
+		return Service{}, fmt.Errorf("%s: a service needs protocol and address, or fwmark", path)
+	default:
+		ap, _, err := parseAddrPort(js.Address)
+		if err != nil {
+			return fail("address", "%v", err)
+		}
+		if js.Protocol == "" {
+			return fail("protocol", "missing: use tcp, udp or sctp")
+		}
+		proto, err := ParseProtocol(js.Protocol)
+		if err != nil {
+			return fail("protocol", "%v", err)
+		}
+		s.Key = AddrKey(proto, ap)
+		if js.Family != "" && js.Family != s.Key.Family.String() {
+			return fail("family", "%q does not match the address %s", js.Family, js.Address)
+		}
+	}
+	s.Opts = ServiceOpts{Scheduler: js.Scheduler, PE: js.PE, OnePacket: js.OnePacket, Netmask: FullMask(s.Key.Family)}
+	sched := js.Scheduler
+	if sched == "" {
+		sched = "wlc"
+	}
+	for _, name := range js.SchedulerFlags {
+		f, err := parseSchedFlag(sched, name)
+		if err != nil {
+			return fail("scheduler_flags", "%v", err)
+		}
+		s.Opts.SchedFlags |= f
+	}
+	if p := js.Persistence; p != nil {
+		// As with ipvsadm -p, a persistence without a timeout lasts 360s.
+		s.Opts.Persistent, s.Opts.Timeout = true, 360
+		if p.Timeout != nil {
+			s.Opts.Timeout = *p.Timeout
+		}
+		if len(p.Netmask) > 0 && string(p.Netmask) != "null" {
+			m, err := parseNetmask(p.Netmask, s.Key.Family)
+			if err != nil {
+				return fail("persistence.netmask", "%v", err)
+			}
+			s.Opts.Netmask = m
+		}
+	}
+	for j, jd := range js.RealServers {
+		d, err := jd.dest(s.Key)
+		if err != nil {
+			return Service{}, fmt.Errorf("%s.real_servers[%d].%v", path, j, err)
+		}
+		s.Dests = append(s.Dests, d)
+	}
+	return s, nil
+}
+
+func (jd *jsonDest) dest(k ServiceKey) (Dest, error) {
+	ap, hasPort, err := parseAddrPort(jd.Address)
+	if err != nil {
+		return Dest{}, fmt.Errorf("address: %v", err)
+	}
+	if !hasPort {
+		ap = netip.AddrPortFrom(ap.Addr(), k.Port)
+	}
+	d := Dest{Addr: ap, Name: jd.Name, Opts: DestOpts{
+		Weight:         1,
+		UpperThreshold: jd.UpperThreshold,
+		LowerThreshold: jd.LowerThreshold,
+	}, Live: DestLive{
+		ActiveConns:  jd.ActiveConns,
+		InactConns:   jd.InactiveConns,
+		PersistConns: jd.PersistentConns,
+		Stats:        jd.Stats.stats(),
+	}}
+	if jd.Weight != nil {
+		d.Opts.Weight = *jd.Weight
+	}
+	switch jd.Forwarding {
+	case "":
+	case "local":
+		d.Opts.Forward = Local
+	default:
+		if d.Opts.Forward, err = ParseForward(jd.Forwarding); err != nil {
+			return Dest{}, fmt.Errorf("forwarding: %v", err)
+		}
+	}
+	if jd.TunnelType != "" || jd.TunnelPort != 0 || jd.TunnelChecksum != "" {
+		if d.Opts.Forward != Tunnel {
+			return Dest{}, fmt.Errorf("tunnel_type: tunnel settings need \"forwarding\": \"tun\"")
+		}
+		if jd.TunnelType != "" {
+			if d.Opts.TunnelType, err = ParseTunnelType(jd.TunnelType); err != nil {
+				return Dest{}, fmt.Errorf("tunnel_type: %v", err)
+			}
+		}
+		d.Opts.TunnelPort = jd.TunnelPort
+		if d.Opts.TunnelFlags, err = parseChecksum(jd.TunnelChecksum); err != nil {
+			return Dest{}, fmt.Errorf("tunnel_checksum: %v", err)
+		}
+	}
+	return d, nil
+}
+
+// jsonError turns a decoding error into one that says where.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("%s: %s", position(data, syn.Offset), strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s: %s: a %s cannot be a %s", position(data, typ.Offset), typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.EOF):
+		return errors.New("empty input: expected a JSON table such as {\"services\": []}")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("unexpected end of input: the JSON table is cut short")
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// position returns "line L, column C" for a byte offset into data.
+func position(data []byte, off int64) string {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
