@@ -1,0 +1,4 @@
+drain_timeout = "30s"
+ignore {
+  ports = [6443]
+}
