@@ -13,9 +13,9 @@ ignore {
 
 # Declared before the address services: the table sorts fwmark services last.
 virtual_server "web-v6-mark" {
-  fwmark    = 2
-  family    = "ipv6"
-  scheduler = "mh"
+  fwmark          = 2
+  family          = "ipv6"
+  scheduler       = "mh"
   scheduler_flags = ["mh-port", "mh-fallback"]
   persistence {
     netmask = 64
@@ -40,11 +40,11 @@ virtual_server "web-mark" {
 }
 
 virtual_server "dns" {
-  address    = "10.0.0.2:53"
-  protocol   = "udp"
-  scheduler  = "sh"
+  address         = "10.0.0.2:53"
+  protocol        = "udp"
+  scheduler       = "sh"
   scheduler_flags = ["sh-fallback", "flag-3"]
-  one_packet = true
+  one_packet      = true
   real_server "ns1" {
     address         = "192.168.10.100:5353"
     upper_threshold = 1000
