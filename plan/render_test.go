@@ -103,6 +103,20 @@ func scenarios() map[string]scenario {
 		opts:    Options{Drain: true},
 	}
 
+	// Nothing to do now but wait for connections to end.
+	s["drain_waiting"] = scenario{
+		live:    table(service(web, "", dest("192.168.10.100:80", 1), named(conns(dest("192.168.10.101:80", 0), 3, 4), "old"))),
+		desired: table(service(web, "web", real1)),
+		opts:    Options{Drain: true},
+	}
+
+	// A port change under drain: the new one is added, the old one drained.
+	s["replace_drain"] = scenario{
+		live:    table(service(web, "", conns(dest("192.168.10.100:80", 1), 5, 0))),
+		desired: table(service(web, "web", named(dest("192.168.10.100:8080", 1), "real1"))),
+		opts:    Options{Drain: true},
+	}
+
 	{
 		kube := service(tcp("10.96.0.1:443"), "", dest("172.16.0.10:6443", 1))
 		desired := table(service(web, "web", real1))
