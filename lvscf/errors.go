@@ -1,0 +1,90 @@
+package lvscf
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Piranha's error messages (lvsStrerror in lvsconfig.c), used as the first
+// part of every parse error so that people who know piranha recognise them.
+const (
+	MsgBadQuoting    = "quotation mismatch"
+	MsgEOF           = "unexpected end of file"
+	MsgExtraArgs     = "unexpected arguments"
+	MsgEqualExpected = "equal (=) expected after command"
+	MsgMissingArgs   = "missing arguments"
+	MsgBadHostname   = "invalid host name or ip address"
+	MsgBadArgument   = "invalid argument"
+	MsgIntExpected   = "integer expected"
+	MsgBoolExpected  = "boolean expected"
+	MsgBadCommand    = "unknown command"
+	MsgListExpected  = "list expected"
+	MsgOnlyOne       = "Cannot use both virtual AND failover services"
+	MsgBadNetmask    = "Bad subnet mask specified"
+	MsgEmpty         = "Empty configuration"
+	MsgRead          = "I/O error while reading configuration"
+)
+
+// An Error is one thing wrong in an lvs.cf, at a line (and, where it helps,
+// a column) of the file.
+type Error struct {
+	File   string
+	Line   int    // 1-based; 0 only for errors about the whole file
+	Col    int    // 1-based byte column of the offending token; 0 if none
+	Msg    string // piranha's message, one of the Msg constants
+	Detail string // what was wrong and what to do
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ":%d", e.Col)
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	return b.String()
+}
+
+// Errors is every error found in a file, in line order. It is the error type
+// that [Parse] and [File.Table] return.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the errors one by one, for errors.As and errors.Is.
+func (es Errors) Unwrap() []error {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		errs[i] = e
+	}
+	return errs
+}
+
+// A Warning is something lvsctl accepts but piranha would have read
+// differently or refused, or a quirk worth knowing about.
+type Warning struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (w Warning) String() string {
+	if w.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
+	}
+	return fmt.Sprintf("%s: %s", w.File, w.Msg)
+}

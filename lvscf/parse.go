@@ -1,0 +1,647 @@
+package lvscf
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// MaxSize is the largest lvs.cf Parse reads; real files are a few kilobytes.
+const MaxSize = 4 << 20
+
+// Parse reads an lvs.cf from r. filename is used in diagnostics only.
+//
+// It returns every error it can find (as [Errors]), continuing after a bad
+// line where the line structure allows; a malformed block header or an
+// unclosed block stops it. On error the File is nil. Warnings name lines
+// that lvsctl reads although piranha would not have, and quirks that
+// decide what runs.
+func Parse(r io.Reader, filename string) (*File, []Warning, error) {
+	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: err.Error()}}
+	}
+	if len(src) > MaxSize {
+		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: fmt.Sprintf("the file is larger than %d bytes; an lvs.cf is a few kilobytes", MaxSize)}}
+	}
+	if len(src) == 0 {
+		return nil, nil, Errors{{File: filename, Msg: MsgEmpty, Detail: "the file is empty; piranha refuses an empty lvs.cf"}}
+	}
+	p := &parser{name: filename, f: &File{Name: filename, Globals: defaultGlobals()}}
+	p.run(splitLines(string(src)))
+	if len(p.errs) > 0 {
+		return nil, p.warns, p.errs
+	}
+	p.finish()
+	return p.f, p.warns, nil
+}
+
+type parser struct {
+	name    string
+	f       *File
+	errs    Errors
+	warns   []Warning
+	pending []Comment // comment lines not yet attached to anything
+	v       *Virtual  // the open virtual or failover block
+	s       *Server   // the open server block
+	lastNum int
+}
+
+func (p *parser) errorf(num, col int, msg, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.name, Line: num, Col: col, Msg: msg, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) warnf(num int, format string, args ...any) {
+	p.warns = append(p.warns, Warning{File: p.name, Line: num, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) takeComments() []Comment {
+	c := p.pending
+	p.pending = nil
+	return c
+}
+
+// run parses the lines; it returns early only where the rest of the file
+// cannot be read in a meaningful context.
+func (p *parser) run(texts []string) {
+	for i, text := range texts {
+		ln := lexLine(p.name, i+1, text)
+		p.lastNum = ln.num
+		switch {
+		case ln.err != nil:
+			p.errs = append(p.errs, ln.err)
+			continue
+		case ln.comment != "":
+			p.pending = append(p.pending, Comment{Line: ln.num, Text: ln.comment})
+			continue
+		case len(ln.toks) == 0:
+			continue
+		}
+		for _, n := range ln.notes {
+			p.warnf(ln.num, "%s", n)
+		}
+		if ln.glued {
+			p.warnf(ln.num, "write %q with blanks around \"=\"; piranha rejects this line", ln.toks[0].text+" = ...")
+		}
+		if !p.line(ln) {
+			return
+		}
+	}
+	end := p.lastNum
+	switch {
+	case p.s != nil:
+		p.errorf(end, 0, MsgEOF, "server %s (line %d) in %s %s has no closing }", p.s.Name, p.s.Line, p.v.Kind(), p.v.Name)
+	case p.v != nil:
+		p.errorf(end, 0, MsgEOF, "%s %s (line %d) has no closing }", p.v.Kind(), p.v.Name, p.v.Line)
+	}
+	p.f.TrailingComments = p.takeComments()
+}
+
+// line handles one line of tokens and reports whether parsing can go on.
+func (p *parser) line(ln line) bool {
+	toks := ln.toks
+	key := toks[0].text
+	if key == "}" && toks[0].quote == 0 && (p.v != nil || p.s != nil) {
+		toks = p.trimComment(ln.num, toks, 1)
+		if len(toks) > 1 {
+			p.errorf(ln.num, toks[1].col, MsgExtraArgs, "} must be alone on its line")
+		}
+		if p.s != nil {
+			p.s.EndLine, p.s.EndComments = ln.num, p.takeComments()
+			p.s = nil
+		} else {
+			p.v.EndLine, p.v.EndComments = ln.num, p.takeComments()
+			p.endVirtual(p.v)
+			p.v = nil
+		}
+		return true
+	}
+	switch {
+	case p.s != nil:
+		p.serverKey(ln, p.s)
+	case p.v != nil:
+		if key == "server" {
+			name, ok := p.header(ln)
+			if !ok {
+				return false
+			}
+			p.s = &Server{Name: name, Line: ln.num, Comments: p.takeComments(), Weight: 1, Port: p.v.Port, PortInherited: true}
+			p.v.Servers = append(p.v.Servers, p.s)
+			return true
+		}
+		p.virtualKey(ln, p.v)
+	default:
+		if key == "virtual" || key == "failover" {
+			name, ok := p.header(ln)
+			if !ok {
+				return false
+			}
+			p.v = newVirtual(name, key == "failover", ln.num)
+			p.v.Comments = p.takeComments()
+			if p.v.Failover {
+				p.f.Failovers = append(p.f.Failovers, p.v)
+			} else {
+				p.f.Virtuals = append(p.f.Virtuals, p.v)
+			}
+			return true
+		}
+		p.globalKey(ln)
+	}
+	return true
+}
+
+// header checks a block header `KIND NAME {` and returns NAME.
+func (p *parser) header(ln line) (string, bool) {
+	toks := p.trimComment(ln.num, ln.toks, 3)
+	kind := toks[0].text
+	switch {
+	case len(toks) < 3:
+		p.errorf(ln.num, 0, MsgMissingArgs, "write `%s NAME {` with the { on the same line", kind)
+		return "", false
+	case len(toks) > 3:
+		p.errorf(ln.num, toks[3].col, MsgExtraArgs, "write `%s NAME {`: the name is a single word and nothing follows the {", kind)
+		return "", false
+	case toks[2].text != "{":
+		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %q", kind, toks[2].text)
+		return "", false
+	}
+	return toks[1].text, true
+}
+
+// trimComment drops a trailing `# comment` that starts at or after token
+// max, with a warning. Piranha had no trailing comments, and a '#' token
+// within a setting's arity is a value to it (send = #), so only tokens that
+// piranha would have refused as unexpected are taken for a comment.
+func (p *parser) trimComment(num int, toks []token, max int) []token {
+	if len(toks) > max && toks[max].quote == 0 && strings.HasPrefix(toks[max].text, "#") {
+		p.warnf(num, "trailing comment ignored; piranha accepts comments only on lines of their own and rejects this line (unexpected arguments)")
+		return toks[:max]
+	}
+	return toks
+}
+
+// kv checks `KEY = ARG...` with exactly n arguments (CHECK_ARGS in
+// lvsconfig.c) and returns the arguments.
+func (p *parser) kv(ln line, n int) ([]token, bool) {
+	toks := ln.toks
+	if len(toks) < 2 || toks[1].text != "=" {
+		col := 0
+		if len(toks) >= 2 {
+			col = toks[1].col
+		}
+		p.errorf(ln.num, col, MsgEqualExpected, "write `%s = VALUE`", toks[0].text)
+		return nil, false
+	}
+	toks = p.trimComment(ln.num, toks, n+2)
+	if len(toks) < n+2 {
+		what := "a value"
+		if n == 2 {
+			what = "two values"
+		}
+		p.errorf(ln.num, 0, MsgMissingArgs, "%s takes %s", toks[0].text, what)
+		return nil, false
+	}
+	if len(toks) > n+2 {
+		what := "one value"
+		if n == 2 {
+			what = "two values"
+		}
+		p.errorf(ln.num, toks[n+2].col, MsgExtraArgs, "%s takes %s; quote a value that contains blanks", toks[0].text, what)
+		return nil, false
+	}
+	return toks[2:], true
+}
+
+func record(ss *settings, p *parser, ln line, args []token) {
+	key := ln.toks[0].text
+	if prev := ss.last(key); prev != nil {
+		p.warnf(ln.num, "%s repeats line %d; the last value wins, as in piranha", key, prev.Line)
+	}
+	s := Setting{Key: key, Line: ln.num, Comments: p.takeComments()}
+	for _, a := range args {
+		s.Args = append(s.Args, a.text)
+	}
+	*ss = append(*ss, s)
+}
+
+// Value readers. Each reports its own error and returns ok=false.
+
+func (p *parser) num(ln line, t token) (int, bool) {
+	v, why := strtol(t.text)
+	if why != "" {
+		p.errorf(ln.num, t.col, MsgIntExpected, "%s", why)
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *parser) boolean(ln line, t token) (bool, bool) {
+	v, ok := p.num(ln, t)
+	if !ok {
+		return false, false
+	}
+	if v != 0 && v != 1 {
+		p.errorf(ln.num, t.col, MsgBoolExpected, "%s must be 0 or 1, not %s", ln.toks[0].text, t.text)
+		return false, false
+	}
+	return v == 1, true
+}
+
+// port reads a virtual or heartbeat port: a number or a service name.
+func (p *parser) port(ln line, t token) (int, bool) {
+	v, why := strtol(t.text)
+	if why != "" {
+		n, ok := services[t.text]
+		if !ok {
+			p.errorf(ln.num, t.col, MsgBadArgument, "%q is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", t.text)
+			return 0, false
+		}
+		v = n
+	}
+	return p.portRange(ln, t, v)
+}
+
+func (p *parser) portRange(ln line, t token, v int) (int, bool) {
+	if v < 0 || v > 65535 {
+		p.errorf(ln.num, t.col, MsgBadArgument, "port %s is not between 0 and 65535", t.text)
+		return 0, false
+	}
+	return v, true
+}
+
+// host reads an IPv4 address the way inet_aton does. Piranha also resolved
+// host names; lvsctl refuses them so that a file means the same offline and
+// on every run.
+func (p *parser) host(ln line, t token) (netip.Addr, bool) {
+	a, ok := inetAton(t.text)
+	if !ok {
+		p.errorf(ln.num, t.col, MsgBadHostname, "%q is not an IPv4 address; lvsctl does not resolve host names, write the address", t.text)
+		return netip.Addr{}, false
+	}
+	p.noteAton(ln, t, a)
+	return a, true
+}
+
+func (p *parser) mask(ln line, t token) (netip.Addr, bool) {
+	a, ok := inetAton(t.text)
+	if !ok {
+		p.errorf(ln.num, t.col, MsgBadNetmask, "%q is not a dotted netmask such as 255.255.255.0", t.text)
+		return netip.Addr{}, false
+	}
+	p.noteAton(ln, t, a)
+	return a, true
+}
+
+// noteAton warns when inet_aton reads an address differently from how it
+// looks: 10.1 is 10.0.0.1 and 010.0.0.1 is 8.0.0.1.
+func (p *parser) noteAton(ln line, t token, a netip.Addr) {
+	if a.String() != t.text {
+		p.warnf(ln.num, "%s is read as %s (inet_aton: fewer than four parts, or 0/0x for octal/hex)", t.text, a)
+	}
+}
+
+func (p *parser) oneOf(ln line, t token, choices ...string) (string, bool) {
+	if !slices.Contains(choices, t.text) {
+		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %q", ln.toks[0].text, orList(choices), t.text)
+		return "", false
+	}
+	return t.text, true
+}
+
+func orList(s []string) string {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func quoted(t token) Quoted { return Quoted{Text: t.text, Quote: t.quote} }
+
+func (p *parser) unknown(ln line, where string) {
+	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%q is not a %s key", ln.toks[0].text, where)
+}
+
+func (p *parser) globalKey(ln line) {
+	g := &p.f.Globals
+	key := ln.toks[0].text
+	n := 1
+	switch key {
+	case "nat_router":
+		n = 2
+	case "serial_no", "service", "primary", "primary_private", "primary_shared",
+		"backup", "backup_private", "backup_shared", "backup_active",
+		"reservation_conflict_action", "nat_nmask", "active_cmd", "inactive_cmd",
+		"monitor_links", "debug_level", "hard_shutdown", "ipvsadm", "keepalive",
+		"deadtime", "rsh_command", "syncdaemon", "syncd_iface", "syncd_id",
+		"tcp_timeout", "tcpfin_timeout", "udp_timeout", "heartbeat",
+		"heartbeat_port", "sync", "network":
+	default:
+		if ln.toks[0].quote == 0 && ln.toks[0].text == "}" {
+			p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "} closes no block")
+			return
+		}
+		p.unknown(ln, "global")
+		return
+	}
+	args, ok := p.kv(ln, n)
+	if !ok {
+		return
+	}
+	a := args[0]
+	switch key {
+	case "serial_no":
+		g.SerialNo, ok = p.num(ln, a)
+	case "service":
+		g.Service, ok = p.oneOf(ln, a, "lvs", "fos")
+	case "primary", "primary_private", "backup_private":
+		var addr netip.Addr
+		if addr, ok = p.host(ln, a); ok && addr.IsUnspecified() {
+			// lvsconfig.c refuses 0.0.0.0 for these, not for backup.
+			p.errorf(ln.num, a.col, MsgBadHostname, "%s cannot be 0.0.0.0", key)
+			ok = false
+		}
+		switch key {
+		case "primary":
+			g.Primary = addr
+		case "primary_private":
+			g.PrimaryPrivate = addr
+		default:
+			g.BackupPrivate = addr
+		}
+	case "backup":
+		g.Backup, ok = p.host(ln, a)
+	case "primary_shared":
+		g.PrimaryShared = a.text
+	case "backup_shared":
+		g.BackupShared = a.text
+	case "backup_active":
+		g.BackupActive, ok = p.boolean(ln, a)
+	case "reservation_conflict_action":
+		g.ReservationConflictAction, ok = p.oneOf(ln, a, "nothing", "preempt")
+	case "nat_nmask":
+		g.NATNetmask, ok = p.mask(ln, a)
+	case "nat_router":
+		if g.NATRouter, ok = p.host(ln, a); ok {
+			g.NATRouterDevice = args[1].text
+			p.checkAlias(ln, key, args[1].text)
+		}
+	case "active_cmd":
+		g.ActiveCmd = a.text
+	case "inactive_cmd":
+		g.InactiveCmd = a.text
+	case "monitor_links":
+		g.MonitorLinks, ok = p.num(ln, a)
+	case "debug_level":
+		g.DebugLevel = a.text
+	case "hard_shutdown":
+		g.HardShutdown, ok = p.boolean(ln, a)
+	case "ipvsadm":
+		g.Ipvsadm = a.text
+	case "keepalive":
+		g.Keepalive, ok = p.num(ln, a)
+	case "deadtime":
+		g.Deadtime, ok = p.num(ln, a)
+	case "rsh_command":
+		g.RshCommand = a.text
+	case "syncdaemon":
+		g.SyncDaemon, ok = p.boolean(ln, a)
+	case "syncd_iface":
+		g.SyncdIface = a.text
+	case "syncd_id":
+		g.SyncdID, ok = p.num(ln, a)
+	case "tcp_timeout":
+		g.TCPTimeout, ok = p.num(ln, a)
+	case "tcpfin_timeout":
+		g.TCPFinTimeout, ok = p.num(ln, a)
+	case "udp_timeout":
+		g.UDPTimeout, ok = p.num(ln, a)
+	case "heartbeat":
+		g.Heartbeat, ok = p.boolean(ln, a)
+	case "heartbeat_port":
+		g.HeartbeatPort, ok = p.port(ln, a)
+	case "sync":
+		g.Sync, ok = p.boolean(ln, a)
+	case "network":
+		g.Network, ok = p.oneOf(ln, a, "nat", "direct", "tunnel")
+	}
+	if ok {
+		record(&p.f.Settings, p, ln, args)
+	}
+}
+
+// checkAlias warns about a base device: pulse runs `ifconfig DEV down` when
+// it releases the address, which takes a whole NIC down unless DEV is an
+// alias such as eth0:1.
+func (p *parser) checkAlias(ln line, key, dev string) {
+	if !strings.Contains(dev, ":") {
+		p.warnf(ln.num, "%s device %s is not an alias such as %s:1; piranha's pulse runs `ifconfig %s down` on failover, taking the whole interface down", key, dev, dev, dev)
+	}
+}
+
+func (p *parser) virtualKey(ln line, v *Virtual) {
+	key := ln.toks[0].text
+	n := 1
+	switch key {
+	case "address":
+		n = 2
+	case "dirs":
+		p.dirs(ln, v)
+		return
+	case "active", "sorry_server", "vip_nmask", "fwmark", "protocol", "port",
+		"scheduler", "persistent", "pmask", "client_monitor", "send_program",
+		"send", "expect", "use_regex", "timeout", "reentry", "load_monitor",
+		"quiesce_server", "start_cmd", "stop_cmd", "master":
+	default:
+		p.unknown(ln, v.Kind()+" block")
+		return
+	}
+	args, ok := p.kv(ln, n)
+	if !ok {
+		return
+	}
+	a := args[0]
+	switch key {
+	case "active":
+		v.Active, ok = p.boolean(ln, a)
+	case "address":
+		if v.Address, ok = p.host(ln, a); ok {
+			v.Device = args[1].text
+			p.checkAlias(ln, key, args[1].text)
+		}
+	case "sorry_server":
+		if v.SorryServer, ok = inetAton(a.text); !ok {
+			p.errorf(ln.num, a.col, MsgBadHostname, "sorry_server takes an IPv4 address, not %q", a.text)
+		} else {
+			p.noteAton(ln, a, v.SorryServer)
+		}
+	case "vip_nmask":
+		v.VIPNetmask, ok = p.mask(ln, a)
+	case "fwmark":
+		var m int
+		if m, ok = p.num(ln, a); ok {
+			if m < 0 {
+				p.errorf(ln.num, a.col, MsgBadArgument, "fwmark %s is negative", a.text)
+				ok = false
+			}
+			v.FWMark = uint32(m)
+		}
+	case "protocol":
+		v.Protocol, ok = p.oneOf(ln, a, "tcp", "udp")
+	case "port":
+		v.Port, ok = p.port(ln, a)
+	case "scheduler":
+		// Piranha knows only these eight; it refuses sed, nq, mh and the
+		// rest although the kernel has them.
+		v.Scheduler, ok = p.oneOf(ln, a, "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh")
+	case "persistent":
+		v.Persistent, ok = p.num(ln, a)
+	case "pmask":
+		var m netip.Addr
+		if m, ok = inetAton(a.text); !ok {
+			// lvsconfig.c ignores a pmask that inet_aton refuses.
+			p.warnf(ln.num, "pmask %q is not a netmask and is ignored, as piranha did", a.text)
+			return
+		}
+		p.noteAton(ln, a, m)
+		if m == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			m = netip.Addr{} // piranha: 255.255.255.255 means unset
+		}
+		v.PMask = m
+	case "client_monitor":
+		v.ClientMonitor = a.text
+	case "send_program":
+		v.SendProgram = quoted(a)
+	case "send":
+		v.Send = quoted(a)
+	case "expect":
+		v.Expect = quoted(a)
+	case "use_regex":
+		v.UseRegex, ok = p.boolean(ln, a)
+	case "timeout":
+		v.Timeout, ok = p.num(ln, a)
+	case "reentry":
+		v.Reentry, ok = p.num(ln, a)
+	case "load_monitor":
+		v.LoadMonitor = a.text
+	case "quiesce_server":
+		v.QuiesceServer, ok = p.boolean(ln, a)
+	case "start_cmd":
+		v.StartCmd = quoted(a)
+	case "stop_cmd":
+		v.StopCmd = quoted(a)
+	case "master":
+		v.Master, ok = p.host(ln, a)
+	}
+	if ok {
+		record(&v.Settings, p, ln, args)
+	}
+}
+
+// dirs reads the legacy list `dirs = [ a b ]`.
+func (p *parser) dirs(ln line, v *Virtual) {
+	toks := ln.toks
+	if len(toks) < 2 || toks[1].text != "=" {
+		p.errorf(ln.num, 0, MsgEqualExpected, "write `dirs = [ DIR ... ]`")
+		return
+	}
+	if len(toks) < 3 || toks[2].text != "[" {
+		p.errorf(ln.num, 0, MsgListExpected, "write `dirs = [ DIR ... ]` with blanks around [ and ]")
+		return
+	}
+	end := slices.IndexFunc(toks[3:], func(t token) bool { return t.text == "]" })
+	if end < 0 {
+		p.errorf(ln.num, 0, MsgListExpected, "the list has no closing ] on this line")
+		return
+	}
+	end += 3
+	if rest := p.trimComment(ln.num, toks, end+1); len(rest) > end+1 {
+		p.warnf(ln.num, "text after ] is ignored, as piranha did")
+	}
+	v.Dirs, v.DirsSet = nil, true
+	for _, t := range toks[3:end] {
+		v.Dirs = append(v.Dirs, t.text)
+	}
+	record(&v.Settings, p, ln, toks[3:end])
+}
+
+func (p *parser) serverKey(ln line, s *Server) {
+	key := ln.toks[0].text
+	switch key {
+	case "address", "active", "weight", "port":
+	default:
+		p.unknown(ln, "server block")
+		return
+	}
+	args, ok := p.kv(ln, 1)
+	if !ok {
+		return
+	}
+	a := args[0]
+	switch key {
+	case "address":
+		s.Address, ok = p.host(ln, a)
+	case "active":
+		s.Active, ok = p.boolean(ln, a)
+	case "weight":
+		s.Weight, ok = p.num(ln, a)
+	case "port":
+		// Numeric only: piranha reads a server port with strtol, not
+		// getservbyname.
+		var v int
+		if v, ok = p.num(ln, a); ok {
+			if v, ok = p.portRange(ln, a, v); ok {
+				s.Port, s.PortInherited = v, false
+			}
+		}
+	}
+	if ok {
+		record(&s.Settings, p, ln, args)
+	}
+}
+
+// endVirtual warns about the port order quirk once a block is complete.
+func (p *parser) endVirtual(v *Virtual) {
+	if v.Failover {
+		return
+	}
+	ps := v.Setting("port")
+	for _, s := range v.Servers {
+		if s.PortInherited && ps != nil && s.Port != v.Port {
+			p.warnf(s.Line, "server %s takes port %d, the virtual's port when its block starts; `port = %s` on line %d comes later and does not reach it (piranha reads in order)", s.Name, s.Port, ps.Args[0], ps.Line)
+		}
+	}
+}
+
+// finish applies what piranha does after the whole file is read.
+func (p *parser) finish() {
+	f := p.f
+	g := &f.Globals
+	// lvsconfig.c: with primary and no primary_private, both private
+	// addresses are copied from the public ones, even an explicit
+	// backup_private.
+	if f.Setting("primary") != nil && f.Setting("primary_private") == nil {
+		if bp := f.Setting("backup_private"); bp != nil && g.BackupPrivate != g.Backup {
+			p.warnf(bp.Line, "backup_private is replaced by backup (%s) because primary_private is not set (piranha sets both private addresses from the public ones)", addrOrNone(g.Backup))
+		}
+		g.PrimaryPrivate = g.Primary
+		g.BackupPrivate = g.Backup
+	}
+	switch {
+	case g.Service == "lvs" && len(f.Failovers) > 0:
+		p.warnf(f.Failovers[0].Line, "failover blocks are not run with service = lvs (piranha's old check %q is disabled since the service key exists)", MsgOnlyOne)
+	case g.Service == "fos" && len(f.Virtuals) > 0:
+		p.warnf(f.Virtuals[0].Line, "virtual blocks are not run with service = fos (piranha's old check %q is disabled since the service key exists)", MsgOnlyOne)
+	}
+	if g.Service == "lvs" && len(f.ActiveVirtuals()) == 0 {
+		p.warnf(0, "no virtual block has active = 1: piranha's pulse refuses to start, and the IPVS table is empty")
+	}
+}
+
+func addrOrNone(a netip.Addr) string {
+	if !a.IsValid() {
+		return "unset"
+	}
+	return a.String()
+}
