@@ -62,10 +62,11 @@ func serviceAttrs(k lvs.ServiceKey, o lvs.ServiceOpts) []attr {
 }
 
 // netmaskAttr writes an IPv4 persistence netmask as a dotted quad and an
-// IPv6 one as a prefix length, the way ipvsadm takes them.
+// IPv6 one as a prefix length ("64"), the way the configuration and
+// ipvsadm take them.
 func netmaskAttr(f lvs.Family, bits uint8) attr {
 	if f == lvs.IPv6 {
-		return intAttr(lvs.FieldNetmask, int64(bits))
+		return strAttr(lvs.FieldNetmask, strconv.Itoa(int(bits)))
 	}
 	var m uint32
 	if bits > 0 {
@@ -112,13 +113,14 @@ func destAttrs(d lvs.Dest) []attr {
 	if o.LowerThreshold != 0 {
 		as = append(as, intAttr(lvs.FieldLower, int64(o.LowerThreshold)))
 	}
+	// The configuration writes these in a tunnel block.
 	if o.Forward == lvs.Tunnel {
-		as = append(as, strAttr(lvs.FieldTunnelType, o.TunnelType.String()))
+		as = append(as, strAttr("tunnel.type", o.TunnelType.String()))
 		if o.TunnelType == lvs.GUE || o.TunnelPort != 0 {
-			as = append(as, intAttr(lvs.FieldTunnelPort, int64(o.TunnelPort)))
+			as = append(as, intAttr("tunnel.port", int64(o.TunnelPort)))
 		}
 		if o.TunnelType != lvs.IPIP || o.TunnelFlags != 0 {
-			as = append(as, strAttr(lvs.FieldTunnelCsum, checksumName(o.TunnelFlags)))
+			as = append(as, strAttr("tunnel.checksum", checksumName(o.TunnelFlags)))
 		}
 	}
 	return as
