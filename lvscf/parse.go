@@ -1,6 +1,7 @@
 package lvscf
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
@@ -35,6 +36,10 @@ func Parse(r io.Reader, filename string) (*File, []Warning, error) {
 		return nil, p.warns, p.errs
 	}
 	p.finish()
+	// Warnings about the whole file (line 0) go last.
+	slices.SortStableFunc(p.warns, func(a, b Warning) int {
+		return cmp.Compare(uint(a.Line-1), uint(b.Line-1))
+	})
 	return p.f, p.warns, nil
 }
 

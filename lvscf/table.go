@@ -1,9 +1,11 @@
 package lvscf
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,6 +126,7 @@ func (f *File) Table() (*lvs.Table, error) {
 		errs = append(errs, &Error{File: f.Name, Line: line, Msg: MsgBadArgument, Detail: where + pr.Msg})
 	}
 	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
 		return nil, errs
 	}
 	t.Normalize()
