@@ -35,11 +35,15 @@ func (e *OpError) Error() string {
 type InterruptedError struct {
 	Done, Total int
 	Err         error
+	Draining    int // real servers left at weight 0 with connections
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 func (e *InterruptedError) Error() string {
+	if e.Draining > 0 {
+		return fmt.Sprintf("interrupted while draining: %d operations done, %s left at weight 0; run apply again to finish", e.Done, plural(e.Draining, "real server"))
+	}
 	return fmt.Sprintf("interrupted: %d of %d operations done; run apply again to finish", e.Done, e.Total)
 }
 

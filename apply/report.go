@@ -89,6 +89,8 @@ func (r *Report) Render(w io.Writer) {
 	resources := fmt.Sprintf("Resources: %d added, %d changed, %d destroyed.", a, c, d)
 	left := r.Count(Failed) + r.Count(NotAttempted)
 	switch {
+	case r.Interrupted && left == 0:
+		fmt.Fprintf(w, "Apply interrupted! %s\n", resources)
 	case r.Interrupted:
 		fmt.Fprintf(w, "Apply interrupted! %s %s not made.\n", resources, plural(left, "change"))
 	case left > 0:
