@@ -431,11 +431,17 @@ func (p *parser) splitOptions(toks []token) ([]occurrence, []token, error) {
 			occ = append(occ, o)
 		case strings.HasPrefix(t.text, "-") && len(t.text) > 1:
 			for j := 1; j < len(t.text); j++ {
+				// The first option of a bundle is at its dash, the
+				// others at their letter.
+				col := t.col + j
+				if j == 1 {
+					col = t.col
+				}
 				spec := findShort(t.text[j])
 				if spec == nil {
-					return nil, nil, p.errAt(t.col+j, "unknown option %q", "-"+t.text[j:j+1])
+					return nil, nil, p.errAt(col, "unknown option %q", "-"+t.text[j:j+1])
 				}
-				o := occurrence{spec: spec, written: token{text: "-" + t.text[j:j+1], col: t.col + j}}
+				o := occurrence{spec: spec, written: token{text: "-" + t.text[j:j+1], col: col}}
 				if spec.arg != argNone {
 					rest := t.text[j+1:]
 					switch {
