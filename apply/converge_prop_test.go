@@ -263,7 +263,9 @@ func TestInPlaceChangesAreOneCall(t *testing.T) {
 		return t
 	}
 	svc := func(f func(*lvs.ServiceOpts)) func(*lvs.Table) { return func(t *lvs.Table) { f(&t.Services[0].Opts) } }
-	dst := func(f func(*lvs.DestOpts)) func(*lvs.Table) { return func(t *lvs.Table) { f(&t.Services[0].Dests[0].Opts) } }
+	dst := func(f func(*lvs.DestOpts)) func(*lvs.Table) {
+		return func(t *lvs.Table) { f(&t.Services[0].Dests[0].Opts) }
+	}
 	for _, c := range []struct {
 		name   string
 		key    lvs.ServiceKey
