@@ -145,6 +145,10 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 // keyRange is the range that identifies a service: its address or fwmark.
 func keyRange(vs *vsBlock) hcl.Range {
 	switch {
+	case vs.Address != nil:
+		return vs.AddressRange
+	case vs.FWMark != nil:
+		return vs.FWMarkRange
 	case present(vs.AddressRange):
 		return vs.AddressRange
 	case present(vs.FWMarkRange):
@@ -157,7 +161,11 @@ func keyRange(vs *vsBlock) hcl.Range {
 // printed in plans and logs read on a terminal.
 func (b *builder) checkName(name string, r hcl.Range, what string) {
 	if strings.TrimSpace(name) == "" {
-		b.errorAt(r, "Invalid "+what+" name", "A %s needs a name, as in %s \"web\"", what, strings.ReplaceAll(what, " ", "_"))
+		example := `virtual_server "web"`
+		if what == "real server" {
+			example = `real_server "real1"`
+		}
+		b.errorAt(r, "Invalid "+what+" name", "A %s needs a name, as in %s", what, example)
 		return
 	}
 	for _, c := range name {
@@ -365,7 +373,10 @@ func isScheduler(name string) bool {
 // buildKey reads the identity of a service: address and protocol, or
 // fwmark and family.
 func (b *builder) buildKey(vs *vsBlock, s *lvs.Service) bool {
-	hasAddr, hasMark := present(vs.AddressRange), present(vs.FWMarkRange)
+	// null is how HCL writes "not set"; a value that failed to decode was
+	// set, and has its error already.
+	hasAddr := vs.Address != nil || b.hasError(vs.AddressRange)
+	hasMark := vs.FWMark != nil || b.hasError(vs.FWMarkRange)
 	switch {
 	case hasAddr && hasMark:
 		b.errorAt(vs.FWMarkRange, "Conflicting service identity",
@@ -402,7 +413,7 @@ func (b *builder) buildKey(vs *vsBlock, s *lvs.Service) bool {
 				ok = false
 			}
 		}
-		if present(vs.ProtocolRange) {
+		if vs.Protocol != nil {
 			b.errorAt(vs.ProtocolRange, "Protocol not allowed with fwmark",
 				"A firewall-mark service takes whatever packets carry the mark, whatever their protocol; remove protocol and match the protocol in the firewall rule that sets the mark")
 		}
@@ -489,7 +500,7 @@ func (b *builder) buildDest(vs *vsBlock, rs *rsBlock, s *lvs.Service, keyOK bool
 	d := lvs.Dest{Name: rs.Name, Opts: lvs.DestOpts{Forward: fwd, Weight: 1}}
 	ok := false
 	switch {
-	case !present(rs.AddressRange):
+	case rs.Address == nil && !b.hasError(rs.AddressRange):
 		b.errorAt(rs.DefRange, "Missing real server address",
 			`Set address = "192.168.10.100:80"; the port may be left out, it defaults to the virtual port`)
 	case rs.Address != nil:

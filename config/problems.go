@@ -37,7 +37,7 @@ func (b *builder) problem(p lvs.Problem) {
 		if rs == nil {
 			return
 		}
-		r, summary := destRange(vs, rs, p.Field)
+		r, summary := b.destRange(vs, rs, p.Field)
 		b.errorAt(r, summary, "%s", sentence(p.Msg))
 		return
 	}
@@ -117,16 +117,20 @@ func serviceRange(vs *vsBlock, field string) (hcl.Range, string) {
 	return vs.NameRange, "Invalid virtual server"
 }
 
-func destRange(vs *vsBlock, rs *rsBlock, field string) (hcl.Range, string) {
+func (b *builder) destRange(vs *vsBlock, rs *rsBlock, field string) (hcl.Range, string) {
 	var tun tunnelBlock
 	if rs.Tunnel != nil {
 		tun = *rs.Tunnel
 	}
+	addr := rs.DefRange // where "Missing real server address" points
+	if rs.Address != nil || b.hasError(rs.AddressRange) {
+		addr = rs.AddressRange
+	}
 	switch field {
 	case lvs.FieldAddress:
-		return firstPresent(rs.AddressRange, rs.DefRange), "Invalid real server address"
+		return addr, "Invalid real server address"
 	case lvs.FieldPort:
-		return firstPresent(rs.AddressRange, rs.DefRange), "Invalid real server port"
+		return addr, "Invalid real server port"
 	case lvs.FieldWeight:
 		return firstPresent(rs.WeightRange, rs.NameRange), "Invalid weight"
 	case lvs.FieldForwarding:

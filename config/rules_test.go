@@ -316,6 +316,18 @@ func TestRules(t *testing.T) {
 		{"fwmark service matched by ignore", "ignore {\n  fwmarks = [5]\n}\n" + vs(`  fwmark = 5`),
 			[]string{"5:12 Service matched by ignore"}, ""},
 
+		// null means "not set", as everywhere in HCL.
+		{"null address", vs(`  address = null`), []string{"1:1 Missing service address"}, ""},
+		{"null address beside fwmark", vs(`  address = null
+  fwmark = 3
+  protocol = null
+  scheduler = null`), nil, ""},
+		{"null real server address", rs(`    address = null`), []string{"3:3 Missing real server address"}, ""},
+		{"null persistence timeout", vs(`  address = "10.0.0.2:80"
+  persistence {
+    timeout = null
+  }`), nil, ""},
+
 		// Every error at once, in source order.
 		{"many errors", `virtual_server "a" {
   address = "10.0.0.2:80"
