@@ -184,11 +184,11 @@ type Virtual struct {
 	VIPNetmask  netip.Addr // unset when not given
 	SorryServer netip.Addr // unset when not given
 	FWMark      uint32
-	Protocol    string // "tcp" (default) or "udp"
-	Port        int    // default 80
-	Scheduler   string // default "wlc"
-	Persistent  int    // persistence timeout in seconds; 0 = none
-	PMask       netip.Addr
+	Protocol    string     // "tcp" (default) or "udp"
+	Port        int        // default 80
+	Scheduler   string     // default "wlc"
+	Persistent  int        // persistence timeout in seconds; 0 = none
+	PMask       netip.Addr // unset for 255.255.255.255 and 0.0.0.0, as in piranha
 
 	Send          Quoted
 	Expect        Quoted

@@ -510,8 +510,10 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 			return
 		}
 		p.noteAton(ln, a, m)
-		if m == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-			m = netip.Addr{} // piranha: 255.255.255.255 means unset
+		if m == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || m.IsUnspecified() {
+			// Piranha turns 255.255.255.255 into 0, and lvsd passes no -M
+			// for 0: both mean "unset", that is ipvsadm's per-client /32.
+			m = netip.Addr{}
 		}
 		v.PMask = m
 	case "client_monitor":
