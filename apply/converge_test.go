@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -254,4 +256,31 @@ func TestApplySavedContinuesDrain(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConvergeThroughFileKernel stages a kernel error in the middle of an
+// apply the way a CLI test does, through the fake kernel's file.
+func TestConvergeThroughFileKernel(t *testing.T) {
+	path := t.TempDir() + "/kernel.json"
+	if err := os.WriteFile(path, []byte(`{"fail": {"after": 2, "errno": "EIO"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fk, err := applytest.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired := &lvs.Table{Services: []lvs.Service{{Key: web, Name: "web", Opts: opts("wlc"), Dests: []lvs.Dest{dest(real1, 1), dest(real2, 1), dest(real3, 1)}}}}
+	desired.Normalize()
+	_, err = apply.Converge(context.Background(), fk, desired, apply.ConvergeOptions{})
+	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), "2 of 4 changes were made; run apply again to converge") {
+		t.Fatalf("first apply: %v, want EIO after 2 of 4", err)
+	}
+	rep, err := apply.Converge(context.Background(), fk, desired, apply.ConvergeOptions{})
+	if err != nil {
+		t.Fatalf("second apply: %v", err)
+	}
+	if a, _, _ := rep.Summary(); a != 2 {
+		t.Errorf("second apply added %d, want the 2 left", a)
+	}
+	checkConverged(t, fk, desired)
 }
