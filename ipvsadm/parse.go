@@ -448,6 +448,9 @@ func (p *parser) splitOptions(toks []token) ([]occurrence, []token, error) {
 					case rest != "":
 						o.value, o.valueCol, o.hasValue = rest, t.col+j+1, true
 					case spec.arg == argRequired:
+						if i+1 >= len(toks) && spec.opt == optSchedFlags {
+							return nil, nil, p.errAt(o.written.col, "-b needs a value (ipvsadm -S prints a bare -b for flag-3 of the sh and mh schedulers, which it cannot name: that flag cannot be restored)")
+						}
 						if i+1 >= len(toks) {
 							return nil, nil, p.errAt(o.written.col, "%s needs a value", o.written.text)
 						}

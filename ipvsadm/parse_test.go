@@ -206,7 +206,7 @@ func TestParseSaveErrors(t *testing.T) {
 		{"-A -t 10.0.0.2:80 -b flag-1,sh-port\n", `dump.txt:1:29: scheduler flag "sh-port" is for the sh scheduler, not wlc`},
 		{"-A -t 10.0.0.2:80 -s sh -b fallback\n", `dump.txt:1:28: unknown scheduler flag "fallback": use flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback or mh-port`},
 		{"-A -t 10.0.0.2:80 -s sh -b ,\n", `dump.txt:1:28: -b needs scheduler flags, such as sh-fallback,sh-port`},
-		{"-A -t 10.0.0.2:80 -s sh -b\n", `dump.txt:1:25: -b needs a value`},
+		{"-A -t 10.0.0.2:80 -s sh -b\n", `dump.txt:1:25: -b needs a value (ipvsadm -S prints a bare -b for flag-3 of the sh and mh schedulers, which it cannot name: that flag cannot be restored)`},
 		{svc80 + "-a -t 10.0.0.2:80 -r [2001:db8::1]:80 -g\n", `dump.txt:2:19: real server 2001:db8::1 is ipv6 but the service is ipv4: mixing families works only with tunnelling (-i)`},
 		{svc80 + "-a -t 10.0.0.2:80 -r 10.0.0.3 -m --tun-type gue\n", `dump.txt:2:34: --tun-type needs tunnelling: add -i`},
 		{svc80 + "-a -t 10.0.0.2:80 -r 10.0.0.3 -i --tun-type gue\n", `dump.txt:2:34: a gue tunnel needs --tun-port (the UDP port the real server decapsulates on)`},
