@@ -1,0 +1,156 @@
+// Package cmd is lvsctl's command line: one file per subcommand, and the only
+// package that knows urfave/cli. Main maps every outcome to an exit status in
+// one place.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/apply"
+)
+
+// Version is lvsctl's version, stamped at build time with
+// -ldflags "-X github.com/lvsctl/lvsctl/cmd.Version=...".
+var Version = "0.1.0-dev"
+
+// Env is everything a command may touch outside the process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// OpenKernel opens the IPVS table of a network namespace ("" = ours).
+	OpenKernel func(netns string) (apply.Kernel, error)
+	// LockDir holds the apply locks, one file per network namespace.
+	LockDir string
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+}
+
+// exitError ends a command with a status after its message was printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// usageError is a mistake on the command line; it is printed with a hint.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main runs lvsctl with args (args[0] is the program name) and returns the
+// exit status: 0 success, 1 error, 2 changes present (plan
+// --detailed-exitcode), 130 interrupted.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.LockDir == "" {
+		env.LockDir = "/run/lvsctl"
+	}
+	app := newApp(env)
+	err := app.RunContext(ctx, args)
+	return exitCode(env.Stderr, err)
+}
+
+func exitCode(stderr io.Writer, err error) int {
+	var ee exitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "lvsctl: %s\nlvsctl: run \"lvsctl --help\" for usage\n", ue.msg)
+		return 1
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "lvsctl: %s\n", err)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "lvsctl: %s\n", err)
+		return 1
+	}
+}
+
+func newApp(env Env) *cli.App {
+	app := &cli.App{
+		Name:  "lvsctl",
+		Usage: "declarative Linux Virtual Server (IPVS) management",
+		Description: "lvsctl reads a configuration of IPVS virtual servers (HCL, or a legacy piranha lvs.cf),\n" +
+			"compares it with the kernel's live table and applies the smallest set of changes.",
+		Version:         Version,
+		Reader:          env.Stdin,
+		Writer:          env.Stdout,
+		ErrWriter:       env.Stderr,
+		HideHelpCommand: true,
+		Suggest:         true,
+		// urfave/cli would otherwise call os.Exit from inside Run.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error()}
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				msg := fmt.Sprintf("unknown command %q", c.Args().First())
+				if s := cli.SuggestCommand(c.App.Commands, c.Args().First()); s != "" {
+					msg += ". " + s
+				}
+				return usageError{msg}
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			validateCommand(env),
+			planCommand(env),
+			applyCommand(env),
+			showCommand(env),
+			saveCommand(env),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// Flags shared by several commands.
+
+const defaultConfig = "/etc/lvsctl/lvsctl.hcl"
+
+func fileFlag(env Env) *cli.StringFlag {
+	return &cli.StringFlag{
+		Name:    "file",
+		Aliases: []string{"f"},
+		Usage:   "configuration `FILE` (HCL, or a piranha lvs.cf)",
+		EnvVars: []string{"LVSCTL_CONFIG"},
+		Value:   defaultConfig,
+	}
+}
+
+var netnsFlag = &cli.StringFlag{
+	Name:  "netns",
+	Usage: "work on the IPVS table of network namespace `NAME` (under /run/netns) or at a path",
+}
+
+// openKernel opens the live table of the namespace the command targets.
+func openKernel(c *cli.Context, env Env) (apply.Kernel, error) {
+	ns := c.String("netns")
+	if env.OpenKernel == nil {
+		return nil, errors.New("no kernel access in this build")
+	}
+	return env.OpenKernel(ns)
+}
+
+// lockPath is the per-namespace apply lock.
+func lockPath(env Env, netns string) string {
+	name := "default"
+	if netns != "" {
+		name = strings.NewReplacer("/", "_", ".", "_").Replace(strings.TrimPrefix(netns, "/"))
+	}
+	return env.LockDir + "/" + name + ".lock"
+}
