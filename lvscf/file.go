@@ -45,11 +45,12 @@ type Setting struct {
 	Comments []Comment // comment lines right before this one
 }
 
-// settings is a list of settings with lookups by key. The last occurrence
-// of a key is the one in effect, as in piranha.
-type settings []Setting
+// Settings are a block's settings in source order.
+type Settings []Setting
 
-func (ss settings) last(key string) *Setting {
+// Last returns the setting of key in effect, the last one as in piranha, or
+// nil when the key is not set.
+func (ss Settings) Last(key string) *Setting {
 	for i := len(ss) - 1; i >= 0; i-- {
 		if ss[i].Key == key {
 			return &ss[i]
@@ -97,7 +98,7 @@ type File struct {
 	Name string // the file name given to Parse, for diagnostics
 
 	Globals
-	Settings settings // global settings in source order
+	Settings Settings // global settings in source order
 
 	Virtuals  []*Virtual // `virtual NAME {` blocks in source order
 	Failovers []*Virtual // `failover NAME {` blocks in source order
@@ -176,7 +177,7 @@ type Virtual struct {
 	EndLine     int       // line of the closing `}`
 	Comments    []Comment // comment lines right before the header
 	EndComments []Comment // comment lines right before the closing `}`
-	Settings    settings
+	Settings    Settings
 
 	Active      bool
 	Address     netip.Addr // the virtual IP (unset when not given)
@@ -231,7 +232,7 @@ func (v *Virtual) Kind() string {
 }
 
 // Setting returns the setting of key in effect (the last one), or nil.
-func (v *Virtual) Setting(key string) *Setting { return v.Settings.last(key) }
+func (v *Virtual) Setting(key string) *Setting { return v.Settings.Last(key) }
 
 // A Server is a `server NAME {` block: a real server.
 type Server struct {
@@ -240,7 +241,7 @@ type Server struct {
 	EndLine     int
 	Comments    []Comment
 	EndComments []Comment
-	Settings    settings
+	Settings    Settings
 
 	Address netip.Addr
 	Active  bool
@@ -252,10 +253,10 @@ type Server struct {
 }
 
 // Setting returns the setting of key in effect (the last one), or nil.
-func (s *Server) Setting(key string) *Setting { return s.Settings.last(key) }
+func (s *Server) Setting(key string) *Setting { return s.Settings.Last(key) }
 
 // Setting returns the global setting of key in effect (the last one), or nil.
-func (f *File) Setting(key string) *Setting { return f.Settings.last(key) }
+func (f *File) Setting(key string) *Setting { return f.Settings.Last(key) }
 
 // ActiveVirtuals returns the virtual blocks with active = 1, the ones lvsd
 // starts.

@@ -151,7 +151,7 @@ func dumpValue(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-func dumpSettings(b *strings.Builder, indent string, ss settings) {
+func dumpSettings(b *strings.Builder, indent string, ss Settings) {
 	for _, s := range ss {
 		dumpComments(b, indent, "before "+s.Key, s.Comments)
 		fmt.Fprintf(b, "%sline %d: %s = %q\n", indent, s.Line, s.Key, s.Args)

@@ -219,9 +219,9 @@ func (p *parser) kv(ln line, n int) ([]token, bool) {
 	return toks[2:], true
 }
 
-func record(ss *settings, p *parser, ln line, args []token) {
+func record(ss *Settings, p *parser, ln line, args []token) {
 	key := ln.toks[0].text
-	if prev := ss.last(key); prev != nil {
+	if prev := ss.Last(key); prev != nil {
 		p.warnf(ln.num, "%s repeats line %d; the last value wins, as in piranha", key, prev.Line)
 	}
 	s := Setting{Key: key, Line: ln.num, Comments: p.takeComments()}
