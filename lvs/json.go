@@ -339,7 +339,7 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 		return jsonError(data, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%s: unexpected data after the table", position(data, dec.InputOffset()))
+		return fmt.Errorf("%s: unexpected data after the table", position(data, dec.InputOffset()-1))
 	}
 	nt, paths, err := jt.table()
 	if err != nil {
@@ -529,15 +529,24 @@ func jsonError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("%s: %s", position(data, syn.Offset), strings.TrimPrefix(syn.Error(), "json: "))
+		// Offsets count the bytes read, the offending one included.
+		return fmt.Errorf("%s: %s", position(data, syn.Offset-1), strings.TrimPrefix(syn.Error(), "json: "))
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s: %s: a %s cannot be a %s", position(data, typ.Offset), typ.Field, typ.Value, typ.Type)
+		return fmt.Errorf("%s: %s: a %s cannot be a %s", position(data, typ.Offset-1), typ.Field, typ.Value, typ.Type)
 	case errors.Is(err, io.EOF):
 		return errors.New("empty input: expected a JSON table such as {\"services\": []}")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("unexpected end of input: the JSON table is cut short")
 	}
-	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	// The decoder does not say where an unknown field is: point at the
+	// first place its quoted name appears.
+	if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		if i := bytes.Index(data, []byte(name)); i >= 0 {
+			return fmt.Errorf("%s: %s: check the spelling", position(data, int64(i)), msg)
+		}
+	}
+	return errors.New(msg)
 }
 
 // position returns "line L, column C" for a byte offset into data.
