@@ -15,7 +15,7 @@ func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 func sampleTable() *Table {
 	t := &Table{
 		Timeouts: Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second},
-		Ignore: Ignore{Prefixes: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}, FWMarks: []uint32{7}, Ports: []uint16{5353}},
+		Ignore:   Ignore{Prefixes: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}, FWMarks: []uint32{7}, Ports: []uint16{5353}},
 		Services: []Service{
 			{Key: AddrKey(TCP, ap("10.0.0.2:80")), Name: "web",
 				Opts:  ServiceOpts{Scheduler: "wlc", Persistent: true, Timeout: 360, Netmask: 24},
