@@ -32,6 +32,8 @@ type builder struct {
 	keyOK    []bool
 	timeouts *timeoutsBlock
 	ignore   *ignoreBlock
+	pulse    *Pulse
+	services map[string]*ServiceSettings
 }
 
 // errorAt adds an error about subject, unless an earlier error already
@@ -105,6 +107,9 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 		b.ignore = fb.Ignore
 		t.Ignore = b.buildIgnore(fb.Ignore)
 	}
+	if fb.Pulse != nil {
+		b.pulse = b.buildPulse(fb.Pulse)
+	}
 
 	names := map[string]*vsBlock{}
 	keys := map[lvs.ServiceKey]*vsBlock{}
@@ -132,6 +137,7 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 					"%s is matched by the ignore block, so lvsctl would never manage it; remove it from one of the two", s.Key)
 			}
 		}
+		b.buildSettings(vs, &s, ok)
 		b.vss = append(b.vss, vs)
 		b.keyOK = append(b.keyOK, ok)
 		t.Services = append(t.Services, s)

@@ -38,6 +38,13 @@ type Config struct {
 	// DrainTimeout is how long a real server that is going away keeps its
 	// connections at weight 0 before it is deleted; 0 deletes it at once.
 	DrainTimeout time.Duration
+	// Pulse is the failover pair, nil when the configuration has no pulse
+	// block.
+	Pulse *Pulse
+	// Services holds, by virtual_server name, the settings of each virtual
+	// server that has any beyond the table: health checks, sorry server,
+	// VIP. Virtual servers without such settings have no entry.
+	Services map[string]*ServiceSettings
 	// Files holds the parsed sources by name, for [WriteDiagnostics].
 	Files map[string]*hcl.File
 }
@@ -128,6 +135,10 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 	if !b.diags.HasErrors() {
 		t.Normalize()
 		cfg.Table = t
+		cfg.Pulse = b.pulse
+		if len(b.services) > 0 {
+			cfg.Services = b.services
+		}
 	}
 	return cfg, sortDiags(b.diags)
 }

@@ -13,6 +13,7 @@ type fileBlock struct {
 	DrainTimeoutRange hcl.Range `hcl:"drain_timeout,attr_value_range"`
 
 	Timeouts       *timeoutsBlock `hcl:"timeouts,block"`
+	Pulse          *pulseBlock    `hcl:"pulse,block"`
 	Ignore         *ignoreBlock   `hcl:"ignore,block"`
 	VirtualServers []*vsBlock     `hcl:"virtual_server,block"`
 }
@@ -61,7 +62,12 @@ type vsBlock struct {
 	OnePacketRange  hcl.Range `hcl:"one_packet,attr_value_range"`
 	PERange         hcl.Range `hcl:"pe,attr_value_range"`
 
+	SorryServer      *string   `hcl:"sorry_server,optional"`
+	SorryServerRange hcl.Range `hcl:"sorry_server,attr_value_range"`
+
 	Persistence *persistenceBlock `hcl:"persistence,block"`
+	VIP         *vipBlock         `hcl:"vip,block"`
+	HealthCheck *checkBlock       `hcl:"health_check,block"`
 	Reals       []*rsBlock        `hcl:"real_server,block"`
 }
 
@@ -91,7 +97,8 @@ type rsBlock struct {
 	UpperRange      hcl.Range `hcl:"upper_threshold,attr_value_range"`
 	LowerRange      hcl.Range `hcl:"lower_threshold,attr_value_range"`
 
-	Tunnel *tunnelBlock `hcl:"tunnel,block"`
+	Tunnel      *tunnelBlock `hcl:"tunnel,block"`
+	HealthCheck *checkBlock  `hcl:"health_check,block"`
 }
 
 type tunnelBlock struct {
