@@ -500,6 +500,10 @@ func (c command) wrap(err error) error {
 		case cmdSetDest, cmdDelDest:
 			hint = "the real server does not exist"
 		}
+	case syscall.EINVAL:
+		if c.cmd == cmdNewDest || c.cmd == cmdSetDest {
+			hint = "the kernel takes a real server of another family only with forwarding = tun, and an IPv4 one only if it is a unicast address in this network namespace (whose loopback must be up)"
+		}
 	case syscall.ERANGE:
 		if c.dest != nil {
 			hint = "the lower threshold is above the upper threshold"

@@ -59,8 +59,10 @@ func ipvsLoaded() bool {
 
 var netnsSeq atomic.Int64
 
-// NewNetns creates a network namespace with "ip netns add" and returns its
-// name; the namespace is deleted when t ends. Call [Require] first.
+// NewNetns creates a network namespace with "ip netns add", brings its
+// loopback up, and returns its name; the namespace is deleted when t ends.
+// Call [Require] first. The loopback matters to IPVS: with no address at
+// all, the kernel refuses every IPv4 real server with EINVAL.
 func NewNetns(t testing.TB) string {
 	t.Helper()
 	ip := IPCommand(t)
@@ -73,6 +75,9 @@ func NewNetns(t testing.TB) string {
 			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
 		}
 	})
+	if out, err := exec.Command(ip, "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip -n %s link set lo up: %v: %s", name, err, out)
+	}
 	return name
 }
 

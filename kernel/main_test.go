@@ -1,0 +1,11 @@
+package kernel
+
+import (
+	"testing"
+
+	"github.com/lvsctl/lvsctl/lab"
+)
+
+// TestMain runs the TestKernel... tests in the QEMU lab when this machine's
+// kernel has no IPVS (see lab/README.md).
+func TestMain(m *testing.M) { lab.TestMain(m) }
