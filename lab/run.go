@@ -32,8 +32,9 @@ type Options struct {
 	Env []string
 	// Dir is the command's working directory in the guest (default "/").
 	Dir string
-	// Timeout bounds the whole run, boot included (default 10 minutes). The
-	// VM is killed when it passes.
+	// Timeout bounds the VM's run, boot included (default 10 minutes); a
+	// kernel download or waiting for a VM slot comes on top. The VM is
+	// stopped when it passes.
 	Timeout time.Duration
 	// Stream, if set, receives the command's output as it comes.
 	Stream io.Writer
@@ -88,12 +89,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := Check(); err != nil {
 		return nil, err
 	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the VM ran longer than its timeout of %v", timeout))
-	defer cancel()
 	log := o.Log
 	if log == nil {
 		log = io.Discard
@@ -120,6 +115,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer free()
+	// The timeout starts with QEMU: neither a kernel download nor waiting
+	// for another VM counts against it.
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the VM ran longer than its timeout of %v", timeout))
+	defer cancel()
 	return boot(ctx, k, initrd, o.Stream)
 }
 
