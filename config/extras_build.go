@@ -377,18 +377,18 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 		}
 	}
 
-	intervalSet := false
 	if cb.Interval != nil {
 		if d, err := parsePositive(*cb.Interval); err != nil {
 			b.errorAt(cb.IntervalRange, "Invalid health check interval", "%s", sentence(err.Error()))
 		} else {
-			hc.Interval, hc.Timeout, intervalSet = d, d, true
+			// The timeout defaults to the interval, as nanny's did.
+			hc.Interval, hc.Timeout = d, d
 		}
 	}
 	if cb.Timeout != nil {
 		if d, err := parsePositive(*cb.Timeout); err != nil {
 			b.errorAt(cb.TimeoutRange, "Invalid health check timeout", "%s", sentence(err.Error()))
-		} else if d > hc.Interval && (intervalSet || cb.Interval == nil) {
+		} else if d > hc.Interval {
 			b.errorAt(cb.TimeoutRange, "Health check timeout too long", "The timeout (%s) is longer than the interval (%s), so probes would overlap; make the timeout at most the interval", fmtDuration(d), fmtDuration(hc.Interval))
 		} else {
 			hc.Timeout = d
