@@ -2,8 +2,8 @@ package lab
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +21,9 @@ var libraryDirs = []string{
 // shared library the ELF executable at file needs, transitively. A static
 // executable, or a file that is not ELF (a script), needs none.
 func sharedLibraries(file string) ([]string, error) {
+	if ok, err := isELF(file); err != nil || !ok {
+		return nil, err
+	}
 	var out []string
 	seen := map[string]bool{}
 	queue := []string{file}
@@ -29,10 +32,6 @@ func sharedLibraries(file string) ([]string, error) {
 		queue = queue[1:]
 		f, err := elf.Open(cur)
 		if err != nil {
-			var fe *elf.FormatError
-			if cur == file && errors.As(err, &fe) {
-				return nil, nil // not an ELF file: nothing to bring along
-			}
 			return nil, fmt.Errorf("reading %s: %w", cur, err)
 		}
 		needed, err := f.ImportedLibraries()
@@ -66,6 +65,19 @@ func sharedLibraries(file string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+func isELF(file string) (bool, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false, nil // shorter than any ELF file
+	}
+	return string(magic[:]) == elf.ELFMAG, nil
 }
 
 func interpreter(f *elf.File) string {
