@@ -147,14 +147,16 @@ func (b *builder) device(p *string, r, def hcl.Range, block string) (string, boo
 		b.errorAt(def, "Missing device", `The %s block needs the device that holds the address, as in device = "eth0" or an alias label such as "eth0:1"`, block)
 		return "", false
 	}
-	if err := checkDevice(*p); err != nil {
+	if err := CheckDevice(*p); err != nil {
 		b.errorAt(r, "Invalid device", "%s", sentence(err.Error()))
 		return "", false
 	}
 	return *p, true
 }
 
-func checkDevice(d string) error {
+// CheckDevice checks a network device name as the kernel takes it (at most
+// 15 bytes, no blanks or slashes); an alias label such as eth0:1 passes.
+func CheckDevice(d string) error {
 	switch {
 	case d == "":
 		return errors.New(`the device name is empty; write one such as "eth0" or "eth0:1"`)
@@ -582,7 +584,7 @@ func (b *builder) buildPulse(pb *pulseBlock) *Pulse {
 		if sb.Interface == nil && !b.hasError(sb.InterfaceRange) {
 			b.errorAt(sb.DefRange, "Missing sync interface", `The sync_daemon block needs the interface the sync messages use, as in interface = "eth1"`)
 		} else if sb.Interface != nil {
-			if err := checkDevice(*sb.Interface); err != nil {
+			if err := CheckDevice(*sb.Interface); err != nil {
 				b.errorAt(sb.InterfaceRange, "Invalid sync interface", "%s", sentence(err.Error()))
 			}
 			sd.Interface = *sb.Interface
