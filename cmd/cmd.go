@@ -110,6 +110,7 @@ func newApp(env Env) *cli.App {
 			applyCommand(env),
 			showCommand(env),
 			saveCommand(env),
+			convertCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/lvscf"
 )
 
 // desired is what a configuration file asks for.
@@ -18,9 +20,18 @@ type desired struct {
 	drainTimeout time.Duration
 }
 
-// loadDesired reads and validates the configuration at path. Diagnostics
-// are printed to stderr; the returned error then only carries the status.
+// loadDesired reads and validates the configuration at path: lvsctl's HCL,
+// or a piranha lvs.cf (told apart by lvscf.Detect), which gives the same
+// table as its conversion. Diagnostics are printed to stderr; the returned
+// error then only carries the status.
 func loadDesired(env Env, path string) (*desired, error) {
+	if src, ok := legacySource(path); ok {
+		cfg, err := loadLegacy(env, path, src)
+		if err != nil {
+			return nil, err
+		}
+		return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout}, nil
+	}
 	cfg, diags := config.Load(path)
 	if diags.HasErrors() || len(diags) > 0 {
 		_ = config.WriteDiagnostics(env.Stderr, cfg.Files, diags, 78)
@@ -47,4 +58,45 @@ func readLive(path string) (*lvs.Table, error) {
 		return &tab, nil
 	}
 	return ipvsadm.ParseSave(bytes.NewReader(data), path)
+}
+
+// legacySource returns the content of path when it is a piranha lvs.cf.
+// Directories and unreadable files are left to config.Load, which reports
+// them.
+func legacySource(path string) ([]byte, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	src, err := os.ReadFile(path)
+	if err != nil || !lvscf.Detect(path, src) {
+		return nil, false
+	}
+	return src, true
+}
+
+// loadLegacy parses an lvs.cf into the configuration its conversion would
+// give. Warnings go to stderr; errors too, one per line as file:line:
+// message, and then only the status is returned.
+func loadLegacy(env Env, path string, src []byte) (*config.Config, error) {
+	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
+	}
+	var cfg *config.Config
+	if err == nil {
+		cfg, err = f.Config()
+	}
+	if err != nil {
+		var errs lvscf.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+			}
+		} else {
+			fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+		}
+		return nil, exitError{1}
+	}
+	return cfg, nil
 }

@@ -1,0 +1,145 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/ipvsadm"
+	"github.com/lvsctl/lvsctl/lvscf"
+)
+
+func convertCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:  "convert",
+		Usage: "turn a piranha lvs.cf or an \"ipvsadm -S -n\" dump into lvsctl's HCL, written to stdout",
+		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
+			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
+			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl",
+		ArgsUsage: "FILE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf` or ipvsadm (default: detect)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError{"convert takes one FILE (an lvs.cf or an ipvsadm -S -n dump; - reads stdin)"}
+			}
+			path := c.Args().First()
+			from := c.String("from")
+			switch from {
+			case "", "lvscf", "ipvsadm":
+			default:
+				return usageError{fmt.Sprintf("--from %q is not a format; use lvscf or ipvsadm", from)}
+			}
+			src, name, err := readInput(env, path)
+			if err != nil {
+				return err
+			}
+			if from == "" {
+				if from = detectFormat(name, src); from == "" {
+					return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
+				}
+			}
+			var cfg *config.Config
+			var ann *config.Annotations
+			if from == "lvscf" {
+				cfg, ann, err = convertLVSCF(env, name, src)
+			} else {
+				cfg, ann, err = convertIpvsadm(name, src)
+			}
+			if err != nil {
+				return err
+			}
+			var out bytes.Buffer
+			if err := config.Write(&out, cfg, ann); err != nil {
+				return err
+			}
+			// The conversion must mean what the source meant; a difference
+			// is a bug in lvsctl, and writing the HCL would hide it.
+			back, diags := config.Parse(out.Bytes(), "converted.hcl")
+			if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
+				return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
+			}
+			_, err = env.Stdout.Write(out.Bytes())
+			return err
+		},
+	}
+}
+
+func readInput(env Env, path string) ([]byte, string, error) {
+	if path == "-" {
+		src, err := io.ReadAll(io.LimitReader(env.Stdin, lvscf.MaxSize+1))
+		return src, "stdin", err
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, path, err
+	}
+	return src, path, nil
+}
+
+// detectFormat tells an lvs.cf from an ipvsadm dump, or returns "".
+func detectFormat(name string, src []byte) string {
+	if lvscf.Detect(name, src) {
+		return "lvscf"
+	}
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimSpace(strings.TrimPrefix(line, "ipvsadm"))
+		for _, p := range []string{"-A ", "-a ", "--add-service", "--add-server", "-C", "--clear", "--set "} {
+			if strings.HasPrefix(line, p) {
+				return "ipvsadm"
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+func convertLVSCF(env Env, name string, src []byte) (*config.Config, *config.Annotations, error) {
+	f, warns, err := lvscf.Parse(bytes.NewReader(src), name)
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
+	}
+	if err == nil {
+		var cfg *config.Config
+		var ann *config.Annotations
+		if cfg, ann, err = f.Convert(); err == nil {
+			return cfg, ann, nil
+		}
+	}
+	var errs lvscf.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+		}
+		return nil, nil, exitError{1}
+	}
+	return nil, nil, err
+}
+
+func convertIpvsadm(name string, src []byte) (*config.Config, *config.Annotations, error) {
+	t, err := ipvsadm.ParseSave(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ann := &config.Annotations{Header: []string{
+		"# Converted from " + filepath.Base(name) + " (ipvsadm -S -n) by lvsctl convert.",
+		"# NOTE: the names were made from the addresses; rename the blocks as you like.",
+		"# NOTE: a dump has no health checks, thresholds or connection timeouts; add them here.",
+	}}
+	return config.FromTable(t), ann, nil
+}
