@@ -283,8 +283,8 @@ while read kind name file; do
 		if [ $kind = hard ]; then
 			echo "lab: module $name did not load: $msg"
 			echo "$name: $msg" >>/run/lab/modules.failed
-		elif [ -n "$LAB_VERBOSE_MODULES" ]; then
-			echo "lab: optional module $name did not load: $msg"
+		else
+			echo "lab: soft dependency $name did not load (harmless if another module provides it): $msg"
 		fi
 	fi
 done </etc/lab/modules
