@@ -162,9 +162,9 @@ func TestConvertMapping(t *testing.T) {
 func TestNannyUnescape(t *testing.T) {
 	for in, want := range map[string]string{
 		`GET / HTTP/1.0\r\n\r\n`: "GET / HTTP/1.0\r\n\r\n",
-		`a\tb\\n`:               "a\tb\\n",
-		`\d+ trailing\`:         `\d+ trailing\`,
-		"plain":                 "plain",
+		`a\tb\\n`:                "a\tb\\n",
+		`\d+ trailing\`:          `\d+ trailing\`,
+		"plain":                  "plain",
 	} {
 		if got := nannyUnescape(in); got != want {
 			t.Errorf("nannyUnescape(%q) = %q, want %q", in, got, want)
