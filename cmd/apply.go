@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -102,21 +101,10 @@ func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, error) {
 	}
 	drain := drainTimeout(c, d)
 	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
-	if err := plan.Render(env.Stdout, p); err != nil {
+	if err := renderPlan(env, p, drain); err != nil {
 		return nil, err
 	}
-	if drain > 0 && hasDrains(p) {
-		fmt.Fprintf(env.Stdout, "\nReal servers set to weight 0 are deleted once their connections reach zero, or after %s.\n", drain)
-	}
-	return &plan.File{
-		Version:      Version,
-		Created:      time.Now().UTC(),
-		Netns:        c.String("netns"),
-		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
-		DrainTimeout: drain,
-		Desired:      d.table,
-		Plan:         p,
-	}, nil
+	return newPlanFile(c, live, d, drain, p), nil
 }
 
 // confirm asks for "yes" on stdin, as Terraform does.

@@ -47,25 +47,11 @@ func planCommand(env Env) *cli.Command {
 				if err := plan.RenderJSON(env.Stdout, p); err != nil {
 					return err
 				}
-			} else {
-				if err := plan.Render(env.Stdout, p); err != nil {
-					return err
-				}
-				if drain > 0 && hasDrains(p) {
-					fmt.Fprintf(env.Stdout, "\nReal servers set to weight 0 are deleted once their connections reach zero, or after %s.\n", drain)
-				}
+			} else if err := renderPlan(env, p, drain); err != nil {
+				return err
 			}
 			if out := c.String("out"); out != "" {
-				f := &plan.File{
-					Version:      Version,
-					Created:      time.Now().UTC(),
-					Netns:        c.String("netns"),
-					Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
-					DrainTimeout: drain,
-					Desired:      d.table,
-					Plan:         p,
-				}
-				if err := plan.WriteFile(out, f); err != nil {
+				if err := plan.WriteFile(out, newPlanFile(c, live, d, drain, p)); err != nil {
 					return err
 				}
 				if !c.Bool("json") {
@@ -79,6 +65,30 @@ func planCommand(env Env) *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// renderPlan prints a plan for people, with the drain note when it drains.
+func renderPlan(env Env, p plan.Plan, drain time.Duration) error {
+	if err := plan.Render(env.Stdout, p); err != nil {
+		return err
+	}
+	if drain > 0 && hasDrains(p) {
+		fmt.Fprintf(env.Stdout, "\nReal servers set to weight 0 are deleted once their connections reach zero, or after %s.\n", drain)
+	}
+	return nil
+}
+
+// newPlanFile records a plan with what apply needs to check and finish it.
+func newPlanFile(c *cli.Context, live *lvs.Table, d *desired, drain time.Duration, p plan.Plan) *plan.File {
+	return &plan.File{
+		Version:      Version,
+		Created:      time.Now().UTC(),
+		Netns:        c.String("netns"),
+		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
+		DrainTimeout: drain,
+		Desired:      d.table,
+		Plan:         p,
 	}
 }
 
