@@ -1,12 +1,18 @@
 # Entry points for people and CI. See lab/README.md for the VM lab.
-GO ?= go
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
-.PHONY: test vet lab-kernel lab-check
+.PHONY: deps test vet lab-kernel lab-check
 
 # Everything: unit tests, CLI testscripts, and the TestKernel... tests
 # (in the QEMU lab when this kernel has no IPVS).
-test:
-	$(GO) test ./...
+# Kernel-test packages queue for the one VM slot, so the default 10m
+# per-package timeout is too short on a slow machine.
+test: deps
+	$(GO) test -timeout 30m ./...
+
+# Install the Debian packages the lab needs (once; a no-op afterwards).
+deps:
+	scripts/deps.sh
 
 vet:
 	$(GO) vet ./...
