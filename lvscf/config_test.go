@@ -382,3 +382,25 @@ func TestConvertGeneratedRoundTrip(t *testing.T) {
 	}
 	t.Logf("%d of %d generated files converted", converted, n)
 }
+
+// examples/piranha-nat.hcl is the conversion of examples/piranha-nat.cf.
+func TestConvertExample(t *testing.T) {
+	src, err := os.ReadFile("../examples/piranha-nat.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcl, direct, back, ok := convert(t, "piranha-nat.cf", src)
+	if !ok {
+		t.Fatal("examples/piranha-nat.cf does not convert")
+	}
+	if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+		t.Errorf("round trip (-lvs.cf +hcl):\n%s", d)
+	}
+	want, err := os.ReadFile("../examples/piranha-nat.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), string(hcl)); d != "" {
+		t.Errorf("examples/piranha-nat.hcl is not the conversion of piranha-nat.cf; regenerate it with lvsctl convert (-want +got):\n%s", d)
+	}
+}
