@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,9 +99,14 @@ func Write(w io.Writer, cfg *Config, ann *Annotations) error {
 	}
 	wr2 := &writer{cfg: cfg, ann: ann, seen: map[string]bool{}, before: wr.before, header: header}
 	f := wr2.file()
-	_, err := w.Write(hclwrite.Format(f.Bytes()))
+	// hclwrite leaves an empty block open over two lines; "persistence {}"
+	// reads better.
+	out := emptyBlock.ReplaceAll(hclwrite.Format(f.Bytes()), []byte("{}\n"))
+	_, err := w.Write(out)
 	return err
 }
+
+var emptyBlock = regexp.MustCompile(`\{\n[ \t]*\}\n`)
 
 type writer struct {
 	cfg    *Config
@@ -218,7 +224,9 @@ func (wr *writer) file() *hclwrite.File {
 		wr.service(body, s)
 	}
 	if len(wr.ann.Footer) > 0 {
-		body.AppendNewline()
+		if gap {
+			body.AppendNewline()
+		}
 		body.AppendUnstructuredTokens(commentTokens(wr.ann.Footer))
 	}
 	return f

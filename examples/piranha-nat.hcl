@@ -39,8 +39,7 @@ virtual_server "web" {
   address = "10.0.0.2:80"
   # Shown when both real servers are down.
   sorry_server = "192.168.10.200"
-  persistence {
-  }
+  persistence {}
   vip {
     device  = "eth0:1"
     netmask = "255.255.255.0"
