@@ -111,6 +111,7 @@ func newApp(env Env) *cli.App {
 			showCommand(env),
 			saveCommand(env),
 			convertCommand(env),
+			realserverCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -1,0 +1,176 @@
+//go:build linux
+
+package realserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Linux is the [System] of the calling thread's network namespace: links
+// and addresses over rtnetlink, sysctls through /proc/sys (whose net/
+// subtree shows the namespace of the thread that opens it). Use it inside
+// [InNetns] to work on another namespace.
+type Linux struct{}
+
+// InNetns runs f on an OS thread switched into the network namespace at
+// path ("" runs f on the current one). The thread is thrown away if it
+// cannot be switched back.
+func InNetns(path string, f func() error) error {
+	if path == "" {
+		return f()
+	}
+	target, err := netns.GetFromPath(path)
+	if err != nil {
+		return fmt.Errorf("cannot open network namespace %s: %w", path, err)
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("cannot read this thread's network namespace: %w", err)
+	}
+	defer orig.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("cannot enter network namespace %s: %w", path, err)
+	}
+	err = f()
+	if netns.Set(orig) == nil {
+		// Only a thread back in its own namespace may serve other
+		// goroutines; otherwise it stays locked and exits with ours.
+		runtime.UnlockOSThread()
+	}
+	return err
+}
+
+func (Linux) Sysctl(name string) (string, error) {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (Linux) SetSysctl(name, value string) error {
+	f, err := os.OpenFile("/proc/sys/"+name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (Linux) LinkExists(link string) (bool, error) {
+	_, err := netlink.LinkByName(link)
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	return true, nil
+}
+
+func (Linux) LinkUp(link string) (bool, error) {
+	l, err := netlink.LinkByName(link)
+	if err != nil {
+		return false, fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	return l.Attrs().Flags&net.FlagUp != 0, nil
+}
+
+func (Linux) SetLinkUp(link string, up bool) error {
+	l, err := netlink.LinkByName(link)
+	if err != nil {
+		return fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	if up {
+		return netlink.LinkSetUp(l)
+	}
+	return netlink.LinkSetDown(l)
+}
+
+func addrs(link string, p netip.Prefix) (netlink.Link, []netlink.Addr, error) {
+	l, err := netlink.LinkByName(link)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	fam := netlink.FAMILY_V4
+	if p.Addr().Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	as, err := netlink.AddrList(l, fam)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot list the addresses of %s: %w", link, err)
+	}
+	return l, as, nil
+}
+
+func toIPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func (Linux) HasAddr(link string, p netip.Prefix) (bool, error) {
+	_, as, err := addrs(link, p)
+	if err != nil {
+		return false, err
+	}
+	want := toIPNet(p)
+	for _, a := range as {
+		if a.IPNet != nil && a.IPNet.String() == want.String() {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (Linux) AddAddr(link string, p netip.Prefix) error {
+	l, err := netlink.LinkByName(link)
+	if err != nil {
+		return fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	a := &netlink.Addr{IPNet: toIPNet(p)}
+	if p.Addr().Is6() {
+		// Duplicate address detection would keep the VIP tentative (and
+		// unusable) on lo or a tunnel for a while; it is on purpose on
+		// several hosts anyway.
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return netlink.AddrAdd(l, a)
+}
+
+func (Linux) DelAddr(link string, p netip.Prefix) error {
+	l, err := netlink.LinkByName(link)
+	if err != nil {
+		return fmt.Errorf("cannot look up interface %s: %w", link, err)
+	}
+	return netlink.AddrDel(l, &netlink.Addr{IPNet: toIPNet(p)})
+}
+
+func (Linux) LoadModule(name string) error {
+	// An argument vector, never a shell: name is one of ours anyway.
+	out, err := exec.Command("modprobe", name).CombinedOutput()
+	if err != nil {
+		if msg := strings.TrimSpace(string(out)); msg != "" {
+			return fmt.Errorf("modprobe %s: %s", name, msg)
+		}
+		return fmt.Errorf("modprobe %s: %w", name, err)
+	}
+	return nil
+}
