@@ -43,7 +43,13 @@ type change struct {
 // changes lists the resources of p in execution order; the real servers
 // a DeleteService drops follow it.
 func changes(p Plan) []change {
-	var cs []change
+	// Group the dropped real servers by service once: looking them up per
+	// DeleteService would make a plan that deletes a large table quadratic.
+	dropped := make(map[lvs.ServiceKey][]Dropped)
+	for _, d := range p.Dropped {
+		dropped[d.Service] = append(dropped[d.Service], d)
+	}
+	cs := make([]change, 0, len(p.Ops)+len(p.Dropped))
 	for _, op := range p.Ops {
 		c := change{service: op.Service, svcName: op.ServiceName}
 		switch op.Action {
@@ -75,11 +81,9 @@ func changes(p Plan) []change {
 		}
 		cs = append(cs, c)
 		if op.Action == DeleteService {
-			for _, d := range p.Dropped {
-				if d.Service == op.Service {
-					cs = append(cs, change{action: "delete", typ: "real_server", name: d.Dest.Name, service: d.Service,
-						svcName: d.ServiceName, destAddr: d.Dest.Addr, before: destAttrs(d.Dest), dropped: true})
-				}
+			for _, d := range dropped[op.Service] {
+				cs = append(cs, change{action: "delete", typ: "real_server", name: d.Dest.Name, service: d.Service,
+					svcName: d.ServiceName, destAddr: d.Dest.Addr, before: destAttrs(d.Dest), dropped: true})
 			}
 		}
 	}
@@ -133,18 +137,29 @@ type shown struct {
 // pairReplacements merges the create of a real server with the delete of
 // one at the same IP address but another port in the same virtual server.
 func pairReplacements(cs []change) []shown {
+	// Index the deletes that can pair by virtual server and IP address, in
+	// plan order, so that a plan with many creates stays linear.
+	type slot struct {
+		service lvs.ServiceKey
+		addr    netip.Addr
+	}
+	deletes := make(map[slot][]int)
+	for j, o := range cs {
+		if o.typ == "real_server" && o.action == "delete" && !o.dropped {
+			k := slot{o.service, o.destAddr.Addr()}
+			deletes[k] = append(deletes[k], j)
+		}
+	}
 	used := make([]bool, len(cs))
-	var out []shown
+	out := make([]shown, 0, len(cs))
 	for i, c := range cs {
 		if used[i] {
 			continue
 		}
 		s := shown{change: c}
 		if c.typ == "real_server" && c.action == "create" {
-			for j := i + 1; j < len(cs); j++ {
-				o := cs[j]
-				if !used[j] && o.typ == "real_server" && o.action == "delete" && !o.dropped && o.service == c.service &&
-					o.destAddr.Addr() == c.destAddr.Addr() && o.destAddr.Port() != c.destAddr.Port() {
+			for _, j := range deletes[slot{c.service, c.destAddr.Addr()}] {
+				if j > i && !used[j] && cs[j].destAddr.Port() != c.destAddr.Port() {
 					used[j] = true
 					s.replaced = &cs[j]
 					break
