@@ -232,7 +232,7 @@ func runGuest(s settings) error {
 			}
 			for _, tool := range order {
 				ns := fmt.Sprintf("b%d-%s-%d", n, tool, rep)
-				if err := run0("ip", "netns", "add", ns); err != nil {
+				if err := addNamespace(ns); err != nil {
 					return err
 				}
 				var d time.Duration
@@ -427,6 +427,16 @@ func lineDiff(a, b string) (onlyA, onlyB []string) {
 	slices.Sort(onlyA)
 	slices.Sort(onlyB)
 	return onlyA, onlyB
+}
+
+// addNamespace creates ns with its loopback up, as on any director: the
+// kernel refuses a NAT real server (EINVAL) while lo is down, since the
+// address type lookup then finds no local table.
+func addNamespace(ns string) error {
+	if err := run0("ip", "netns", "add", ns); err != nil {
+		return err
+	}
+	return run0("ip", "-n", ns, "link", "set", "lo", "up")
 }
 
 // dropNamespace empties ns's IPVS table, untimed, then deletes ns, and
