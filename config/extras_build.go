@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -164,6 +166,8 @@ func CheckDevice(d string) error {
 		return fmt.Errorf("%q is longer than the 15 bytes Linux allows for a device name", d)
 	case strings.ContainsAny(d, "/ \t\n\r\x00") || d == "." || d == "..":
 		return fmt.Errorf("%q is not a device name; device names have no blanks or slashes", d)
+	case !utf8.ValidString(d) || strings.IndexFunc(d, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return fmt.Errorf("%q is not a device name; device names are printable characters", d)
 	case strings.HasPrefix(d, ":"):
 		return fmt.Errorf("%q has no device before the colon; write an alias label as DEVICE:N, such as eth0:1", d)
 	}

@@ -320,6 +320,8 @@ func (c *converter) pulse() *config.Pulse {
 	p.Deadtime = time.Duration(f.Deadtime) * time.Second
 	p.MonitorLinks = f.MonitorLinks != 0
 	p.ActiveCmd, p.InactiveCmd = strings.TrimSpace(f.ActiveCmd), strings.TrimSpace(f.InactiveCmd)
+	c.text(p.ActiveCmd, f.Setting("active_cmd"), 0)
+	c.text(p.InactiveCmd, f.Setting("inactive_cmd"), 0)
 	if f.NATRouter.IsValid() {
 		n := &config.NATRouter{Address: f.NATRouter, Device: f.NATRouterDevice}
 		c.device(n.Device, f.Setting("nat_router"))
@@ -338,6 +340,13 @@ func (c *converter) pulse() *config.Pulse {
 	}
 	c.note("lvsctl's heartbeats are authenticated (key_file, default /etc/lvsctl/pulse.key) and do not talk to piranha's pulse; set piranha_compat = true only while the partner still runs piranha.", "pulse")
 	return &p
+}
+
+// text checks that a value can be written in HCL, whose files are UTF-8.
+func (c *converter) text(v string, s *Setting, fallback int) {
+	if !utf8.ValidString(v) {
+		c.errorf(lineOf(s, fallback), "%q is not valid UTF-8, and lvsctl's configuration is UTF-8 text; write the value in UTF-8", v)
+	}
 }
 
 func (c *converter) device(name string, s *Setting) {
@@ -495,6 +504,9 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 	default:
 		hc = config.DefaultHealthCheck(config.CheckTCP)
 	}
+	c.text(hc.Send, v.Setting("send"), v.Line)
+	c.text(hc.Expect+hc.ExpectRegex, v.Setting("expect"), v.Line)
+	c.text(hc.Program, v.Setting("send_program"), v.Line)
 	hc.Protocol = config.DefaultCheckProtocol(k)
 	if hc.Type == config.CheckSendExpect && v.Protocol == "udp" {
 		hc.Protocol = lvs.UDP

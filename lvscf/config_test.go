@@ -302,7 +302,7 @@ func genFile(r *rand.Rand) string {
 		}
 		switch r.IntN(4) {
 		case 0:
-			kv("\t", "send", pick(`"GET / HTTP/1.0\r\n\r\n"`, `"\n"`, `"PING\r\n"`))
+			kv("\t", "send", pick(`"GET / HTTP/1.0\r\n\r\n"`, `"\n"`, `"PING\r\n"`, `"GET /${x}%{if} \\q"`))
 			kv("\t", "expect", pick(`"HTTP"`, `"*"`, `"+OK"`))
 			if r.IntN(3) == 0 {
 				kv("\t", "use_regex", pick("0", "1"))
@@ -403,4 +403,31 @@ func TestConvertExample(t *testing.T) {
 	if d := cmp.Diff(string(want), string(hcl)); d != "" {
 		t.Errorf("examples/piranha-nat.hcl is not the conversion of piranha-nat.cf; regenerate it with lvsctl convert (-want +got):\n%s", d)
 	}
+}
+
+// FuzzConvert checks that whatever Parse accepts either converts to HCL
+// that parses back to the same configuration, or is refused with errors
+// that carry a line.
+func FuzzConvert(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.cf")
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		f.Add([]byte(genFile(r)))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		hcl, direct, back, ok := convert(t, "fuzz.cf", src)
+		if !ok {
+			return
+		}
+		if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+			t.Fatalf("the converted HCL means something else (-lvs.cf +hcl):\n%s\n%s", d, hcl)
+		}
+	})
 }
