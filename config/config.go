@@ -12,6 +12,13 @@
 // defaults this package supplies are the ones that belong to the syntax:
 // protocol tcp, forwarding nat, weight 1, a persistence timeout of 360s
 // (what ipvsadm -p gives), and a real server port equal to the virtual port.
+//
+// Beside the table, a configuration carries what `lvsctl check` and
+// `lvsctl pulse` act on: per virtual server a health_check (overridable per
+// real server), a sorry_server and a vip block, in [Config.Services] by
+// virtual server name, and a top-level pulse block in [Config.Pulse]. They
+// never change the table. [Write] writes a Config back as HCL; the lvs.cf
+// and ipvsadm converters both use it.
 package config
 
 import (
