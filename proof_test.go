@@ -222,10 +222,10 @@ func TestKernelEverything(t *testing.T) {
 
 	tun := d.ipvsadm("-L", "-n", "--tun-info")
 	for _, re := range []string{
-		`(?m)^  -> 172\.16\.1\.20:53 +Tunnel +1 +ipip *$`,
-		`(?m)^  -> 172\.16\.1\.21:53 +Tunnel +2 +gue +6080 +remcsum *$`,
-		`(?m)^  -> 172\.16\.1\.22:53 +Tunnel +1 +gre +csum *$`,
-		`(?m)^  -> 172\.16\.1\.23:53 +Tunnel +1 +gue +5555 +csum *$`,
+		`(?m)^  -> 172\.16\.1\.20:53 +Tunnel +ipip +1 +0 +0 *$`,
+		`(?m)^  -> 172\.16\.1\.21:53 +Tunnel +gue:6080:r\+c +2 +0 +0 *$`,
+		`(?m)^  -> 172\.16\.1\.22:53 +Tunnel +gre:\+c +1 +0 +0 *$`,
+		`(?m)^  -> 172\.16\.1\.23:53 +Tunnel +gue:5555:\+c +1 +0 +0 *$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(tun) {
 			t.Errorf("ipvsadm -L -n --tun-info: no line matching %s in\n%s", re, tun)
