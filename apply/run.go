@@ -54,10 +54,18 @@ type OpResult struct {
 // [*InterruptedError]. A kernel error is returned as an [*OpError], which
 // keeps the errno for errors.Is. The report lists every operation as done,
 // failed or not attempted, and is never nil.
+//
+// When k is a [Batcher], Run sends the operations in batches and checks ctx
+// between batches. A batch may run operations after the one that failed
+// before the failure is seen; the report then shows them as done, and
+// nothing after that batch is attempted.
 func Run(ctx context.Context, k Kernel, p plan.Plan, opts RunOptions) (*Report, error) {
 	r := &Report{Dropped: p.Dropped}
 	for _, op := range p.Ops {
 		r.Ops = append(r.Ops, OpResult{Op: op})
+	}
+	if b, ok := k.(Batcher); ok {
+		return r, runBatched(ctx, b, r, opts)
 	}
 	for i := range r.Ops {
 		if err := ctx.Err(); err != nil {

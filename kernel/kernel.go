@@ -30,8 +30,9 @@ import (
 var ErrNoIPVS = errors.New("this kernel has no IPVS (module ip_vs): run modprobe ip_vs, or use --live to plan against a saved table")
 
 // ErrNotRun marks the operations of a [IPVS.Batch] that were not sent
-// because an earlier one failed.
-var ErrNotRun = errors.New("not run: an earlier operation failed")
+// because an earlier one failed. It is [apply.ErrNotRun], so that
+// apply.Run, which uses Batch through [apply.Batcher], recognises it.
+var ErrNotRun = apply.ErrNotRun
 
 // Netlink request flags (include/uapi/linux/netlink.h).
 const (
