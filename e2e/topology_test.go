@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/kernel"
+	"github.com/lvsctl/lvsctl/realserver"
+)
+
+// fourHost is the LVS HOWTO's layout as network namespaces: client
+// 10.0.0.10; director with 10.0.0.1, the VIP 10.0.0.2 and 192.168.10.254;
+// real1 192.168.10.100 and real2 192.168.10.101, each serving a page that
+// names it, with the director as default gateway. The director's bridges
+// are the "switches".
+type fourHost struct {
+	client, director string
+	reals            []string // real1, real2: their namespace names
+	lockDir          string
+}
+
+var (
+	seq     atomic.Int64
+	realIPs = []string{"192.168.10.100", "192.168.10.101"}
+)
+
+const vip = "10.0.0.2"
+
+// newFourHost builds the layout. routed is LVS-NAT's: client and real
+// servers on two segments with the director routing between them. Flat
+// (for DR and TUN) puts everyone on one segment, and the real servers
+// reach the client on it directly, so that their replies bypass the
+// director as they do in those methods.
+func newFourHost(t *testing.T, routed bool) *fourHost {
+	t.Helper()
+	n := seq.Add(1)
+	h := &fourHost{
+		client:   fmt.Sprintf("client-%d", n),
+		director: fmt.Sprintf("director-%d", n),
+		reals:    []string{fmt.Sprintf("real1-%d", n), fmt.Sprintf("real2-%d", n)},
+		lockDir:  t.TempDir(),
+	}
+	for _, ns := range append([]string{h.client, h.director}, h.reals...) {
+		run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "delete", ns).Run() })
+		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	d := h.director
+	clientBr, realBr := "br0", "br0"
+	run(t, "ip", "-n", d, "link", "add", "br0", "type", "bridge")
+	run(t, "ip", "-n", d, "link", "set", "br0", "up")
+	if routed {
+		realBr = "br1"
+		run(t, "ip", "-n", d, "link", "add", "br1", "type", "bridge")
+		run(t, "ip", "-n", d, "link", "set", "br1", "up")
+	}
+	run(t, "ip", "-n", d, "addr", "add", "10.0.0.1/24", "dev", clientBr)
+	run(t, "ip", "-n", d, "addr", "add", vip+"/24", "dev", clientBr)
+	run(t, "ip", "-n", d, "addr", "add", "192.168.10.254/24", "dev", realBr)
+	writeSysctl(t, d, "net/ipv4/ip_forward", "1")
+
+	plug := func(ns, port, br, addr string) {
+		run(t, "ip", "-n", d, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+		run(t, "ip", "-n", d, "link", "set", port, "master", br, "up")
+		run(t, "ip", "-n", ns, "addr", "add", addr, "dev", "eth0")
+		run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+	}
+	plug(h.client, "vclient", clientBr, "10.0.0.10/24")
+	for i, ns := range h.reals {
+		plug(ns, fmt.Sprintf("vreal%d", i+1), realBr, realIPs[i]+"/24")
+		run(t, "ip", "-n", ns, "route", "add", "default", "via", "192.168.10.254")
+		if !routed {
+			// Replies go straight to the client over the shared segment.
+			run(t, "ip", "-n", ns, "route", "add", "10.0.0.0/24", "dev", "eth0")
+		}
+		serve(t, ns, fmt.Sprintf("real%d", i+1))
+	}
+	return h
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func nsPath(ns string) string { return "/run/netns/" + ns }
+
+func writeSysctl(t *testing.T, ns, name, value string) {
+	t.Helper()
+	err := realserver.InNetns(nsPath(ns), func() error { return realserver.Linux{}.SetSysctl(name, value) })
+	if err != nil {
+		t.Fatalf("sysctl %s=%s in %s: %v", name, value, ns, err)
+	}
+}
+
+func readSysctl(t *testing.T, ns, name string) string {
+	t.Helper()
+	var v string
+	err := realserver.InNetns(nsPath(ns), func() (err error) { v, err = realserver.Linux{}.Sysctl(name); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// serve runs an HTTP server on port 80 of every address of namespace ns
+// that answers every request with name.
+func serve(t *testing.T, ns, name string) {
+	t.Helper()
+	var ln net.Listener
+	err := realserver.InNetns(nsPath(ns), func() (err error) {
+		ln, err = net.Listen("tcp", ":80")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listening in %s: %v", ns, err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s\n", name)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// dial opens a TCP connection from the client namespace to the VIP.
+func (h *fourHost) dial(t *testing.T) net.Conn {
+	t.Helper()
+	var c net.Conn
+	err := realserver.InNetns(nsPath(h.client), func() (err error) {
+		c, err = net.DialTimeout("tcp", vip+":80", 5*time.Second)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("connecting to http://%s/ from the client: %v", vip, err)
+	}
+	return c
+}
+
+// get sends one HTTP/1.1 request on c (kept alive) and returns the body.
+func get(t *testing.T, c net.Conn, br *bufio.Reader) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: "+vip+"\r\n\r\n"); err != nil {
+		t.Fatalf("sending a request: %v", err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// fetch makes n requests, each on a new connection, and returns which real
+// server answered each.
+func (h *fourHost) fetch(t *testing.T, n int) []string {
+	t.Helper()
+	var got []string
+	for range n {
+		c := h.dial(t)
+		got = append(got, get(t, c, bufio.NewReader(c)))
+		// A reset, not a FIN: IPVS forgets a reset connection after 10
+		// seconds but keeps a closed one in TIME_WAIT for two minutes,
+		// which would hold up a later drain.
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	}
+	return got
+}
+
+// lvsctl runs the real command line in-process (the production kernel over
+// netlink) and returns its output and exit status.
+func (h *fourHost) lvsctl(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	code := cmd.Main(context.Background(), append([]string{"lvsctl"}, args...), cmd.Env{
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &out,
+		OpenKernel: func(ns string) (apply.Kernel, error) {
+			k, err := kernel.Open(ns)
+			if err != nil {
+				return nil, err
+			}
+			return k, nil
+		},
+		LockDir: h.lockDir,
+		Getenv:  func(string) string { return "" },
+	})
+	return out.String(), code
+}
+
+// mustLvsctl is lvsctl that fails the test unless the status is 0.
+func (h *fourHost) mustLvsctl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, code := h.lvsctl(t, args...)
+	if code != 0 {
+		t.Fatalf("lvsctl %s: exit status %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// apply writes cfg to a file and applies it to the director.
+func (h *fourHost) apply(t *testing.T, cfg string, extra ...string) string {
+	t.Helper()
+	f := writeConfig(t, cfg)
+	return h.mustLvsctl(t, append([]string{"apply", "--auto-approve", "--netns", h.director, "-f", f}, extra...)...)
+}
+
+func writeConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "*.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(cfg); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return f.Name()
+}
+
+// ipvsadmSave is the director's table as ipvsadm itself prints it: the
+// witness that does not go through lvsctl's code.
+func (h *fourHost) ipvsadmSave(t *testing.T) string {
+	t.Helper()
+	return run(t, "ip", "netns", "exec", h.director, "ipvsadm", "-S", "-n")
+}
+
+// edit changes a configuration; it fails the test when the text it
+// changes is no longer there, so that the tests follow the examples.
+type edit func(t *testing.T, cfg string) string
+
+// replace edits the last occurrence of old.
+func replace(old, new string) edit {
+	return func(t *testing.T, cfg string) string {
+		t.Helper()
+		i := strings.LastIndex(cfg, old)
+		if i < 0 {
+			t.Fatalf("the example no longer contains %q: update the test", old)
+		}
+		return cfg[:i] + new + cfg[i+len(old):]
+	}
+}
+
+// The edits that turn a four-host example into the variants the tests use.
+var (
+	toRR          = replace(`scheduler = "wlc"`, `scheduler = "rr"`)
+	noPersistence = replace("  persistence {\n    timeout = \"360s\"\n  }\n", "")
+	real2Weight0  = replace("weight  = 1", "weight  = 0") // the last one is real2's
+)
+
+// without removes the real server block named name.
+func without(name string) edit {
+	return func(t *testing.T, cfg string) string {
+		t.Helper()
+		start := strings.Index(cfg, "  real_server \""+name+"\" {")
+		if start < 0 {
+			t.Fatalf("the example has no real server %q: update the test", name)
+		}
+		end := strings.Index(cfg[start:], "\n  }\n")
+		return cfg[:start] + cfg[start+end+len("\n  }\n"):]
+	}
+}
+
+// example reads examples/NAME with edits applied.
+func example(t *testing.T, name string, edits ...edit) string {
+	t.Helper()
+	b, err := os.ReadFile("../examples/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, e := range edits {
+		s = e(t, s)
+	}
+	return s
+}
+
+var macRE = regexp.MustCompile(`link/ether ([0-9a-f:]{17})`)
+
+func mac(t *testing.T, ns, dev string) string {
+	t.Helper()
+	m := macRE.FindStringSubmatch(run(t, "ip", "-n", ns, "-o", "link", "show", dev))
+	if m == nil {
+		t.Fatalf("no MAC address for %s in %s", dev, ns)
+	}
+	return m[1]
+}
