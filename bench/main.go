@@ -1,7 +1,7 @@
 // Command bench measures lvsctl against ipvsadm on the same kernel, in one
 // boot of the QEMU lab (see lab/README.md), and prints the ratios:
 //
-//	go run ./bench [-sizes 1000,10000] [-reps 5] [-reps-large 3] [-dests 4]
+//	go run ./bench [-sizes 1000,10000] [-reps 3] [-reps-large 2] [-dests 4]
 //
 // On the host it builds lvsctl, then boots one VM with lvsctl and this very
 // program, which runs there with -guest: it generates the tables (package
@@ -74,8 +74,8 @@ func run() int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	sizes := fs.String("sizes", "1000,10000", "comma-separated `numbers` of services; the largest also gets the no-op plan and the weight change")
 	fs.IntVar(&s.dests, "dests", 4, "real servers per service (1 to 15)")
-	fs.IntVar(&s.reps, "reps", 5, "repetitions of each measurement")
-	fs.IntVar(&s.repsLarge, "reps-large", 3, "repetitions of the cold apply of tables of 5,000 services or more")
+	fs.IntVar(&s.reps, "reps", 3, "repetitions of each measurement on tables under 5,000 services")
+	fs.IntVar(&s.repsLarge, "reps-large", 2, "repetitions of each measurement on tables of 5,000 services or more")
 	fs.DurationVar(&s.timeout, "timeout", 15*time.Minute, "stop the VM after this `duration`")
 	guest := fs.Bool("guest", false, "run the measurements here (inside the lab VM); used by bench itself")
 	fs.Usage = func() {
@@ -266,12 +266,17 @@ func runGuest(s settings) error {
 		if n != largest {
 			continue
 		}
-		noop, err := measureNoop(keep, hcl, s.reps)
+		parse, err := measureParse(hcl, cold.other, reps)
+		if err != nil {
+			return err
+		}
+		results = append(results, parse)
+		noop, err := measureNoop(keep, hcl, reps)
 		if err != nil {
 			return err
 		}
 		results = append(results, noop)
-		one, err := measureOneChange(work, keep, t, hcl, s.reps)
+		one, err := measureOneChange(work, keep, t, hcl, reps)
 		if err != nil {
 			return err
 		}
@@ -451,6 +456,23 @@ func dropNamespace(ns string) error {
 	}
 	time.Sleep(300 * time.Millisecond)
 	return nil
+}
+
+// measureParse times "lvsctl validate", which reads and checks the
+// configuration and touches no kernel: the share of an apply or plan that
+// is spent on the HCL alone, set against ipvsadm -R's whole load.
+func measureParse(hcl string, ipvsadmR []time.Duration, reps int) (result, error) {
+	r := result{what: "HCL parse only (validate), largest table", against: "ipvsadm -R", other: ipvsadmR, note: "where the time goes"}
+	fmt.Printf("\n== lvsctl validate of the largest configuration (no kernel)\n")
+	for rep := range reps {
+		d, err := timed("", nil, guestLvsctl, "validate", "-f", hcl)
+		if err != nil {
+			return r, err
+		}
+		r.lvsctl = append(r.lvsctl, d)
+		fmt.Printf("  rep %d  lvsctl validate %8.3fs\n", rep+1, d.Seconds())
+	}
+	return r, nil
 }
 
 // measureNoop times a plan that has nothing to do against reading the
