@@ -24,3 +24,14 @@ lab-kernel:
 # Boot the lab once and show that IPVS answers.
 lab-check:
 	$(GO) run ./lab/cmd/lab -- ipvsadm -L -n
+
+.PHONY: bench bench-go
+
+# Time lvsctl against ipvsadm on the lab's kernel, in one VM boot (about ten
+# minutes under TCG), and print the ratios; see BENCHMARKS.md. Not part of test.
+bench:
+	$(GO) run ./bench
+
+# The Go benchmarks of the pure parts, on this machine.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./plan/ ./config/ ./ipvsadm/ ./apply/
