@@ -1,7 +1,7 @@
 # Entry points for people and CI. See lab/README.md for the VM lab.
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
-.PHONY: deps test vet lab-kernel lab-check
+.PHONY: deps test vet lab-kernel lab-check demo
 
 # Everything: unit tests, CLI testscripts, and the TestKernel... tests
 # (in the QEMU lab when this kernel has no IPVS).
@@ -35,3 +35,10 @@ bench:
 # The Go benchmarks of the pure parts, on this machine.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./plan/ ./config/ ./ipvsadm/ ./apply/
+
+# See lvsctl work without an IPVS kernel of your own: builds lvsctl, boots
+# the lab VM, builds the LVS HOWTO's four hosts as namespaces there, applies
+# examples/nat-four-host.hcl and a round-robin variant of it, and shows the
+# client's requests alternating between real1 and real2.
+demo: deps
+	$(GO) run ./lab/cmd/demo -go $(GO)
