@@ -103,11 +103,11 @@ func realserverCommand(env Env) *cli.Command {
 			case undo && len(done) == 0:
 				fmt.Fprintf(out, "Nothing to undo%s.\n", where)
 			case undo:
-				fmt.Fprintf(out, "Undone: %d changes%s.\n", len(done), where)
+				fmt.Fprintf(out, "Undone: %s%s.\n", changes(len(done)), where)
 			case len(done) == 0:
 				fmt.Fprintf(out, "No changes: already a %s real server for %s%s.\n", mode, joinAddrs(vips), where)
 			default:
-				fmt.Fprintf(out, "Prepared as a %s real server for %s%s: %d changes, recorded in %s.\n", mode, joinAddrs(vips), where, len(done), statePath)
+				fmt.Fprintf(out, "Prepared as a %s real server for %s%s: %s, recorded in %s.\n", mode, joinAddrs(vips), where, changes(len(done)), statePath)
 			}
 			return nil
 		},
@@ -120,4 +120,11 @@ func joinAddrs(as []netip.Addr) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+func changes(n int) string {
+	if n == 1 {
+		return "1 change"
+	}
+	return fmt.Sprintf("%d changes", n)
 }
