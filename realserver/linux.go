@@ -55,6 +55,7 @@ func InNetns(path string, f func() error) error {
 	return err
 }
 
+// Sysctl reads /proc/sys/NAME.
 func (Linux) Sysctl(name string) (string, error) {
 	b, err := os.ReadFile("/proc/sys/" + name)
 	if err != nil {
@@ -63,6 +64,7 @@ func (Linux) Sysctl(name string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+// SetSysctl writes value to /proc/sys/NAME.
 func (Linux) SetSysctl(name, value string) error {
 	f, err := os.OpenFile("/proc/sys/"+name, os.O_WRONLY, 0)
 	if err != nil {
@@ -75,6 +77,7 @@ func (Linux) SetSysctl(name, value string) error {
 	return f.Close()
 }
 
+// LinkExists reports whether the interface exists.
 func (Linux) LinkExists(link string) (bool, error) {
 	_, err := netlink.LinkByName(link)
 	var nf netlink.LinkNotFoundError
@@ -87,6 +90,7 @@ func (Linux) LinkExists(link string) (bool, error) {
 	return true, nil
 }
 
+// LinkUp reports whether the interface is administratively up.
 func (Linux) LinkUp(link string) (bool, error) {
 	l, err := netlink.LinkByName(link)
 	if err != nil {
@@ -95,6 +99,7 @@ func (Linux) LinkUp(link string) (bool, error) {
 	return l.Attrs().Flags&net.FlagUp != 0, nil
 }
 
+// SetLinkUp brings the interface up or down.
 func (Linux) SetLinkUp(link string, up bool) error {
 	l, err := netlink.LinkByName(link)
 	if err != nil {
@@ -126,6 +131,7 @@ func toIPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
+// HasAddr reports whether the interface holds exactly the prefix p.
 func (Linux) HasAddr(link string, p netip.Prefix) (bool, error) {
 	_, as, err := addrs(link, p)
 	if err != nil {
@@ -140,6 +146,7 @@ func (Linux) HasAddr(link string, p netip.Prefix) (bool, error) {
 	return false, nil
 }
 
+// AddAddr adds p to the interface.
 func (Linux) AddAddr(link string, p netip.Prefix) error {
 	l, err := netlink.LinkByName(link)
 	if err != nil {
@@ -155,6 +162,7 @@ func (Linux) AddAddr(link string, p netip.Prefix) error {
 	return netlink.AddrAdd(l, a)
 }
 
+// DelAddr removes p from the interface.
 func (Linux) DelAddr(link string, p netip.Prefix) error {
 	l, err := netlink.LinkByName(link)
 	if err != nil {
@@ -163,6 +171,7 @@ func (Linux) DelAddr(link string, p netip.Prefix) error {
 	return netlink.AddrDel(l, &netlink.Addr{IPNet: toIPNet(p)})
 }
 
+// LoadModule runs modprobe NAME.
 func (Linux) LoadModule(name string) error {
 	// An argument vector, never a shell: name is one of ours anyway.
 	out, err := exec.Command("modprobe", name).CombinedOutput()
