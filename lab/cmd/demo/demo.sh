@@ -3,6 +3,7 @@
 # four hosts as network namespaces, then lvsctl at work on the director.
 set -eu
 IP=/usr/sbin/ip # iproute2's, not busybox's applet
+export PATH=/usr/local/bin:$PATH # lvsctl
 
 step() { printf '\n==> %s\n\n' "$*"; }
 # on HOST CMD...: show the command as typed on HOST, then run it there.
@@ -28,7 +29,7 @@ cat <<'LAYOUT'
                                 |
               10.0.0.1, VIP 10.0.0.2 (eth0)
                             director          (ip_forward=1, IPVS)
-                  192.168.10.254 (eth1)
+                  192.168.10.254 (br1)
                        /              \
         real1 192.168.10.100      real2 192.168.10.101
         (busybox httpd)           (busybox httpd, default gateway .254)
@@ -67,7 +68,7 @@ step "examples/nat-four-host.hcl: one virtual server, wlc, persistence 360s"
 awk 'BEGIN { blank = 1 } /^#/ { next } NF || blank == 0 { print } { blank = (NF == 0) }' nat-four-host.hcl
 
 step "What would change? (the director's IPVS table is empty)"
-on director lvsctl plan -f nat-four-host.hcl || true
+on director lvsctl plan -f nat-four-host.hcl
 
 step "Apply it"
 on director lvsctl apply --auto-approve -f nat-four-host.hcl
@@ -79,7 +80,8 @@ step "The client fetches http://10.0.0.2/ four times: persistence keeps it on on
 fetch 4
 
 step "web-rr.hcl: the same with scheduler rr and no persistence — an in-place edit"
-on director lvsctl plan -f web-rr.hcl || true
+on director lvsctl plan -f web-rr.hcl
+echo
 on director lvsctl apply --auto-approve -f web-rr.hcl
 
 step "The client fetches http://10.0.0.2/ six times: rr alternates between real1 and real2"
