@@ -34,7 +34,7 @@ bench:
 
 # The Go benchmarks of the pure parts, on this machine.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./plan/ ./config/ ./ipvsadm/ ./apply/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 6 ./plan/ ./config/ ./ipvsadm/ ./apply/
 
 # See lvsctl work without an IPVS kernel of your own: builds lvsctl, boots
 # the lab VM, builds the LVS HOWTO's four hosts as namespaces there, applies
