@@ -265,9 +265,21 @@ func replace(old, new string) edit {
 	}
 }
 
+// replaceRE edits every match of the regular expression re.
+func replaceRE(re, repl string) edit {
+	rx := regexp.MustCompile(re)
+	return func(t *testing.T, cfg string) string {
+		t.Helper()
+		if !rx.MatchString(cfg) {
+			t.Fatalf("the example no longer matches %s: update the test", re)
+		}
+		return rx.ReplaceAllString(cfg, repl)
+	}
+}
+
 // The edits that turn a four-host example into the variants the tests use.
 var (
-	toRR          = replace(`scheduler = "wlc"`, `scheduler = "rr"`)
+	toRR          = replaceRE(`(scheduler\s*=\s*)"wlc"`, `${1}"rr"`)
 	noPersistence = replace("  persistence {\n    timeout = \"360s\"\n  }\n", "")
 	real2Weight0  = replace("weight  = 1", "weight  = 0") // the last one is real2's
 )

@@ -16,7 +16,7 @@ import (
 // what the client sees: rr alternates between real1 and real2; a real
 // server at weight 0 gets no new connections; persistence (the example as
 // it is) sends every connection of the client to one real server.
-func checkScheduling(t *testing.T, h *fourHost, name string) {
+func checkScheduling(t *testing.T, h *fourHost, name, fwd string) {
 	t.Run("rr", func(t *testing.T) {
 		h.apply(t, example(t, name, toRR, noPersistence))
 		got := h.fetch(t, 6)
@@ -29,7 +29,7 @@ func checkScheduling(t *testing.T, h *fourHost, name string) {
 	})
 	t.Run("weight0", func(t *testing.T) {
 		h.apply(t, example(t, name, toRR, noPersistence, real2Weight0))
-		if save := h.ipvsadmSave(t); !regexp.MustCompile(`-r 192\.168\.10\.101:80 -[mgi] -w 0`).MatchString(save) {
+		if save := h.ipvsadmSave(t); !regexp.MustCompile(`-r 192\.168\.10\.101:80 ` + fwd + ` -w 0`).MatchString(save) {
 			t.Fatalf("ipvsadm does not show real2 at weight 0:\n%s", save)
 		}
 		for _, s := range h.fetch(t, 4) {
@@ -53,7 +53,7 @@ func checkScheduling(t *testing.T, h *fourHost, name string) {
 func TestKernelNAT(t *testing.T) {
 	ipvstest.Require(t)
 	h := newFourHost(t, true)
-	checkScheduling(t, h, "nat-four-host.hcl")
+	checkScheduling(t, h, "nat-four-host.hcl", "-m")
 	t.Run("drain", func(t *testing.T) { checkDrain(t, h) })
 }
 
@@ -120,7 +120,7 @@ func checkDrain(t *testing.T, h *fourHost) {
 		if r.code != 0 {
 			t.Fatalf("apply with --drain-timeout: exit status %d\n%s", r.code, r.out)
 		}
-		t.Logf("apply finished %s after it started:\n%s", time.Since(start).Round(time.Second), r.out)
+		t.Logf("apply finished %s after it started", time.Since(start).Round(time.Second))
 	case <-time.After(90 * time.Second):
 		t.Fatalf("%s not deleted 90s after its last connection closed:\n%s", held, h.ipvsadmSave(t))
 	}
@@ -176,7 +176,7 @@ func TestKernelDR(t *testing.T) {
 	ipvstest.Require(t)
 	h := newFourHost(t, false)
 	prepareReals(t, h, "dr", "lo")
-	checkScheduling(t, h, "dr-four-host.hcl")
+	checkScheduling(t, h, "dr-four-host.hcl", "-g")
 	checkARP(t, h)
 }
 
@@ -189,6 +189,6 @@ func TestKernelTUN(t *testing.T) {
 			t.Fatalf("rp_filter on tunl0 in %s is %s after lvsctl realserver", ns, got)
 		}
 	}
-	checkScheduling(t, h, "tun-four-host.hcl")
+	checkScheduling(t, h, "tun-four-host.hcl", "-i")
 	checkARP(t, h)
 }
