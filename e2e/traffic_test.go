@@ -15,7 +15,8 @@ import (
 // checkScheduling applies three variants of a four-host example and checks
 // what the client sees: rr alternates between real1 and real2; a real
 // server at weight 0 gets no new connections; persistence (the example as
-// it is) sends every connection of the client to one real server.
+// it is) sends every connection of the client to one real server. fwd is
+// ipvsadm's flag for the example's forwarding method (-m, -g or -i).
 func checkScheduling(t *testing.T, h *fourHost, name, fwd string) {
 	t.Run("rr", func(t *testing.T) {
 		h.apply(t, example(t, name, toRR, noPersistence))
