@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/lvsctl/lvsctl/apply"
@@ -16,6 +17,12 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	// lvsctl is short-lived and allocates a lot while parsing a large
+	// configuration (an HCL syntax tree per block): collecting less often
+	// halves the time of a 10,000-service plan. GOGC still wins if set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	// A signal cancels the context: apply finishes the operation in flight
 	// and stops between operations.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

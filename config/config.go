@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/lvsctl/lvsctl/lvs"
@@ -135,7 +134,7 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 	}
 	var fb fileBlock
 	b := &builder{}
-	b.diags = dedup(gohcl.DecodeBody(body, nil, &fb))
+	b.diags = dedup(decodeBody(body, &fb))
 	b.decoded = len(b.diags)
 	t, drain := b.build(&fb)
 	cfg.DrainTimeout = drain
