@@ -93,7 +93,8 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 			})
 			continue
 		}
-		f, ds := p.ParseHCL(src, name)
+		f, ds := parseHCL(src, name)
+		p.AddFile(name, f)
 		diags = append(diags, ds...)
 		files = append(files, f)
 	}
@@ -108,7 +109,8 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 // The returned Config is never nil.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	p := hclparse.NewParser()
-	f, diags := p.ParseHCL(src, filename)
+	f, diags := parseHCL(src, filename)
+	p.AddFile(filename, f)
 	cfg := &Config{Files: p.Files()}
 	if diags.HasErrors() {
 		return cfg, sortDiags(diags)
