@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -163,10 +164,31 @@ func decodeStruct(body hcl.Body, v reflect.Value) hcl.Diagnostics {
 			continue
 		}
 		s := reflect.MakeSlice(v.Field(b.field).Type(), len(blocks), len(blocks))
-		for i, blk := range blocks {
+		blockDiags := make([]hcl.Diagnostics, len(blocks))
+		decodeOne := func(i int) {
 			p := reflect.New(b.elem)
-			diags = append(diags, decodeBlock(blk, p.Elem())...)
+			blockDiags[i] = decodeBlock(blocks[i], p.Elem())
 			s.Index(i).Set(p)
+		}
+		// Thousands of virtual_server blocks are independent of each
+		// other: decode them on every core.
+		if n := runtime.GOMAXPROCS(0); len(blocks) >= 1024 && n > 1 {
+			var wg sync.WaitGroup
+			for w := range n {
+				wg.Go(func() {
+					for i := w; i < len(blocks); i += n {
+						decodeOne(i)
+					}
+				})
+			}
+			wg.Wait()
+		} else {
+			for i := range blocks {
+				decodeOne(i)
+			}
+		}
+		for _, d := range blockDiags {
+			diags = append(diags, d...)
 		}
 		v.Field(b.field).Set(s)
 	}
