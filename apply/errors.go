@@ -13,7 +13,7 @@ import (
 type OpError struct {
 	Op    plan.Op
 	Err   error
-	Done  int // operations done before this one
+	Done  int // operations done; with a batching kernel this can include some sent after the failed one
 	Total int // operations in the plan(s)
 }
 
