@@ -49,6 +49,7 @@ func applyCommand(env Env) *cli.Command {
 			defer unlock()
 
 			var f *plan.File
+			verified := false // f's fingerprint was just taken under the lock, with no prompt since
 			if planFile != "" {
 				if f, err = plan.ReadFile(planFile); err != nil {
 					return err
@@ -70,16 +71,26 @@ func applyCommand(env Env) *cli.Command {
 					if err := confirm(env); err != nil {
 						return err
 					}
+				} else {
+					verified = true
 				}
 			}
-			rep, err := apply.ApplySaved(c.Context, k, f, apply.ConvergeOptions{
-				DrainTimeout: f.DrainTimeout,
-				Progress: func(p plan.Plan) {
-					if len(p.Waiting) > 0 {
-						fmt.Fprintf(env.Stdout, "Draining: %s still ha%s connections.\n", plural(len(p.Waiting), "real server"), map[bool]string{true: "s", false: "ve"}[len(p.Waiting) == 1])
-					}
-				},
-			})
+			var rep *apply.Report
+			if verified && f.DrainTimeout == 0 {
+				// Nothing can have changed the table since it was read: we
+				// hold the lock and asked no question. Reading it again to
+				// check the fingerprint would cost as much as the plan did.
+				rep, err = apply.Run(c.Context, k, f.Plan, apply.RunOptions{})
+			} else {
+				rep, err = apply.ApplySaved(c.Context, k, f, apply.ConvergeOptions{
+					DrainTimeout: f.DrainTimeout,
+					Progress: func(p plan.Plan) {
+						if len(p.Waiting) > 0 {
+							fmt.Fprintf(env.Stdout, "Draining: %s still ha%s connections.\n", plural(len(p.Waiting), "real server"), map[bool]string{true: "s", false: "ve"}[len(p.Waiting) == 1])
+						}
+					},
+				})
+			}
 			if rep != nil {
 				fmt.Fprintln(env.Stdout)
 				rep.Render(env.Stdout)
@@ -91,11 +102,7 @@ func applyCommand(env Env) *cli.Command {
 
 // planNow plans against the live table and prints the plan, the way plan does.
 func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, error) {
-	d, err := loadDesired(env, c.String("file"))
-	if err != nil {
-		return nil, err
-	}
-	live, err := k.Table()
+	d, live, err := loadWithLive(env, c.String("file"), k.Table)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,30 @@ func loadDesired(env Env, path string) (*desired, error) {
 	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout}, nil
 }
 
+// loadWithLive reads the configuration at path and, at the same time, the
+// live table with read: on a large director both take seconds, and they are
+// independent.
+func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desired, *lvs.Table, error) {
+	type result struct {
+		t   *lvs.Table
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		t, err := read()
+		ch <- result{t, err}
+	}()
+	d, err := loadDesired(env, path)
+	live := <-ch
+	if err != nil {
+		return nil, nil, err
+	}
+	if live.err != nil {
+		return nil, nil, live.err
+	}
+	return d, live.t, nil
+}
+
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
 // ipvsadm -S -n dump, told apart by the first non-blank byte.
 func readLive(path string) (*lvs.Table, error) {

@@ -33,15 +33,11 @@ func planCommand(env Env) *cli.Command {
 			if c.NArg() > 0 {
 				return usageError{fmt.Sprintf("plan takes no arguments (got %q); flags go before arguments", c.Args().First())}
 			}
-			d, err := loadDesired(env, c.String("file"))
+			d, live, err := loadWithLive(env, c.String("file"), func() (*lvs.Table, error) { return liveTable(c, env) })
 			if err != nil {
 				return err
 			}
 			drain := drainTimeout(c, d)
-			live, err := liveTable(c, env)
-			if err != nil {
-				return err
-			}
 			p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 			if c.Bool("json") {
 				if err := plan.RenderJSON(env.Stdout, p); err != nil {
