@@ -1,0 +1,411 @@
+package health
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// Every server here listens on 127.0.0.1 and every timeout is short, so a
+// broken probe fails the test quickly instead of hanging it.
+
+const short = 300 * time.Millisecond
+
+// serveTCP runs handle for every connection to a new loopback listener.
+func serveTCP(t *testing.T, handle func(net.Conn)) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				handle(c)
+			}()
+		}
+	}()
+	return netip.MustParseAddrPort(ln.Addr().String())
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T, network string) netip.AddrPort {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap := netip.MustParseAddrPort(c.LocalAddr().String())
+		c.Close()
+		return ap
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ln.Close()
+	return ap
+}
+
+// replier reads the request line then writes parts with delay between.
+func replier(delay time.Duration, parts ...string) func(net.Conn) {
+	return func(c net.Conn) {
+		buf := make([]byte, 256)
+		_, _ = c.Read(buf)
+		for _, p := range parts {
+			time.Sleep(delay)
+			_, _ = io.WriteString(c, p)
+		}
+	}
+}
+
+func check(typ string, mod func(*config.HealthCheck)) *config.HealthCheck {
+	hc := config.DefaultHealthCheck(typ)
+	hc.Timeout = short
+	if mod != nil {
+		mod(&hc)
+	}
+	return &hc
+}
+
+// wantResult checks err against want: "" passes, otherwise a substring of
+// the error.
+func wantResult(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("probe failed: %v; want a pass", err)
+	case want != "" && err == nil:
+		t.Errorf("probe passed; want a failure with %q", want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("probe error %q; want it to contain %q", err, want)
+	}
+}
+
+func TestProbeTCP(t *testing.T) {
+	healthy := serveTCP(t, func(net.Conn) {})
+	wantResult(t, Probe(context.Background(), check("tcp", nil), healthy), "")
+	wantResult(t, Probe(context.Background(), check("tcp", nil), closedPort(t, "tcp")), "connection refused")
+}
+
+func TestProbeSendExpect(t *testing.T) {
+	httpOK := serveTCP(t, replier(0, "HTTP/1.0 200 OK\r\n\r\n"))
+	split := serveTCP(t, replier(20*time.Millisecond, "HT", "TP/1.0 200 OK\r\n"))
+	wrong := serveTCP(t, replier(0, "SSH-2.0-OpenSSH\r\n"))
+	silent := serveTCP(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	hangup := serveTCP(t, func(net.Conn) {})
+	slow := serveTCP(t, replier(150*time.Millisecond, "HTTP/1.0 200 OK\r\n"))
+	var gotSend atomic.Value
+	echoSend := serveTCP(t, func(c net.Conn) {
+		buf := make([]byte, 256)
+		n, _ := c.Read(buf)
+		gotSend.Store(string(buf[:n]))
+		_, _ = c.Write([]byte("OK"))
+	})
+	get := func(expect string) func(*config.HealthCheck) {
+		return func(hc *config.HealthCheck) { hc.Send, hc.Expect = "GET / HTTP/1.0\r\n\r\n", expect }
+	}
+	tests := []struct {
+		name string
+		addr netip.AddrPort
+		mod  func(*config.HealthCheck)
+		want string
+	}{
+		{"prefix matches", httpOK, get("HTTP"), ""},
+		{"prefix across reads", split, get("HTTP/1.0 200"), ""},
+		{"wrong answer", wrong, get("HTTP"), `reply "SSH-2.0-OpenSSH\r\n" does not start with "HTTP"`},
+		{"any reply", wrong, get("*"), ""},
+		{"any reply but none", hangup, get("*"), "closed without a reply"},
+		{"regex matches", httpOK, func(hc *config.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP/1\.[01] 200` }, ""},
+		{"regex does not match", wrong, func(hc *config.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP` }, "does not match"},
+		{"accepts but never answers", silent, get("HTTP"), "no answer within the 300ms timeout"},
+		{"slow answer within the timeout", slow, get("HTTP"), ""},
+		{"slow answer past the timeout", slow, func(hc *config.HealthCheck) { get("HTTP")(hc); hc.Timeout = 50 * time.Millisecond }, "no answer within the 50ms timeout"},
+		{"refused", closedPort(t, "tcp"), get("HTTP"), "connection refused"},
+		{"nothing to expect: connect and send", silent, func(hc *config.HealthCheck) { hc.Send = "PING\r\n" }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantResult(t, Probe(context.Background(), check("send_expect", tt.mod), tt.addr), tt.want)
+		})
+	}
+	t.Run("sends the bytes as they are", func(t *testing.T) {
+		wantResult(t, Probe(context.Background(), check("send_expect", func(hc *config.HealthCheck) { hc.Send, hc.Expect = "A\r\n\tB", "OK" }), echoSend), "")
+		if got := gotSend.Load(); got != "A\r\n\tB" {
+			t.Errorf("server got %q", got)
+		}
+	})
+}
+
+func TestProbeFlapping(t *testing.T) {
+	var n atomic.Int32
+	flap := serveTCP(t, func(c net.Conn) {
+		if n.Add(1)%2 == 0 {
+			_, _ = c.Write([]byte("BAD"))
+			return
+		}
+		_, _ = c.Write([]byte("OK"))
+	})
+	hc := check("send_expect", func(hc *config.HealthCheck) { hc.Expect = "OK" })
+	var s State
+	for i := range 6 {
+		s, _ = Step(s, 2, 2, Result{Err: Probe(context.Background(), hc, flap), At: t0.Add(time.Duration(i) * time.Second)})
+		if s.Down {
+			t.Fatal("a flapping server with rise 2 fall 2 went down")
+		}
+	}
+	s, _ = Step(State{}, 1, 1, Result{Err: Probe(context.Background(), hc, flap)})
+	s2, _ := Step(s, 1, 1, Result{Err: Probe(context.Background(), hc, flap)})
+	if s.Down == s2.Down {
+		t.Errorf("with rise 1 fall 1 a flapping server should change side each probe: %v then %v", s.Down, s2.Down)
+	}
+}
+
+func serveUDP(t *testing.T, reply func([]byte) []byte) netip.AddrPort {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if r := reply(buf[:n]); r != nil {
+				_, _ = c.WriteTo(r, from)
+			}
+		}
+	}()
+	return netip.MustParseAddrPort(c.LocalAddr().String())
+}
+
+func TestProbeUDP(t *testing.T) {
+	echo := serveUDP(t, func(b []byte) []byte { return append([]byte("re:"), b...) })
+	silent := serveUDP(t, func([]byte) []byte { return nil })
+	udp := func(send, expect string) func(*config.HealthCheck) {
+		return func(hc *config.HealthCheck) { hc.Protocol, hc.Send, hc.Expect = lvs.UDP, send, expect }
+	}
+	tests := []struct {
+		name string
+		addr netip.AddrPort
+		mod  func(*config.HealthCheck)
+		want string
+	}{
+		{"reply matches", echo, udp("ping", "re:ping"), ""},
+		{"wrong reply", echo, udp("ping", "pong"), `reply "re:ping" does not start with "pong"`},
+		{"no reply", silent, udp("ping", "re:"), "no answer within"},
+		{"nothing expected, no reply", silent, udp("ping", ""), ""},
+		{"port unreachable", closedPort(t, "udp"), udp("ping", ""), "port unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantResult(t, Probe(context.Background(), check("send_expect", tt.mod), tt.addr), tt.want)
+		})
+	}
+}
+
+func TestProbeHTTP(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/redirect":
+			http.Redirect(w, r, "http://192.0.2.1/", http.StatusFound)
+		case r.URL.Path == "/slow":
+			time.Sleep(time.Second)
+		case r.URL.Path == "/health" && r.Host == "www.example.com" && r.Method == http.MethodHead:
+			w.WriteHeader(http.StatusNoContent)
+		case r.URL.Path == "/":
+			fmt.Fprint(w, "status: green\n")
+		default:
+			http.Error(w, "no", http.StatusNotFound)
+		}
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	tlsSrv := httptest.NewUnstartedServer(h)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes are the point
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	addr := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	tlsAddr := netip.MustParseAddrPort(tlsSrv.Listener.Addr().String())
+	tests := []struct {
+		name string
+		typ  string
+		addr netip.AddrPort
+		mod  func(*config.HealthCheck)
+		want string
+	}{
+		{"healthy", "http", addr, nil, ""},
+		{"body regex", "http", addr, func(hc *config.HealthCheck) { hc.BodyRegex = "status: (green|yellow)" }, ""},
+		{"body regex fails", "http", addr, func(hc *config.HealthCheck) { hc.BodyRegex = "status: red" }, `body does not match "status: red"`},
+		{"method, path, host, status", "http", addr, func(hc *config.HealthCheck) {
+			hc.Method, hc.Path, hc.Host, hc.Status = "HEAD", "/health", "www.example.com", []int{204}
+		}, ""},
+		{"wrong host", "http", addr, func(hc *config.HealthCheck) { hc.Method, hc.Path, hc.Status = "HEAD", "/health", []int{204} }, "status 404, want 204"},
+		{"404 is not healthy", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/missing" }, "status 404, want 2xx or 3xx"},
+		{"404 when asked for", "http", addr, func(hc *config.HealthCheck) { hc.Path, hc.Status = "/missing", []int{404} }, ""},
+		{"redirect is not followed", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/redirect" }, ""},
+		{"slow answer", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/slow"; hc.Timeout = 100 * time.Millisecond }, "no answer within the 100ms timeout"},
+		{"refused", "http", closedPort(t, "tcp"), nil, "connection refused"},
+		{"https unverified", "https", tlsAddr, func(hc *config.HealthCheck) { hc.TLSVerify = false }, ""},
+		{"https verified fails on a self-signed certificate", "https", tlsAddr, nil, "certificate"},
+		{"plain http to https", "http", tlsAddr, nil, "status 400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantResult(t, Probe(context.Background(), check(tt.typ, tt.mod), tt.addr), tt.want)
+		})
+	}
+}
+
+// dnsServer answers each query with rcode and, when answers, one A record.
+func dnsServer(t *testing.T, rcode byte, answers bool, sameID bool) netip.AddrPort {
+	return serveUDP(t, func(q []byte) []byte {
+		r := append([]byte(nil), q...)
+		if !sameID {
+			r[0]++
+		}
+		r[2] |= 0x80
+		r[3] = r[3]&0xf0 | rcode
+		if answers {
+			binary.BigEndian.PutUint16(r[6:], 1)
+			r = append(r, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
+		}
+		return r
+	})
+}
+
+func TestProbeDNS(t *testing.T) {
+	dns := func(name, typ string) func(*config.HealthCheck) {
+		return func(hc *config.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
+	}
+	tests := []struct {
+		name string
+		addr netip.AddrPort
+		mod  func(*config.HealthCheck)
+		want string
+	}{
+		{"answered", dnsServer(t, 0, true, true), dns("example.com", "A"), ""},
+		{"nxdomain", dnsServer(t, 3, false, true), dns("example.com", "A"), "example.com A: NXDOMAIN"},
+		{"no records", dnsServer(t, 0, false, true), dns("example.com", "AAAA"), "no records"},
+		{"another id", dnsServer(t, 0, true, false), dns("example.com", "A"), "another query's ID"},
+		{"silent", serveUDP(t, func([]byte) []byte { return nil }), dns("example.com", "A"), "no answer within"},
+		{"refused", closedPort(t, "udp"), dns("example.com", "A"), "refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantResult(t, Probe(context.Background(), check("dns", tt.mod), tt.addr), tt.want)
+		})
+	}
+	t.Run("over tcp", func(t *testing.T) {
+		addr := serveTCP(t, func(c net.Conn) {
+			var l [2]byte
+			if _, err := io.ReadFull(c, l[:]); err != nil {
+				return
+			}
+			q := make([]byte, binary.BigEndian.Uint16(l[:]))
+			if _, err := io.ReadFull(c, q); err != nil {
+				return
+			}
+			q[2] |= 0x80
+			binary.BigEndian.PutUint16(q[6:], 1)
+			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...))
+		})
+		wantResult(t, Probe(context.Background(), check("dns", func(hc *config.HealthCheck) { hc.QueryName = "example.com" }), addr), "")
+	})
+	t.Run("query encoding", func(t *testing.T) {
+		q, id, err := dnsQuery("www.example.com.", 28)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "\x03www\x07example\x03com\x00\x00\x1c\x00\x01"
+		if binary.BigEndian.Uint16(q) != id || string(q[12:]) != want {
+			t.Errorf("query %q", q)
+		}
+		if _, _, err := dnsQuery("a..b", 1); err == nil {
+			t.Error("an empty label was accepted")
+		}
+	})
+}
+
+func TestProbeExec(t *testing.T) {
+	addr := netip.MustParseAddrPort("127.0.0.1:8080")
+	tests := []struct {
+		name, program, expect string
+		timeout               time.Duration
+		want                  string
+	}{
+		{"exit 0 passes", "/bin/true", "", short, ""},
+		{"exit 1 fails", "/bin/false", "", short, "exit status 1"},
+		{"expect matches", "/bin/echo %h:%p", "127.0.0.1:8080", short, ""},
+		{"expect mismatch", "/bin/echo BAD", "OK", short, `printed "BAD", want "OK"`},
+		{"no output passes as in nanny", "/bin/true", "OK", short, ""},
+		{"timeout", "/bin/sleep 5", "", 100 * time.Millisecond, "context deadline exceeded"},
+		{"missing program", "/nonexistent/check %h", "", short, "no such file"},
+		{"empty program", "", "", short, "has no program"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := check("exec", func(hc *config.HealthCheck) { hc.Program, hc.Expect, hc.Timeout = tt.program, tt.expect, tt.timeout })
+			start := time.Now()
+			err := Probe(context.Background(), hc, addr)
+			if tt.name == "timeout" {
+				if time.Since(start) > 2*time.Second {
+					t.Errorf("the timeout took %v", time.Since(start))
+				}
+				if err == nil || !strings.Contains(err.Error(), "no answer within the 100ms timeout") {
+					t.Errorf("err = %v", err)
+				}
+				return
+			}
+			wantResult(t, err, tt.want)
+		})
+	}
+}
+
+func TestProbeExecHostile(t *testing.T) {
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	host := "; touch " + pwned + " #$(touch " + pwned + ")`touch " + pwned + "`"
+	hc := check("exec", func(hc *config.HealthCheck) {
+		hc.Program = "/bin/echo %h"
+		hc.Expect = host // the argument arrives whole and verbatim
+	})
+	if err := probeExec(context.Background(), hc, host, "80"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(pwned); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the hostile host string ran a command: %v", err)
+	}
+	if got := execArgv("/usr/bin/check --host=%h --port %p", host, "80"); len(got) != 4 || got[1] != "--host="+host || got[3] != "80" {
+		t.Errorf("argv %q", got)
+	}
+}
