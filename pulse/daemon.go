@@ -1,0 +1,302 @@
+package pulse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/lvsctl/lvsctl/pulse/wire"
+)
+
+// A Director is what becoming active or standby changes on this node.
+// Its methods run one at a time, on a goroutine of their own, so that
+// heartbeats keep flowing while they work.
+type Director interface {
+	Activate(ctx context.Context) error
+	Deactivate(ctx context.Context) error
+	// Reannounce re-sends the gratuitous ARPs and re-runs active_cmd.
+	Reannounce(ctx context.Context) error
+}
+
+// A Codec turns states into heartbeats and back, counting what it refuses.
+type Codec interface {
+	Encode(wire.State) []byte
+	// Decode returns the state a heartbeat announces, or an error for a
+	// packet to ignore.
+	Decode([]byte) (wire.State, error)
+	Counts() wire.Counts
+}
+
+// NewAuthCodec speaks lvsctl's authenticated heartbeats as role, starting
+// a new epoch at epoch (the start time in Unix nanoseconds).
+func NewAuthCodec(role wire.Role, key []byte, epoch uint64) Codec {
+	return &authCodec{s: wire.Sender{Role: role, Epoch: epoch, Key: key}, v: wire.Verifier{Key: key, Self: role}}
+}
+
+type authCodec struct {
+	s wire.Sender
+	v wire.Verifier
+}
+
+func (c *authCodec) Encode(s wire.State) []byte { return c.s.Next(s) }
+func (c *authCodec) Decode(b []byte) (wire.State, error) {
+	p, err := c.v.Check(b)
+	return p.State, err
+}
+func (c *authCodec) Counts() wire.Counts { return c.v.Counts }
+
+// NewPiranhaCodec speaks piranha's unauthenticated 4-byte heartbeats.
+func NewPiranhaCodec() Codec { return &piranhaCodec{} }
+
+type piranhaCodec struct{ counts wire.Counts }
+
+func (c *piranhaCodec) Encode(s wire.State) []byte { return wire.EncodePiranha(s) }
+func (c *piranhaCodec) Decode(b []byte) (wire.State, error) {
+	s, err := wire.DecodePiranha(b)
+	if err != nil {
+		c.counts.Malformed++
+	} else {
+		c.counts.Accepted++
+	}
+	return s, err
+}
+func (c *piranhaCodec) Counts() wire.Counts { return c.counts }
+
+// A Path is one heartbeat route to the peer: a socket bound to one of this
+// node's addresses, and the peer's address on that network.
+type Path struct {
+	Conn net.PacketConn
+	Peer netip.AddrPort
+}
+
+// Daemon runs a Machine against the network.
+type Daemon struct {
+	Settings Settings
+	Paths    []Path
+	Codec    Codec
+	Director Director
+	// Links are the devices monitored (monitor_links); LinkUp reports
+	// whether one is usable (default: up and running).
+	Links  []string
+	LinkUp func(dev string) (bool, error)
+	// StatusFile, if set, receives the state as JSON on every change and
+	// once a second (see ReadStatus).
+	StatusFile string
+	Log        io.Writer
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+
+	mu      sync.Mutex
+	m       *Machine
+	foreign uint64 // packets from addresses other than the peer's
+}
+
+type received struct {
+	b    []byte
+	from netip.Addr
+	path int
+}
+
+// Run runs until ctx ends; then an active node releases everything before
+// Run returns. It returns an error only when it cannot run at all.
+func (d *Daemon) Run(ctx context.Context) error {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.LinkUp == nil {
+		d.LinkUp = deviceUp
+	}
+	if d.Log == nil {
+		d.Log = io.Discard
+	}
+	d.m = NewMachine(d.Settings)
+
+	recv := make(chan received, 64)
+	var readers sync.WaitGroup
+	for i, p := range d.Paths {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			buf := make([]byte, 1500)
+			for {
+				n, from, err := p.Conn.ReadFrom(buf)
+				if err != nil {
+					if errors.Is(err, net.ErrClosed) {
+						return
+					}
+					continue
+				}
+				ua, ok := from.(*net.UDPAddr)
+				if !ok {
+					continue
+				}
+				a, _ := netip.AddrFromSlice(ua.IP)
+				select {
+				case recv <- received{b: append([]byte(nil), buf[:n]...), from: a.Unmap(), path: i}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	defer func() {
+		for _, p := range d.Paths {
+			p.Conn.Close()
+		}
+		readers.Wait()
+	}()
+
+	// The worker runs the slow actions in order; its context outlives
+	// ctx so that the release on shutdown completes.
+	work := make(chan Action, 16)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		for a := range work {
+			d.do(context.WithoutCancel(ctx), a)
+		}
+	}()
+
+	links := make(map[string]bool)
+	d.step(d.Now(), Event{Kind: Start}, work)
+	lastStatus := time.Time{}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := d.Now()
+		if len(d.Links) > 0 {
+			d.pollLinks(now, links, work)
+		}
+		if now.Sub(lastStatus) >= time.Second {
+			d.writeStatus()
+			lastStatus = now
+		}
+		wake := d.m.Wake()
+		wait := time.Second
+		if !wake.IsZero() {
+			wait = min(wait, max(wake.Sub(now), 0))
+		}
+		if len(d.Links) > 0 {
+			wait = min(wait, d.Settings.Keepalive)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			d.step(d.Now(), Event{Kind: Stop}, work)
+			close(work)
+			<-workerDone
+			d.writeStatus()
+			return nil
+		case r := <-recv:
+			if r.from != d.Paths[r.path].Peer.Addr() {
+				d.mu.Lock()
+				d.foreign++
+				d.mu.Unlock()
+				continue
+			}
+			d.mu.Lock()
+			st, err := d.Codec.Decode(r.b)
+			d.mu.Unlock()
+			if err != nil {
+				fmt.Fprintf(d.Log, "pulse: ignored a heartbeat from %s: %s\n", r.from, err)
+				continue
+			}
+			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st}, work)
+		case <-timer.C:
+			d.step(d.Now(), Event{Kind: Tick}, work)
+		}
+	}
+}
+
+// step feeds the machine and carries out its actions: heartbeats at once,
+// the rest through the worker.
+func (d *Daemon) step(now time.Time, ev Event, work chan<- Action) {
+	d.mu.Lock()
+	wasActive := d.m.Active()
+	acts := d.m.Step(now, ev)
+	active, reason := d.m.Active(), d.m.reason
+	d.mu.Unlock()
+	if active != wasActive {
+		fmt.Fprintf(d.Log, "pulse: %s: %s\n", map[bool]string{true: "active", false: "standby"}[active], reason)
+	}
+	for _, a := range acts {
+		switch a {
+		case SendHeartbeat:
+			d.send(active)
+		default:
+			work <- a
+		}
+	}
+	if active != wasActive {
+		d.writeStatus()
+	}
+}
+
+func (d *Daemon) send(active bool) {
+	st := wire.Standby
+	if active {
+		st = wire.Active
+	}
+	d.mu.Lock()
+	b := d.Codec.Encode(st)
+	d.mu.Unlock()
+	for _, p := range d.Paths {
+		if _, err := p.Conn.WriteTo(b, net.UDPAddrFromAddrPort(p.Peer)); err != nil {
+			fmt.Fprintf(d.Log, "pulse: cannot send a heartbeat to %s: %s\n", p.Peer, err)
+		}
+	}
+}
+
+func (d *Daemon) do(ctx context.Context, a Action) {
+	var err error
+	switch a {
+	case Activate:
+		err = d.Director.Activate(ctx)
+	case Deactivate:
+		err = d.Director.Deactivate(ctx)
+	case Reannounce:
+		err = d.Director.Reannounce(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(d.Log, "pulse: %s: %s\n", a, err)
+	}
+}
+
+// pollLinks turns changes of the monitored links into events. A link that
+// cannot be read counts as down.
+func (d *Daemon) pollLinks(now time.Time, seen map[string]bool, work chan<- Action) {
+	allUp := true
+	for _, dev := range d.Links {
+		up, err := d.LinkUp(dev)
+		if err != nil {
+			up = false
+		}
+		if prev, ok := seen[dev]; ok && prev != up {
+			fmt.Fprintf(d.Log, "pulse: link %s %s\n", dev, map[bool]string{true: "up", false: "down"}[up])
+		}
+		seen[dev] = up
+		allUp = allUp && up
+	}
+	d.mu.Lock()
+	was := d.m.linkOK
+	d.mu.Unlock()
+	switch {
+	case was && !allUp:
+		d.step(now, Event{Kind: LinkDown}, work)
+	case !was && allUp:
+		d.step(now, Event{Kind: LinkUp}, work)
+	}
+}
+
+func deviceUp(dev string) (bool, error) {
+	ifi, err := net.InterfaceByName(dev)
+	if err != nil {
+		return false, err
+	}
+	return ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0, nil
+}
