@@ -112,6 +112,7 @@ func newApp(env Env) *cli.App {
 			saveCommand(env),
 			convertCommand(env),
 			realserverCommand(env),
+			checkCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
