@@ -113,6 +113,7 @@ func newApp(env Env) *cli.App {
 			convertCommand(env),
 			realserverCommand(env),
 			checkCommand(env),
+			pulseCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
