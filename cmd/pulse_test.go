@@ -1,0 +1,63 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The command line of pulse; the daemon itself is tested in package pulse
+// (state machine, wire format, and a failover in network namespaces).
+func TestPulseUsage(t *testing.T) {
+	dir := t.TempDir()
+	noPulse := filepath.Join(dir, "nopulse.hcl")
+	os.WriteFile(noPulse, []byte("virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n}\n"), 0o600)
+	// 203.0.113.0/24 is documentation space: never a local address.
+	remote := filepath.Join(dir, "remote.hcl")
+	os.WriteFile(remote, []byte("pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n}\n"), 0o600)
+	noKey := filepath.Join(dir, "nokey.hcl")
+	os.WriteFile(noKey, []byte("pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n  key_file = \""+filepath.Join(dir, "missing.key")+"\"\n}\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pulse", "extra"}, `pulse takes no arguments (got "extra"); did you mean pulse status?`},
+		{[]string{"pulse", "--role", "boss", "-f", remote}, `role "boss" is neither primary nor backup`},
+		{[]string{"pulse", "--arp-count", "0", "-f", remote}, "--arp-count must be at least 1"},
+		{[]string{"pulse", "-f", noPulse}, "the configuration has no pulse block"},
+		{[]string{"pulse", "-f", remote}, "neither the primary (203.0.113.1) nor the backup (203.0.113.2) address is on this host: add it, or pass --role"},
+		{[]string{"pulse", "--role", "backup", "-f", noKey}, "does not exist: make one on the first director with: install -m 0600 /dev/null " + filepath.Join(dir, "missing.key")},
+		{[]string{"pulse", "status", "--status-file", filepath.Join(dir, "none.json")}, "is lvsctl pulse running on this director?"},
+	} {
+		var out bytes.Buffer
+		code := Main(context.Background(), append([]string{"lvsctl"}, tc.args...), Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: t.TempDir(),
+		})
+		if code != 1 || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("lvsctl %s: exit %d, output:\n%s\nwant %q", strings.Join(tc.args, " "), code, out.String(), tc.want)
+		}
+	}
+}
+
+func TestPulseStatus(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pulse.json")
+	os.WriteFile(path, []byte(`{"pid":1,"role":"backup","state":"active","reason":"partner dead: no heartbeat for 5s",
+"peer":"active","peer_addresses":["10.0.0.10:539"],"last_heartbeat":"2020-01-01T00:00:00Z","link_ok":true,
+"heartbeats":{"Accepted":10,"Forged":2,"Replayed":1,"Malformed":0,"Reflected":0},"foreign":3,"updated":"2020-01-01T00:00:00Z"}`), 0o600)
+	var out bytes.Buffer
+	code := Main(context.Background(), []string{"lvsctl", "pulse", "status", "--status-file", path}, Env{Stdout: &out, Stderr: &out})
+	for _, want := range []string{
+		"Role:           backup",
+		"State:          active (partner dead: no heartbeat for 5s)",
+		"Partner:        10.0.0.10:539",
+		"Heartbeats:     10 accepted, 2 forged, 1 replayed, 0 malformed, 0 reflected, 3 from other hosts",
+		"may not be running",
+	} {
+		if code != 0 || !strings.Contains(out.String(), want) {
+			t.Errorf("exit %d, output:\n%s\nwant %q", code, out.String(), want)
+		}
+	}
+}
