@@ -154,7 +154,7 @@ func (c *Checker) publish() {
 	if c.StatePath == "" {
 		return
 	}
-	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.states, c.now())); err != nil {
+	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.states, c.Policy, c.now())); err != nil {
 		c.log().Error("cannot publish the health state", "path", c.StatePath, "error", err)
 	}
 }

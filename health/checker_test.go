@@ -210,3 +210,29 @@ func TestCheckerRun(t *testing.T) {
 		t.Errorf("published %+v", f.RealServers)
 	}
 }
+
+func TestStateFilePolicy(t *testing.T) {
+	cfg := loadConfig(t, desiredSrc)
+	path := filepath.Join(t.TempDir(), "h.json")
+	pol := Policy{Quorum: 2, SlowStart: 90 * time.Second}
+	if err := WriteState(path, NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: "refused"}}, pol, t0)); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `"slow_start": "1m30s"`) {
+		t.Errorf("state file:\n%s", data)
+	}
+	f, err := ReadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Policy() != pol {
+		t.Errorf("policy %+v, want %+v", f.Policy(), pol)
+	}
+	if st := f.States(Targets(cfg)); len(st) != 1 || !st[kA].Down || st[kA].Reason != "refused" {
+		t.Errorf("states %+v", st)
+	}
+	if f, err := ReadState(filepath.Join(t.TempDir(), "missing.json")); f != nil || err != nil {
+		t.Errorf("a missing file: %v, %v", f, err)
+	}
+}

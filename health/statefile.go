@@ -18,8 +18,12 @@ const StateFileVersion = 1
 // `plan`, `show` and the next `check --once`: one entry per probed real
 // server.
 type StateFile struct {
-	Version     int          `json:"version"`
-	Updated     time.Time    `json:"updated"`
+	Version int       `json:"version"`
+	Updated time.Time `json:"updated"`
+	// Quorum and SlowStart are the checker's [Policy], so that plan and
+	// apply lay the health over the table exactly as check does.
+	Quorum      int          `json:"quorum,omitempty"`
+	SlowStart   Duration     `json:"slow_start,omitempty"`
 	RealServers []StateEntry `json:"real_servers"`
 }
 
@@ -114,9 +118,31 @@ func (f *StateFile) States(targets []Target) States {
 	return st
 }
 
-// NewStateFile records states for targets, in target order.
-func NewStateFile(targets []Target, states States, now time.Time) *StateFile {
-	f := &StateFile{Version: StateFileVersion, Updated: now, RealServers: []StateEntry{}}
+// Policy returns the policy the checker that wrote f used.
+func (f *StateFile) Policy() Policy {
+	if f == nil {
+		return Policy{}
+	}
+	return Policy{Quorum: f.Quorum, SlowStart: time.Duration(f.SlowStart)}
+}
+
+// Duration is a time.Duration written as Go writes it ("30s").
+type Duration time.Duration
+
+// MarshalText writes d as "1m30s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// NewStateFile records states for targets, in target order, with the
+// policy that shapes the table.
+func NewStateFile(targets []Target, states States, pol Policy, now time.Time) *StateFile {
+	f := &StateFile{Version: StateFileVersion, Updated: now, Quorum: pol.Quorum, SlowStart: Duration(pol.SlowStart), RealServers: []StateEntry{}}
 	for _, t := range targets {
 		s, ok := states[t.Key]
 		if !ok {
