@@ -93,7 +93,8 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	m       *Machine
-	foreign uint64 // packets from addresses other than the peer's
+	foreign uint64   // packets from addresses other than the peer's
+	sendErr []string // per path, the last send error; "" when sending works
 }
 
 type received struct {
@@ -245,9 +246,20 @@ func (d *Daemon) send(active bool) {
 	d.mu.Lock()
 	b := d.Codec.Encode(st)
 	d.mu.Unlock()
-	for _, p := range d.Paths {
-		if _, err := p.Conn.WriteTo(b, net.UDPAddrFromAddrPort(p.Peer)); err != nil {
-			fmt.Fprintf(d.Log, "pulse: cannot send a heartbeat to %s: %s\n", p.Peer, err)
+	if d.sendErr == nil {
+		d.sendErr = make([]string, len(d.Paths))
+	}
+	for i, p := range d.Paths {
+		// Say once when a path starts failing, and once when it works
+		// again, not every keepalive.
+		_, err := p.Conn.WriteTo(b, net.UDPAddrFromAddrPort(p.Peer))
+		switch {
+		case err != nil && d.sendErr[i] != err.Error():
+			fmt.Fprintf(d.Log, "pulse: cannot send heartbeats to %s: %s\n", p.Peer, err)
+			d.sendErr[i] = err.Error()
+		case err == nil && d.sendErr[i] != "":
+			fmt.Fprintf(d.Log, "pulse: heartbeats to %s flow again\n", p.Peer)
+			d.sendErr[i] = ""
 		}
 	}
 }

@@ -227,6 +227,10 @@ func (m *Machine) heartbeat(now time.Time, peer wire.State, acts []Action) []Act
 	if !m.started {
 		return acts
 	}
+	// A partner heard again after a deadtime of silence may have taken
+	// over meanwhile (a cut heartbeat link), and its gratuitous ARPs
+	// moved the LAN's caches to it.
+	lost := now.After(m.deadline)
 	m.lastHeartbeat = now
 	m.deadline = now.Add(m.s.Deadtime)
 	prev := m.peer
@@ -254,6 +258,11 @@ func (m *Machine) heartbeat(now time.Time, peer wire.State, acts []Action) []Act
 		released := m.peerWasActive && prev == wire.Active
 		m.peerWasActive = false
 		switch {
+		case m.active && (lost || prev == wire.Active):
+			// The partner held the VIPs, or may have: win the caches back.
+			m.peerStandbySince = time.Time{}
+			m.reason = "partner back to standby: resending arps"
+			acts = append(acts, Reannounce)
 		case m.active:
 			m.peerStandbySince = time.Time{}
 			m.reason = "partner standby"

@@ -102,7 +102,8 @@ func TestMachine(t *testing.T) {
 			{0, start, send, false},
 			{time.Second, hbAct, takeove, true},
 			{2 * time.Second, hbAct, []Action{Reannounce}, true},
-			{3 * time.Second, hbStby, nil, true},
+			// The backup yielded: its announcements are undone.
+			{3 * time.Second, hbStby, []Action{Reannounce}, true},
 		}},
 		{"split brain: the backup yields", with(backup(), func(s *Settings) { s.ForceActive = true }), []step{
 			{0, start, takeove, true},
@@ -113,7 +114,7 @@ func TestMachine(t *testing.T) {
 		{"split brain: the primary keeps the VIPs and re-announces", with(primary(), func(s *Settings) { s.ForceActive = true }), []step{
 			{0, start, takeove, true},
 			{time.Second, hbAct, []Action{Reannounce}, true},
-			{2 * time.Second, hbStby, nil, true},
+			{2 * time.Second, hbStby, []Action{Reannounce}, true},
 			{2 * time.Second, tick, send, true},
 		}},
 		{"heartbeat link cut and healed: the backup yields to the primary", backup(), []step{
@@ -124,6 +125,20 @@ func TestMachine(t *testing.T) {
 			{20 * time.Second, tick, send, true},
 			// Healed: the primary's RUNNING reaches the backup.
 			{21 * time.Second, hbAct, release, false},
+		}},
+		{"split healed: the primary re-announces when the yielded backup turns standby", with(primary(), func(s *Settings) { s.ForceActive = true }), []step{
+			{0, start, takeove, true},
+			{time.Second, hbStby, nil, true},
+			{2 * time.Second, hbAct, []Action{Reannounce}, true},
+			{2*time.Second + time.Millisecond, hbStby, []Action{Reannounce}, true},
+			{3 * time.Second, hbStby, nil, true},
+			{3 * time.Second, tick, send, true},
+		}},
+		{"split healed: a partner heard after a silence may have held the VIPs", with(primary(), func(s *Settings) { s.ForceActive = true }), []step{
+			{0, start, takeove, true},
+			{time.Second, hbStby, nil, true},
+			{time.Second + dt + time.Millisecond, hbStby, []Action{Reannounce}, true},
+			{time.Second + dt + 2*time.Millisecond, hbStby, nil, true},
 		}},
 		{"link down releases and forbids taking over", with(primary(), func(s *Settings) { s.ForceActive = true }), []step{
 			{0, start, takeove, true},

@@ -345,3 +345,35 @@ func TestFailoverInNamespaces(t *testing.T) {
 	}
 	l.waitFor(2*time.Second, "the client's ARP entry back on the primary", func() bool { return l.clientMAC() == l.mac("d1") })
 }
+
+// TestSplitBrainHeals cuts only the heartbeats between the directors (a
+// blackhole route each way; the client still reaches both): both become
+// active; when the cut heals, the backup yields and the primary's
+// gratuitous ARPs bring the client back to it.
+func TestSplitBrainHeals(t *testing.T) {
+	l := newLab(t)
+	state := func(ns, want string) func() bool {
+		return func() bool { s := l.status(ns); return s != nil && s.State == want }
+	}
+	l.daemon("d1")
+	l.daemon("d2")
+	l.waitFor(5*time.Second, "the primary active", state("d1", "active"))
+	l.start("c", "client", "PULSE_TARGET=10.99.0.100:9")
+	l.waitFor(2*time.Second, "the client's ARP entry for the primary", func() bool { return l.clientMAC() == l.mac("d1") })
+
+	l.ip("-n", l.ns("d1"), "route", "add", "blackhole", "10.99.0.2/32")
+	l.ip("-n", l.ns("d2"), "route", "add", "blackhole", "10.99.0.1/32")
+	l.waitFor(2*time.Second, "the backup going active in the split", func() bool { return l.hasVIP("d2") })
+	l.waitFor(2*time.Second, "the client's ARP entry moved to the backup", func() bool { return l.clientMAC() == l.mac("d2") })
+	if s := l.status("d1"); s.State != "active" || !l.hasVIP("d1") {
+		t.Fatalf("the primary gave up in the split: %+v", s)
+	}
+
+	l.ip("-n", l.ns("d1"), "route", "del", "blackhole", "10.99.0.2/32")
+	l.ip("-n", l.ns("d2"), "route", "del", "blackhole", "10.99.0.1/32")
+	l.waitFor(2*time.Second, "the backup yielding", func() bool { return !l.hasVIP("d2") })
+	if s := l.status("d1"); s.State != "active" || !l.hasVIP("d1") {
+		t.Fatalf("the primary lost the VIP when the split healed: %+v", s)
+	}
+	l.waitFor(3*time.Second, "the client's ARP entry back on the primary", func() bool { return l.clientMAC() == l.mac("d1") })
+}
