@@ -106,6 +106,9 @@ func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := honourHealth(env, c.String("netns"), d, env.Stdout); err != nil {
+		return nil, err
+	}
 	drain := drainTimeout(c, d)
 	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 	if err := renderPlan(env, p, drain); err != nil {

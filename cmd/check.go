@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -150,4 +151,45 @@ func loadCheckConfig(env Env, path string) (*config.Config, error) {
 		return nil, exitError{1}
 	}
 	return cfg, nil
+}
+
+// honourHealth lays the health that check published for netns over d's
+// table, so that plan and apply keep a down real server out instead of
+// fighting check, and says so on w. Without a published state it changes
+// nothing.
+func honourHealth(env Env, netns string, d *desired, w io.Writer) error {
+	if d.cfg == nil || len(d.cfg.Services) == 0 {
+		return nil
+	}
+	path := health.StatePath(env.LockDir, netns)
+	f, err := health.ReadState(path)
+	if err != nil || f == nil {
+		return err
+	}
+	targets := health.Targets(d.cfg)
+	states := f.States(targets)
+	d.table = health.Desired(d.cfg, states, f.Policy(), time.Now())
+	for _, t := range targets {
+		s := states[t.Key]
+		if !s.Down {
+			continue
+		}
+		stays := "out"
+		if t.Check.OnFailure == config.OnFailureQuiesce {
+			stays = "at weight 0"
+		}
+		since := ""
+		if !s.Since.IsZero() {
+			since = " since " + s.Since.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(w, "Note: virtual_server.%s.real_server.%s (%s) is down according to lvsctl check%s (%s); it stays %s.\n",
+			t.VS, t.Name, t.Key.Dest, since, s.Reason, stays)
+	}
+	for _, s := range d.table.Services {
+		st := d.cfg.Settings(s.Name)
+		if st != nil && st.SorryServer.IsValid() && s.Dest(st.SorryServer) != nil {
+			fmt.Fprintf(w, "Note: virtual_server.%s has too few healthy real servers; its sorry server %s stands in.\n", s.Name, st.SorryServer)
+		}
+	}
+	return nil
 }

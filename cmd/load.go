@@ -18,6 +18,8 @@ type desired struct {
 	path         string
 	table        *lvs.Table
 	drainTimeout time.Duration
+	// cfg is the whole configuration, health checks included.
+	cfg *config.Config
 }
 
 // loadDesired reads and validates the configuration at path: lvsctl's HCL,
@@ -30,7 +32,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout}, nil
+		return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
 	}
 	cfg, diags := config.Load(path)
 	if diags.HasErrors() || len(diags) > 0 {
@@ -39,7 +41,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 	if diags.HasErrors() {
 		return nil, exitError{1}
 	}
-	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout}, nil
+	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
 }
 
 // loadWithLive reads the configuration at path and, at the same time, the

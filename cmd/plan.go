@@ -37,6 +37,13 @@ func planCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			notes := env.Stdout
+			if c.Bool("json") {
+				notes = env.Stderr
+			}
+			if err := honourHealth(env, c.String("netns"), d, notes); err != nil {
+				return err
+			}
 			drain := drainTimeout(c, d)
 			p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 			if c.Bool("json") {
