@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -192,4 +193,32 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// showHealth prints, after show's table, the health check published for
+// the namespace: each probed real server, up or down, since when and why.
+// A missing state prints nothing; an unreadable one only warns, since show
+// must work whatever check left behind.
+func showHealth(env Env, netns string) {
+	f, err := health.ReadState(health.StatePath(env.LockDir, netns))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "lvsctl: warning: %s\n", err)
+		return
+	}
+	if f == nil || len(f.RealServers) == 0 {
+		return
+	}
+	fmt.Fprintf(env.Stdout, "\nHealth (published by lvsctl check at %s):\n", f.Updated.Local().Format(time.DateTime))
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	for _, e := range f.RealServers {
+		status, since := "up", ""
+		if e.Down {
+			status = "down"
+		}
+		if !e.Since.IsZero() {
+			since = "since " + e.Since.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t%s\t%s\n", e.VirtualServer, e.RealServer, e.Address, status, since, e.Reason)
+	}
+	_ = tw.Flush()
 }

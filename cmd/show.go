@@ -52,7 +52,11 @@ func showCommand(env Env) *cli.Command {
 				_, err = env.Stdout.Write(out.Bytes())
 				return err
 			}
-			return renderShow(env, live, c.Bool("stats"), c.Bool("rate"))
+			if err := renderShow(env, live, c.Bool("stats"), c.Bool("rate")); err != nil {
+				return err
+			}
+			showHealth(env, c.String("netns"))
+			return nil
 		},
 	}
 }
