@@ -95,6 +95,10 @@ type Daemon struct {
 	m       *Machine
 	foreign uint64   // packets from addresses other than the peer's
 	sendErr []string // per path, the last send error; "" when sending works
+	// lastIgnored and quiet rate-limit the log of refused heartbeats, so
+	// that a flood of forgeries cannot flood the log too.
+	lastIgnored time.Time
+	quiet       int
 }
 
 type received struct {
@@ -204,7 +208,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			st, err := d.Codec.Decode(r.b)
 			d.mu.Unlock()
 			if err != nil {
-				fmt.Fprintf(d.Log, "pulse: ignored a heartbeat from %s: %s\n", r.from, err)
+				d.logIgnored(r.from, err)
 				continue
 			}
 			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st}, work)
@@ -311,4 +315,20 @@ func deviceUp(dev string) (bool, error) {
 		return false, err
 	}
 	return ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0, nil
+}
+
+// logIgnored logs a refused heartbeat, at most one a second; the status
+// file counts them all.
+func (d *Daemon) logIgnored(from netip.Addr, err error) {
+	now := d.Now()
+	if now.Sub(d.lastIgnored) < time.Second {
+		d.quiet++
+		return
+	}
+	more := ""
+	if d.quiet > 0 {
+		more = fmt.Sprintf(" (and %d more since the last one logged)", d.quiet)
+	}
+	fmt.Fprintf(d.Log, "pulse: ignored a heartbeat from %s: %s%s\n", from, err, more)
+	d.lastIgnored, d.quiet = now, 0
 }

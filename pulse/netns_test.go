@@ -60,10 +60,10 @@ func helperDaemon() int {
 	k := applytest.New()
 	t := &Takeover{
 		VIPs: node.VIPs, Addrs: Netlink{}, ARPCount: 3, ARPInterval: 200 * time.Millisecond,
-		Kernel: k, LockPath: os.Getenv("PULSE_LOCK"), Full: node.Full, Empty: node.Empty, Log: os.Stderr,
+		Kernel: k, LockPath: os.Getenv("PULSE_LOCK"), Full: node.Full, Empty: node.Empty, Log: stampedStderr{},
 	}
 	d := &Daemon{Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: t,
-		StatusFile: os.Getenv("PULSE_STATUS"), Log: os.Stderr}
+		StatusFile: os.Getenv("PULSE_STATUS"), Log: stampedStderr{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := d.Run(ctx); err != nil {
@@ -71,6 +71,15 @@ func helperDaemon() int {
 		return 1
 	}
 	return 0
+}
+
+// stampedStderr writes the helpers' logs with the time, for reading a
+// failure.
+type stampedStderr struct{}
+
+func (stampedStderr) Write(b []byte) (int, error) {
+	_, err := fmt.Fprintf(os.Stderr, "%s %s", time.Now().Format("15:04:05.000"), b)
+	return len(b), err
 }
 
 // helperClient sends one datagram to the VIP, which makes the client
@@ -324,7 +333,13 @@ func TestFailoverInNamespaces(t *testing.T) {
 	// SIGTERM on the active backup releases the VIP; the primary takes
 	// over at once.
 	released := time.Now()
+	t.Logf("%s SIGTERM to the backup", released.Format("15:04:05.000"))
 	_ = backup.Process.Signal(syscall.SIGTERM)
+	l.waitFor(time.Second, "the primary taking over from the released backup", func() bool { return l.hasVIP("d1") })
+	// The partner said it released: no need to wait out the deadtime.
+	if d := time.Since(released); d > 400*time.Millisecond {
+		t.Errorf("the primary took %s to take over a released VIP:\n%s", d, l.logs())
+	}
 	done := make(chan error, 1)
 	go func() { done <- backup.Wait() }()
 	select {
@@ -337,11 +352,6 @@ func TestFailoverInNamespaces(t *testing.T) {
 	}
 	if l.hasVIP("d2") {
 		t.Fatal("SIGTERM left the VIP on the backup")
-	}
-	l.waitFor(time.Second, "the primary taking over from the released backup", func() bool { return l.hasVIP("d1") })
-	// The partner said it released: no need to wait out the deadtime.
-	if d := time.Since(released); d > 400*time.Millisecond {
-		t.Errorf("the primary took %s to take over a released VIP", d)
 	}
 	l.waitFor(2*time.Second, "the client's ARP entry back on the primary", func() bool { return l.clientMAC() == l.mac("d1") })
 }
