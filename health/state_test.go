@@ -107,7 +107,7 @@ virtual_server "plain" {
 }
 `
 
-func loadConfig(t *testing.T, src string) *config.Config {
+func loadConfig(t testing.TB, src string) *config.Config {
 	t.Helper()
 	cfg, diags := config.Parse([]byte(src), "test.hcl")
 	if diags.HasErrors() {
