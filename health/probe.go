@@ -64,6 +64,9 @@ func timeoutError(ctx context.Context, hc *config.HealthCheck, err error) error 
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || ctx.Err() == context.DeadlineExceeded {
+		if hc.Type == config.CheckExec && hc.Timeout > 0 {
+			return fmt.Errorf("%s did not finish within the %s timeout", firstField(hc.Program), hc.Timeout)
+		}
 		if hc.Timeout > 0 {
 			return fmt.Errorf("no answer within the %s timeout", hc.Timeout)
 		}
@@ -363,6 +366,13 @@ func execArgv(program, host, port string) []string {
 		argv[i] = r.Replace(argv[i])
 	}
 	return argv
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
 }
 
 func truncate(s string, n int) string {
