@@ -59,15 +59,26 @@ type Config struct {
 // *.hcl files are merged in name order. The returned Config is never nil,
 // so that its Files can render the diagnostics.
 func Load(path string) (*Config, hcl.Diagnostics) {
+	cfg, diags, fast := load(path, true)
+	if len(diags) > 0 && fast {
+		// Messages and their context come from hclsyntax alone.
+		cfg, diags, _ = load(path, false)
+	}
+	return cfg, diags
+}
+
+// load is Load, with the fast parser allowed or not; fast reports whether
+// it parsed any of the files.
+func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast bool) {
 	p := hclparse.NewParser()
-	cfg := &Config{Files: p.Files()}
+	cfg = &Config{Files: p.Files()}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return cfg, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read the configuration",
 			Detail:   sentence(err.Error()),
-		}}
+		}}, false
 	}
 	names := []string{path}
 	if fi.IsDir() {
@@ -78,11 +89,10 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "No configuration files",
 				Detail:   fmt.Sprintf("The directory %s has no *.hcl files; name the configuration files NAME.hcl or pass a file.", path),
-			}}
+			}}, false
 		}
 	}
 	var files []*hcl.File
-	var diags hcl.Diagnostics
 	for _, name := range names {
 		src, err := os.ReadFile(name)
 		if err != nil {
@@ -93,29 +103,40 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 			})
 			continue
 		}
-		f, ds := parseHCL(src, name)
+		f, ds, wasFast := parseHCL(src, name, allowFast)
+		fast = fast || wasFast
 		p.AddFile(name, f)
 		diags = append(diags, ds...)
 		files = append(files, f)
 	}
 	cfg.Files = p.Files()
 	if diags.HasErrors() {
-		return cfg, sortDiags(diags)
+		return cfg, sortDiags(diags), fast
 	}
-	return decode(cfg, files)
+	cfg, diags = decode(cfg, files)
+	return cfg, diags, fast
 }
 
 // Parse reads one configuration from src; filename names it in diagnostics.
 // The returned Config is never nil.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	cfg, diags, fast := parse(src, filename, true)
+	if len(diags) > 0 && fast {
+		cfg, diags, _ = parse(src, filename, false)
+	}
+	return cfg, diags
+}
+
+func parse(src []byte, filename string, allowFast bool) (*Config, hcl.Diagnostics, bool) {
 	p := hclparse.NewParser()
-	f, diags := parseHCL(src, filename)
+	f, diags, fast := parseHCL(src, filename, allowFast)
 	p.AddFile(filename, f)
 	cfg := &Config{Files: p.Files()}
 	if diags.HasErrors() {
-		return cfg, sortDiags(diags)
+		return cfg, sortDiags(diags), fast
 	}
-	return decode(cfg, []*hcl.File{f})
+	cfg, diags = decode(cfg, []*hcl.File{f})
+	return cfg, diags, fast
 }
 
 // WriteDiagnostics renders diags as Terraform does: the summary, the file,

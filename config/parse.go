@@ -12,8 +12,9 @@ import (
 // the goroutines cost more than they save.
 const parallelMin = 256 << 10
 
-// parallelDisabled makes parseHCL parse in one piece; tests compare the two.
-var parallelDisabled = false
+// parallelDisabled makes parseHCL parse in one piece, and fastDisabled
+// makes it use hclsyntax only; tests compare the ways.
+var parallelDisabled, fastDisabled = false, false
 
 // parseHCL parses src as hclparse does, but a large file is cut at the ends
 // of its top-level blocks and the pieces are parsed at the same time, each
@@ -24,7 +25,18 @@ var parallelDisabled = false
 // The cutting only needs to be right for valid files: if any piece has an
 // error the whole file is parsed again in one go, so that diagnostics are
 // exactly the ones hclsyntax gives for the file.
-func parseHCL(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
+func parseHCL(src []byte, filename string, allowFast bool) (*hcl.File, hcl.Diagnostics, bool) {
+	if allowFast && !fastDisabled {
+		if f := fastParse(src, filename); f != nil {
+			return f, nil, true
+		}
+	}
+	f, diags := parseSyntax(src, filename)
+	return f, diags, false
+}
+
+// parseSyntax parses src with hclsyntax, in pieces when it is large.
+func parseSyntax(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
 	n := runtime.GOMAXPROCS(0)
 	if len(src) < parallelMin || n < 2 || parallelDisabled {
 		return hclsyntax.ParseConfig(src, filename, hcl.InitialPos)

@@ -29,6 +29,7 @@ func bigConfig(services int) string {
 }
 
 func TestParseInPiecesEqualsWhole(t *testing.T) {
+	noFast(t)
 	src := []byte(bigConfig(3000))
 	if len(src) < parallelMin {
 		t.Fatalf("test config is %d bytes, below parallelMin %d", len(src), parallelMin)
@@ -52,6 +53,7 @@ func TestParseInPiecesEqualsWhole(t *testing.T) {
 // A mistake deep in a large file is reported at its true line, with the
 // enclosing block, as for a small file.
 func TestParseInPiecesDiagnostics(t *testing.T) {
+	noFast(t)
 	src := bigConfig(3000)
 	bad := strings.Replace(src, "virtual_server \"s2900\" {\n  address = \"10.11.150.1:80\"\n  /* a } in a\n     block comment */\n  scheduler = \"rr\"",
 		"virtual_server \"s2900\" {\n  address = \"10.11.150.1:80\"\n  /* a } in a\n     block comment */\n  scheduler = \"fastest\"", 1)
@@ -91,4 +93,11 @@ func decodeWhole(t *testing.T, src []byte) (*Config, hcl.Diagnostics) {
 	parallelDisabled = true
 	defer func() { parallelDisabled = saved }()
 	return Parse(src, "big.hcl")
+}
+
+// noFast makes a test exercise hclsyntax, not the fast parser.
+func noFast(t *testing.T) {
+	saved := fastDisabled
+	fastDisabled = true
+	t.Cleanup(func() { fastDisabled = saved })
 }

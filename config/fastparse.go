@@ -1,0 +1,378 @@
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// fastParse parses the plain subset of HCL that lvsctl configurations and
+// generated files use — blocks with labels, attributes whose values are
+// strings without escapes or templates, numbers, true/false/null and lists
+// of those, and comments — about ten times faster than hclsyntax, which
+// lexes every token through a general expression parser. It returns nil for
+// anything else, and the caller then parses with hclsyntax.
+//
+// The syntax tree is hclsyntax's own, with the same ranges, so the decoder
+// cannot tell the two apart. Diagnostics are never taken from it: a file
+// whose decoding reports anything is parsed again with hclsyntax (see Load),
+// so that every message and its context are exactly hclsyntax's.
+func fastParse(src []byte, filename string) *hcl.File {
+	for _, c := range src {
+		// Non-ASCII text needs Unicode normalization and grapheme
+		// columns, \r needs CRLF handling: leave both to hclsyntax.
+		if c >= 0x80 || c == '\r' {
+			return nil
+		}
+	}
+	p := &fastParser{src: src, file: filename, line: 1, col: 1}
+	body, ok := p.body(false)
+	if !ok {
+		return nil
+	}
+	return &hcl.File{Body: body, Bytes: src}
+}
+
+type fastParser struct {
+	src       []byte
+	file      string
+	i         int
+	line, col int
+}
+
+func (p *fastParser) pos() hcl.Pos { return hcl.Pos{Line: p.line, Column: p.col, Byte: p.i} }
+
+func (p *fastParser) rng(start hcl.Pos) hcl.Range {
+	return hcl.Range{Filename: p.file, Start: start, End: p.pos()}
+}
+
+func (p *fastParser) eof() bool { return p.i >= len(p.src) }
+
+func (p *fastParser) peek() byte {
+	if p.eof() {
+		return 0
+	}
+	return p.src[p.i]
+}
+
+func (p *fastParser) next() {
+	if p.src[p.i] == '\n' {
+		p.line++
+		p.col = 1
+	} else {
+		p.col++
+	}
+	p.i++
+}
+
+// blanks skips spaces, tabs and a comment that ends the line, but not the
+// newline itself.
+func (p *fastParser) blanks() bool {
+	for !p.eof() {
+		switch c := p.peek(); {
+		case c == ' ' || c == '\t':
+			p.next()
+		case c == '#' || c == '/' && p.i+1 < len(p.src) && p.src[p.i+1] == '/':
+			for !p.eof() && p.peek() != '\n' {
+				p.next()
+			}
+		case c == '/' && p.i+1 < len(p.src) && p.src[p.i+1] == '*':
+			// A block comment inside a line: only if it stays on it.
+			j := p.i + 2
+			for j+1 < len(p.src) && !(p.src[j] == '*' && p.src[j+1] == '/') {
+				if p.src[j] == '\n' {
+					return false
+				}
+				j++
+			}
+			if j+1 >= len(p.src) {
+				return false
+			}
+			for p.i < j+2 {
+				p.next()
+			}
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// space skips blanks, comments of any kind and newlines, between body items.
+func (p *fastParser) space() bool {
+	for {
+		if !p.blanks() {
+			// a block comment spanning lines: fine between items
+			if p.peek() != '/' {
+				return false
+			}
+			p.next()
+			p.next()
+			for !p.eof() && !(p.peek() == '*' && p.i+1 < len(p.src) && p.src[p.i+1] == '/') {
+				p.next()
+			}
+			if p.eof() {
+				return false
+			}
+			p.next()
+			p.next()
+			continue
+		}
+		if p.peek() != '\n' {
+			return true
+		}
+		p.next()
+	}
+}
+
+func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isIdentPart(c byte) bool  { return isIdentStart(c) || c == '-' || c >= '0' && c <= '9' }
+
+func (p *fastParser) ident() (string, hcl.Range, bool) {
+	start := p.pos()
+	if !isIdentStart(p.peek()) {
+		return "", hcl.Range{}, false
+	}
+	for !p.eof() && isIdentPart(p.peek()) {
+		p.next()
+	}
+	return string(p.src[start.Byte:p.i]), p.rng(start), true
+}
+
+// body reads attributes and blocks up to the end of the file (top level)
+// or up to a closing brace, which it leaves for the caller.
+func (p *fastParser) body(inBlock bool) (*hclsyntax.Body, bool) {
+	start := p.pos()
+	b := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
+	for {
+		if !p.space() {
+			return nil, false
+		}
+		if p.eof() {
+			if inBlock {
+				return nil, false
+			}
+			break
+		}
+		if p.peek() == '}' {
+			if !inBlock {
+				return nil, false
+			}
+			break
+		}
+		name, nameRange, ok := p.ident()
+		if !ok || !p.blanks() {
+			return nil, false
+		}
+		if p.peek() == '=' {
+			if _, dup := b.Attributes[name]; dup {
+				return nil, false
+			}
+			eq := p.pos()
+			p.next()
+			eqRange := p.rng(eq)
+			if !p.blanks() {
+				return nil, false
+			}
+			expr, ok := p.expr()
+			if !ok {
+				return nil, false
+			}
+			attr := &hclsyntax.Attribute{
+				Name: name, Expr: expr, NameRange: nameRange, EqualsRange: eqRange,
+				SrcRange: hcl.RangeBetween(nameRange, expr.Range()),
+			}
+			if !p.endOfItem() {
+				return nil, false
+			}
+			b.Attributes[name] = attr
+			continue
+		}
+		blk, ok := p.block(name, nameRange)
+		if !ok || !p.endOfItem() {
+			return nil, false
+		}
+		b.Blocks = append(b.Blocks, blk)
+	}
+	b.SrcRange = p.rng(start)
+	b.EndRange = hcl.Range{Filename: p.file, Start: p.pos(), End: p.pos()}
+	return b, true
+}
+
+// endOfItem requires a newline (or the end of the file) after an item.
+func (p *fastParser) endOfItem() bool {
+	if !p.blanks() {
+		return false
+	}
+	return p.eof() || p.peek() == '\n'
+}
+
+func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, bool) {
+	blk := &hclsyntax.Block{Type: typ, TypeRange: typeRange}
+	for p.peek() != '{' {
+		switch {
+		case p.peek() == '"':
+			start := p.pos()
+			s, ok := p.quoted()
+			if !ok {
+				return nil, false
+			}
+			blk.Labels = append(blk.Labels, s)
+			blk.LabelRanges = append(blk.LabelRanges, p.rng(start))
+		case isIdentStart(p.peek()):
+			s, r, _ := p.ident()
+			blk.Labels = append(blk.Labels, s)
+			blk.LabelRanges = append(blk.LabelRanges, r)
+		default:
+			return nil, false
+		}
+		if !p.blanks() {
+			return nil, false
+		}
+	}
+	open := p.pos()
+	p.next()
+	blk.OpenBraceRange = p.rng(open)
+	if !p.blanks() {
+		return nil, false
+	}
+	var body *hclsyntax.Body
+	if p.peek() == '}' {
+		// "name {}" on one line.
+		body = &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
+	} else {
+		if p.peek() != '\n' {
+			return nil, false // a one-line block with content: hclsyntax's job
+		}
+		var ok bool
+		if body, ok = p.body(true); !ok {
+			return nil, false
+		}
+	}
+	closeStart := p.pos()
+	p.next()
+	blk.CloseBraceRange = p.rng(closeStart)
+	body.SrcRange = hcl.RangeBetween(blk.OpenBraceRange, blk.CloseBraceRange)
+	body.EndRange = hcl.Range{Filename: p.file, Start: blk.CloseBraceRange.End, End: blk.CloseBraceRange.End}
+	blk.Body = body
+	return blk, true
+}
+
+// quoted reads a string literal with no escapes and no template sequences.
+func (p *fastParser) quoted() (string, bool) {
+	p.next() // opening quote
+	start := p.i
+	for !p.eof() {
+		switch p.peek() {
+		case '"':
+			s := string(p.src[start:p.i])
+			p.next()
+			return s, true
+		case '\\', '$', '%', '\n':
+			return "", false
+		}
+		p.next()
+	}
+	return "", false
+}
+
+func (p *fastParser) expr() (hclsyntax.Expression, bool) {
+	start := p.pos()
+	switch c := p.peek(); {
+	case c == '"':
+		s, ok := p.quoted()
+		if !ok {
+			return nil, false
+		}
+		return &hclsyntax.TemplateExpr{
+			Parts:    []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(s), SrcRange: hcl.Range{Filename: p.file, Start: hcl.Pos{Line: start.Line, Column: start.Column + 1, Byte: start.Byte + 1}, End: hcl.Pos{Line: p.line, Column: p.col - 1, Byte: p.i - 1}}}},
+			SrcRange: p.rng(start),
+		}, true
+	case c >= '0' && c <= '9':
+		return p.number()
+	case c == '[':
+		return p.tuple()
+	case isIdentStart(c):
+		word, r, _ := p.ident()
+		switch word {
+		case "true":
+			return &hclsyntax.LiteralValueExpr{Val: cty.True, SrcRange: r}, true
+		case "false":
+			return &hclsyntax.LiteralValueExpr{Val: cty.False, SrcRange: r}, true
+		case "null":
+			return &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType), SrcRange: r}, true
+		}
+	}
+	return nil, false
+}
+
+func (p *fastParser) number() (hclsyntax.Expression, bool) {
+	start := p.pos()
+	digits := func() int {
+		n := 0
+		for !p.eof() && p.peek() >= '0' && p.peek() <= '9' {
+			p.next()
+			n++
+		}
+		return n
+	}
+	if p.peek() == '0' && p.i+1 < len(p.src) && p.src[p.i+1] >= '0' && p.src[p.i+1] <= '9' {
+		return nil, false // leading zeros: leave the reading to hclsyntax
+	}
+	digits()
+	if p.peek() == '.' {
+		p.next()
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if p.peek() == 'e' || p.peek() == 'E' {
+		p.next()
+		if p.peek() == '+' || p.peek() == '-' {
+			p.next()
+		}
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if isIdentPart(p.peek()) || p.peek() == '.' {
+		return nil, false
+	}
+	v, err := cty.ParseNumberVal(string(p.src[start.Byte:p.i]))
+	if err != nil {
+		return nil, false
+	}
+	return &hclsyntax.LiteralValueExpr{Val: v, SrcRange: p.rng(start)}, true
+}
+
+func (p *fastParser) tuple() (hclsyntax.Expression, bool) {
+	start := p.pos()
+	p.next()
+	t := &hclsyntax.TupleConsExpr{OpenRange: p.rng(start)}
+	for {
+		if !p.space() {
+			return nil, false
+		}
+		if p.peek() == ']' {
+			break
+		}
+		e, ok := p.expr()
+		if !ok {
+			return nil, false
+		}
+		t.Exprs = append(t.Exprs, e)
+		if !p.space() {
+			return nil, false
+		}
+		if p.peek() == ',' {
+			p.next()
+			continue
+		}
+		if p.peek() != ']' {
+			return nil, false
+		}
+	}
+	p.next()
+	t.SrcRange = p.rng(start)
+	return t, true
+}

@@ -1,0 +1,120 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var configOpts = cmp.Options{
+	cmpopts.IgnoreFields(Config{}, "Files"),
+	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
+	cmpopts.EquateEmpty(),
+}
+
+// checkFastEqualsSlow parses src both ways and fails unless the fast parser
+// either declines or gives exactly what hclsyntax gives. It reports whether
+// the fast parser's tree was the one used: parsed fast and decoded cleanly.
+func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) {
+	t.Helper()
+	fastCfg, fastDiags, fast := parse(src, name, true)
+	slowCfg, slowDiags, _ := parse(src, name, false)
+	if !fast {
+		return false
+	}
+	if len(fastDiags) > 0 {
+		// Load and Parse then parse again with hclsyntax; the public
+		// result must be hclsyntax's.
+		cfg, diags := Parse(src, name)
+		if diags.Error() != slowDiags.Error() {
+			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", name, diags, slowDiags)
+		}
+		if diff := cmp.Diff(slowCfg, cfg, configOpts); diff != "" {
+			t.Errorf("%s: configs differ after a fallback (-slow +public):\n%s", name, diff)
+		}
+		return false
+	}
+	if len(slowDiags) > 0 {
+		t.Errorf("%s: the fast parser accepted what hclsyntax refuses: %v", name, slowDiags)
+		return true
+	}
+	if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
+		t.Errorf("%s: configs differ (-hclsyntax +fast):\n%s", name, diff)
+	}
+	return true
+}
+
+func TestFastParseEqualsHCLSyntax(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/*.d/*.hcl", "../examples/*.hcl", "../lvscf/testdata/*.hcl.golden"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d files found", len(files))
+	}
+	used := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkFastEqualsSlow(t, src, filepath.Base(f)) {
+			used++
+		}
+	}
+	// The examples are plain HCL: most of them must take the fast path,
+	// or the test proves nothing.
+	t.Logf("fast path used for %d of %d files", used, len(files))
+	if used < len(files)/2 {
+		t.Errorf("the fast parser took only %d of %d files", used, len(files))
+	}
+	if !checkFastEqualsSlow(t, []byte(bigConfig(500)), "big.hcl") {
+		t.Error("the fast parser declined the generated configuration")
+	}
+}
+
+func TestFastParseDeclines(t *testing.T) {
+	for _, src := range []string{
+		"virtual_server \"w\" { address = \"10.0.0.2:80\" }\n", // one-line block with content
+		"drain_timeout = \"${var.x}\"\n",                       // template
+		"drain_timeout = \"a\\\\b\"\n",                         // escape
+		"virtual_server \"w\" {\n  weight = -1\n}\n",           // unary minus
+		"virtual_server \"w\" {\n  address = var.a\n}\n",       // variable
+		"virtual_server \"é\" {\n}\n",                          // non-ASCII
+		"virtual_server \"w\" {\r\n}\r\n",                      // CRLF
+		"virtual_server \"w\" {\n  weight = 010\n}\n",          // leading zero
+		"virtual_server \"w\" {\n  a = 1\n  a = 2\n}\n",        // redefined
+		"virtual_server \"w\" {\n",                             // unclosed
+	} {
+		if f := fastParse([]byte(src), "x.hcl"); f != nil {
+			t.Errorf("fastParse accepted %q", src)
+		}
+	}
+}
+
+func FuzzFastParse(f *testing.F) {
+	for _, pattern := range []string{"testdata/*.hcl", "../examples/*.hcl"} {
+		m, _ := filepath.Glob(pattern)
+		for _, name := range m {
+			if src, err := os.ReadFile(name); err == nil {
+				f.Add(src)
+			}
+		}
+	}
+	f.Add([]byte(strings.Repeat("virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n}\n", 2)))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1<<16 {
+			return
+		}
+		checkFastEqualsSlow(t, src, "fuzz.hcl")
+	})
+}
