@@ -35,7 +35,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 		return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
 	}
 	cfg, diags := config.Load(path)
-	if diags.HasErrors() || len(diags) > 0 {
+	if len(diags) > 0 {
 		_ = config.WriteDiagnostics(env.Stderr, cfg.Files, diags, 78)
 	}
 	if diags.HasErrors() {
