@@ -272,9 +272,10 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
-mkdir -p /run/netns /run/lab
+# The initramfs root is already in RAM and writable: no tmpfs over /tmp or
+# /run, which would hide files copied there (a checkout under /tmp, say).
+mkdir -p /tmp /run/netns /run/lab
+chmod 1777 /tmp
 exec </dev/null >/dev/console 2>&1
 echo ` + beginMarker + nonce + `
 while read kind name file; do
