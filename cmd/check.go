@@ -63,7 +63,7 @@ func checkCommand(env Env) *cli.Command {
 			}
 			log := slog.New(h)
 			path := c.String("file")
-			cfg, err := loadCheckConfig(env, path)
+			cfg, err := loadConfig(env, path)
 			if err != nil {
 				return err
 			}
@@ -103,7 +103,7 @@ func checkCommand(env Env) *cli.Command {
 						return
 					case <-hup:
 					}
-					cfg, err := loadCheckConfig(env, path)
+					cfg, err := loadConfig(env, path)
 					if err != nil {
 						log.Error("configuration not reloaded: it has errors (above); keeping the running one", "file", path)
 						continue
@@ -136,22 +136,6 @@ func applyHealth(ctx context.Context, log *slog.Logger, k apply.Kernel, desired 
 		}
 	}
 	return err
-}
-
-// loadCheckConfig reads the whole configuration at path (HCL or a piranha
-// lvs.cf), health checks included; diagnostics go to stderr.
-func loadCheckConfig(env Env, path string) (*config.Config, error) {
-	if src, ok := legacySource(path); ok {
-		return loadLegacy(env, path, src)
-	}
-	cfg, diags := config.Load(path)
-	if len(diags) > 0 {
-		_ = config.WriteDiagnostics(env.Stderr, cfg.Files, diags, 78)
-	}
-	if diags.HasErrors() {
-		return nil, exitError{1}
-	}
-	return cfg, nil
 }
 
 // honourHealth lays the health that check published for netns over d's

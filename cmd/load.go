@@ -22,17 +22,24 @@ type desired struct {
 	cfg *config.Config
 }
 
-// loadDesired reads and validates the configuration at path: lvsctl's HCL,
-// or a piranha lvs.cf (told apart by lvscf.Detect), which gives the same
-// table as its conversion. Diagnostics are printed to stderr; the returned
-// error then only carries the status.
+// loadDesired reads and validates the configuration at path for plan and
+// apply. Diagnostics are printed to stderr; the returned error then only
+// carries the status.
 func loadDesired(env Env, path string) (*desired, error) {
+	cfg, err := loadConfig(env, path)
+	if err != nil {
+		return nil, err
+	}
+	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
+}
+
+// loadConfig reads the whole configuration at path, health checks and pulse
+// settings included: lvsctl's HCL, or a piranha lvs.cf (told apart by
+// lvscf.Detect), which gives the same configuration as its conversion.
+// Diagnostics go to stderr.
+func loadConfig(env Env, path string) (*config.Config, error) {
 	if src, ok := legacySource(path); ok {
-		cfg, err := loadLegacy(env, path, src)
-		if err != nil {
-			return nil, err
-		}
-		return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
+		return loadLegacy(env, path, src)
 	}
 	cfg, diags := config.Load(path)
 	if len(diags) > 0 {
@@ -41,7 +48,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 	if diags.HasErrors() {
 		return nil, exitError{1}
 	}
-	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
+	return cfg, nil
 }
 
 // loadWithLive reads the configuration at path and, at the same time, the

@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/pulse"
 )
@@ -104,22 +103,6 @@ func pulseCommand(env Env) *cli.Command {
 			return d.Run(c.Context)
 		},
 	}
-}
-
-// loadConfig reads the whole configuration (table and settings), HCL or
-// lvs.cf, printing diagnostics as loadDesired does.
-func loadConfig(env Env, path string) (*config.Config, error) {
-	if src, ok := legacySource(path); ok {
-		return loadLegacy(env, path, src)
-	}
-	cfg, diags := config.Load(path)
-	if len(diags) > 0 {
-		_ = config.WriteDiagnostics(env.Stderr, cfg.Files, diags, 78)
-	}
-	if diags.HasErrors() {
-		return nil, exitError{1}
-	}
-	return cfg, nil
 }
 
 // daemonKernel is the part of the kernel adapter that runs sync daemons.
