@@ -54,6 +54,9 @@ func applyCommand(env Env) *cli.Command {
 				if f, err = plan.ReadFile(planFile); err != nil {
 					return err
 				}
+				if f.Version != Version {
+					return fmt.Errorf("%s was made by lvsctl %s, and this is lvsctl %s: plans are not carried between versions; run lvsctl plan --out again", planFile, f.Version, Version)
+				}
 				if f.Netns != c.String("netns") {
 					return fmt.Errorf("%s was planned for network namespace %s, not %s: pass the same --netns", planFile, nsName(f.Netns), nsName(c.String("netns")))
 				}
