@@ -207,6 +207,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.mu.Lock()
 			st, err := d.Codec.Decode(r.b)
 			d.mu.Unlock()
+			if errors.Is(err, wire.ErrDuplicate) {
+				continue
+			}
 			if err != nil {
 				d.logIgnored(r.from, err)
 				continue

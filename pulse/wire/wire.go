@@ -98,6 +98,9 @@ var (
 	ErrForged    = errors.New("heartbeat with a bad HMAC (wrong key, or forged)")
 	ErrReplayed  = errors.New("replayed heartbeat (epoch and sequence not newer than the last accepted)")
 	ErrReflected = errors.New("heartbeat claiming this node's own role (reflected, or both nodes have the same role)")
+	// ErrDuplicate is the last accepted heartbeat again: the copy that
+	// came over the second heartbeat path. It is counted, not logged.
+	ErrDuplicate = errors.New("duplicate heartbeat (the last accepted one, over the other path)")
 )
 
 // Encode returns p authenticated with key.
@@ -170,8 +173,8 @@ func (s *Sender) Next(state State) []byte {
 // A Verifier accepts the authenticated packets of the peer of one role,
 // each newer than the last accepted: a larger epoch (the peer restarted),
 // or the same epoch and a larger sequence. Packets that arrive on both
-// heartbeat paths are therefore accepted once. It also counts what it
-// refuses.
+// heartbeat paths are therefore accepted once (the second copy counts as
+// a duplicate, not a replay). It also counts what it refuses.
 type Verifier struct {
 	Key  []byte
 	Self Role // this node's role; packets must come from Self.Peer()
@@ -183,6 +186,8 @@ type Verifier struct {
 // Counts are the heartbeats received, by outcome.
 type Counts struct {
 	Accepted, Malformed, Forged, Replayed, Reflected uint64
+	// Duplicate counts second copies of accepted heartbeats (both paths).
+	Duplicate uint64
 }
 
 // Check decodes b and accepts it if it is authentic, from the peer and new.
@@ -198,6 +203,9 @@ func (v *Verifier) Check(b []byte) (Packet, error) {
 	case p.Role != v.Self.Peer():
 		v.Counts.Reflected++
 		return p, ErrReflected
+	case p.Epoch == v.epoch && p.Seq == v.seq:
+		v.Counts.Duplicate++
+		return p, ErrDuplicate
 	case p.Epoch < v.epoch || p.Epoch == v.epoch && p.Seq <= v.seq:
 		v.Counts.Replayed++
 		return p, fmt.Errorf("%w: epoch %d sequence %d, last %d/%d", ErrReplayed, p.Epoch, p.Seq, v.epoch, v.seq)

@@ -77,8 +77,9 @@ func TestVerifier(t *testing.T) {
 	if _, err := v.Check(p1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Check(p1); !errors.Is(err, ErrReplayed) {
-		t.Fatalf("replay: %v", err)
+	// The same packet over the second heartbeat path.
+	if _, err := v.Check(p1); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second copy: %v", err)
 	}
 	got, err := v.Check(p2)
 	if err != nil || got.Seq != 2 || got.State != Standby {
@@ -108,7 +109,7 @@ func TestVerifier(t *testing.T) {
 	if _, err := v.Check([]byte("junk")); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("junk: %v", err)
 	}
-	want := Counts{Accepted: 3, Replayed: 3, Reflected: 1, Forged: 1, Malformed: 1}
+	want := Counts{Accepted: 3, Replayed: 2, Duplicate: 1, Reflected: 1, Forged: 1, Malformed: 1}
 	if v.Counts != want {
 		t.Fatalf("counts = %+v, want %+v", v.Counts, want)
 	}
