@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -12,6 +15,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
@@ -31,7 +37,8 @@ func checkCommand(env Env) *cli.Command {
 			"through plan and apply under the apply lock, and the health is published (mode 0600) in\n" +
 			"--state-dir for the next run. SIGHUP re-reads the configuration, keeping the health of unchanged\n" +
 			"real servers; SIGTERM stops and leaves the table as it is. --once probes everything once,\n" +
-			"applies and exits, for cron.",
+			"applies and exits, for cron. --metrics serves Prometheus metrics: health, weights, transitions,\n" +
+			"probe latency and the kernel's IPVS counters, read at each scrape.",
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
@@ -41,6 +48,7 @@ func checkCommand(env Env) *cli.Command {
 			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
 			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "wait up to `DURATION` for another apply on the same namespace"},
+			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -60,6 +68,9 @@ func checkCommand(env Env) *cli.Command {
 			}
 			if c.Duration("slow-start") < 0 {
 				return usageError{"--slow-start must not be negative"}
+			}
+			if c.Bool("once") && c.String("metrics") != "" {
+				return usageError{"--metrics serves while check runs; --once exits after one round, so drop one of them"}
 			}
 			log := slog.New(h)
 			path := c.String("file")
@@ -83,19 +94,26 @@ func checkCommand(env Env) *cli.Command {
 					return applyHealth(ctx, log, k, desired, lockPath(env, ns), c.Duration("lock-timeout"), info)
 				},
 			}
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
+			if addr := c.String("metrics"); addr != "" {
+				stop, err := serveMetrics(ctx, addr, chk, k, log)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			if err := chk.Load(cfg); err != nil {
 				log.Warn("starting with every real server up", "error", err)
 			}
 			if c.Bool("once") {
-				return chk.Once(c.Context)
+				return chk.Once(ctx)
 			}
 
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			reload := make(chan *config.Config)
-			ctx, cancel := context.WithCancel(c.Context)
-			defer cancel()
 			go func() {
 				for {
 					select {
@@ -119,6 +137,44 @@ func checkCommand(env Env) *cli.Command {
 			return chk.Run(ctx, reload)
 		},
 	}
+}
+
+// serveMetrics registers chk's metrics, with the kernel's counters read
+// from k at each scrape, and serves them on addr at /metrics until ctx
+// ends or stop is called. The address is bound before it returns, so that
+// a port in use is an error at start, not a log line later.
+func serveMetrics(ctx context.Context, addr string, chk *health.Checker, k apply.Kernel, log *slog.Logger) (stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := health.NewMetrics(reg, k.Table, log)
+	if err != nil {
+		return nil, err
+	}
+	chk.Metrics = m
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "address", addr, "error", err)
+		}
+	}()
+	log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics")
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	return func() { close(done) }, nil
 }
 
 // applyHealth makes the live table match desired the way apply does, under

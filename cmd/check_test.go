@@ -3,8 +3,11 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,5 +119,78 @@ func TestCheckReload(t *testing.T) {
 	}
 	if s := live.Services; len(s) != 1 || len(s[0].Dests) != 1 || s[0].Dests[0].Addr.String() != "127.0.0.1:80" {
 		t.Errorf("live table after stopping: %+v", s)
+	}
+}
+
+// check --metrics serves the health and the kernel's counters over HTTP on
+// the address given (port 0: any free one, which the log names).
+func TestCheckMetrics(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "lvsctl.hcl")
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(reloadConfig, "PROGRAM1", "/bin/true", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := applytest.New()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath, "--metrics", "127.0.0.1:0"}, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: dir,
+			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
+		})
+	}()
+	urlRE := regexp.MustCompile(`msg="serving metrics" address=(http://127\.0\.0\.1:\d+/metrics)`)
+	var page string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			resp, err := http.Get(m[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page = string(b)
+			if strings.Contains(page, `lvsctl_real_server_transitions_total{address="127.0.0.2:80",direction="down",real_server="real2",virtual_server="web"} 1`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics with real2 down; log:\n%s\nlast scrape:\n%s", out.String(), page)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`lvsctl_real_server_up{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
+		`lvsctl_real_server_up{address="127.0.0.2:80",real_server="real2",virtual_server="web"} 0`,
+		`lvsctl_ipvs_up 1`,
+		`lvsctl_ipvs_real_server_weight{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
+		`lvsctl_ipvs_service_connections_total{address="tcp 10.0.0.1:80",virtual_server="web"} 0`,
+		`process_cpu_seconds_total`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scrape has no %q:\n%s", want, page)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit status %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("check did not stop")
+	}
+}
+
+func TestCheckMetricsWithOnce(t *testing.T) {
+	var out bytes.Buffer
+	code := Main(context.Background(), []string{"lvsctl", "check", "--once", "--metrics", "127.0.0.1:0", "-f", "x.hcl"}, Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: t.TempDir(),
+	})
+	if code == 0 || !strings.Contains(out.String(), "--metrics serves while check runs") {
+		t.Errorf("exit status %d:\n%s", code, out.String())
 	}
 }

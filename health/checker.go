@@ -34,6 +34,8 @@ type Checker struct {
 	Concurrency int
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when set, follows every probe, transition and reload.
+	Metrics *Metrics
 
 	cfg     *config.Config
 	targets []Target
@@ -69,6 +71,9 @@ func (c *Checker) Load(cfg *config.Config) error {
 			s.Passes, s.Fails = 0, 0
 		}
 		c.states[t.Key] = s
+	}
+	if c.Metrics != nil {
+		c.Metrics.load(cfg, c.targets, c.states)
 	}
 	return err
 }
@@ -132,6 +137,9 @@ func (c *Checker) sem() chan struct{} {
 func (c *Checker) record(t Target, r Result) bool {
 	s, tr := Step(c.states[t.Key], t.Check.Rise, t.Check.Fall, r)
 	c.states[t.Key] = s
+	if c.Metrics != nil {
+		c.Metrics.observe(t, r, tr)
+	}
 	if tr == nil {
 		return false
 	}
