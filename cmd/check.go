@@ -23,7 +23,9 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/realserver"
 )
 
 func checkCommand(env Env) *cli.Command {
@@ -36,9 +38,10 @@ func checkCommand(env Env) *cli.Command {
 			"server with fewer than --quorum healthy real servers gets its sorry_server. Every change goes\n" +
 			"through plan and apply under the apply lock, and the health is published (mode 0600) in\n" +
 			"--state-dir for the next run. SIGHUP re-reads the configuration, keeping the health of unchanged\n" +
-			"real servers; SIGTERM stops and leaves the table as it is. --once probes everything once,\n" +
-			"applies and exits, for cron. --metrics serves Prometheus metrics: health, weights, transitions,\n" +
-			"probe latency and the kernel's IPVS counters, read at each scrape.",
+			"real servers; SIGTERM stops and leaves the table as it is. With --netns the probes go out from\n" +
+			"that namespace. --once probes everything once, applies and exits, for cron. --metrics serves\n" +
+			"Prometheus metrics: health, weights, transitions, probe latency and the kernel's IPVS counters,\n" +
+			"read at each scrape.",
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
@@ -93,6 +96,16 @@ func checkCommand(env Env) *cli.Command {
 				Apply: func(ctx context.Context, desired *lvs.Table) error {
 					return applyHealth(ctx, log, k, desired, lockPath(env, ns), c.Duration("lock-timeout"), info)
 				},
+			}
+			if ns != "" {
+				// Probes go out from the director's namespace, where the
+				// real servers are reachable, as they would from a check
+				// started with "ip netns exec".
+				nsPath, err := kernel.NetnsPath(ns)
+				if err != nil {
+					return err
+				}
+				chk.Probe = health.ProbeIn(func(f func() error) error { return realserver.InNetns(nsPath, f) })
 			}
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()

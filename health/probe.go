@@ -77,8 +77,36 @@ func timeoutError(ctx context.Context, hc *config.HealthCheck, err error) error 
 
 var dialer net.Dialer
 
+// enterKey is the context key of the function that runs the creation of a
+// probe's socket, or the start of its program, in another network
+// namespace (see [ProbeIn]).
+type enterKey struct{}
+
+// ProbeIn returns a probe like [Probe] whose sockets are opened and whose
+// exec programs are started by calling enter, which runs its function in
+// another network namespace (the director's, for `check --netns`). A
+// socket, once open, stays in the namespace it was made in, so only its
+// creation needs to be there.
+func ProbeIn(enter func(func() error) error) func(context.Context, *config.HealthCheck, netip.AddrPort) error {
+	return func(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+		return Probe(context.WithValue(ctx, enterKey{}, enter), hc, addr)
+	}
+}
+
+// inNamespace runs f through the enter function of ctx, if any.
+func inNamespace(ctx context.Context, f func() error) error {
+	if enter, ok := ctx.Value(enterKey{}).(func(func() error) error); ok {
+		return enter(f)
+	}
+	return f()
+}
+
 func dial(ctx context.Context, network string, addr netip.AddrPort) (net.Conn, error) {
-	c, err := dialer.DialContext(ctx, network, addr.String())
+	var c net.Conn
+	err := inNamespace(ctx, func() (err error) {
+		c, err = dialer.DialContext(ctx, network, addr.String())
+		return err
+	})
 	if err != nil {
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Err != nil {
@@ -241,8 +269,12 @@ func probeHTTP(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort)
 	tr := &http.Transport{
 		DisableKeepAlives: true,
 		Proxy:             nil, // a proxy from the environment must not stand in for the real server
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return dial(ctx, "tcp", addr)
+		DialContext: func(dctx context.Context, _, _ string) (net.Conn, error) {
+			// The transport's context need not carry ctx's values.
+			if enter, ok := ctx.Value(enterKey{}).(func(func() error) error); ok {
+				dctx = context.WithValue(dctx, enterKey{}, enter)
+			}
+			return dial(dctx, "tcp", addr)
 		},
 	}
 	if hc.Type == config.CheckHTTPS {
@@ -336,7 +368,12 @@ func probeExec(ctx context.Context, hc *config.HealthCheck, host, port string) e
 	cmd.WaitDelay = 100 * time.Millisecond
 	var out bytes.Buffer
 	cmd.Stdout = &limitedWriter{w: &out, n: maxReply}
-	err := cmd.Run()
+	// The child inherits the network namespace of the thread that starts
+	// it.
+	err := inNamespace(ctx, cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -409,3 +409,44 @@ func TestProbeExecHostile(t *testing.T) {
 		t.Errorf("argv %q", got)
 	}
 }
+
+// ProbeIn opens every socket and starts every program through its enter
+// function, which check --netns points at the director's namespace.
+func TestProbeIn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			c.Close()
+		}
+	}()
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	var entered atomic.Int32
+	probe := ProbeIn(func(f func() error) error { entered.Add(1); return f() })
+	for _, typ := range []string{config.CheckTCP, config.CheckHTTP, config.CheckExec} {
+		entered.Store(0)
+		hc := config.DefaultHealthCheck(typ)
+		hc.Timeout = 2 * time.Second
+		hc.Program = "/bin/true %h"
+		if err := probe(context.Background(), &hc, addr); err != nil {
+			t.Errorf("%s: %v", typ, err)
+		}
+		if entered.Load() != 1 {
+			t.Errorf("%s: enter ran %d times, want 1", typ, entered.Load())
+		}
+	}
+	// A namespace that cannot be entered fails the probe, saying why.
+	hc := config.DefaultHealthCheck(config.CheckTCP)
+	err = ProbeIn(func(func() error) error { return errors.New("cannot enter network namespace x") })(context.Background(), &hc, addr)
+	if err == nil || !strings.Contains(err.Error(), "cannot enter network namespace x") {
+		t.Errorf("got %v", err)
+	}
+}
