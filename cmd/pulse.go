@@ -93,7 +93,15 @@ func pulseCommand(env Env) *cli.Command {
 				if !ok {
 					return errors.New("sync_daemon is configured but this kernel adapter cannot run the IPVS sync daemon")
 				}
-				t.Sync = syncDaemon{k: ks, cfg: kernel.DaemonConfig{Interface: sd.Interface, SyncID: sd.ID}}
+				s := syncDaemon{k: ks, cfg: kernel.DaemonConfig{Interface: sd.Interface, SyncID: sd.ID}}
+				// Every node starts standby, and only a transition switches
+				// the sync daemon: run the backup daemon now, so that a node
+				// that has never been active already holds the active node's
+				// connections when it takes over.
+				if err := s.Sync(false); err != nil {
+					return err
+				}
+				t.Sync = s
 			}
 			d := &pulse.Daemon{
 				Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: t,
