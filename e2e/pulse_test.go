@@ -139,8 +139,8 @@ func (p *pulsePair) config(t *testing.T, keepalive, deadtime string) string {
 		t.Fatal(err)
 	}
 	cfg := example(t, "pulse-nat.hcl",
-		replace(`keepalive = "2s"`, fmt.Sprintf("keepalive = %q", keepalive)),
-		replace(`deadtime  = "5s"`, fmt.Sprintf("deadtime  = %q", deadtime)),
+		replaceRE(`keepalive( *)= "2s"`, fmt.Sprintf("keepalive${1}= %q", keepalive)),
+		replaceRE(`deadtime( *)= "5s"`, fmt.Sprintf("deadtime${1}= %q", deadtime)),
 		replace(`# key_file = "/etc/lvsctl/pulse.key"`, fmt.Sprintf("key_file = %q", key)),
 	)
 	f := filepath.Join(p.dir, "lvsctl.hcl")

@@ -32,6 +32,7 @@ pulse {
   backup          = "10.0.0.4"
   primary_private = "172.31.0.1" # a second heartbeat path, over hb0
   backup_private  = "172.31.0.2"
+
   keepalive = "2s" # piranha's defaults; sub-second values work too
   deadtime  = "5s"
   # key_file = "/etc/lvsctl/pulse.key"
