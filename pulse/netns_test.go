@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,24 @@ func helperDaemon() int {
 	}
 	d := &Daemon{Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: t,
 		StatusFile: os.Getenv("PULSE_STATUS"), Log: stampedStderr{}}
+	if addr := os.Getenv("PULSE_LISTEN"); addr != "" {
+		// A service on every address, the VIP included once it is here:
+		// what the takeover benchmark waits for.
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := d.Run(ctx); err != nil {
@@ -121,7 +140,7 @@ func helperInject() int {
 }
 
 type lab struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	prefix string
 }
@@ -159,9 +178,9 @@ func (l *lab) start(ns, mode string, env ...string) *exec.Cmd {
 	return cmd
 }
 
-func (l *lab) daemon(ns string) *exec.Cmd {
-	return l.start(ns, "daemon", "PULSE_CONFIG="+filepath.Join(l.dir, "lvsctl.hcl"),
-		"PULSE_STATUS="+filepath.Join(l.dir, ns+".json"), "PULSE_LOCK="+filepath.Join(l.dir, ns+".lock"))
+func (l *lab) daemon(ns string, env ...string) *exec.Cmd {
+	return l.start(ns, "daemon", append([]string{"PULSE_CONFIG=" + filepath.Join(l.dir, "lvsctl.hcl"),
+		"PULSE_STATUS=" + filepath.Join(l.dir, ns+".json"), "PULSE_LOCK=" + filepath.Join(l.dir, ns+".lock")}, env...)...)
 }
 
 func (l *lab) status(ns string) *StatusFile {
@@ -215,14 +234,17 @@ func (l *lab) clientMAC() string {
 	return ""
 }
 
-func newLab(t *testing.T) *lab {
+// labs numbers the labs of one process, whose namespaces must not collide.
+var labs atomic.Int64
+
+func newLab(t testing.TB) *lab {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for network namespaces")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs iproute2's ip")
 	}
-	l := &lab{t: t, dir: t.TempDir(), prefix: fmt.Sprintf("lvp%d-", os.Getpid()%100000)}
+	l := &lab{t: t, dir: t.TempDir(), prefix: fmt.Sprintf("lvp%d-%d-", os.Getpid()%100000, labs.Add(1))}
 	if out, err := exec.Command("ip", "netns", "add", l.ns("hub")).CombinedOutput(); err != nil {
 		t.Skipf("cannot make network namespaces here: %v %s", err, out)
 	}
@@ -246,11 +268,19 @@ func newLab(t *testing.T) *lab {
 	if err := os.WriteFile(key, bytes.Repeat([]byte{0x5a}, 32), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	l.config("100ms", "400ms")
+	return l
+}
+
+// config writes the pair's configuration with these timers.
+func (l *lab) config(keepalive, deadtime string) {
+	l.t.Helper()
+	key := filepath.Join(l.dir, "pulse.key")
 	hcl := fmt.Sprintf(`pulse {
   primary   = "10.99.0.1"
   backup    = "10.99.0.2"
-  keepalive = "100ms"
-  deadtime  = "400ms"
+  keepalive = %q
+  deadtime  = %q
   key_file  = %q
 }
 
@@ -264,11 +294,10 @@ virtual_server "web" {
     address = "10.99.0.50"
   }
 }
-`, key)
+`, keepalive, deadtime, key)
 	if err := os.WriteFile(filepath.Join(l.dir, "lvsctl.hcl"), []byte(hcl), 0o600); err != nil {
-		t.Fatal(err)
+		l.t.Fatal(err)
 	}
-	return l
 }
 
 func TestFailoverInNamespaces(t *testing.T) {
