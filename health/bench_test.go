@@ -189,8 +189,8 @@ type downLog struct {
 }
 
 func (d *downLog) Enabled(context.Context, slog.Level) bool { return true }
-func (d *downLog) WithAttrs([]slog.Attr) slog.Handler         { return d }
-func (d *downLog) WithGroup(string) slog.Handler              { return d }
+func (d *downLog) WithAttrs([]slog.Attr) slog.Handler       { return d }
+func (d *downLog) WithGroup(string) slog.Handler            { return d }
 func (d *downLog) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "real server down" {
 		return nil
