@@ -3,6 +3,7 @@
 package pulse
 
 import (
+	"math/rand/v2"
 	"net"
 	"slices"
 	"syscall"
@@ -19,7 +20,9 @@ import (
 // primary's only link goes down and its pulse is SIGKILLed, as in a power
 // failure; it stops when a TCP connection from the client to the VIP is
 // accepted by the backup, which needs the VIP there and the client's ARP
-// cache moved by the gratuitous ARP. It reports the median and the maximum
+// cache moved by the gratuitous ARP. The kill comes at a random point of
+// the keepalive period, so the trials sample the whole range from
+// deadtime - keepalive to deadtime. It reports the median and the maximum
 // as ms-median and ms-max. Run it once per setting:
 //
 //	go test -run '^$' -bench Takeover -benchtime 1x ./pulse/
@@ -71,12 +74,16 @@ func takeoverTrial(b *testing.B, keepalive, deadtime string) time.Duration {
 	primary := l.daemon("d1")
 	l.daemon("d2", "PULSE_LISTEN=:9000")
 	dead, _ := time.ParseDuration(deadtime)
+	keep, _ := time.ParseDuration(keepalive)
 	l.waitFor(3*dead+5*time.Second, "the primary's VIP", func() bool { return l.hasVIP("d1") })
 	time.Sleep(2 * dead) // settled: the backup standby, heartbeats flowing
 	// The client has the primary's MAC address for the VIP in its cache.
 	l.start("c", "client", "PULSE_TARGET=10.99.0.100:9")
 	l.waitFor(2*time.Second, "the client's ARP entry for the primary", func() bool { return l.clientMAC() == l.mac("d1") })
 
+	// Kill at a random point between two heartbeats, not always at the
+	// same phase of the keepalive.
+	time.Sleep(rand.N(keep))
 	killed := time.Now()
 	l.ip("-n", l.ns("d1"), "link", "set", "eth0", "down")
 	_ = primary.Process.Signal(syscall.SIGKILL)
