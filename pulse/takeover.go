@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 )
@@ -68,6 +70,15 @@ type Takeover struct {
 
 	Sync Syncer // nil: no connection sync
 
+	// Health, when set, is check's engine, run only while the node is
+	// active: the active table is then Config's with the health laid over
+	// it (health.Desired) instead of Full, and every health change goes
+	// through the same converge, under the apply lock. Takeover sets its
+	// Apply; the caller has already called its Load. Config is the
+	// configuration Health was loaded with.
+	Health *health.Checker
+	Config *config.Config
+
 	// ActiveCmd and InactiveCmd are argv (no shell); empty: none.
 	ActiveCmd, InactiveCmd []string
 	Log                    io.Writer
@@ -75,6 +86,10 @@ type Takeover struct {
 	mu       sync.Mutex
 	stopARPs context.CancelFunc
 	arps     sync.WaitGroup
+	// stopHealth ends the running checker and waits for it; nil when
+	// none runs. Only Activate and Deactivate touch it, and the Daemon
+	// runs those one at a time.
+	stopHealth func()
 }
 
 // Activate applies the full table, adds the addresses, starts announcing
@@ -83,7 +98,17 @@ type Takeover struct {
 // error.
 func (t *Takeover) Activate(ctx context.Context) error {
 	var errs []error
-	errs = append(errs, t.converge(ctx, t.Full))
+	if t.Health != nil {
+		// The table goes in with the health known so far (the state file
+		// check or an earlier active spell published), so that a real
+		// server already down never takes traffic; the checker then
+		// keeps it current.
+		t.haltHealth()
+		errs = append(errs, t.converge(ctx, health.Desired(t.Config, t.Health.States(), t.Health.Policy, time.Now())))
+		t.startHealth(ctx)
+	} else {
+		errs = append(errs, t.converge(ctx, t.Full))
+	}
 	for _, a := range t.VIPs {
 		errs = append(errs, t.Addrs.Add(a))
 	}
@@ -99,6 +124,9 @@ func (t *Takeover) Activate(ctx context.Context) error {
 // makes the sync daemon backup and runs inactive_cmd.
 func (t *Takeover) Deactivate(ctx context.Context) error {
 	t.quiet()
+	// The checker stops first: otherwise its next transition would put
+	// the table back after it is emptied.
+	t.haltHealth()
 	var errs []error
 	for _, a := range t.VIPs {
 		errs = append(errs, t.Addrs.Del(a))
@@ -115,6 +143,26 @@ func (t *Takeover) Deactivate(ctx context.Context) error {
 func (t *Takeover) Reannounce(ctx context.Context) error {
 	t.announce(ctx)
 	return t.run(ctx, t.ActiveCmd)
+}
+
+// startHealth runs the checker until haltHealth.
+func (t *Takeover) startHealth(ctx context.Context) {
+	t.Health.Apply = t.converge
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = t.Health.Run(ctx, nil)
+	}()
+	t.stopHealth = func() { cancel(); <-done }
+}
+
+// haltHealth stops the checker, if it runs, and waits for it.
+func (t *Takeover) haltHealth() {
+	if t.stopHealth != nil {
+		t.stopHealth()
+		t.stopHealth = nil
+	}
 }
 
 // announce sends the first round at once and the rest in the background.
