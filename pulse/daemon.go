@@ -95,6 +95,8 @@ type Daemon struct {
 	m       *Machine
 	foreign uint64   // packets from addresses other than the peer's
 	sendErr []string // per path, the last send error; "" when sending works
+	// toActive and toStandby count the changes of state.
+	toActive, toStandby uint64
 	// lastIgnored and quiet rate-limit the log of refused heartbeats, so
 	// that a flood of forgeries cannot flood the log too.
 	lastIgnored time.Time
@@ -119,7 +121,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.Log == nil {
 		d.Log = io.Discard
 	}
+	// Under the lock: a metrics scrape may read the machine at any time.
+	d.mu.Lock()
 	d.m = NewMachine(d.Settings)
+	d.mu.Unlock()
 
 	recv := make(chan received, 64)
 	var readers sync.WaitGroup
@@ -228,6 +233,12 @@ func (d *Daemon) step(now time.Time, ev Event, work chan<- Action) {
 	wasActive := d.m.Active()
 	acts := d.m.Step(now, ev)
 	active, reason := d.m.Active(), d.m.reason
+	switch {
+	case active && !wasActive:
+		d.toActive++
+	case !active && wasActive:
+		d.toStandby++
+	}
 	d.mu.Unlock()
 	if active != wasActive {
 		fmt.Fprintf(d.Log, "pulse: %s: %s\n", map[bool]string{true: "active", false: "standby"}[active], reason)
