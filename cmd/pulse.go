@@ -1,14 +1,22 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/pulse"
 )
@@ -20,7 +28,10 @@ func pulseCommand(env Env) *cli.Command {
 		Usage: "fail a pair of directors over: heartbeats, VIP takeover, gratuitous ARP",
 		Description: "Run on both directors with the same configuration. The node whose address is the pulse block's\n" +
 			"primary (or backup) takes that role; the active node holds the VIPs and the IPVS table, the standby\n" +
-			"one an empty table. SIGTERM on the active node releases the VIPs.",
+			"one an empty table. SIGTERM on the active node releases the VIPs. While active, the real servers'\n" +
+			"health_checks run as with lvsctl check (same state file in --state-dir, same plan → apply path\n" +
+			"under the apply lock); on standby they stop. --metrics serves Prometheus metrics: role and state,\n" +
+			"partner heartbeat age, heartbeats by outcome, transitions, and check's health and IPVS metrics.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			fileFlag(env),
@@ -30,6 +41,10 @@ func pulseCommand(env Env) *cli.Command {
 			&cli.IntFlag{Name: "arp-count", Value: pulse.DefaultARPCount, Usage: "gratuitous ARPs sent per VIP on takeover"},
 			&cli.DurationFlag{Name: "arp-interval", Value: pulse.DefaultARPInterval, Usage: "between two gratuitous ARPs"},
 			statusFlag,
+			&cli.StringFlag{Name: "state-dir", Value: env.LockDir, Usage: "publish the health state in `DIR`, as lvsctl check"},
+			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
+			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
+			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
 		},
 		Subcommands: []*cli.Command{{
 			Name:      "status",
@@ -62,6 +77,12 @@ func pulseCommand(env Env) *cli.Command {
 			}
 			if c.Int("arp-count") < 1 {
 				return usageError{"--arp-count must be at least 1"}
+			}
+			if c.Int("quorum") < 1 {
+				return usageError{fmt.Sprintf("--quorum must be at least 1 (got %d)", c.Int("quorum"))}
+			}
+			if c.Duration("slow-start") < 0 {
+				return usageError{"--slow-start must not be negative"}
 			}
 			cfg, err := loadConfig(env, c.String("file"))
 			if err != nil {
@@ -107,10 +128,69 @@ func pulseCommand(env Env) *cli.Command {
 				Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: t,
 				Links: node.Links, StatusFile: c.String("status-file"), Log: env.Stderr,
 			}
+			log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+			if len(health.Targets(cfg)) > 0 {
+				// check's engine, which Takeover runs only while active;
+				// its state file is check's, so plan and apply honour it.
+				t.Health = &health.Checker{
+					Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
+					StatePath: health.StatePath(c.String("state-dir"), ""),
+					Log:       log,
+				}
+				t.Config = cfg
+			}
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
+			if addr := c.String("metrics"); addr != "" {
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				if _, err := pulse.NewMetrics(reg, d); err != nil {
+					return err
+				}
+				if t.Health != nil {
+					if t.Health.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
+						return err
+					}
+				}
+				if err := servePulseMetrics(ctx, addr, reg, log); err != nil {
+					return err
+				}
+			}
+			if t.Health != nil {
+				if err := t.Health.Load(cfg); err != nil {
+					log.Warn("starting with every real server up", "error", err)
+				}
+			}
 			fmt.Fprintf(env.Stderr, "pulse: %s director, heartbeats every %s to %v, deadtime %s\n", node.Settings.Role, node.Settings.Keepalive, node.Peer, node.Settings.Deadtime)
-			return d.Run(c.Context)
+			return d.Run(ctx)
 		},
 	}
+}
+
+// servePulseMetrics serves reg on addr at /metrics until ctx ends. The
+// address is bound before it returns, so that a port in use is an error at
+// start, not a log line later.
+func servePulseMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "address", addr, "error", err)
+		}
+	}()
+	log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics")
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	return nil
 }
 
 // daemonKernel is the part of the kernel adapter that runs sync daemons.

@@ -27,6 +27,8 @@ func TestPulseUsage(t *testing.T) {
 		{[]string{"pulse", "extra"}, `pulse takes no arguments (got "extra"); did you mean pulse status?`},
 		{[]string{"pulse", "--role", "boss", "-f", remote}, `role "boss" is neither primary nor backup`},
 		{[]string{"pulse", "--arp-count", "0", "-f", remote}, "--arp-count must be at least 1"},
+		{[]string{"pulse", "--quorum", "0", "-f", remote}, "--quorum must be at least 1 (got 0)"},
+		{[]string{"pulse", "--slow-start", "-1s", "-f", remote}, "--slow-start must not be negative"},
 		{[]string{"pulse", "-f", noPulse}, "the configuration has no pulse block"},
 		{[]string{"pulse", "-f", remote}, "neither the primary (203.0.113.1) nor the backup (203.0.113.2) address is on this host: add it, or pass --role"},
 		{[]string{"pulse", "--role", "backup", "-f", noKey}, "does not exist: make one on the first director with: install -m 0600 /dev/null " + filepath.Join(dir, "missing.key")},
