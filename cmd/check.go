@@ -2,12 +2,9 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,9 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
@@ -153,41 +147,13 @@ func checkCommand(env Env) *cli.Command {
 }
 
 // serveMetrics registers chk's metrics, with the kernel's counters read
-// from k at each scrape, and serves them on addr at /metrics until ctx
-// ends or stop is called. The address is bound before it returns, so that
-// a port in use is an error at start, not a log line later.
+// from k at each scrape, and serves them on addr (see serveRegistry).
 func serveMetrics(ctx context.Context, addr string, chk *health.Checker, k apply.Kernel, log *slog.Logger) (stop func(), err error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m, err := health.NewMetrics(reg, k.Table, log)
-	if err != nil {
+	reg := newRegistry()
+	if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
 		return nil, err
 	}
-	chk.Metrics = m
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "address", addr, "error", err)
-		}
-	}()
-	log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics")
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-done:
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	return func() { close(done) }, nil
+	return serveRegistry(ctx, addr, reg, log)
 }
 
 // applyHealth makes the live table match desired the way apply does, under

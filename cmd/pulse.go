@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/health"
@@ -142,8 +137,7 @@ func pulseCommand(env Env) *cli.Command {
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
 			if addr := c.String("metrics"); addr != "" {
-				reg := prometheus.NewRegistry()
-				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				reg := newRegistry()
 				if _, err := pulse.NewMetrics(reg, d); err != nil {
 					return err
 				}
@@ -152,7 +146,7 @@ func pulseCommand(env Env) *cli.Command {
 						return err
 					}
 				}
-				if err := servePulseMetrics(ctx, addr, reg, log); err != nil {
+				if _, err := serveRegistry(ctx, addr, reg, log); err != nil {
 					return err
 				}
 			}
@@ -165,32 +159,6 @@ func pulseCommand(env Env) *cli.Command {
 			return d.Run(ctx)
 		},
 	}
-}
-
-// servePulseMetrics serves reg on addr at /metrics until ctx ends. The
-// address is bound before it returns, so that a port in use is an error at
-// start, not a log line later.
-func servePulseMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("--metrics %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "address", addr, "error", err)
-		}
-	}()
-	log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics")
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	return nil
 }
 
 // daemonKernel is the part of the kernel adapter that runs sync daemons.
