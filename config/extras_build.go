@@ -103,7 +103,7 @@ func (b *builder) buildSorry(vs *vsBlock, s *lvs.Service) netip.AddrPort {
 	return ap
 }
 
-func (b *builder) buildVIP(vb *vipBlock, s *lvs.Service) *VIP {
+func (b *builder) buildVIP(vb *aliasBlock, s *lvs.Service) *VIP {
 	v := &VIP{Address: s.Key.Addr}
 	switch {
 	case vb.Address != nil:

@@ -49,7 +49,9 @@ type checkBlock struct {
 	DefRange         hcl.Range `hcl:",def_range"`
 }
 
-type vipBlock struct {
+// aliasBlock is an address on an interface alias, as piranha brought up
+// with ifconfig: a virtual server's vip, or the pulse block's nat_router.
+type aliasBlock struct {
 	Address *string `hcl:"address,optional"`
 	Device  *string `hcl:"device,optional"`
 	Netmask *string `hcl:"netmask,optional"`
@@ -89,19 +91,8 @@ type pulseBlock struct {
 	KeyFileRange        hcl.Range `hcl:"key_file,attr_value_range"`
 	DefRange            hcl.Range `hcl:",def_range"`
 
-	NATRouter  *natBlock  `hcl:"nat_router,block"`
-	SyncDaemon *syncBlock `hcl:"sync_daemon,block"`
-}
-
-type natBlock struct {
-	Address *string `hcl:"address,optional"`
-	Device  *string `hcl:"device,optional"`
-	Netmask *string `hcl:"netmask,optional"`
-
-	AddressRange hcl.Range `hcl:"address,attr_value_range"`
-	DeviceRange  hcl.Range `hcl:"device,attr_value_range"`
-	NetmaskRange hcl.Range `hcl:"netmask,attr_value_range"`
-	DefRange     hcl.Range `hcl:",def_range"`
+	NATRouter  *aliasBlock `hcl:"nat_router,block"`
+	SyncDaemon *syncBlock  `hcl:"sync_daemon,block"`
 }
 
 type syncBlock struct {

@@ -66,7 +66,7 @@ type vsBlock struct {
 	SorryServerRange hcl.Range `hcl:"sorry_server,attr_value_range"`
 
 	Persistence *persistenceBlock `hcl:"persistence,block"`
-	VIP         *vipBlock         `hcl:"vip,block"`
+	VIP         *aliasBlock       `hcl:"vip,block"`
 	HealthCheck *checkBlock       `hcl:"health_check,block"`
 	Reals       []*rsBlock        `hcl:"real_server,block"`
 }
