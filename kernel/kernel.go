@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // ErrNoIPVS is returned by [Open] when the running kernel has no IPVS.
@@ -79,18 +79,9 @@ func Open(netns string) (*IPVS, error) {
 	return &IPVS{c: c}, nil
 }
 
-// NetnsPath returns the namespace file that [Open] uses for netns.
-func NetnsPath(netns string) (string, error) {
-	switch {
-	case netns == "":
-		return "", nil
-	case strings.Contains(netns, "/"):
-		return netns, nil
-	case netns == "." || netns == "..":
-		return "", fmt.Errorf("%q is not a network namespace name", netns)
-	}
-	return "/run/netns/" + netns, nil
-}
+// NetnsPath returns the namespace file that [Open] uses for netns (the
+// rule is [rundir.NetnsPath]'s, which keys lvsctl's state by namespace).
+func NetnsPath(netns string) (string, error) { return rundir.NetnsPath(netns) }
 
 // Close releases the handle's socket.
 func (h *IPVS) Close() error {
