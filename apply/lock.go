@@ -4,26 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lvsctl/lvsctl/rundir"
 )
-
-// LockDir is where the per-namespace apply locks live.
-const LockDir = "/run/lvsctl"
-
-// LockPath returns the default lock file of a network namespace:
-// /run/lvsctl/default.lock for the current one, /run/lvsctl/NAME.lock for
-// a named one (a path's slashes and dots become underscores).
-func LockPath(netns string) string {
-	name := "default"
-	if netns != "" {
-		name = strings.NewReplacer("/", "_", ".", "_").Replace(strings.TrimPrefix(netns, "/"))
-	}
-	return filepath.Join(LockDir, name+".lock")
-}
 
 // LockHolder is what a lock file says about the apply that holds it.
 type LockHolder struct {
@@ -50,19 +38,24 @@ func (e *LockedError) Error() string {
 // lockPoll is how often Lock retries a held lock.
 const lockPoll = 50 * time.Millisecond
 
-// Lock takes the exclusive apply lock at path, so that two applies to the
-// same namespace never interleave. It retries for up to timeout (0: one try)
-// and then returns a [*LockedError] naming the holder. The holder's
-// information (pid, info as the command, the time) is written into the
-// lock file, mode 0600; the directory is created 0700 if missing.
+// Lock takes the exclusive apply lock at path (a [rundir.Dir.LockPath]),
+// so that two applies to the same namespace never interleave. It retries
+// for up to timeout (0: one try) and then returns a [*LockedError] naming
+// the holder. The holder's information (pid, info as the command, the
+// time) is written into the lock file, mode 0600, once the lock is held.
+//
+// The lock's directory must pass [rundir.Open] (it is created 0700 if
+// missing), and the lock file is opened without following a symbolic link
+// and must be a regular file: lvsctl runs as root, and a link planted there
+// would otherwise have it empty the file the link points to.
 //
 // The lock is an flock: the kernel drops it when the process dies, so a
 // crashed apply never leaves a stale lock. The file itself stays.
 func Lock(path string, timeout time.Duration, info string) (unlock func() error, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
+	if _, err := rundir.Open(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := rundir.OpenFile(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the apply lock: %w", err)
 	}
@@ -77,8 +70,9 @@ func Lock(path string, timeout time.Duration, info string) (unlock func() error,
 			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 		}
 		if !time.Now().Before(deadline) {
+			h := readHolder(f)
 			f.Close()
-			return nil, &LockedError{Path: path, Holder: readHolder(path)}
+			return nil, &LockedError{Path: path, Holder: h}
 		}
 		time.Sleep(min(lockPoll, time.Until(deadline)))
 	}
@@ -105,8 +99,8 @@ func Lock(path string, timeout time.Duration, info string) (unlock func() error,
 	}, nil
 }
 
-func readHolder(path string) *LockHolder {
-	data, err := os.ReadFile(path)
+func readHolder(f *os.File) *LockHolder {
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 64<<10))
 	if err != nil {
 		return nil
 	}

@@ -145,10 +145,43 @@ func TestLockAcrossProcesses(t *testing.T) {
 	unlock()
 }
 
-func TestLockPath(t *testing.T) {
-	for ns, want := range map[string]string{"": "/run/lvsctl/default.lock", "blue": "/run/lvsctl/blue.lock", "/var/run/netns/x.y": "/run/lvsctl/var_run_netns_x_y.lock"} {
-		if got := apply.LockPath(ns); got != want {
-			t.Errorf("LockPath(%q) = %q, want %q", ns, got, want)
+// A lock file that is a symbolic link is refused, and the file it points
+// to is left as it was: lvsctl runs as root, so following it would let
+// whoever planted the link have root empty any file.
+func TestLockRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious")
+	if err := os.WriteFile(target, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "apply.lock")
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if unlock, err := apply.Lock(path, 0, "apply"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		if unlock != nil {
+			unlock()
 		}
+		t.Errorf("Lock through a symlink: %v", err)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "keep me\n" {
+		t.Errorf("the symlink's target holds %q (%v), want it untouched", b, err)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the symlink's target mode changed: %v %v", fi.Mode(), err)
+	}
+}
+
+// A lock directory that others may write to is refused (rundir.Open).
+func TestLockRefusesOpenDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Lock(filepath.Join(dir, "apply.lock"), 0, "apply"); err == nil || !strings.Contains(err.Error(), "chmod 0700") {
+		t.Errorf("Lock in a 0777 directory: %v", err)
 	}
 }
