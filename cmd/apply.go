@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
 )
 
@@ -24,6 +26,7 @@ func applyCommand(env Env) *cli.Command {
 			fileFlag(env),
 			netnsFlag,
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "allow-empty", Usage: "apply a configuration with no virtual servers, deleting every service lvsctl manages"},
 			drainTimeoutFlag,
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "wait up to `DURATION` for another apply on the same namespace to finish"},
 		},
@@ -35,6 +38,13 @@ func applyCommand(env Env) *cli.Command {
 			if planFile != "" && fileGiven(c, env) {
 				return usageError{"give either -f FILE or a PLANFILE, not both"}
 			}
+			var f *plan.File
+			if planFile != "" {
+				var err error
+				if f, err = readPlanFile(c, planFile); err != nil {
+					return err
+				}
+			}
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err
@@ -42,82 +52,186 @@ func applyCommand(env Env) *cli.Command {
 			defer closeKernel(k)
 
 			info := fmt.Sprintf("apply %s", strings.Join(os.Args[1:], " "))
-			unlock, err := apply.Lock(lockPath(env, c.String("netns")), c.Duration("lock-timeout"), info)
-			if err != nil {
-				return err
+			lock := func() (unlock func() error, err error) {
+				return apply.Lock(lockPath(env, c.String("netns")), c.Duration("lock-timeout"), info)
 			}
-			defer unlock()
 
-			var f *plan.File
-			verified := false // f's fingerprint was just taken under the lock, with no prompt since
-			if planFile != "" {
-				if f, err = plan.ReadFile(planFile); err != nil {
+			switch {
+			case f != nil:
+				unlock, err := lock()
+				if err != nil {
 					return err
 				}
-				if f.Version != Version {
-					return fmt.Errorf("%s was made by lvsctl %s, and this is lvsctl %s: plans are not carried between versions; run lvsctl plan --out again", planFile, f.Version, Version)
+				defer unlock()
+				if err := refuseEmptySaved(c, k, f); err != nil {
+					return err
 				}
-				if f.Netns != c.String("netns") {
-					return fmt.Errorf("%s was planned for network namespace %s, not %s: pass the same --netns", planFile, nsName(f.Netns), nsName(c.String("netns")))
+				return applyFile(c, env, k, f)
+
+			case c.Bool("auto-approve"):
+				// Nobody to wait for: plan under the lock, so that the
+				// plan is made against the table it is applied to.
+				unlock, err := lock()
+				if err != nil {
+					return err
 				}
-				if c.IsSet("drain-timeout") {
-					return usageError{"a saved plan carries its drain timeout; make a new plan with --drain-timeout instead"}
-				}
-			} else {
-				if f, err = planNow(c, env, k); err != nil {
+				defer unlock()
+				f, live, err := planNow(c, env, k)
+				if err != nil {
 					return err
 				}
 				if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
 					return nil
 				}
-				if !c.Bool("auto-approve") && !f.Plan.Empty() {
-					if err := confirm(env); err != nil {
-						return err
-					}
-				} else {
-					verified = true
+				if err := refuseEmpty(c, live, f.Desired); err != nil {
+					return err
 				}
-			}
-			var rep *apply.Report
-			if verified && f.DrainTimeout == 0 {
+				if f.DrainTimeout > 0 {
+					return applyFile(c, env, k, f)
+				}
 				// Nothing can have changed the table since it was read: we
 				// hold the lock and asked no question. Reading it again to
 				// check the fingerprint would cost as much as the plan did.
-				rep, err = apply.Run(c.Context, k, f.Plan, apply.RunOptions{})
-			} else {
-				rep, err = apply.ApplySaved(c.Context, k, f, apply.ConvergeOptions{
-					DrainTimeout: f.DrainTimeout,
-					Progress: func(p plan.Plan) {
-						if len(p.Waiting) > 0 {
-							fmt.Fprintf(env.Stdout, "Draining: %s still ha%s connections.\n", plural(len(p.Waiting), "real server"), map[bool]string{true: "s", false: "ve"}[len(p.Waiting) == 1])
-						}
-					},
-				})
-			}
-			if rep != nil {
+				rep, err := apply.Run(c.Context, k, f.Plan, apply.RunOptions{})
 				fmt.Fprintln(env.Stdout)
 				rep.Render(env.Stdout)
+				return err
+
+			default:
+				// Never hold the lock while a person decides: a pulse
+				// daemon taking over, or another apply, must be able to
+				// change the table meanwhile. Plan and ask first, then
+				// lock and apply the shown plan only if the table is
+				// still the one it was made against.
+				f, live, err := planNow(c, env, k)
+				if err != nil {
+					return err
+				}
+				if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
+					return nil
+				}
+				if err := refuseEmpty(c, live, f.Desired); err != nil {
+					return err
+				}
+				asked := !f.Plan.Empty()
+				if asked {
+					if err := confirm(env); err != nil {
+						return err
+					}
+				}
+				unlock, err := lock()
+				if err != nil {
+					return err
+				}
+				defer unlock()
+				err = applyFile(c, env, k, f)
+				if errors.Is(err, apply.ErrStale) {
+					if asked {
+						return errors.New("the IPVS table changed while you were deciding: nothing was applied; run apply again to see the new plan")
+					}
+					return errors.New("the IPVS table changed while the plan was made: nothing was applied; run apply again to see the new plan")
+				}
+				return err
 			}
-			return err
 		},
 	}
 }
 
-// planNow plans against the live table and prints the plan, the way plan does.
-func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, error) {
-	d, live, err := loadWithLive(env, c.String("file"), k.Table)
+// readPlanFile reads a saved plan and checks that this command may run it.
+func readPlanFile(c *cli.Context, path string) (*plan.File, error) {
+	f, err := plan.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	if f.Version != Version {
+		return nil, fmt.Errorf("%s was made by lvsctl %s, and this is lvsctl %s: plans are not carried between versions; run lvsctl plan --out again", path, f.Version, Version)
+	}
+	if f.Netns != c.String("netns") {
+		return nil, fmt.Errorf("%s was planned for network namespace %s, not %s: pass the same --netns", path, nsName(f.Netns), nsName(c.String("netns")))
+	}
+	if c.IsSet("drain-timeout") {
+		return nil, usageError{"a saved plan carries its drain timeout; make a new plan with --drain-timeout instead"}
+	}
+	return f, nil
+}
+
+// applyFile runs f through [apply.ApplySaved], which refuses it with
+// [apply.ErrStale] if the live table no longer has f's fingerprint, and
+// prints the report.
+func applyFile(c *cli.Context, env Env, k apply.Kernel, f *plan.File) error {
+	rep, err := apply.ApplySaved(c.Context, k, f, apply.ConvergeOptions{
+		DrainTimeout: f.DrainTimeout,
+		Progress: func(p plan.Plan) {
+			if len(p.Waiting) > 0 {
+				fmt.Fprintf(env.Stdout, "Draining: %s still ha%s connections.\n", plural(len(p.Waiting), "real server"), map[bool]string{true: "s", false: "ve"}[len(p.Waiting) == 1])
+			}
+		},
+	})
+	if rep != nil {
+		fmt.Fprintln(env.Stdout)
+		rep.Render(env.Stdout)
+	}
+	return err
+}
+
+// refuseEmpty refuses, unless --allow-empty, to converge live to a desired
+// table that has no virtual servers when that deletes services.
+func refuseEmpty(c *cli.Context, live, desired *lvs.Table) error {
+	if c.Bool("allow-empty") || !plan.DeletesEverything(live, desired) {
+		return nil
+	}
+	return errors.New(emptyMessage(live, desired) + ". If that is what you want, pass --allow-empty")
+}
+
+// refuseEmptySaved is refuseEmpty for a saved plan. It reads the table
+// only when the plan's desired table has no virtual servers, and says the
+// plan is stale rather than empty when the table is not the one planned
+// against.
+func refuseEmptySaved(c *cli.Context, k apply.Kernel, f *plan.File) error {
+	if c.Bool("allow-empty") || f.Desired == nil || plan.ManagedServices(f.Desired, f.Desired.Ignore) > 0 {
+		return nil
+	}
+	live, err := k.Table()
+	if err != nil {
+		return fmt.Errorf("cannot read the IPVS table: %w", err)
+	}
+	if plan.Fingerprint(live, f.Desired.Ignore) != f.Fingerprint {
+		return apply.ErrStale
+	}
+	return refuseEmpty(c, live, f.Desired)
+}
+
+// emptyMessage says what a desired table without virtual servers would do
+// to live, for when [plan.DeletesEverything] is true.
+func emptyMessage(live, desired *lvs.Table) string {
+	n := plan.ManagedServices(live, desired.Ignore)
+	what := fmt.Sprintf("all %d services", n)
+	if n == 1 {
+		what = "the only service"
+	}
+	msg := fmt.Sprintf("this configuration has no virtual servers: applying it would delete %s in the table", what)
+	if kept := len(live.Services) - n; kept > 0 {
+		msg += fmt.Sprintf(" (the ignore block keeps %s)", plural(kept, "other service"))
+	}
+	return msg
+}
+
+// planNow plans against the live table and prints the plan, the way plan
+// does. It returns the live table it planned against as well.
+func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, *lvs.Table, error) {
+	d, live, err := loadWithLive(env, c.String("file"), k.Table)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := honourHealth(env, c.String("netns"), d, env.Stdout); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	drain := drainTimeout(c, d)
 	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 	if err := renderPlan(env, p, drain); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newPlanFile(c, live, d, drain, p), nil
+	return newPlanFile(c, live, d, drain, p), live, nil
 }
 
 // confirm asks for "yes" on stdin, as Terraform does.

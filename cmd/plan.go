@@ -53,6 +53,9 @@ func planCommand(env Env) *cli.Command {
 			} else if err := renderPlan(env, p, drain); err != nil {
 				return err
 			}
+			if plan.DeletesEverything(live, d.table) {
+				fmt.Fprintf(notes, "\nWarning: %s; lvsctl apply refuses it without --allow-empty.\n", emptyMessage(live, d.table))
+			}
 			if out := c.String("out"); out != "" {
 				if err := plan.WriteFile(out, newPlanFile(c, live, d, drain, p)); err != nil {
 					return err
