@@ -7,8 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // StateFileVersion is the version of the published health state format.
@@ -22,8 +26,13 @@ type StateFile struct {
 	Updated time.Time `json:"updated"`
 	// Quorum and SlowStart are the checker's [Policy], so that plan and
 	// apply lay the health over the table exactly as check does.
-	Quorum      int          `json:"quorum,omitempty"`
-	SlowStart   Duration     `json:"slow_start,omitempty"`
+	Quorum    int      `json:"quorum,omitempty"`
+	SlowStart Duration `json:"slow_start,omitempty"`
+	// MaxInterval is the longest probe interval of the checker: a checker
+	// that runs republishes within two of them, so that a reader can tell
+	// a file that a running checker keeps fresh from one left behind (see
+	// [StateFile.Stale]).
+	MaxInterval Duration     `json:"max_interval,omitempty"`
 	RealServers []StateEntry `json:"real_servers"`
 }
 
@@ -39,41 +48,43 @@ type StateEntry struct {
 }
 
 // StatePath is where check publishes the health of network namespace
-// netns ("" for the current one) under dir.
+// netns ("" for the current one) under dir, or "" (publish nothing) when
+// the namespace cannot be resolved.
+//
+// Deprecated: resolve the namespace with [rundir.Netns] and use
+// [rundir.Dir.HealthPath], which report errors; this stays for cmd/check.go
+// and cmd/pulse.go until they move.
 func StatePath(dir, netns string) string {
-	name := "default"
-	if netns != "" {
-		name = strings.NewReplacer("/", "_", ".", "_").Replace(strings.TrimPrefix(netns, "/"))
+	id, err := rundir.Netns(netns)
+	if err != nil {
+		return ""
 	}
-	return filepath.Join(dir, "health-"+name+".json")
+	return rundir.Dir{Path: dir}.HealthPath(id)
 }
 
-// WriteState writes f to path, mode 0600, atomically: readers see the old
-// file or the new one, never half of one.
+// WriteState writes f to path, mode 0600, atomically and durably (through
+// a synced temporary file renamed over it): readers see the old file or
+// the new one, never half of one, and a write that fails leaves the old
+// one. path's directory must pass [rundir.Open] (it is created if
+// missing).
 func WriteState(path string, f *StateFile) error {
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("cannot create the state directory: %w", err)
+	dir := filepath.Dir(path)
+	if _, err := rundir.Open(dir); err != nil {
+		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".health-*.tmp")
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
 	if err != nil {
 		return fmt.Errorf("cannot write the health state: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600 already; Chmod says so to a reader.
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(append(data, '\n'))
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	defer t.Cleanup()
+	if _, err := t.Write(append(data, '\n')); err != nil {
 		return fmt.Errorf("cannot write the health state: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := t.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("cannot write the health state: %w", err)
 	}
 	return nil
@@ -97,6 +108,51 @@ func ReadState(path string) (*StateFile, error) {
 		return nil, fmt.Errorf("%s has health state version %d; this lvsctl reads version %d", path, f.Version, StateFileVersion)
 	}
 	return &f, nil
+}
+
+// MinStaleAfter is the least age at which a reader ignores a state file,
+// whatever the checker's interval.
+const MinStaleAfter = 10 * time.Second
+
+// StaleAfter is the age at which a reader other than the checker ignores
+// f: three of its checker's longest probe intervals, at least
+// [MinStaleAfter]. A running checker republishes at most about two
+// intervals apart (a probe, its timeout, the next probe).
+func (f *StateFile) StaleAfter() time.Duration {
+	return max(3*time.Duration(f.MaxInterval), MinStaleAfter)
+}
+
+// Stale says whether f is too old, at now, to describe the real servers:
+// nil when it is fresh, else why not, for a warning. It is pure. A reader
+// that ignores a stale file brings every real server back up: health that
+// nobody keeps checking must not keep a server out forever.
+func (f *StateFile) Stale(now time.Time) error {
+	age := now.Sub(f.Updated)
+	every := ""
+	if f.MaxInterval > 0 {
+		every = fmt.Sprintf(" (check runs every %s)", time.Duration(f.MaxInterval))
+	}
+	at := f.Updated.Local().Format(time.DateTime)
+	switch limit := f.StaleAfter(); {
+	case age > limit:
+		return fmt.Errorf("health published by lvsctl check at %s is %s old%s: ignored; is lvsctl check running?", at, roughly(age), every)
+	case -age > limit:
+		return fmt.Errorf("health published by lvsctl check is dated %s, %s in the future: ignored; check the clock", at, roughly(-age))
+	}
+	return nil
+}
+
+// roughly writes d the way a person would say it: "40s", "12m", "2h", "3d".
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
 // States returns the states of f that belong to targets, by key: entries
@@ -140,10 +196,15 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // NewStateFile records states for targets, in target order, with the
-// policy that shapes the table.
+// policy that shapes the table and the longest interval of their checks.
 func NewStateFile(targets []Target, states States, pol Policy, now time.Time) *StateFile {
 	f := &StateFile{Version: StateFileVersion, Updated: now, Quorum: pol.Quorum, SlowStart: Duration(pol.SlowStart), RealServers: []StateEntry{}}
 	for _, t := range targets {
+		every := config.DefaultCheckInterval
+		if t.Check != nil && t.Check.Interval > 0 {
+			every = t.Check.Interval
+		}
+		f.MaxInterval = max(f.MaxInterval, Duration(every))
 		s, ok := states[t.Key]
 		if !ok {
 			continue
