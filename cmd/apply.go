@@ -20,8 +20,11 @@ func applyCommand(env Env) *cli.Command {
 		Usage:     "change the live IPVS table to match the configuration, or run a saved plan",
 		ArgsUsage: "[PLANFILE]",
 		Description: "Without PLANFILE, apply plans like \"lvsctl plan\", shows the plan and asks for \"yes\"\n" +
-			"(unless --auto-approve). With PLANFILE (from plan --out) it runs exactly that plan without asking,\n" +
-			"and refuses it if the IPVS table changed since the plan was made. Flags go before PLANFILE.",
+			"(unless --auto-approve). It takes the apply lock only after the answer, and then applies the plan\n" +
+			"it showed only if the IPVS table has not changed meanwhile. With PLANFILE (from plan --out) it runs\n" +
+			"exactly that plan without asking, and refuses it if the IPVS table changed since the plan was made.\n" +
+			"A configuration with no virtual servers that would delete every service needs --allow-empty.\n" +
+			"Flags go before PLANFILE.",
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
