@@ -10,20 +10,23 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
-	"github.com/lvsctl/lvsctl/lvs"
 )
 
 // DefaultConcurrency bounds the probes in flight at once, which bounds the
 // file descriptors a checker of thousands of real servers holds.
 const DefaultConcurrency = 512
 
-// A Checker probes the real servers of a configuration, keeps their
-// health and hands the resulting table to Apply whenever it changes.
+// A Checker probes the real servers of a configuration and keeps their
+// health. It only describes: whoever owns the table (the reconciler, or
+// check --once) lays [Checker.Snapshot] over the configuration with
+// [Desired] and converges, when Changed says so.
 type Checker struct {
 	Policy Policy
-	// Apply makes the live table match desired; the caller goes through
-	// plan → apply under the apply lock. An error is logged and retried.
-	Apply func(ctx context.Context, desired *lvs.Table) error
+	// Changed, if set, is called (from Run's goroutine, and at the end of
+	// Once) whenever the health changed in a way that may change the
+	// table: a transition, a reload, a slow-start ramp step. It must not
+	// block.
+	Changed func()
 	// StatePath is where the health state is published (0600); "" does
 	// not publish.
 	StatePath string
@@ -37,6 +40,9 @@ type Checker struct {
 	// Metrics, when set, follows every probe, transition and reload.
 	Metrics *Metrics
 
+	// mu guards states against Snapshot and States from other goroutines;
+	// only Load, Once and Run's goroutine change them.
+	mu      sync.Mutex
 	cfg     *config.Config
 	targets []Target
 	states  States
@@ -60,9 +66,9 @@ func (c *Checker) Load(cfg *config.Config) error {
 	for _, t := range old {
 		oldCheck[t.Key] = t.Check
 	}
-	c.cfg, c.targets = cfg, Targets(cfg)
-	c.states = make(States, len(c.targets))
-	for _, t := range c.targets {
+	targets := Targets(cfg)
+	states := make(States, len(targets))
+	for _, t := range targets {
 		s, ok := prev[t.Key]
 		if !ok {
 			continue
@@ -70,8 +76,11 @@ func (c *Checker) Load(cfg *config.Config) error {
 		if oc, had := oldCheck[t.Key]; had && !reflect.DeepEqual(oc, t.Check) {
 			s.Passes, s.Fails = 0, 0
 		}
-		c.states[t.Key] = s
+		states[t.Key] = s
 	}
+	c.mu.Lock()
+	c.cfg, c.targets, c.states = cfg, targets, states
+	c.mu.Unlock()
 	if c.Metrics != nil {
 		c.Metrics.load(cfg, c.targets, c.states)
 	}
@@ -80,12 +89,18 @@ func (c *Checker) Load(cfg *config.Config) error {
 
 // States returns a copy of the current health.
 func (c *Checker) States() States {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	st := make(States, len(c.states))
 	for k, v := range c.states {
 		st[k] = v
 	}
 	return st
 }
+
+// Snapshot returns a copy of the current health and the policy that lays
+// it over the table.
+func (c *Checker) Snapshot() (States, Policy) { return c.States(), c.Policy }
 
 func (c *Checker) now() time.Time {
 	if c.Now != nil {
@@ -135,8 +150,10 @@ func (c *Checker) sem() chan struct{} {
 // record applies one result, logs a transition and reports whether there
 // was one.
 func (c *Checker) record(t Target, r Result) bool {
+	c.mu.Lock()
 	s, tr := Step(c.states[t.Key], t.Check.Rise, t.Check.Fall, r)
 	c.states[t.Key] = s
+	c.mu.Unlock()
 	if c.Metrics != nil {
 		c.Metrics.observe(t, r, tr)
 	}
@@ -162,25 +179,20 @@ func (c *Checker) publish() {
 	if c.StatePath == "" {
 		return
 	}
-	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.states, c.Policy, c.now())); err != nil {
+	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.States(), c.Policy, c.now())); err != nil {
 		c.log().Error("cannot publish the health state", "path", c.StatePath, "error", err)
 	}
 }
 
-func (c *Checker) apply(ctx context.Context) error {
-	if c.Apply == nil {
-		return nil
+func (c *Checker) changed() {
+	if c.Changed != nil {
+		c.Changed()
 	}
-	err := c.Apply(ctx, Desired(c.cfg, c.states, c.Policy, c.now()))
-	if err != nil && ctx.Err() == nil {
-		c.log().Error("cannot apply the health state", "error", err)
-	}
-	return err
 }
 
 // Once probes every real server once, at the same time (bounded by
-// Concurrency), records the results, publishes the state and applies the
-// table. It is `check --once`, for cron: with fall or rise above 1 the
+// Concurrency), records the results, publishes the state and calls
+// Changed. It is `check --once`, for cron: with fall or rise above 1 the
 // counters carry over through the state file.
 func (c *Checker) Once(ctx context.Context) error {
 	sem := c.sem()
@@ -197,17 +209,16 @@ func (c *Checker) Once(ctx context.Context) error {
 		c.record(t, results[i])
 	}
 	c.publish()
-	return c.apply(ctx)
+	c.changed()
+	return nil
 }
 
 // Run probes every real server on its interval until ctx ends, each first
 // after a random delay within its interval so that probes do not all fire
-// at once. Each transition is logged, published and applied; an apply that
-// fails is retried every retry interval. A configuration received on
-// reload replaces the current one (see [Checker.Load]). When ctx ends Run
-// returns nil and leaves the table as it is.
+// at once. Each transition is logged, published and reported to Changed.
+// A configuration received on reload replaces the current one (see
+// [Checker.Load]). When ctx ends Run returns nil.
 func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
-	const retry = 5 * time.Second
 	results := make(chan outcome)
 	sem := c.sem()
 	gen := 0
@@ -237,11 +248,9 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
 	start()
 	defer func() { halt() }()
 
-	dirty := c.apply(ctx) != nil
+	c.changed()
 	publish := time.NewTicker(time.Second)
 	defer publish.Stop()
-	retryT := time.NewTicker(retry)
-	defer retryT.Stop()
 	changed := false
 	for {
 		select {
@@ -253,7 +262,7 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
 			_ = c.Load(cfg)
 			c.log().Info("configuration reloaded", "real_servers", len(c.targets))
 			c.publish()
-			dirty = c.apply(ctx) != nil
+			c.changed()
 			start()
 		case o := <-results:
 			if o.gen != gen {
@@ -263,19 +272,15 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
 			if c.record(o.target, o.result) {
 				c.publish()
 				changed = false
-				dirty = c.apply(ctx) != nil
+				c.changed()
 			}
 		case <-publish.C:
 			if changed {
 				c.publish()
 				changed = false
 			}
-			if Ramping(c.states, c.Policy, c.now()) {
-				dirty = c.apply(ctx) != nil
-			}
-		case <-retryT.C:
-			if dirty {
-				dirty = c.apply(ctx) != nil
+			if Ramping(c.States(), c.Policy, c.now()) {
+				c.changed()
 			}
 		}
 	}

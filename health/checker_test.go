@@ -48,14 +48,23 @@ type applied struct {
 	fail   bool
 }
 
-func (a *applied) apply(_ context.Context, t *lvs.Table) error {
+func (a *applied) apply(t *lvs.Table) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.tables = append(a.tables, t)
-	if a.fail {
-		return errors.New("kernel says no")
+}
+
+// watch makes c hand a the table its health gives at every change, as the
+// reconciler would compute it.
+func (a *applied) watch(c *Checker) *Checker {
+	c.Changed = func() {
+		st, pol := c.Snapshot()
+		c.mu.Lock()
+		cfg := c.cfg
+		c.mu.Unlock()
+		a.apply(Desired(cfg, st, pol, time.Now()))
 	}
-	return nil
+	return c
 }
 
 func (a *applied) last() string {
@@ -74,7 +83,7 @@ func TestCheckerOnce(t *testing.T) {
 	probes := &fakeProbes{}
 	probes.set(kA.Dest, true)
 	ap := &applied{}
-	c := &Checker{Apply: ap.apply, StatePath: path, Probe: probes.probe, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	c := ap.watch(&Checker{StatePath: path, Probe: probes.probe, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err := c.Load(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +107,7 @@ func TestCheckerOnce(t *testing.T) {
 	// A second run (cron) reads the state: a still is down, and a needs
 	// rise passes; with rise 1 one pass brings it back.
 	probes.set(kA.Dest, false)
-	c2 := &Checker{Apply: ap.apply, StatePath: path, Probe: probes.probe}
+	c2 := ap.watch(&Checker{StatePath: path, Probe: probes.probe})
 	if err := c2.Load(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +181,7 @@ func TestCheckerRun(t *testing.T) {
 	probes := &fakeProbes{}
 	ap := &applied{}
 	path := filepath.Join(t.TempDir(), "health.json")
-	c := &Checker{Apply: ap.apply, Probe: probes.probe, StatePath: path}
+	c := ap.watch(&Checker{Probe: probes.probe, StatePath: path})
 	_ = c.Load(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	reload := make(chan *config.Config)

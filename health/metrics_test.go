@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -58,10 +59,12 @@ func TestMetrics(t *testing.T) {
 	c := &Checker{
 		Probe:   probes.probe,
 		Metrics: m,
-		Apply: func(ctx context.Context, desired *lvs.Table) error {
-			_, err := apply.Converge(ctx, k, desired, apply.ConvergeOptions{})
-			return err
-		},
+	}
+	c.Changed = func() {
+		st, pol := c.Snapshot()
+		if _, err := apply.Converge(context.Background(), k, Desired(c.cfg, st, pol, time.Now()), apply.ConvergeOptions{}); err != nil {
+			t.Error(err)
+		}
 	}
 	if err := c.Load(loadConfig(t, desiredSrc)); err != nil {
 		t.Fatal(err)
