@@ -23,50 +23,6 @@ type Director interface {
 	Reannounce(ctx context.Context) error
 }
 
-// A Codec turns states into heartbeats and back, counting what it refuses.
-type Codec interface {
-	Encode(wire.State) []byte
-	// Decode returns the state a heartbeat announces, or an error for a
-	// packet to ignore.
-	Decode([]byte) (wire.State, error)
-	Counts() wire.Counts
-}
-
-// NewAuthCodec speaks lvsctl's authenticated heartbeats as role, starting
-// a new epoch at epoch (the start time in Unix nanoseconds).
-func NewAuthCodec(role wire.Role, key []byte, epoch uint64) Codec {
-	return &authCodec{s: wire.Sender{Role: role, Epoch: epoch, Key: key}, v: wire.Verifier{Key: key, Self: role}}
-}
-
-type authCodec struct {
-	s wire.Sender
-	v wire.Verifier
-}
-
-func (c *authCodec) Encode(s wire.State) []byte { return c.s.Next(s) }
-func (c *authCodec) Decode(b []byte) (wire.State, error) {
-	p, err := c.v.Check(b)
-	return p.State, err
-}
-func (c *authCodec) Counts() wire.Counts { return c.v.Counts }
-
-// NewPiranhaCodec speaks piranha's unauthenticated 4-byte heartbeats.
-func NewPiranhaCodec() Codec { return &piranhaCodec{} }
-
-type piranhaCodec struct{ counts wire.Counts }
-
-func (c *piranhaCodec) Encode(s wire.State) []byte { return wire.EncodePiranha(s) }
-func (c *piranhaCodec) Decode(b []byte) (wire.State, error) {
-	s, err := wire.DecodePiranha(b)
-	if err != nil {
-		c.counts.Malformed++
-	} else {
-		c.counts.Accepted++
-	}
-	return s, err
-}
-func (c *piranhaCodec) Counts() wire.Counts { return c.counts }
-
 // A Path is one heartbeat route to the peer: a socket bound to one of this
 // node's addresses, and the peer's address on that network.
 type Path struct {

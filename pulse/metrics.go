@@ -25,7 +25,7 @@ func NewMetrics(reg prometheus.Registerer, d *Daemon) (*Metrics, error) {
 		age: prometheus.NewDesc("lvsctl_pulse_partner_last_heartbeat_age_seconds",
 			"Time since the last heartbeat accepted from the partner; absent until one arrives.", nil, nil),
 		heartbeats: prometheus.NewDesc("lvsctl_pulse_heartbeats_received_total",
-			"Heartbeats received from the partner's address, by outcome: accepted, or ignored as forged, replayed, duplicate, malformed or reflected.",
+			"Heartbeats received from the partner's address, by outcome: accepted, or ignored as forged, replayed, duplicate, malformed, reflected, unconfirmed (not echoing this run's epoch: the partner just started, or a replay) or rate_limited (piranha compat mode).",
 			[]string{"outcome"}, nil),
 		foreign: prometheus.NewDesc("lvsctl_pulse_heartbeats_foreign_total",
 			"Packets on the heartbeat port from an address other than the partner's, ignored.", nil, nil),
@@ -78,6 +78,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}{
 		{"accepted", c.Accepted}, {"forged", c.Forged}, {"replayed", c.Replayed},
 		{"duplicate", c.Duplicate}, {"malformed", c.Malformed}, {"reflected", c.Reflected},
+		{"unconfirmed", c.Unconfirmed}, {"rate_limited", c.RateLimited},
 	} {
 		ch <- prometheus.MustNewConstMetric(m.heartbeats, prometheus.CounterValue, float64(o.n), o.name)
 	}

@@ -3,6 +3,7 @@ package pulse
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -54,7 +55,7 @@ func TestMetricsScrape(t *testing.T) {
 	d := &Daemon{
 		Settings: Settings{Role: wire.Primary, Keepalive: 20 * time.Millisecond, Deadtime: 60 * time.Millisecond},
 		Paths:    []Path{{Conn: self, Peer: peer.LocalAddr().(*net.UDPAddr).AddrPort()}},
-		Codec:    NewAuthCodec(wire.Primary, key, 1),
+		Codec:    NewAuthCodec(wire.Primary, key),
 		Director: dir,
 	}
 	reg := prometheus.NewRegistry()
@@ -79,11 +80,26 @@ func TestMetricsScrape(t *testing.T) {
 	}
 
 	to := self.LocalAddr()
-	backup := NewAuthCodec(wire.Backup, key, 1)
+	// The backup hears the primary before it sends, so that its
+	// heartbeats echo the primary's epoch and are accepted.
+	backup := NewAuthCodec(wire.Backup, key)
+	if err := peer.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	n, _, err := peer.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.Decode(buf[:n]); !errors.Is(err, wire.ErrUnconfirmed) {
+		t.Fatalf("the primary's heartbeat, which echoes nothing yet: %v", err)
+	}
+	// A run of the backup that never heard this primary.
+	stale := NewAuthCodec(wire.Backup, key).Encode(wire.Standby)
 	good := backup.Encode(wire.Standby)
-	forged := NewAuthCodec(wire.Backup, bytes.Repeat([]byte{8}, 32), 1).Encode(wire.Standby)
+	forged := NewAuthCodec(wire.Backup, bytes.Repeat([]byte{8}, 32)).Encode(wire.Standby)
 	old := good
-	for _, b := range [][]byte{good, good, forged, []byte("junk")} {
+	for _, b := range [][]byte{stale, good, good, forged, []byte("junk")} {
 		if _, err := peer.WriteTo(b, to); err != nil {
 			t.Fatal(err)
 		}
@@ -106,6 +122,8 @@ func TestMetricsScrape(t *testing.T) {
 		// The second copy of good, and old after newer.
 		`lvsctl_pulse_heartbeats_received_total{outcome="duplicate"} 1`,
 		`lvsctl_pulse_heartbeats_received_total{outcome="replayed"} 1`,
+		`lvsctl_pulse_heartbeats_received_total{outcome="unconfirmed"} 1`,
+		`lvsctl_pulse_heartbeats_received_total{outcome="rate_limited"} 0`,
 		`lvsctl_pulse_heartbeats_foreign_total 0`,
 		`lvsctl_pulse_partner_last_heartbeat_age_seconds `,
 	}

@@ -184,12 +184,14 @@ func (n *Node) Listen() ([]Path, error) {
 	return paths, nil
 }
 
-// Codec returns the heartbeat codec for this node, with a new epoch.
-func (n *Node) Codec(now time.Time) Codec {
+// Codec returns the heartbeat codec for this node, in a new run with a
+// new random epoch. The time is not used: the authenticated heartbeats
+// read no clock, and piranha compat mode's rate limit reads time.Now.
+func (n *Node) Codec(_ time.Time) Codec {
 	if n.Piranha {
-		return NewPiranhaCodec()
+		return NewPiranhaCodec(n.Settings.Keepalive, len(n.Peer), time.Now)
 	}
-	return NewAuthCodec(n.Settings.Role, n.Key, uint64(now.UnixNano()))
+	return NewAuthCodec(n.Settings.Role, n.Key)
 }
 
 // ParseRole reads a --role value.

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -16,6 +17,10 @@ const (
 
 // PiranhaSize is the length of a piranha heartbeat.
 const PiranhaSize = 4
+
+// ErrRateLimited is a piranha heartbeat beyond the rate a partner sends:
+// since anyone can send one, compat mode accepts only a few per keepalive.
+var ErrRateLimited = errors.New("piranha heartbeat over the rate limit (more than a partner sends: a flood, or spoofed)")
 
 // EncodePiranha returns piranha's heartbeat for state.
 func EncodePiranha(s State) []byte {
