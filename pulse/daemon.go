@@ -13,14 +13,15 @@ import (
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
-// A Director is what becoming active or standby changes on this node.
-// Its methods run one at a time, on a goroutine of their own, so that
-// heartbeats keep flowing while they work.
+// A Director is what the role changes on this node: the reconciler, which
+// converges the table and the addresses in the background. Its methods
+// must not block, so that heartbeats, role changes and shutdown never wait
+// for a slow kernel, a held lock or a stuck command.
 type Director interface {
-	Activate(ctx context.Context) error
-	Deactivate(ctx context.Context) error
+	// SetActive says whether this node should hold the VIPs and the table.
+	SetActive(active bool)
 	// Reannounce re-sends the gratuitous ARPs and re-runs active_cmd.
-	Reannounce(ctx context.Context) error
+	Reannounce()
 }
 
 // A Path is one heartbeat route to the peer: a socket bound to one of this
@@ -40,6 +41,11 @@ type Daemon struct {
 	// whether one is usable (default: up and running).
 	Links  []string
 	LinkUp func(dev string) (bool, error)
+	// Release, if set, is called when Run's context ends, before the last
+	// heartbeat tells the peer this node is standby: it returns once this
+	// node holds no floating address, so that the peer, which takes over
+	// at once on that heartbeat, never shares the VIPs with it.
+	Release func()
 	// StatusFile, if set, receives the state as JSON on every change and
 	// once a second (see ReadStatus).
 	StatusFile string
@@ -117,26 +123,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 		readers.Wait()
 	}()
 
-	// The worker runs the slow actions in order; its context outlives
-	// ctx so that the release on shutdown completes.
-	work := make(chan Action, 16)
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		for a := range work {
-			d.do(context.WithoutCancel(ctx), a)
-		}
-	}()
-
 	links := make(map[string]bool)
-	d.step(d.Now(), Event{Kind: Start}, work)
+	d.step(d.Now(), Event{Kind: Start})
+	// The role is known from the start (standby, or active when alone or
+	// forced): the director can release what a crashed run left behind,
+	// or keep it, at once.
+	d.Director.SetActive(d.Active())
 	lastStatus := time.Time{}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		now := d.Now()
 		if len(d.Links) > 0 {
-			d.pollLinks(now, links, work)
+			d.pollLinks(now, links)
 		}
 		if now.Sub(lastStatus) >= time.Second {
 			d.writeStatus()
@@ -153,9 +152,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			d.step(d.Now(), Event{Kind: Stop}, work)
-			close(work)
-			<-workerDone
+			if d.Release != nil {
+				d.Release()
+			}
+			d.step(d.Now(), Event{Kind: Stop})
 			d.writeStatus()
 			return nil
 		case r := <-recv:
@@ -175,16 +175,33 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.logIgnored(r.from, err)
 				continue
 			}
-			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st}, work)
+			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st})
 		case <-timer.C:
-			d.step(d.Now(), Event{Kind: Tick}, work)
+			d.step(d.Now(), Event{Kind: Tick})
 		}
 	}
 }
 
+// SetKey changes the heartbeat key (SIGHUP re-reads the key file); a
+// codec without a key ignores it.
+func (d *Daemon) SetKey(key []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if k, ok := d.Codec.(interface{ SetKey([]byte) }); ok {
+		k.SetKey(key)
+	}
+}
+
+// Active reports whether the machine is active.
+func (d *Daemon) Active() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m != nil && d.m.Active()
+}
+
 // step feeds the machine and carries out its actions: heartbeats at once,
-// the rest through the worker.
-func (d *Daemon) step(now time.Time, ev Event, work chan<- Action) {
+// the rest handed to the Director, which does not block.
+func (d *Daemon) step(now time.Time, ev Event) {
 	d.mu.Lock()
 	wasActive := d.m.Active()
 	acts := d.m.Step(now, ev)
@@ -203,8 +220,12 @@ func (d *Daemon) step(now time.Time, ev Event, work chan<- Action) {
 		switch a {
 		case SendHeartbeat:
 			d.send(active)
-		default:
-			work <- a
+		case Activate:
+			d.Director.SetActive(true)
+		case Deactivate:
+			d.Director.SetActive(false)
+		case Reannounce:
+			d.Director.Reannounce()
 		}
 	}
 	if active != wasActive {
@@ -238,24 +259,9 @@ func (d *Daemon) send(active bool) {
 	}
 }
 
-func (d *Daemon) do(ctx context.Context, a Action) {
-	var err error
-	switch a {
-	case Activate:
-		err = d.Director.Activate(ctx)
-	case Deactivate:
-		err = d.Director.Deactivate(ctx)
-	case Reannounce:
-		err = d.Director.Reannounce(ctx)
-	}
-	if err != nil {
-		fmt.Fprintf(d.Log, "pulse: %s: %s\n", a, err)
-	}
-}
-
 // pollLinks turns changes of the monitored links into events. A link that
 // cannot be read counts as down.
-func (d *Daemon) pollLinks(now time.Time, seen map[string]bool, work chan<- Action) {
+func (d *Daemon) pollLinks(now time.Time, seen map[string]bool) {
 	allUp := true
 	for _, dev := range d.Links {
 		up, err := d.LinkUp(dev)
@@ -273,9 +279,9 @@ func (d *Daemon) pollLinks(now time.Time, seen map[string]bool, work chan<- Acti
 	d.mu.Unlock()
 	switch {
 	case was && !allUp:
-		d.step(now, Event{Kind: LinkDown}, work)
+		d.step(now, Event{Kind: LinkDown})
 	case !was && allUp:
-		d.step(now, Event{Kind: LinkUp}, work)
+		d.step(now, Event{Kind: LinkUp})
 	}
 }
 

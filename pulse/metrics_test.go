@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +20,18 @@ import (
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
-// director counts what the daemon asks of it.
-type director struct{ activated chan struct{} }
+// director says when the daemon first makes it active.
+type director struct {
+	activated chan struct{}
+	once      sync.Once
+}
 
-func (d *director) Activate(context.Context) error   { close(d.activated); return nil }
-func (d *director) Deactivate(context.Context) error { return nil }
-func (d *director) Reannounce(context.Context) error { return nil }
+func (d *director) SetActive(active bool) {
+	if active {
+		d.once.Do(func() { close(d.activated) })
+	}
+}
+func (d *director) Reannounce() {}
 
 func scrape(t *testing.T, url string) string {
 	t.Helper()

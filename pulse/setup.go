@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
-	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/pulse/vip"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
@@ -33,22 +31,19 @@ type Interface struct {
 }
 
 // Node is one director's part of the pair, worked out from the
-// configuration: everything a Daemon and a Takeover need but the sockets
-// and the kernel.
+// configuration: everything a Daemon needs but the sockets. What the node
+// holds while active (table, addresses) is the reconciler's.
 type Node struct {
 	Settings Settings
 	Port     uint16
 	// Self and Peer are the heartbeat addresses, public first, then the
 	// private path when configured.
 	Self, Peer []netip.Addr
-	VIPs       []vip.Address
 	// Links are the devices of Self, when monitor_links is on.
 	Links []string
 	// Key is the HMAC key; nil in piranha compat mode.
 	Key     []byte
 	Piranha bool
-	// Full and Empty are the active and standby tables.
-	Full, Empty *lvs.Table
 }
 
 // Setup works out this node's part from cfg.
@@ -97,8 +92,6 @@ func Setup(cfg *config.Config, opts Options) (*Node, error) {
 		},
 		Port:    p.HeartbeatPort,
 		Piranha: p.PiranhaCompat,
-		Full:    cfg.Table,
-		Empty:   &lvs.Table{Ignore: cfg.Table.Ignore},
 	}
 	if !alone {
 		pub := [2]netip.Addr{p.Primary, p.Backup}
@@ -125,7 +118,6 @@ func Setup(cfg *config.Config, opts Options) (*Node, error) {
 			}
 		}
 	}
-	n.VIPs = VIPs(cfg)
 	if !alone && !p.PiranhaCompat {
 		path := p.KeyFile
 		if opts.KeyFile != "" {
@@ -141,31 +133,18 @@ func Setup(cfg *config.Config, opts Options) (*Node, error) {
 	return n, nil
 }
 
-// VIPs returns the floating addresses of cfg: each virtual server's vip,
-// once per address, in name order, then the NAT router.
-func VIPs(cfg *config.Config) []vip.Address {
-	var names []string
-	for name := range cfg.Services {
-		names = append(names, name)
+// ReloadKey reads the heartbeat key again, from the file cfg (or
+// --key-file) names; nil when this node uses no key (alone, or piranha
+// compat).
+func (n *Node) ReloadKey(cfg *config.Config, opts Options) ([]byte, error) {
+	if n.Key == nil || cfg.Pulse == nil {
+		return nil, nil
 	}
-	slices.Sort(names)
-	var out []vip.Address
-	seen := map[netip.Addr]bool{}
-	add := func(a vip.Address) {
-		if !seen[a.Addr] {
-			seen[a.Addr] = true
-			out = append(out, a)
-		}
+	path := cfg.Pulse.KeyFile
+	if opts.KeyFile != "" {
+		path = opts.KeyFile
 	}
-	for _, name := range names {
-		if v := cfg.Services[name].VIP; v != nil {
-			add(vip.Address{Addr: v.Address, Device: v.Device, Prefix: v.Netmask})
-		}
-	}
-	if p := cfg.Pulse; p != nil && p.NATRouter != nil {
-		add(vip.Address{Addr: p.NATRouter.Address, Device: p.NATRouter.Device, Prefix: p.NATRouter.Netmask})
-	}
-	return out
+	return wire.LoadKey(path)
 }
 
 // Listen opens the heartbeat sockets, one per path.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/pulse/vip"
+	"github.com/lvsctl/lvsctl/reconcile"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
@@ -98,11 +99,11 @@ virtual_server "web-ssl" {
 		{Addr: netip.MustParseAddr("10.0.0.2"), Device: "eth0:1", Prefix: 24},
 		{Addr: netip.MustParseAddr("192.168.10.254"), Device: "eth1:1", Prefix: 24},
 	}
-	if len(n.VIPs) != 2 || n.VIPs[0] != want[0] || n.VIPs[1] != want[1] {
-		t.Errorf("VIPs %+v, want %+v (one per address)", n.VIPs, want)
+	if got := reconcile.FloatingAddresses(cfg); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("floating addresses %+v, want %+v (one per address)", got, want)
 	}
-	if len(n.Key) != 32 || len(n.Full.Services) != 2 || len(n.Empty.Services) != 0 {
-		t.Errorf("key %d bytes, full %d services, empty %d", len(n.Key), len(n.Full.Services), len(n.Empty.Services))
+	if len(n.Key) != 32 {
+		t.Errorf("key %d bytes", len(n.Key))
 	}
 
 	// --role wins over the addresses.
