@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/internal/proc"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -356,42 +356,42 @@ func joinInts(ns []int) string {
 // become extra arguments or commands. The exit status decides; with
 // hc.Expect set, the output decides as in nanny: it passes when it equals
 // Expect (trailing newlines aside) or is empty.
+//
+// The program runs in a process group of its own, killed whole when it
+// times out and when it exits: nothing a probe starts outlives it.
 func probeExec(ctx context.Context, hc *config.HealthCheck, host, port string) error {
 	argv := execArgv(hc.Program, host, port)
 	if len(argv) == 0 {
 		return errors.New("the exec check has no program")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	// Without WaitDelay a child that keeps stdout open would hold Output
-	// past the timeout.
-	cmd.WaitDelay = 100 * time.Millisecond
-	var out bytes.Buffer
-	cmd.Stdout = &limitedWriter{w: &out, n: maxReply}
-	// The child inherits the network namespace of the thread that starts
-	// it.
-	err := inNamespace(ctx, cmd.Start)
-	if err == nil {
-		err = cmd.Wait()
-	}
+	res, err := proc.Run(ctx, argv, proc.Options{
+		Timeout:         hc.Timeout,
+		Env:             []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		ClearEnv:        true,
+		MaxOutput:       maxReply,
+		WaitDelay:       100 * time.Millisecond,
+		KillGroupOnExit: true,
+		// The program inherits the network namespace of the thread that
+		// starts it.
+		Enter: func(start func() error) error { return inNamespace(ctx, start) },
+	})
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if res.TimedOut {
+		return context.DeadlineExceeded // worded by timeoutError
+	}
 	if hc.Expect != "" {
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			return fmt.Errorf("%s: %w", argv[0], err)
+		if !res.Started {
+			return err
 		}
-		got := strings.TrimRight(out.String(), "\r\n")
+		got := strings.TrimRight(string(res.Stdout), "\r\n")
 		if got == "" || got == hc.Expect {
 			return nil
 		}
 		return fmt.Errorf("%s printed %q, want %q", argv[0], truncate(got, 64), hc.Expect)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", argv[0], err)
-	}
-	return nil
+	return err
 }
 
 // execArgv splits program on blanks and substitutes %h and %p in each
@@ -417,18 +417,4 @@ func truncate(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
-}
-
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.n -= k
-		_, _ = l.w.Write(p[:k])
-	}
-	return len(p), nil
 }

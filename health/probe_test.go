@@ -1,6 +1,7 @@
 package health
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -13,7 +14,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -424,8 +428,17 @@ func TestProbeIn(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-			c.Close()
+			// Answer after the request (or the TCP probe's close): a
+			// reply sent before the request is one the HTTP client may
+			// take for an unsolicited response and fail on.
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 4096)
+				if n, _ := c.Read(buf); n > 0 {
+					c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				}
+			}()
 		}
 	}()
 	addr := netip.MustParseAddrPort(ln.Addr().String())
@@ -449,4 +462,69 @@ func TestProbeIn(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot enter network namespace x") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// An exec program that forks a child which outlives the timeout leaves
+// nothing behind: the probe kills the program's whole process group.
+func TestProbeExecNoOrphans(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("process groups and /proc are Linux's")
+	}
+	prog := filepath.Join(t.TempDir(), "check")
+	// The program starts a copy of itself, and both sleep on. Their
+	// command lines name prog, so running(prog) sees them; they sleep a
+	// second at a time so that killing them leaves no long sleep behind.
+	body := "#!/bin/sh\nif [ \"$1\" != child ]; then /bin/sh \"$0\" child & fi\nwhile :; do sleep 1; done\n"
+	if err := os.WriteFile(prog, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Whatever a failing run leaves is killed at the end.
+	t.Cleanup(func() {
+		for _, pid := range running(prog) {
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+			}
+		}
+	})
+	hc := check("exec", func(hc *config.HealthCheck) { hc.Program, hc.Timeout = prog+" %h", 200*time.Millisecond })
+	addr := netip.MustParseAddrPort("127.0.0.1:80")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if err := Probe(context.Background(), hc, addr); err == nil || !strings.Contains(err.Error(), "did not finish within the 200ms timeout") {
+				t.Errorf("probe: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	// SIGKILL is delivered asynchronously: allow the dead a moment to go.
+	left := running(prog)
+	for deadline := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = running(prog) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(left) != 0 {
+		t.Errorf("%d processes of %s left after 20 timed-out probes: %v", len(left), prog, left)
+	}
+}
+
+// running lists the live processes (zombies aside) whose command line
+// mentions prog.
+func running(prog string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(cmdline, []byte(prog)) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if i := bytes.LastIndexByte(stat, ')'); err == nil && i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z' {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
