@@ -25,6 +25,7 @@ import (
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lab"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp golden sections of the testscripts")
@@ -51,7 +52,7 @@ func TestMain(m *testing.M) {
 				Stdout:     os.Stdout,
 				Stderr:     os.Stderr,
 				OpenKernel: openTestKernel,
-				LockDir:    os.Getenv("LVSCTL_TEST_LOCKDIR"),
+				StateDir:   os.Getenv("LVSCTL_TEST_STATEDIR"),
 			})
 			stop()
 			os.Exit(code)
@@ -124,7 +125,20 @@ func scriptParams(real bool) testscript.Params {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(e *testscript.Env) error {
-			e.Setenv("LVSCTL_TEST_LOCKDIR", e.WorkDir)
+			// The script's directory is lvsctl's state directory, which
+			// must not be writable by others; $HEALTH is where check
+			// publishes the health of the script's namespace, $LOCK its
+			// apply lock.
+			if err := os.Chmod(e.WorkDir, 0o700); err != nil {
+				return err
+			}
+			e.Setenv("LVSCTL_TEST_STATEDIR", e.WorkDir)
+			id, err := rundir.Netns("")
+			if err != nil {
+				return err
+			}
+			e.Setenv("HEALTH", rundir.Dir{Path: e.WorkDir}.HealthPath(id))
+			e.Setenv("LOCK", rundir.Dir{Path: e.WorkDir}.LockPath(id))
 			e.Setenv("LVSCTL_CONFIG", e.WorkDir+"/lvsctl.hcl")
 			if !real {
 				e.Setenv(fakeKernelVar, e.WorkDir+"/kernel.json")

@@ -34,6 +34,7 @@ import (
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // result is what one lvsctl command printed and returned.
@@ -48,9 +49,9 @@ func (r result) String() string {
 
 // director is a fresh network namespace whose IPVS table lvsctl manages.
 type director struct {
-	t       *testing.T
-	ns      string
-	lockDir string
+	t        *testing.T
+	ns       string
+	stateDir string
 	// wrap, when set, stands between lvsctl and the kernel (to count
 	// operations).
 	wrap func(apply.Kernel) apply.Kernel
@@ -59,7 +60,7 @@ type director struct {
 func newDirector(t *testing.T) *director {
 	t.Helper()
 	ipvstest.Require(t)
-	return &director{t: t, ns: ipvstest.NewNetns(t), lockDir: t.TempDir()}
+	return &director{t: t, ns: ipvstest.NewNetns(t), stateDir: t.TempDir()}
 }
 
 // lvsctl runs "lvsctl ARGS..." in process through cmd.Main, on the real
@@ -81,8 +82,8 @@ func (d *director) lvsctl(args ...string) result {
 			}
 			return h, nil
 		},
-		LockDir: d.lockDir,
-		Getenv:  func(string) string { return "" }, // no LVSCTL_CONFIG from the caller
+		StateDir: d.stateDir,
+		Getenv:   func(string) string { return "" }, // no LVSCTL_CONFIG from the caller
 	})
 	return result{stdout.String(), stderr.String(), code}
 }
@@ -622,7 +623,7 @@ func (d *director) lvsctlProcess(args ...string) (*exec.Cmd, *bytes.Buffer) {
 		d.t.Fatalf("the lvsctl command of this test binary is not in PATH: %v", err)
 	}
 	c := exec.Command(exe, args...)
-	c.Env = append(os.Environ(), netnsVar+"="+d.ns, "LVSCTL_TEST_LOCKDIR="+d.lockDir, "LVSCTL_CONFIG=")
+	c.Env = append(os.Environ(), netnsVar+"="+d.ns, "LVSCTL_TEST_STATEDIR="+d.stateDir, "LVSCTL_CONFIG=")
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
 	if err := c.Start(); err != nil {
@@ -651,7 +652,13 @@ func testConcurrentApplies(t *testing.T) {
 
 	// While another apply holds the lock, an apply is refused at once
 	// and changes nothing...
-	unlock, err := apply.Lock(filepath.Join(d.lockDir, "default.lock"), 0, "TestKernelFaults")
+	// lvsctl takes the lock of its own namespace: no --netns (the test
+	// hook opens the table in d.ns).
+	ns, err := rundir.Netns("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := apply.Lock(rundir.Dir{Path: d.stateDir}.LockPath(ns), 0, "TestKernelFaults")
 	if err != nil {
 		t.Fatal(err)
 	}

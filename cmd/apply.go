@@ -28,6 +28,7 @@ func applyCommand(env Env) *cli.Command {
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
+			stateDirFlag(&env),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "allow-empty", Usage: "apply a configuration with no virtual servers, deleting every service lvsctl manages"},
 			drainTimeoutFlag,
@@ -226,9 +227,7 @@ func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, *lvs.Table, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := honourHealth(env, c.String("netns"), d, env.Stdout); err != nil {
-		return nil, nil, err
-	}
+	honourHealth(env, c.String("netns"), d, env.Stdout)
 	drain := drainTimeout(c, d)
 	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 	if err := renderPlan(env, p, drain); err != nil {

@@ -38,7 +38,7 @@ func checkCommand(env Env) *cli.Command {
 			fileFlag(env),
 			netnsFlag,
 			&cli.BoolFlag{Name: "once", Usage: "probe every real server once, apply and exit"},
-			&cli.StringFlag{Name: "state-dir", Value: env.LockDir, Usage: "publish the health state in `DIR`"},
+			stateDirFlag(&env),
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log as `FORMAT`: text or json"},
 			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
 			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},

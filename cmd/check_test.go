@@ -77,7 +77,7 @@ func TestCheckReload(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath}, Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: dir,
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
 			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
 		})
 	}()
@@ -137,7 +137,7 @@ func TestCheckMetrics(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath, "--metrics", "127.0.0.1:0"}, Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: dir,
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
 			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
 		})
 	}()
@@ -188,7 +188,7 @@ func TestCheckMetrics(t *testing.T) {
 func TestCheckMetricsWithOnce(t *testing.T) {
 	var out bytes.Buffer
 	code := Main(context.Background(), []string{"lvsctl", "check", "--once", "--metrics", "127.0.0.1:0", "-f", "x.hcl"}, Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: t.TempDir(),
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: t.TempDir(),
 	})
 	if code == 0 || !strings.Contains(out.String(), "--metrics serves while check runs") {
 		t.Errorf("exit status %d:\n%s", code, out.String())

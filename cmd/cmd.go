@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // Version is lvsctl's version, stamped at build time with
@@ -26,8 +26,12 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// OpenKernel opens the IPVS table of a network namespace ("" = ours).
 	OpenKernel func(netns string) (apply.Kernel, error)
-	// LockDir holds the apply locks, one file per network namespace.
-	LockDir string
+	// StateDir is the state directory (see package rundir: apply locks,
+	// published health, realserver's undo records) when neither
+	// --state-dir nor LVSCTL_STATE_DIR names one; "" is /run/lvsctl.
+	// Inside a command that has the --state-dir flag it is the directory
+	// in effect (see stateDirFlag).
+	StateDir string
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
 }
@@ -49,8 +53,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	if env.LockDir == "" {
-		env.LockDir = "/run/lvsctl"
+	if env.StateDir == "" {
+		env.StateDir = rundir.Default
 	}
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
@@ -150,11 +154,50 @@ func openKernel(c *cli.Context, env Env) (apply.Kernel, error) {
 	return env.OpenKernel(ns)
 }
 
-// lockPath is the per-namespace apply lock.
-func lockPath(env Env, netns string) string {
-	name := "default"
-	if netns != "" {
-		name = strings.NewReplacer("/", "_", ".", "_").Replace(strings.TrimPrefix(netns, "/"))
+// stateDirFlag is --state-dir, the one setting of every command that
+// takes a lock or reads or writes state: the flag, else LVSCTL_STATE_DIR
+// (if not empty), else env.StateDir. It writes the directory in effect into
+// env.StateDir, so pass it the command's own env: its Action, and the
+// helpers it hands env to, then see that directory.
+func stateDirFlag(env *Env) *cli.StringFlag {
+	if env.Getenv != nil {
+		if dir := env.Getenv(rundir.EnvVar); dir != "" {
+			env.StateDir = dir
+		}
 	}
-	return env.LockDir + "/" + name + ".lock"
+	return &cli.StringFlag{
+		Name:        "state-dir",
+		Usage:       "keep the apply lock, published health and undo records in `DIR` (mode 0700, owned by the user running lvsctl; env " + rundir.EnvVar + ")",
+		Value:       env.StateDir,
+		Destination: &env.StateDir,
+		Action: func(_ *cli.Context, dir string) error {
+			if dir == "" {
+				return usageError{"--state-dir needs a directory"}
+			}
+			return nil
+		},
+	}
+}
+
+// stateFiles opens the state directory (creating it) and resolves the
+// network namespace whose files in it the command uses.
+func stateFiles(env Env, netns string) (rundir.Dir, rundir.NetnsID, error) {
+	id, err := rundir.Netns(netns)
+	if err != nil {
+		return rundir.Dir{}, rundir.NetnsID{}, err
+	}
+	d, err := rundir.Open(env.StateDir)
+	if err != nil {
+		return rundir.Dir{}, rundir.NetnsID{}, err
+	}
+	return d, id, nil
+}
+
+// lockPath is the apply lock of network namespace netns in the state
+// directory (apply.Lock checks the directory). A namespace that cannot be
+// resolved, which opening its IPVS table reports first, gets the lock of
+// the zero identity: shared by all such, so never less locking than needed.
+func lockPath(env Env, netns string) string {
+	id, _ := rundir.Netns(netns)
+	return rundir.Dir{Path: env.StateDir}.LockPath(id)
 }

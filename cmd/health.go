@@ -1,31 +1,70 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"text/tabwriter"
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/rundir"
 )
+
+// publishedHealth reads the health that check published for netns in the
+// state directory (env.StateDir, the command's --state-dir), as it is at
+// now: nil when nothing was published. A state that cannot be used — an
+// unsafe directory, a truncated or foreign file, a file that no running
+// check keeps fresh — is nil too, with a warning on env.Stderr: the
+// command goes on as if every real server were up, which is what apply
+// would do without check.
+func publishedHealth(env Env, netns string, now time.Time) *health.StateFile {
+	warn := func(err error) *health.StateFile {
+		fmt.Fprintf(env.Stderr, "lvsctl: warning: %s\n", err)
+		return nil
+	}
+	dir, err := rundir.OpenExisting(env.StateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return warn(fmt.Errorf("health published by lvsctl check not read: %w", err))
+	}
+	id, err := rundir.Netns(netns)
+	if err != nil {
+		return warn(fmt.Errorf("health published by lvsctl check not read: %w", err))
+	}
+	f, err := health.ReadState(dir.HealthPath(id))
+	if err != nil {
+		return warn(fmt.Errorf("%w (ignored: every real server counts as up)", err))
+	}
+	if f == nil {
+		return nil
+	}
+	if err := f.Stale(now); err != nil {
+		return warn(err)
+	}
+	return f
+}
 
 // honourHealth lays the health that check published for netns over d's
 // table, so that plan and apply keep a down real server out instead of
-// fighting check, and says so on w. Without a published state it changes
-// nothing.
-func honourHealth(env Env, netns string, d *desired, w io.Writer) error {
+// fighting check, and says so on w. Without a usable published state (see
+// publishedHealth) it changes nothing.
+func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 	if d.cfg == nil || len(d.cfg.Services) == 0 {
-		return nil
+		return
 	}
-	path := health.StatePath(env.LockDir, netns)
-	f, err := health.ReadState(path)
-	if err != nil || f == nil {
-		return err
+	now := time.Now()
+	f := publishedHealth(env, netns, now)
+	if f == nil {
+		return
 	}
 	targets := health.Targets(d.cfg)
 	states := f.States(targets)
-	d.table = health.Desired(d.cfg, states, f.Policy(), time.Now())
+	d.table = health.Desired(d.cfg, states, f.Policy(), now)
 	for _, t := range targets {
 		s := states[t.Key]
 		if !s.Down {
@@ -48,19 +87,14 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) error {
 			fmt.Fprintf(w, "Note: virtual_server.%s has too few healthy real servers; its sorry server %s stands in.\n", s.Name, st.SorryServer)
 		}
 	}
-	return nil
 }
 
 // showHealth prints, after show's table, the health check published for
 // the namespace: each probed real server, up or down, since when and why.
-// A missing state prints nothing; an unreadable one only warns, since show
-// must work whatever check left behind.
+// A missing state prints nothing; an unusable or stale one only warns (see
+// publishedHealth), since show must work whatever check left behind.
 func showHealth(env Env, netns string) {
-	f, err := health.ReadState(health.StatePath(env.LockDir, netns))
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "lvsctl: warning: %s\n", err)
-		return
-	}
+	f := publishedHealth(env, netns, time.Now())
 	if f == nil || len(f.RealServers) == 0 {
 		return
 	}

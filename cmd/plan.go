@@ -23,6 +23,7 @@ func planCommand(env Env) *cli.Command {
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
+			stateDirFlag(&env),
 			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json) instead of the kernel; needs no root"},
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
@@ -41,9 +42,7 @@ func planCommand(env Env) *cli.Command {
 			if c.Bool("json") {
 				notes = env.Stderr
 			}
-			if err := honourHealth(env, c.String("netns"), d, notes); err != nil {
-				return err
-			}
+			honourHealth(env, c.String("netns"), d, notes)
 			drain := drainTimeout(c, d)
 			p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 			if c.Bool("json") {

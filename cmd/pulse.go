@@ -36,7 +36,7 @@ func pulseCommand(env Env) *cli.Command {
 			&cli.IntFlag{Name: "arp-count", Value: pulse.DefaultARPCount, Usage: "gratuitous ARPs sent per VIP on takeover"},
 			&cli.DurationFlag{Name: "arp-interval", Value: pulse.DefaultARPInterval, Usage: "between two gratuitous ARPs"},
 			statusFlag,
-			&cli.StringFlag{Name: "state-dir", Value: env.LockDir, Usage: "publish the health state in `DIR`, as lvsctl check"},
+			stateDirFlag(&env),
 			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
 			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},

@@ -36,7 +36,7 @@ func TestPulseUsage(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		code := Main(context.Background(), append([]string{"lvsctl"}, tc.args...), Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: t.TempDir(),
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: t.TempDir(),
 		})
 		if code != 1 || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("lvsctl %s: exit %d, output:\n%s\nwant %q", strings.Join(tc.args, " "), code, out.String(), tc.want)

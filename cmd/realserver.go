@@ -18,14 +18,15 @@ func realserverCommand(env Env) *cli.Command {
 		Description: "Puts each VIP on an interface that does not answer ARP (lo for dr, tunl0 for tun, after\n" +
 			"loading ipip), sets net.ipv4.conf.{all,IF}.arp_ignore=1 and arp_announce=2, and for tun\n" +
 			"relaxes rp_filter on tunl0 and all — what the LVS HOWTO's rc.lvs_dr scripts did. It remembers\n" +
-			"the previous values in /run/lvsctl/, so --undo restores exactly them. Running it again\n" +
-			"changes nothing.",
+			"the previous values in --state-dir (/run/lvsctl), so --undo restores exactly them. Running it\n" +
+			"again changes nothing.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "mode", Usage: "forwarding method of the director: `dr` or tun (not needed with --undo)"},
 			&cli.StringSliceFlag{Name: "vip", Usage: "virtual IP `ADDR` to accept (repeat for several)"},
 			&cli.BoolFlag{Name: "undo", Usage: "reverse what earlier runs changed (only for the --vip given, if any)"},
 			&cli.StringFlag{Name: "netns", Usage: "prepare network namespace `NAME` (under /run/netns, or a path) instead of this one"},
+			stateDirFlag(&env),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -61,7 +62,11 @@ func realserverCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			statePath := strings.TrimSuffix(lockPath(env, ns), ".lock") + ".realserver.json"
+			dir, id, err := stateFiles(env, ns)
+			if err != nil {
+				return err
+			}
+			statePath := dir.RealserverPath(id)
 			st, err := realserver.LoadState(statePath)
 			if err != nil {
 				return err

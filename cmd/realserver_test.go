@@ -24,7 +24,7 @@ func TestRealserverUsage(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		code := Main(context.Background(), append([]string{"lvsctl", "realserver"}, tc.args...), Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, LockDir: t.TempDir(),
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: t.TempDir(),
 		})
 		if code != 1 || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("lvsctl realserver %s: exit %d, output:\n%s\nwant %q", strings.Join(tc.args, " "), code, out.String(), tc.want)

@@ -25,6 +25,7 @@ func showCommand(env Env) *cli.Command {
 		Flags: []cli.Flag{
 			fileFlag(env),
 			netnsFlag,
+			stateDirFlag(&env),
 			&cli.BoolFlag{Name: "stats", Usage: "show traffic counters"},
 			&cli.BoolFlag{Name: "rate", Usage: "show traffic rates"},
 			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON (what plan --live reads)"},

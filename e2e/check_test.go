@@ -211,8 +211,8 @@ func TestKernelCheck(t *testing.T) {
 				}
 				return k, nil
 			},
-			LockDir: h.lockDir,
-			Getenv:  func(string) string { return "" },
+			StateDir: h.stateDir,
+			Getenv:   func(string) string { return "" },
 		})
 	}()
 	stopped := false

@@ -48,8 +48,8 @@ func pulseHelper() int {
 			}
 			return k, nil
 		},
-		LockDir: os.Getenv("LVSCTL_E2E_LOCKDIR"),
-		Getenv:  func(string) string { return "" },
+		StateDir: os.Getenv("LVSCTL_E2E_LOCKDIR"),
+		Getenv:   func(string) string { return "" },
 	})
 }
 
@@ -91,7 +91,7 @@ func newPulsePair(t *testing.T) *pulsePair {
 		procs:   map[string]*exec.Cmd{},
 	}
 	p.director = p.primary
-	p.lockDir = p.dir
+	p.stateDir = p.dir
 	sw := fmt.Sprintf("switch-%d", n)
 	for _, ns := range append([]string{sw, p.client, p.primary, p.backup}, p.reals...) {
 		run(t, "ip", "netns", "add", ns)
@@ -157,8 +157,8 @@ func (p *pulsePair) start(t *testing.T, ns, role, cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lockDir := filepath.Join(p.dir, ns+"-run")
-	if err := os.MkdirAll(lockDir, 0o700); err != nil {
+	stateDir := filepath.Join(p.dir, ns+"-run")
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"pulse", "-f", cfg, "--role", role, "--status-file", p.statusFile(ns),
@@ -168,7 +168,7 @@ func (p *pulsePair) start(t *testing.T, ns, role, cfg string) {
 		t.Fatal(err)
 	}
 	c := exec.Command("ip", "netns", "exec", ns, exe)
-	c.Env = append(os.Environ(), "LVSCTL_E2E_HELPER=pulse", "LVSCTL_E2E_ARGS="+strings.Join(args, "\n"), "LVSCTL_E2E_LOCKDIR="+lockDir)
+	c.Env = append(os.Environ(), "LVSCTL_E2E_HELPER=pulse", "LVSCTL_E2E_ARGS="+strings.Join(args, "\n"), "LVSCTL_E2E_LOCKDIR="+stateDir)
 	c.Stdout, c.Stderr = log, log
 	if err := c.Start(); err != nil {
 		t.Fatal(err)

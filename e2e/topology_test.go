@@ -30,7 +30,7 @@ import (
 type fourHost struct {
 	client, director string
 	reals            []string // real1, real2: their namespace names
-	lockDir          string
+	stateDir         string
 }
 
 var (
@@ -52,7 +52,7 @@ func newFourHost(t *testing.T, routed bool) *fourHost {
 		client:   fmt.Sprintf("client-%d", n),
 		director: fmt.Sprintf("director-%d", n),
 		reals:    []string{fmt.Sprintf("real1-%d", n), fmt.Sprintf("real2-%d", n)},
-		lockDir:  t.TempDir(),
+		stateDir: t.TempDir(),
 	}
 	for _, ns := range append([]string{h.client, h.director}, h.reals...) {
 		run(t, "ip", "netns", "add", ns)
@@ -206,8 +206,8 @@ func (h *fourHost) lvsctl(t *testing.T, args ...string) (string, int) {
 			}
 			return k, nil
 		},
-		LockDir: h.lockDir,
-		Getenv:  func(string) string { return "" },
+		StateDir: h.stateDir,
+		Getenv:   func(string) string { return "" },
 	})
 	return out.String(), code
 }
