@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what lvsctl's tests and demo need on a Debian machine, once:
 # QEMU (the lab VM, software emulation), busybox-static, iproute2 and ipvsadm
-# (they go into the VM), kmod (depmod), cpio and make. Packages already
-# installed are left alone, so this is cheap to run every time.
+# (they go into the VM), kmod (depmod), cpio and make, and systemd and
+# procps for systemd-analyze verify on examples/systemd (whose ExecReload=
+# runs /bin/kill). Packages already installed are left alone, so this is
+# cheap to run every time.
 set -euo pipefail
 
-packages=(qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio make ca-certificates)
+packages=(qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio make ca-certificates systemd procps)
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed'; then
