@@ -63,6 +63,11 @@ type Daemon struct {
 	// that a flood of forgeries cannot flood the log too.
 	lastIgnored time.Time
 	quiet       int
+	// nudges and lastNudge are nudge's token bucket; confirmed says the
+	// last heartbeat from the partner was accepted.
+	nudges    float64
+	lastNudge time.Time
+	confirmed bool
 }
 
 type received struct {
@@ -171,9 +176,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if errors.Is(err, wire.ErrDuplicate) {
 				continue
 			}
+			if errors.Is(err, wire.ErrUnconfirmed) {
+				// The partner has just started (or this is a replay): a
+				// heartbeat now tells it this node's epoch, so that the
+				// handshake ends within a round trip rather than a few
+				// keepalives — which could outlast the deadtime and let a
+				// restarted node take over beside an active one.
+				d.nudge()
+			}
 			if err != nil {
+				d.confirmed = false
 				d.logIgnored(r.from, err)
 				continue
+			}
+			if !d.confirmed {
+				// The first heartbeat of a new handshake: answering at
+				// once lets the partner confirm this node in turn.
+				d.confirmed = true
+				d.nudge()
 			}
 			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st})
 		case <-timer.C:
@@ -232,6 +252,28 @@ func (d *Daemon) step(now time.Time, ev Event) {
 		d.writeStatus()
 	}
 }
+
+// nudge sends a heartbeat out of turn. A token bucket (a burst of
+// nudgeBurst, then one every 100ms or quarter keepalive) lets a handshake's few
+// answers go at once while a flood of unconfirmed packets costs at most
+// ten heartbeats a second.
+func (d *Daemon) nudge() {
+	now := d.Now()
+	every := min(d.Settings.Keepalive/4, 100*time.Millisecond)
+	if every <= 0 {
+		return
+	}
+	d.nudges = min(d.nudges+float64(now.Sub(d.lastNudge))/float64(every), nudgeBurst)
+	d.lastNudge = now
+	if d.nudges < 1 {
+		return
+	}
+	d.nudges--
+	d.send(d.Active())
+}
+
+// nudgeBurst is how many heartbeats nudge may send at once.
+const nudgeBurst = 3
 
 func (d *Daemon) send(active bool) {
 	st := wire.Standby
