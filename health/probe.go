@@ -365,6 +365,7 @@ func probeExec(ctx context.Context, hc *config.HealthCheck, host, port string) e
 		return errors.New("the exec check has no program")
 	}
 	res, err := proc.Run(ctx, argv, proc.Options{
+		Name:            argv[0], // the host and port are said elsewhere
 		Timeout:         hc.Timeout,
 		Env:             []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
 		ClearEnv:        true,

@@ -55,6 +55,11 @@ type Options struct {
 	// Dir is the working directory of the command; "" is lvsctl's.
 	Dir string
 
+	// Name names the command in errors; "" is argv, quoted where needed
+	// and shortened. Set it when the arguments are noise in a message, or
+	// must not appear in one.
+	Name string
+
 	// MaxOutput is how many bytes of the combined standard output and
 	// error are kept (and, separately, of standard output alone); the rest
 	// is read, counted and discarded, so a chatty command never blocks on
@@ -150,7 +155,10 @@ func Run(ctx context.Context, argv []string, opts Options) (Result, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return res, errors.New("no command to run")
 	}
-	name := display(argv)
+	name := opts.Name
+	if name == "" {
+		name = display(argv)
+	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		var ee *exec.Error

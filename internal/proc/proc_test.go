@@ -149,6 +149,11 @@ func TestRunExitStatus(t *testing.T) {
 		t.Errorf("stdout %q, output %q, err %v", res.Stdout, res.Output, err)
 	}
 
+	_, err = Run(context.Background(), []string{prog, "10.0.0.1", "80"}, Options{Name: "active_cmd"})
+	if want := `active_cmd: exit status 3: "cannot reach\tthe server"`; err == nil || err.Error() != want {
+		t.Errorf("err %v\nwant %s", err, want)
+	}
+
 	res, err = Run(context.Background(), []string{script(t, "kill -TERM $$")}, Options{})
 	if res.Signal != syscall.SIGTERM || res.ExitCode != -1 || err == nil || !strings.HasSuffix(err.Error(), ": killed by SIGTERM") {
 		t.Errorf("res %+v, err %v", res, err)
