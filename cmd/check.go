@@ -4,20 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/realserver"
+	"github.com/lvsctl/lvsctl/reconcile"
 )
 
 func checkCommand(env Env) *cli.Command {
@@ -27,36 +23,32 @@ func checkCommand(env Env) *cli.Command {
 		ArgsUsage: " ",
 		Description: "check runs the health_check of every real server on its interval. A real server that fails\n" +
 			"fall probes in a row is removed (or quiesced: weight 0); after rise passes it is back. A virtual\n" +
-			"server with fewer than --quorum healthy real servers gets its sorry_server. Every change goes\n" +
-			"through plan and apply under the apply lock, and the health is published (mode 0600) in\n" +
-			"--state-dir for the next run. SIGHUP re-reads the configuration, keeping the health of unchanged\n" +
-			"real servers; SIGTERM stops and leaves the table as it is. With --netns the probes go out from\n" +
-			"that namespace. --once probes everything once, applies and exits, for cron. --metrics serves\n" +
-			"Prometheus metrics: health, weights, transitions, probe latency and the kernel's IPVS counters,\n" +
-			"read at each scrape.",
-		Flags: []cli.Flag{
+			"server with fewer than --quorum healthy real servers gets its sorry_server. check owns the table\n" +
+			"while it runs: each change goes through plan → apply under the apply lock, as the operations it\n" +
+			"needs, retried until it works; every --resync it reads the whole table and puts back what was\n" +
+			"changed behind its back. The configuration is the file as it is on disk: a changed file is picked\n" +
+			"up by itself, SIGHUP reads it at once, and an invalid one is refused (logged) and the running one\n" +
+			"kept. Health is published (mode 0600) in --state-dir, where plan and apply read it. SIGTERM stops\n" +
+			"and leaves the table as it is. With --netns the probes go out from that namespace. --once probes\n" +
+			"everything once, applies and exits, for cron. --metrics serves Prometheus metrics. Do not run\n" +
+			"check beside lvsctl pulse on one director: pulse checks the real servers itself.",
+		Flags: append(append([]cli.Flag{
 			fileFlag(env),
 			netnsFlag,
 			&cli.BoolFlag{Name: "once", Usage: "probe every real server once, apply and exit"},
 			stateDirFlag(&env),
-			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log as `FORMAT`: text or json"},
 			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
 			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "wait up to `DURATION` for another apply on the same namespace"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "with --once, wait up to `DURATION` for another apply on the same namespace"},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
-		},
+		}, daemonFlags()...), directorFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageError{fmt.Sprintf("check takes no arguments (got %q)", c.Args().First())}
 			}
-			var h slog.Handler
-			switch c.String("log-format") {
-			case "text":
-				h = slog.NewTextHandler(env.Stderr, nil)
-			case "json":
-				h = slog.NewJSONHandler(env.Stderr, nil)
-			default:
-				return usageError{fmt.Sprintf("--log-format is text or json, not %q", c.String("log-format"))}
+			log, err := newLogger(c, env.Stderr)
+			if err != nil {
+				return err
 			}
 			if c.Int("quorum") < 1 {
 				return usageError{fmt.Sprintf("--quorum must be at least 1 (got %d)", c.Int("quorum"))}
@@ -67,12 +59,7 @@ func checkCommand(env Env) *cli.Command {
 			if c.Bool("once") && c.String("metrics") != "" {
 				return usageError{"--metrics serves while check runs; --once exits after one round, so drop one of them"}
 			}
-			log := slog.New(h)
 			path := c.String("file")
-			cfg, err := loadConfig(env, path)
-			if err != nil {
-				return err
-			}
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err
@@ -80,14 +67,18 @@ func checkCommand(env Env) *cli.Command {
 			defer closeKernel(k)
 
 			ns := c.String("netns")
-			info := "check " + strings.Join(os.Args[1:], " ")
+			r := &reconcile.Reconciler{
+				Kernel: k, LockPath: lockPath(env, ns), LockInfo: daemonInfo(),
+				Source: configSource(env, path), Log: log, Resync: c.Duration("resync"),
+			}
+			cfg, err := r.Start()
+			if err != nil {
+				return err
+			}
 			chk := &health.Checker{
 				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
 				StatePath: health.StatePath(c.String("state-dir"), ns),
 				Log:       log,
-				Apply: func(ctx context.Context, desired *lvs.Table) error {
-					return applyHealth(ctx, log, k, desired, lockPath(env, ns), c.Duration("lock-timeout"), info)
-				},
 			}
 			if ns != "" {
 				// Probes go out from the director's namespace, where the
@@ -112,34 +103,31 @@ func checkCommand(env Env) *cli.Command {
 				log.Warn("starting with every real server up", "error", err)
 			}
 			if c.Bool("once") {
-				return chk.Once(ctx)
+				if err := chk.Once(ctx); err != nil {
+					return err
+				}
+				states, pol := chk.Snapshot()
+				return applyHealth(ctx, log, k, health.Desired(cfg, states, pol, time.Now()), lockPath(env, ns), c.Duration("lock-timeout"), daemonInfo())
 			}
 
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			reload := make(chan *config.Config)
+			reload := healthEngine(chk, r)
+			n := newNotifier(log)
+			signals(ctx, r, n, log, nil)
+			watchdog(ctx, r, n)
 			go func() {
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-hup:
-					}
-					cfg, err := loadConfig(env, path)
-					if err != nil {
-						log.Error("configuration not reloaded: it has errors (above); keeping the running one", "file", path)
-						continue
-					}
-					select {
-					case reload <- cfg:
-					case <-ctx.Done():
-						return
-					}
+				select {
+				case <-r.Ready():
+					n.Ready()
+				case <-ctx.Done():
 				}
 			}()
+			chkDone := make(chan struct{})
+			go func() { defer close(chkDone); _ = chk.Run(ctx, reload) }()
 			log.Info("checking", "file", path, "real_servers", len(health.Targets(cfg)))
-			return chk.Run(ctx, reload)
+			err = r.Run(ctx, 0)
+			n.Stopping()
+			<-chkDone // its last publish of the health
+			return err
 		},
 	}
 }

@@ -11,9 +11,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/pulse"
+	"github.com/lvsctl/lvsctl/reconcile"
 )
 
 func pulseCommand(env Env) *cli.Command {
@@ -23,24 +25,27 @@ func pulseCommand(env Env) *cli.Command {
 		Usage: "fail a pair of directors over: heartbeats, VIP takeover, gratuitous ARP",
 		Description: "Run on both directors with the same configuration. The node whose address is the pulse block's\n" +
 			"primary (or backup) takes that role; the active node holds the VIPs and the IPVS table, the standby\n" +
-			"one an empty table. SIGTERM on the active node releases the VIPs. While active, the real servers'\n" +
-			"health_checks run as with lvsctl check (same state file in --state-dir, same plan → apply path\n" +
-			"under the apply lock); on standby they stop. --metrics serves Prometheus metrics: role and state,\n" +
-			"partner heartbeat age, heartbeats by outcome, transitions, and check's health and IPVS metrics.",
+			"one an empty table. A node starts standby and first removes the VIPs and the table a crashed run may\n" +
+			"have left. Taking over, the table goes in before the VIPs; releasing, the VIPs go first. The real\n" +
+			"servers' health_checks run as with lvsctl check (state file in --state-dir), and every change goes\n" +
+			"through plan → apply under the apply lock, retried until it works. SIGHUP re-reads the configuration\n" +
+			"and the key file (an invalid file is refused and the running one kept); a changed file is also\n" +
+			"picked up by itself. SIGTERM releases the VIPs, then tells the partner. Do not run lvsctl check on\n" +
+			"the same director: pulse checks the real servers itself. --metrics serves Prometheus metrics.",
 		ArgsUsage: " ",
-		Flags: []cli.Flag{
+		Flags: append(append([]cli.Flag{
 			fileFlag(env),
 			&cli.StringFlag{Name: "role", Usage: "`primary` or backup, instead of finding it from the local addresses"},
 			&cli.BoolFlag{Name: "force-active", Usage: "start active, as piranha's pulse --forceactive"},
 			&cli.StringFlag{Name: "key-file", Usage: "heartbeat HMAC key `FILE` (default: the configuration's, /etc/lvsctl/pulse.key)"},
-			&cli.IntFlag{Name: "arp-count", Value: pulse.DefaultARPCount, Usage: "gratuitous ARPs sent per VIP on takeover"},
-			&cli.DurationFlag{Name: "arp-interval", Value: pulse.DefaultARPInterval, Usage: "between two gratuitous ARPs"},
+			&cli.IntFlag{Name: "arp-count", Value: reconcile.DefaultARPCount, Usage: "gratuitous ARPs sent per VIP on takeover"},
+			&cli.DurationFlag{Name: "arp-interval", Value: reconcile.DefaultARPInterval, Usage: "between two gratuitous ARPs"},
 			statusFlag,
 			stateDirFlag(&env),
 			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
 			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
-		},
+		}, daemonFlags()...), directorFlags()...),
 		Subcommands: []*cli.Command{{
 			Name:      "status",
 			Usage:     "show this director's role, state, partner and last heartbeat",
@@ -79,15 +84,22 @@ func pulseCommand(env Env) *cli.Command {
 			if c.Duration("slow-start") < 0 {
 				return usageError{"--slow-start must not be negative"}
 			}
-			cfg, err := loadConfig(env, c.String("file"))
+			log, err := newLogger(c, env.Stderr)
+			if err != nil {
+				return err
+			}
+			r := &reconcile.Reconciler{
+				LockPath: lockPath(env, ""), LockInfo: daemonInfo(),
+				Source:   configSource(env, c.String("file")),
+				Failover: true, Addrs: reconcile.Netlink{},
+				ARPCount: c.Int("arp-count"), ARPInterval: c.Duration("arp-interval"),
+				Command: runCommand, Log: log, Resync: c.Duration("resync"),
+			}
+			cfg, err := r.Start()
 			if err != nil {
 				return err
 			}
 			node, err := pulse.Setup(cfg, opts)
-			if err != nil {
-				return err
-			}
-			paths, err := node.Listen()
 			if err != nil {
 				return err
 			}
@@ -96,43 +108,39 @@ func pulseCommand(env Env) *cli.Command {
 				return err
 			}
 			defer closeKernel(k)
-			t := &pulse.Takeover{
-				VIPs: node.VIPs, Addrs: pulse.Netlink{},
-				ARPCount: c.Int("arp-count"), ARPInterval: c.Duration("arp-interval"),
-				Kernel: k, LockPath: lockPath(env, ""), Full: node.Full, Empty: node.Empty,
-				DrainTimeout: cfg.DrainTimeout,
-				ActiveCmd:    strings.Fields(cfg.Pulse.ActiveCmd), InactiveCmd: strings.Fields(cfg.Pulse.InactiveCmd),
-				Log: env.Stderr,
-			}
+			r.Kernel = k
+			r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
 			if sd := cfg.Pulse.SyncDaemon; sd != nil {
 				ks, ok := k.(daemonKernel)
 				if !ok {
 					return errors.New("sync_daemon is configured but this kernel adapter cannot run the IPVS sync daemon")
 				}
-				s := syncDaemon{k: ks, cfg: kernel.DaemonConfig{Interface: sd.Interface, SyncID: sd.ID}}
-				// Every node starts standby, and only a transition switches
-				// the sync daemon: run the backup daemon now, so that a node
-				// that has never been active already holds the active node's
-				// connections when it takes over.
-				if err := s.Sync(false); err != nil {
-					return err
-				}
-				t.Sync = s
+				// The reconciler switches it with the role: backup from
+				// the start on a standby node, so that it already holds the
+				// active node's connections when it takes over.
+				r.Sync = syncDaemon{k: ks, cfg: kernel.DaemonConfig{Interface: sd.Interface, SyncID: sd.ID}}
+			}
+			paths, err := node.Listen()
+			if err != nil {
+				return err
+			}
+			// check's engine runs on both nodes, so that the table a node
+			// takes over with already leaves the down real servers out.
+			chk := &health.Checker{
+				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
+				StatePath: health.StatePath(c.String("state-dir"), ""),
+				Log:       log,
+			}
+			reload := healthEngine(chk, r)
+			inner := r.OnConfig
+			r.OnConfig = func(cfg *config.Config) {
+				inner(cfg)
+				r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
+				warnPulseChanges(log, node, cfg, opts)
 			}
 			d := &pulse.Daemon{
-				Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: t,
-				Links: node.Links, StatusFile: c.String("status-file"), Log: env.Stderr,
-			}
-			log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-			if len(health.Targets(cfg)) > 0 {
-				// check's engine, which Takeover runs only while active;
-				// its state file is check's, so plan and apply honour it.
-				t.Health = &health.Checker{
-					Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-					StatePath: health.StatePath(c.String("state-dir"), ""),
-					Log:       log,
-				}
-				t.Config = cfg
+				Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: r,
+				Links: node.Links, StatusFile: c.String("status-file"), Log: slogWriter{log},
 			}
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
@@ -141,24 +149,74 @@ func pulseCommand(env Env) *cli.Command {
 				if _, err := pulse.NewMetrics(reg, d); err != nil {
 					return err
 				}
-				if t.Health != nil {
-					if t.Health.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
-						return err
-					}
+				if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
+					return err
 				}
 				if _, err := serveRegistry(ctx, addr, reg, log); err != nil {
 					return err
 				}
 			}
-			if t.Health != nil {
-				if err := t.Health.Load(cfg); err != nil {
-					log.Warn("starting with every real server up", "error", err)
+			if err := chk.Load(cfg); err != nil {
+				log.Warn("starting with every real server up", "error", err)
+			}
+			n := newNotifier(log)
+			rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+			defer rcancel()
+			rdone := make(chan error, 1)
+			go func() { rdone <- r.Run(rctx, releaseTimeout) }()
+			chkDone := make(chan struct{})
+			go func() { defer close(chkDone); _ = chk.Run(rctx, reload) }()
+			defer func() { rcancel(); <-chkDone }() // its last publish of the health
+			d.Release = func() {
+				n.Stopping()
+				rcancel()
+				if err := <-rdone; err != nil {
+					log.Error("release incomplete", "error", err)
 				}
 			}
-			fmt.Fprintf(env.Stderr, "pulse: %s director, heartbeats every %s to %v, deadtime %s\n", node.Settings.Role, node.Settings.Keepalive, node.Peer, node.Settings.Deadtime)
+			signals(ctx, r, n, log, func() {
+				if key, err := node.ReloadKey(r.Config(), opts); err != nil {
+					log.Error("heartbeat key not reloaded; keeping the one in force", "error", err)
+				} else if key != nil {
+					d.SetKey(key)
+				}
+			})
+			watchdog(ctx, r, n)
+			go func() {
+				select {
+				case <-r.Ready():
+					n.Ready()
+				case <-ctx.Done():
+				}
+			}()
+			log.Info("pulse starting", "role", node.Settings.Role.String(), "keepalive", node.Settings.Keepalive, "deadtime", node.Settings.Deadtime, "peer", fmt.Sprint(node.Peer))
 			return d.Run(ctx)
 		},
 	}
+}
+
+// warnPulseChanges says which changes of the pulse block a reload does not
+// carry out: the heartbeat paths and timers are fixed for a run.
+func warnPulseChanges(log *slog.Logger, node *pulse.Node, cfg *config.Config, opts pulse.Options) {
+	n, err := pulse.Setup(cfg, opts)
+	if err != nil {
+		log.Warn("the new pulse block does not work for this node; it takes effect only at restart, which would refuse it", "error", err)
+		return
+	}
+	if n.Settings != node.Settings || n.Port != node.Port || fmt.Sprint(n.Self, n.Peer) != fmt.Sprint(node.Self, node.Peer) {
+		log.Warn("the pulse block's addresses, port or timers changed: they take effect when pulse restarts; the virtual servers, VIPs, commands and health checks were reloaded")
+	}
+}
+
+// slogWriter turns the pulse daemon's log lines into slog records, one
+// each.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		w.log.Info(strings.TrimPrefix(line, "pulse: "))
+	}
+	return len(b), nil
 }
 
 // daemonKernel is the part of the kernel adapter that runs sync daemons.

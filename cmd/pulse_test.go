@@ -17,9 +17,14 @@ func TestPulseUsage(t *testing.T) {
 	os.WriteFile(noPulse, []byte("virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n}\n"), 0o600)
 	// 203.0.113.0/24 is documentation space: never a local address.
 	remote := filepath.Join(dir, "remote.hcl")
-	os.WriteFile(remote, []byte("pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n}\n"), 0o600)
+	web := "virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n}\n"
+	os.WriteFile(remote, []byte(web+"pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n}\n"), 0o600)
 	noKey := filepath.Join(dir, "nokey.hcl")
-	os.WriteFile(noKey, []byte("pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n  key_file = \""+filepath.Join(dir, "missing.key")+"\"\n}\n"), 0o600)
+	os.WriteFile(noKey, []byte(web+"pulse {\n  primary = \"203.0.113.1\"\n  backup = \"203.0.113.2\"\n  key_file = \""+filepath.Join(dir, "missing.key")+"\"\n}\n"), 0o600)
+	// A configuration truncated to its pulse block would delete every
+	// service: a daemon refuses to start on it.
+	empty := filepath.Join(dir, "empty.hcl")
+	os.WriteFile(empty, []byte("pulse {\n  primary = \"203.0.113.1\"\n}\n"), 0o600)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -30,6 +35,7 @@ func TestPulseUsage(t *testing.T) {
 		{[]string{"pulse", "--quorum", "0", "-f", remote}, "--quorum must be at least 1 (got 0)"},
 		{[]string{"pulse", "--slow-start", "-1s", "-f", remote}, "--slow-start must not be negative"},
 		{[]string{"pulse", "-f", noPulse}, "the configuration has no pulse block"},
+		{[]string{"pulse", "-f", empty}, "has no virtual servers: a daemon would delete every service in the table"},
 		{[]string{"pulse", "-f", remote}, "neither the primary (203.0.113.1) nor the backup (203.0.113.2) address is on this host: add it, or pass --role"},
 		{[]string{"pulse", "--role", "backup", "-f", noKey}, "does not exist: make one on the first director with: install -m 0600 /dev/null " + filepath.Join(dir, "missing.key")},
 		{[]string{"pulse", "status", "--status-file", filepath.Join(dir, "none.json")}, "is lvsctl pulse running on this director?"},

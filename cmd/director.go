@@ -1,0 +1,130 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/internal/proc"
+	"github.com/lvsctl/lvsctl/reconcile"
+)
+
+// What check and pulse share: both are front-ends of one reconciler, which
+// owns the director's table (and, for pulse, its floating addresses) while
+// they run. See package reconcile.
+
+// releaseTimeout bounds pulse's release at SIGTERM; systemd's
+// TimeoutStopSec must be longer.
+const releaseTimeout = 20 * time.Second
+
+// commandTimeout bounds active_cmd and inactive_cmd: a stuck script is
+// killed with its whole process group.
+const commandTimeout = time.Minute
+
+// directorFlags are the flags of both daemons beyond logging.
+func directorFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "resync", Value: reconcile.DefaultResync, Usage: "read the whole IPVS table again every `DURATION`, putting back changes made behind lvsctl's back"},
+	}
+}
+
+// configSource is the configuration file as a reconciler reads it: the
+// same loader as every other command, with the diagnostics kept as the
+// error's text (one log record) instead of printed.
+func configSource(env Env, path string) *reconcile.Source {
+	return &reconcile.Source{Path: path, Load: func(path string) (*config.Config, error) {
+		var diags bytes.Buffer
+		e := env
+		e.Stderr = &diags
+		cfg, err := loadConfig(e, path)
+		if err != nil {
+			msg := strings.TrimSpace(diags.String())
+			if msg == "" {
+				msg = err.Error()
+			}
+			return nil, errors.New(msg)
+		}
+		return cfg, nil
+	}}
+}
+
+// daemonInfo is what the apply lock file says while a daemon holds it.
+func daemonInfo() string {
+	return strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " ")
+}
+
+// runCommand runs active_cmd or inactive_cmd: no shell, its own process
+// group, killed with its children after commandTimeout. What the command
+// leaves behind in its group is killed when it exits, so that a stuck or
+// careless script leaves no orphans and cannot hold pulse up by keeping
+// the output open; a daemon it means to start must leave the group
+// (systemctl start, or setsid).
+func runCommand(ctx context.Context, argv []string) error {
+	_, err := proc.Run(ctx, argv, proc.Options{Timeout: commandTimeout, KillGroupOnExit: true})
+	return err
+}
+
+// healthEngine is check's engine for a reconciler: its changes kick r, and
+// a configuration r accepts reaches it.
+func healthEngine(chk *health.Checker, r *reconcile.Reconciler) (reload chan *config.Config) {
+	reload = make(chan *config.Config, 1)
+	chk.Changed = r.Kick
+	r.Health = chk
+	r.OnConfig = func(cfg *config.Config) {
+		// The newest configuration wins; the checker takes it between two
+		// of its own steps, without holding the reconciler up.
+		for {
+			select {
+			case reload <- cfg:
+				return
+			case <-reload:
+			}
+		}
+	}
+	return reload
+}
+
+// signals turns SIGHUP into reloads of r, each told to systemd, until ctx
+// ends; also reloads what extra reads (pulse's key file).
+func signals(ctx context.Context, r *reconcile.Reconciler, n *notifier, log *slog.Logger, extra func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			n.Reloading()
+			log.Info("SIGHUP: reading the configuration again")
+			select {
+			case <-r.Reload():
+			case <-ctx.Done():
+				return
+			}
+			if extra != nil {
+				extra()
+			}
+			n.Ready()
+		}
+	}()
+}
+
+// watchdog pets systemd's watchdog while r's loop turns.
+func watchdog(ctx context.Context, r *reconcile.Reconciler, n *notifier) {
+	every := n.WatchdogInterval()
+	n.Watchdog(ctx, func() bool { return time.Since(r.LastLook()) < every })
+}
