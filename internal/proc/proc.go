@@ -133,9 +133,10 @@ type Result struct {
 // interpreted. Its standard input is /dev/null.
 //
 // The process runs in a new process group. When opts.Timeout passes or ctx
-// ends, the whole group is killed with SIGKILL, not just the leader; with
-// opts.KillGroupOnExit, so is whatever is left of the group when the leader
-// exits. If lvsctl dies while Run waits, the leader is killed too (its
+// ends before the leader exits, the whole group is killed with SIGKILL, not
+// just the leader; with opts.KillGroupOnExit, so is whatever is left of the
+// group when the leader exits. Without it, what the leader leaves behind
+// when it exits on its own is left alone. If lvsctl dies while Run waits, the leader is killed too (its
 // parent-death signal); what it has started is not.
 //
 // Run returns once the leader has exited and the output is closed, or
