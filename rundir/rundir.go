@@ -88,10 +88,15 @@ func check(path string, fi fs.FileInfo) error {
 	if !ok {
 		return fmt.Errorf("state directory %s: cannot tell its owner", path)
 	}
-	if euid := os.Geteuid(); int(st.Uid) != euid {
+	euid := os.Geteuid()
+	switch {
+	case int(st.Uid) == euid:
+		return nil
+	case st.Uid == 0:
+		return fmt.Errorf("state directory %s belongs to root: run lvsctl as root, or pass a --state-dir of your own", path)
+	default:
 		return fmt.Errorf("state directory %s belongs to uid %d, not to uid %d that runs lvsctl: run chown %d %s (root for /run/lvsctl), or pass another --state-dir", path, st.Uid, euid, euid, path)
 	}
-	return nil
 }
 
 // LockPath is the apply lock of namespace ns.
