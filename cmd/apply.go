@@ -49,6 +49,13 @@ func applyCommand(env Env) *cli.Command {
 					return err
 				}
 			}
+			source := c.String("file")
+			if f != nil {
+				source = f.Config
+			}
+			if err := checkOwner(env, c.String("netns"), source); err != nil {
+				return err
+			}
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err

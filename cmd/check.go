@@ -103,6 +103,9 @@ func checkCommand(env Env) *cli.Command {
 				log.Warn("starting with every real server up", "error", err)
 			}
 			if c.Bool("once") {
+				if err := checkOwner(env, ns, path); err != nil {
+					return err
+				}
 				if err := chk.Once(ctx); err != nil {
 					return err
 				}
@@ -110,6 +113,11 @@ func checkCommand(env Env) *cli.Command {
 				return applyHealth(ctx, log, k, health.Desired(cfg, states, pol, time.Now()), lockPath(env, ns), c.Duration("lock-timeout"), daemonInfo())
 			}
 
+			release, err := claimNamespace(env, ns, "check", path)
+			if err != nil {
+				return err
+			}
+			defer release()
 			reload := healthEngine(chk, r)
 			n := newNotifier(log)
 			signals(ctx, r, n, log, nil)

@@ -90,6 +90,7 @@ func newPlanFile(c *cli.Context, live *lvs.Table, d *desired, drain time.Duratio
 		Version:      Version,
 		Created:      time.Now().UTC(),
 		Netns:        c.String("netns"),
+		Config:       absPath(d.path),
 		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
 		DrainTimeout: drain,
 		Desired:      d.table,

@@ -103,6 +103,11 @@ func pulseCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			release, err := claimNamespace(env, "", "pulse", c.String("file"))
+			if err != nil {
+				return err
+			}
+			defer release()
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err

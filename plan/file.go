@@ -67,10 +67,14 @@ type File struct {
 	Version       string    // lvsctl version that made the plan
 	Created       time.Time // when the plan was made
 	Netns         string    // network namespace, "" for the current one
-	Fingerprint   string    // [Fingerprint] of the live table planned against
-	DrainTimeout  time.Duration
-	Desired       *lvs.Table
-	Plan          Plan
+	// Config is the configuration planned from, an absolute path ("" for
+	// plans from elsewhere): apply refuses a plan from another file than
+	// the one a running daemon manages the namespace from.
+	Config       string
+	Fingerprint  string // [Fingerprint] of the live table planned against
+	DrainTimeout time.Duration
+	Desired      *lvs.Table
+	Plan         Plan
 }
 
 // WriteFile saves f at path with mode 0600 (a plan shows the whole
@@ -178,6 +182,7 @@ type wireFile struct {
 	Version       string     `json:"lvsctl_version"`
 	Created       time.Time  `json:"created"`
 	Netns         string     `json:"netns"`
+	Config        string     `json:"config,omitempty"`
 	Fingerprint   string     `json:"fingerprint"`
 	DrainTimeout  int64      `json:"drain_timeout_ns"`
 	Desired       *wireTable `json:"desired"`
@@ -275,7 +280,7 @@ type wirePlan struct {
 func toWireFile(f *File) wireFile {
 	w := wireFile{
 		Kind: fileKind, FormatVersion: FileFormatVersion, Version: f.Version, Created: f.Created,
-		Netns: f.Netns, Fingerprint: f.Fingerprint, DrainTimeout: int64(f.DrainTimeout),
+		Netns: f.Netns, Config: f.Config, Fingerprint: f.Fingerprint, DrainTimeout: int64(f.DrainTimeout),
 		Plan: wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}},
 	}
 	if f.Desired != nil {
@@ -302,7 +307,7 @@ func toWireFile(f *File) wireFile {
 func (w *wireFile) file() (*File, error) {
 	f := &File{
 		FormatVersion: w.FormatVersion, Version: w.Version, Created: w.Created, Netns: w.Netns,
-		Fingerprint: w.Fingerprint, DrainTimeout: time.Duration(w.DrainTimeout),
+		Config: w.Config, Fingerprint: w.Fingerprint, DrainTimeout: time.Duration(w.DrainTimeout),
 	}
 	if w.Desired == nil {
 		return nil, errors.New("no desired table")
