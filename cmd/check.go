@@ -67,8 +67,12 @@ func checkCommand(env Env) *cli.Command {
 			defer closeKernel(k)
 
 			ns := c.String("netns")
+			dir, id, err := stateFiles(env, ns)
+			if err != nil {
+				return err
+			}
 			r := &reconcile.Reconciler{
-				Kernel: k, LockPath: lockPath(env, ns), LockInfo: daemonInfo(),
+				Kernel: k, LockPath: dir.LockPath(id), LockInfo: daemonInfo(),
 				Source: configSource(env, path), Log: log, Resync: c.Duration("resync"),
 			}
 			cfg, err := r.Start()
@@ -77,7 +81,7 @@ func checkCommand(env Env) *cli.Command {
 			}
 			chk := &health.Checker{
 				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-				StatePath: health.StatePath(c.String("state-dir"), ns),
+				StatePath: dir.HealthPath(id),
 				Log:       log,
 			}
 			if ns != "" {
@@ -110,7 +114,7 @@ func checkCommand(env Env) *cli.Command {
 					return err
 				}
 				states, pol := chk.Snapshot()
-				return applyHealth(ctx, log, k, health.Desired(cfg, states, pol, time.Now()), lockPath(env, ns), c.Duration("lock-timeout"), daemonInfo())
+				return applyHealth(ctx, log, k, health.Desired(cfg, states, pol, time.Now()), dir.LockPath(id), c.Duration("lock-timeout"), daemonInfo())
 			}
 
 			release, err := claimNamespace(env, ns, "check", path)

@@ -88,8 +88,12 @@ func pulseCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			dir, id, err := stateFiles(env, "")
+			if err != nil {
+				return err
+			}
 			r := &reconcile.Reconciler{
-				LockPath: lockPath(env, ""), LockInfo: daemonInfo(),
+				LockPath: dir.LockPath(id), LockInfo: daemonInfo(),
 				Source:   configSource(env, c.String("file")),
 				Failover: true, Addrs: reconcile.Netlink{},
 				ARPCount: c.Int("arp-count"), ARPInterval: c.Duration("arp-interval"),
@@ -133,7 +137,7 @@ func pulseCommand(env Env) *cli.Command {
 			// takes over with already leaves the down real servers out.
 			chk := &health.Checker{
 				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-				StatePath: health.StatePath(c.String("state-dir"), ""),
+				StatePath: dir.HealthPath(id),
 				Log:       log,
 			}
 			reload := healthEngine(chk, r)

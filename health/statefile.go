@@ -47,21 +47,6 @@ type StateEntry struct {
 	State
 }
 
-// StatePath is where check publishes the health of network namespace
-// netns ("" for the current one) under dir, or "" (publish nothing) when
-// the namespace cannot be resolved.
-//
-// Deprecated: resolve the namespace with [rundir.Netns] and use
-// [rundir.Dir.HealthPath], which report errors; this stays for cmd/check.go
-// and cmd/pulse.go until they move.
-func StatePath(dir, netns string) string {
-	id, err := rundir.Netns(netns)
-	if err != nil {
-		return ""
-	}
-	return rundir.Dir{Path: dir}.HealthPath(id)
-}
-
 // WriteState writes f to path, mode 0600, atomically and durably (through
 // a synced temporary file renamed over it): readers see the old file or
 // the new one, never half of one, and a write that fails leaves the old
