@@ -60,6 +60,9 @@ func checkCommand(env Env) *cli.Command {
 				return usageError{"--metrics serves while check runs; --once exits after one round, so drop one of them"}
 			}
 			path := c.String("file")
+			if !c.Bool("once") {
+				ignoreSIGHUP()
+			}
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err
@@ -97,7 +100,7 @@ func checkCommand(env Env) *cli.Command {
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
 			if addr := c.String("metrics"); addr != "" {
-				stop, err := serveMetrics(ctx, addr, chk, k, log)
+				stop, err := serveMetrics(ctx, addr, chk, r, k, log)
 				if err != nil {
 					return err
 				}
@@ -144,11 +147,14 @@ func checkCommand(env Env) *cli.Command {
 	}
 }
 
-// serveMetrics registers chk's metrics, with the kernel's counters read
-// from k at each scrape, and serves them on addr (see serveRegistry).
-func serveMetrics(ctx context.Context, addr string, chk *health.Checker, k apply.Kernel, log *slog.Logger) (stop func(), err error) {
+// serveMetrics registers chk's and r's metrics, with the kernel's counters
+// read from k at each scrape, and serves them on addr (see serveRegistry).
+func serveMetrics(ctx context.Context, addr string, chk *health.Checker, r *reconcile.Reconciler, k apply.Kernel, log *slog.Logger) (stop func(), err error) {
 	reg := newRegistry()
 	if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
+		return nil, err
+	}
+	if _, err := reconcile.NewMetrics(reg, r); err != nil {
 		return nil, err
 	}
 	return serveRegistry(ctx, addr, reg, log)

@@ -95,6 +95,11 @@ func healthEngine(chk *health.Checker, r *reconcile.Reconciler) (reload chan *co
 	return reload
 }
 
+// ignoreSIGHUP keeps a SIGHUP that comes while a daemon starts from
+// killing it (the default action); signals takes SIGHUP over once the
+// reconciler can reload, and a file changed meanwhile is picked up anyway.
+func ignoreSIGHUP() { signal.Ignore(syscall.SIGHUP) }
+
 // signals turns SIGHUP into reloads of r, each told to systemd, until ctx
 // ends; also reloads what extra reads (pulse's key file).
 func signals(ctx context.Context, r *reconcile.Reconciler, n *notifier, log *slog.Logger, extra func()) {

@@ -88,6 +88,7 @@ func pulseCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			ignoreSIGHUP()
 			dir, id, err := stateFiles(env, "")
 			if err != nil {
 				return err
@@ -159,6 +160,9 @@ func pulseCommand(env Env) *cli.Command {
 					return err
 				}
 				if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
+					return err
+				}
+				if _, err := reconcile.NewMetrics(reg, r); err != nil {
 					return err
 				}
 				if _, err := serveRegistry(ctx, addr, reg, log); err != nil {

@@ -6,7 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/apply/applytest"
 )
 
 // The command line of pulse; the daemon itself is tested in package pulse
@@ -66,6 +71,100 @@ func TestPulseStatus(t *testing.T) {
 	} {
 		if code != 0 || !strings.Contains(out.String(), want) {
 			t.Errorf("exit %d, output:\n%s\nwant %q", code, out.String(), want)
+		}
+	}
+}
+
+// SIGHUP reloads pulse (what systemctl reload and piranha's init script
+// send) instead of ending it: a new virtual server is applied, an invalid
+// file is refused with the running configuration kept, and SIGTERM (the
+// context here) then releases the table. A lone director (no backup) is
+// active from the start, and without vip blocks touches no address.
+func TestPulseReload(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "lvsctl.hcl")
+	const pulseBlock = "pulse {\n  primary = \"127.0.0.1\"\n}\n"
+	web := "virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n  real_server \"a\" { address = \"192.168.10.1\" }\n}\n"
+	mail := "virtual_server \"mail\" {\n  address = \"10.0.0.3:25\"\n  real_server \"m\" { address = \"192.168.10.9\" }\n}\n"
+	write := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath+".tmp", []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(cfgPath+".tmp", cfgPath); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(pulseBlock + web)
+	k := applytest.New()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"lvsctl", "pulse", "-f", cfgPath, "--status-file", filepath.Join(dir, "pulse.json")}, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
+			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
+		})
+	}()
+	services := func() int {
+		live, err := k.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(live.Services)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s:\n%s", what, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the table", func() bool { return services() == 1 })
+
+	write(pulseBlock + web + mail)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the reload", func() bool { return services() == 2 && strings.Contains(out.String(), "configuration reloaded") })
+
+	write(pulseBlock + web + "virtual_server \"broken\" {\n")
+	for range 3 { // a storm
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor("the refusal", func() bool {
+		return strings.Contains(out.String(), "configuration not reloaded; keeping the one in force")
+	})
+	if n := services(); n != 2 {
+		t.Fatalf("an invalid file changed the table: %d services", n)
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("pulse ended on SIGHUP with status %d:\n%s", code, out.String())
+	default:
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit status %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("pulse did not stop")
+	}
+	if n := services(); n != 0 {
+		t.Errorf("SIGTERM left %d services on a released director", n)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(line, "time=") {
+			t.Errorf("a log line that is not one slog record: %q", line)
 		}
 	}
 }

@@ -138,9 +138,10 @@ type Reconciler struct {
 	holding, roleDone bool
 	addrsOK           bool
 	syncOK            bool
-	// reached says the last look ended in the desired state: a full read
-	// that then finds changes found drift.
-	reached bool
+	// reached says the last look ended in the desired state; resyncing
+	// that this look re-reads the table only because the resync period
+	// passed: changes it then finds are drift.
+	reached, resyncing bool
 	lastErr           string
 	lastErrAt         time.Time
 	cmds              chan []string
@@ -159,6 +160,8 @@ type Stats struct {
 	Reloads        uint64 // configurations accepted after the first
 	ReloadsRefused uint64 // configurations refused (invalid, or deleting every service)
 	LockBusy       uint64 // converges put off because another apply held the lock
+	// Converged says the last look ended in the desired state.
+	Converged bool
 }
 
 // Stats returns a copy of the counters.
@@ -359,7 +362,8 @@ func (r *Reconciler) count(f func(*Stats)) {
 // latest.
 func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	now := r.now()
-	resyncDue := r.view == nil || !now.Before(r.viewAt.Add(r.resync()))
+	// The period counts from the last whole-table read, whatever caused it.
+	resyncDue := !r.viewAt.IsZero() && !now.Before(r.viewAt.Add(r.resync()))
 	lockMoved := r.lockMoved()
 	r.mu.Lock()
 	force, reloaded := r.reload, r.reloaded
@@ -395,6 +399,9 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	if resyncDue || lockMoved {
 		r.view = nil
 	}
+	// Only a periodic re-read of a table that had reached its goal can
+	// find drift: other re-reads follow an error, a reload or an apply.
+	r.resyncing = resyncDue && !lockMoved && r.reached
 	if resyncDue {
 		// Addresses too are looked at again: someone may have removed one.
 		r.addrsOK = false
@@ -409,6 +416,7 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 		next = min(next, drainPoll)
 	}
 	r.reached = err == nil
+	r.count(func(s *Stats) { s.Converged = err == nil })
 	if err == nil {
 		r.count(func(s *Stats) { s.Converges++ })
 		r.readyOnce.Do(func() { close(r.readyCh()) })
@@ -584,13 +592,13 @@ func (r *Reconciler) release(ctx context.Context, want Desired) error {
 // apply lock, from the view it keeps of the kernel.
 func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Duration) error {
 	fresh := false
-	resync := false
 	if r.view == nil {
 		if err := r.read(); err != nil {
 			return err
 		}
-		fresh, resync = true, true
+		fresh = true
 	}
+	resync := fresh && r.resyncing
 	p := r.plan(want, drain)
 	if p.Empty() && len(p.Waiting) == 0 {
 		r.drainUntil = time.Time{}
@@ -615,7 +623,7 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 		return err
 	}
 	defer r.unlock(unlock)
-	if resync && r.reached && !p.Empty() {
+	if resync && !p.Empty() {
 		r.count(func(s *Stats) { s.DriftRepairs++ })
 		a, c, d := summary(p)
 		r.log().Warn("the IPVS table changed behind lvsctl's back; putting it back", "add", a, "change", c, "destroy", d)

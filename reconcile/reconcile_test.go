@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/pulse/vip"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const webHCL = `
@@ -460,5 +462,43 @@ func TestShutdownReleasesAddressesFirst(t *testing.T) {
 	i := slices.Index(got, "del 10.0.0.2")
 	if i < 0 || slices.Index(got, "DeleteService") < i {
 		t.Errorf("events %v: the address must go before the table", got)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, webHCL, false)
+	reg := prometheus.NewRegistry()
+	if _, err := NewMetrics(reg, f.r); err != nil {
+		t.Fatal(err)
+	}
+	f.run()
+	<-f.r.Ready()
+	f.write("")
+	<-f.r.Reload()
+	waitFor(t, "the refusal", func() bool { return f.r.Stats().ReloadsRefused == 1 })
+	var page strings.Builder
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			labels := ""
+			for _, l := range m.GetLabel() {
+				labels += l.GetName() + "=" + l.GetValue()
+			}
+			fmt.Fprintf(&page, "%s{%s} %g\n", mf.GetName(), labels, v)
+		}
+	}
+	for _, want := range []string{
+		"lvsctl_config_reloads_total{result=refused} 1",
+		"lvsctl_director_converged{} 1",
+		"lvsctl_director_kernel_operations_total{} 3",
+		"lvsctl_director_table_reads_total{} 1",
+	} {
+		if !strings.Contains(page.String(), want+"\n") {
+			t.Errorf("no %q in:\n%s", want, page.String())
+		}
 	}
 }
