@@ -142,12 +142,12 @@ type Reconciler struct {
 	// that this look re-reads the table only because the resync period
 	// passed: changes it then finds are drift.
 	reached, resyncing bool
-	lastErr           string
-	lastErrAt         time.Time
-	cmds              chan []string
-	cmdsDone          chan struct{}
-	arpStop           context.CancelFunc
-	arps              sync.WaitGroup
+	lastErr            string
+	lastErrAt          time.Time
+	cmds               chan []string
+	cmdsDone           chan struct{}
+	arpStop            context.CancelFunc
+	arps               sync.WaitGroup
 }
 
 // Stats count what the reconciler did, for metrics and tests.
