@@ -66,7 +66,7 @@ func TestPulseStatus(t *testing.T) {
 		"Role:           backup",
 		"State:          active (partner dead: no heartbeat for 5s)",
 		"Partner:        10.0.0.10:539",
-		"Heartbeats:     10 accepted, 2 forged, 1 replayed, 0 malformed, 0 reflected, 3 from other hosts",
+		"Heartbeats:     10 accepted, 0 unconfirmed, 2 forged, 1 replayed, 0 malformed, 0 reflected, 0 rate-limited, 3 from other hosts",
 		"may not be running",
 	} {
 		if code != 0 || !strings.Contains(out.String(), want) {

@@ -112,8 +112,8 @@ func (sf *StatusFile) Render(w io.Writer, now time.Time) {
 		fmt.Fprintf(w, "Links:          down\n")
 	}
 	c := sf.Heartbeats
-	fmt.Fprintf(w, "Heartbeats:     %d accepted, %d forged, %d replayed, %d malformed, %d reflected, %d from other hosts\n",
-		c.Accepted, c.Forged, c.Replayed, c.Malformed, c.Reflected, sf.Foreign)
+	fmt.Fprintf(w, "Heartbeats:     %d accepted, %d unconfirmed, %d forged, %d replayed, %d malformed, %d reflected, %d rate-limited, %d from other hosts\n",
+		c.Accepted, c.Unconfirmed, c.Forged, c.Replayed, c.Malformed, c.Reflected, c.RateLimited, sf.Foreign)
 	if age := now.Sub(sf.Updated); age > 5*time.Second {
 		fmt.Fprintf(w, "Warning: this status is %s old; pulse (pid %d) may not be running\n", age.Round(time.Second), sf.PID)
 	}
