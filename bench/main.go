@@ -1,7 +1,7 @@
 // Command bench measures lvsctl against ipvsadm on the same kernel, in one
 // boot of the QEMU lab (see lab/README.md), and prints the ratios:
 //
-//	go run ./bench [-sizes 1000,10000] [-reps 3] [-reps-large 2] [-dests 4]
+//	go run ./bench [-sizes 1000,10000] [-reps 3] [-reps-large 2] [-dests 4] [-only health] [-transitions 20]
 //
 // On the host it builds lvsctl, then boots one VM with lvsctl and this very
 // program, which runs there with -guest: it generates the tables (package
@@ -13,7 +13,11 @@
 //   - a no-op "lvsctl plan" vs "ipvsadm -S -n" against the loaded table;
 //   - one weight change in the largest table: "lvsctl apply" vs "ipvsadm -e";
 //   - where lvsctl's time goes on the largest table: the cold apply of a
-//     saved plan (no HCL to parse) and "lvsctl validate" (only the parse).
+//     saved plan (no HCL to parse) and "lvsctl validate" (only the parse);
+//   - health transitions on the largest table (see measureHealth): the
+//     reconciler of lvsctl check, in this process on the production kernel
+//     handle, taking a real server out and back, against a no-op plan.
+//     "-only health" runs this section alone.
 //
 // Both tools run through "ip netns exec" with their output to /dev/null,
 // the two are interleaved repetition by repetition so that drift in the
@@ -65,6 +69,9 @@ type settings struct {
 	reps      int
 	repsLarge int // repetitions of the cold apply for tables of 5,000 services or more
 	timeout   time.Duration
+	// only is "" (every section) or "health" (the health transitions alone).
+	only        string
+	transitions int
 }
 
 func main() {
@@ -79,6 +86,8 @@ func run() int {
 	fs.IntVar(&s.reps, "reps", 3, "repetitions of each measurement on tables under 5,000 services")
 	fs.IntVar(&s.repsLarge, "reps-large", 2, "repetitions of each measurement on tables of 5,000 services or more")
 	fs.DurationVar(&s.timeout, "timeout", 15*time.Minute, "stop the VM after this `duration`")
+	fs.StringVar(&s.only, "only", "", "run only this `section`: \"health\" (health transitions on the largest table)")
+	fs.IntVar(&s.transitions, "transitions", 20, "health transitions to time (half down, half up again)")
 	guest := fs.Bool("guest", false, "run the measurements here (inside the lab VM); used by bench itself")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nTimes lvsctl against ipvsadm in one boot of the QEMU lab and prints the ratios.\n\n")
@@ -101,6 +110,14 @@ func run() int {
 	}
 	if s.reps < 1 || s.repsLarge < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -reps and -reps-large must be at least 1")
+		return 2
+	}
+	if s.only != "" && s.only != "health" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the one section that runs alone is \"health\"\n", s.only)
+		return 2
+	}
+	if s.transitions < 2 {
+		fmt.Fprintln(os.Stderr, "bench: -transitions must be at least 2 (one down, one up)")
 		return 2
 	}
 	if *guest {
@@ -165,7 +182,9 @@ func runHost(s settings) (int, error) {
 			"-sizes", strings.Join(sizes, ","),
 			"-dests", strconv.Itoa(s.dests),
 			"-reps", strconv.Itoa(s.reps),
-			"-reps-large", strconv.Itoa(s.repsLarge)},
+			"-reps-large", strconv.Itoa(s.repsLarge),
+			"-only", s.only,
+			"-transitions", strconv.Itoa(s.transitions)},
 		Timeout: s.timeout,
 		Stream:  os.Stdout,
 		Log:     os.Stderr,
@@ -212,7 +231,11 @@ func runGuest(s settings) error {
 	}
 	var results []result
 	largest := s.sizes[len(s.sizes)-1]
-	for _, n := range s.sizes {
+	sizes := s.sizes
+	if s.only == "health" {
+		sizes = nil
+	}
+	for _, n := range sizes {
 		t := gen.Table(n, s.dests)
 		hcl, rules, want, err := writeInputs(work, fmt.Sprintf("t%d", n), t)
 		if err != nil {
@@ -292,7 +315,14 @@ func runGuest(s settings) error {
 			return err
 		}
 	}
-	printResults(results)
+	hr, err := measureHealth(work, largest, s.dests, s.transitions, s.repsLarge)
+	if err != nil {
+		return fmt.Errorf("health transitions: %w", err)
+	}
+	if len(results) > 0 {
+		printResults(results)
+	}
+	hr.print()
 	return nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,9 +40,7 @@ import (
 //
 //	go test -run '^$' -bench HealthTransition -benchtime 20x ./reconcile/
 func BenchmarkHealthTransition(b *testing.B) {
-	const services, dests = 10000, 4
-	t := gen.Table(services, dests)
-	src, err := transition.HCL(t)
+	t, src, err := benchInput()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,17 +85,22 @@ func BenchmarkHealthTransition(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx, time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
 		}
-	}()
+		stopped = true
+		cancel()
+		return <-done
+	}
+	defer stop()
 	<-r.Ready()
 	if c.Ops() != 0 || c.Reads() != 1 {
 		b.Fatalf("start-up on a loaded table: %d operations, %d reads; want 0 and 1", c.Ops(), c.Reads())
 	}
 
+	runtime.GC() // the setup's garbage, not the transitions'
 	b.ResetTimer()
 	rs, err := transition.Run(ctx, r, h, c, transition.Options{
 		Keys: transition.Keys(t, (b.N+1)/2),
@@ -125,6 +130,10 @@ func BenchmarkHealthTransition(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Stop the loop before timing the parts alone.
+	if err := stop(); err != nil {
+		b.Fatal(err)
+	}
 	if err := transition.Check(rs); err != nil {
 		b.Fatal(err)
 	}
@@ -148,5 +157,36 @@ func BenchmarkHealthTransition(b *testing.B) {
 	b.ReportMetric(float64(ops)/n, "ops/transition")
 	b.ReportMetric(float64(reads)/n, "reads/transition")
 	b.ReportMetric(float64(sn.Median), "noop-plan-ns")
+	var snap, comp, diff, settle []time.Duration
+	for i := range 5 {
+		p, err := transition.Time(cfg, h, cfg.Table, transition.Keys(t, 5)[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		snap, comp, diff, settle = append(snap, p.Snapshot), append(comp, p.Compute), append(diff, p.Diff), append(settle, p.Settle)
+	}
+	b.ReportMetric(float64(transition.Summarize(snap).Median), "snapshot-ns")
+	b.ReportMetric(float64(transition.Summarize(comp).Median), "compute-ns")
+	b.ReportMetric(float64(transition.Summarize(diff).Median), "diff-ns")
+	b.ReportMetric(float64(transition.Summarize(settle).Median), "settle-ns")
 	b.ReportMetric(float64(sl.Median)/float64(sn.Median), "p50/noop-plan")
 }
+
+const services, dests = 10000, 4
+
+// benchInput is the table and its HCL with health checks, made once for
+// every round of the benchmark.
+func benchInput() (*lvs.Table, []byte, error) {
+	inputOnce.Do(func() {
+		inputTable = gen.Table(services, dests)
+		inputHCL, inputErr = transition.HCL(inputTable)
+	})
+	return inputTable, inputHCL, inputErr
+}
+
+var (
+	inputOnce  sync.Once
+	inputTable *lvs.Table
+	inputHCL   []byte
+	inputErr   error
+)

@@ -240,6 +240,43 @@ func NoopPlan(k apply.Kernel, want *lvs.Table) (read, diff time.Duration, err er
 	return read, diff, nil
 }
 
+// Parts are the in-memory steps of one converge of the reconciler after a
+// health transition, timed one by one outside it (the reconciler has no
+// clock of its own inside a step): what a transition costs besides the
+// kernel call.
+type Parts struct {
+	Snapshot time.Duration // the health source's copy of every state
+	Compute  time.Duration // reconcile.Compute: the configuration's table with health laid over it
+	Diff     time.Duration // plan.Diff of the kept view against it
+	Settle   time.Duration // a copy of the desired table, normalized: what the reconciler keeps as its view (its settled())
+}
+
+// Time times the parts of a converge in which key goes down, from view
+// (the table the reconciler keeps), and puts key back up in h.
+func Time(cfg *config.Config, h *Health, view *lvs.Table, key health.Key) (Parts, error) {
+	var p Parts
+	now := time.Now()
+	h.Set(key, true, now)
+	defer h.Set(key, false, time.Now())
+	start := time.Now()
+	st, pol := h.Snapshot()
+	p.Snapshot = time.Since(start)
+	start = time.Now()
+	want := reconcile.Compute(reconcile.Inputs{Config: cfg, Health: st, Policy: pol, Now: now})
+	p.Compute = time.Since(start)
+	start = time.Now()
+	pl := plan.Diff(view, want.Table, plan.Options{})
+	p.Diff = time.Since(start)
+	start = time.Now()
+	c := want.Table.Clone()
+	c.Normalize()
+	p.Settle = time.Since(start)
+	if len(pl.Ops) != 1 {
+		return p, fmt.Errorf("the plan of one real server down has %d operations", len(pl.Ops))
+	}
+	return p, nil
+}
+
 // A Result is one transition.
 type Result struct {
 	Key  health.Key
