@@ -47,6 +47,8 @@ const (
 	minBackoff = 100 * time.Millisecond
 	// drainPoll is the wait between two looks at draining real servers.
 	drainPoll = time.Second
+	// cmdShutdownGrace is how long shutdown waits for the commands queued.
+	cmdShutdownGrace = 10 * time.Second
 )
 
 // Addresses puts floating addresses on this node and announces them.
@@ -145,6 +147,7 @@ type Reconciler struct {
 	lastErr            string
 	lastErrAt          time.Time
 	cmds               chan []string
+	cmdCancel          context.CancelFunc
 	cmdsDone           chan struct{}
 	arpStop            context.CancelFunc
 	arps               sync.WaitGroup
@@ -301,7 +304,9 @@ func (r *Reconciler) Run(ctx context.Context, releaseTimeout time.Duration) erro
 	}
 	r.cmds = make(chan []string, 64)
 	r.cmdsDone = make(chan struct{})
-	go r.runCommands()
+	cmdCtx, cmdCancel := context.WithCancel(context.Background())
+	r.cmdCancel = cmdCancel
+	go r.runCommands(cmdCtx)
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -790,12 +795,12 @@ func (r *Reconciler) enqueue(argv []string) {
 	}
 }
 
-func (r *Reconciler) runCommands() {
+func (r *Reconciler) runCommands(ctx context.Context) {
 	defer close(r.cmdsDone)
 	for argv := range r.cmds {
-		// The command's own time limit bounds it; the context is not the
+		// The command's own time limit bounds it; ctx is not the
 		// daemon's, so that inactive_cmd still runs at shutdown.
-		if err := r.Command(context.Background(), argv); err != nil {
+		if err := r.Command(ctx, argv); err != nil {
 			r.log().Error("command failed", "command", strings.Join(argv, " "), "error", err)
 		} else {
 			r.log().Info("command ran", "command", strings.Join(argv, " "))
@@ -833,6 +838,15 @@ func (r *Reconciler) shutdown(timeout time.Duration) error {
 	}
 	r.quiet()
 	close(r.cmds)
-	<-r.cmdsDone
+	// inactive_cmd gets a while to finish; then its process group is
+	// killed, so that a stuck one never holds the shutdown up.
+	select {
+	case <-r.cmdsDone:
+	case <-time.After(cmdShutdownGrace):
+		r.log().Warn("commands still running at shutdown: killing them", "after", cmdShutdownGrace)
+		r.cmdCancel()
+		<-r.cmdsDone
+	}
+	r.cmdCancel()
 	return err
 }

@@ -71,9 +71,14 @@ func Add(a Address) error {
 	return nil
 }
 
-// Del removes a from its device; an address already gone is fine.
+// Del removes a from its device; an address already gone is fine, and so
+// is a device that does not exist (the address cannot be on it).
 func Del(a Address) error {
 	link, err := netlink.LinkByName(a.base())
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("cannot remove VIP %s: device %s: %w", a.Addr, a.base(), err)
 	}
