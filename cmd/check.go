@@ -82,11 +82,7 @@ func checkCommand(env Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			chk := &health.Checker{
-				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-				StatePath: dir.HealthPath(id),
-				Log:       log,
-			}
+			chk := newChecker(c, dir.HealthPath(id), log)
 			if ns != "" {
 				// Probes go out from the director's namespace, where the
 				// real servers are reachable, as they would from a check

@@ -75,6 +75,16 @@ func runCommand(ctx context.Context, argv []string) error {
 	return err
 }
 
+// newChecker is check's engine as both daemons and check --once set it up:
+// the --quorum and --slow-start policy, publishing to statePath.
+func newChecker(c *cli.Context, statePath string, log *slog.Logger) *health.Checker {
+	return &health.Checker{
+		Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
+		StatePath: statePath,
+		Log:       log,
+	}
+}
+
 // healthEngine is check's engine for a reconciler: its changes kick r, and
 // a configuration r accepts reaches it.
 func healthEngine(chk *health.Checker, r *reconcile.Reconciler) (reload chan *config.Config) {

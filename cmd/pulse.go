@@ -136,11 +136,7 @@ func pulseCommand(env Env) *cli.Command {
 			}
 			// check's engine runs on both nodes, so that the table a node
 			// takes over with already leaves the down real servers out.
-			chk := &health.Checker{
-				Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-				StatePath: dir.HealthPath(id),
-				Log:       log,
-			}
+			chk := newChecker(c, dir.HealthPath(id), log)
 			reload := healthEngine(chk, r)
 			inner := r.OnConfig
 			r.OnConfig = func(cfg *config.Config) {
