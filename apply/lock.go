@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/rundir"
@@ -55,55 +53,17 @@ func Lock(path string, timeout time.Duration, info string) (unlock func() error,
 	if _, err := rundir.Open(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	f, err := rundir.OpenFile(path, os.O_RDWR|os.O_CREATE)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the apply lock: %w", err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
-		}
-		if !time.Now().Before(deadline) {
-			h := readHolder(f)
-			f.Close()
-			return nil, &LockedError{Path: path, Holder: h}
-		}
-		time.Sleep(min(lockPoll, time.Until(deadline)))
-	}
 	h := LockHolder{PID: os.Getpid(), Command: info, Since: time.Now().UTC().Truncate(time.Second)}
 	data, _ := json.Marshal(h)
-	// Written through the locked descriptor; a reader that finds the file
-	// empty or half-written reports "another process".
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt(append(data, '\n'), 0)
+	unlock, holder, err := rundir.Flock(path, data, timeout, lockPoll)
+	if errors.Is(err, rundir.ErrHeld) {
+		return nil, &LockedError{Path: path, Holder: parseHolder(holder)}
 	}
-	_ = f.Chmod(0o600)
-	done := false
-	return func() error {
-		if done {
-			return nil
-		}
-		done = true
-		// Clear the holder first, while still holding the lock, so that
-		// the file never names a process that no longer holds it.
-		terr := f.Truncate(0)
-		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		cerr := f.Close()
-		return errors.Join(terr, uerr, cerr)
-	}, nil
+	return unlock, err
 }
 
-func readHolder(f *os.File) *LockHolder {
-	data, err := io.ReadAll(io.NewSectionReader(f, 0, 64<<10))
-	if err != nil {
-		return nil
-	}
+// parseHolder reads a lock's record; nil when it names no holder.
+func parseHolder(data []byte) *LockHolder {
 	var h LockHolder
 	if json.Unmarshal(data, &h) != nil || h.PID == 0 {
 		return nil

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,47 +71,11 @@ func ClaimDaemon(path string, o Owner) (release func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := OpenFile(path, os.O_RDWR|os.O_CREATE)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the daemon lock: %w", err)
+	release, holder, err := Flock(path, data, claimTries*claimPoll, claimPoll)
+	if errors.Is(err, ErrHeld) {
+		return nil, &ClaimedError{Path: path, Owner: parseOwner(holder)}
 	}
-	for try := 1; ; try++ {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
-		}
-		if try == claimTries {
-			owner := readOwner(f)
-			f.Close()
-			return nil, &ClaimedError{Path: path, Owner: owner}
-		}
-		time.Sleep(claimPoll)
-	}
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(append(data, '\n'), 0)
-	}
-	if err != nil {
-		f.Close() // drops the flock
-		return nil, fmt.Errorf("cannot write the daemon lock %s: %w", path, err)
-	}
-	_ = f.Chmod(0o600)
-	done := false
-	return func() error {
-		if done {
-			return nil
-		}
-		done = true
-		// Cleared while still held, so that the file never names a
-		// process that no longer holds it.
-		terr := f.Truncate(0)
-		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		cerr := f.Close()
-		return errors.Join(terr, uerr, cerr)
-	}, nil
+	return release, err
 }
 
 // DaemonOwner says which daemon holds the daemon lock at path: nil when no
@@ -143,13 +106,13 @@ func DaemonOwner(path string) (*Owner, error) {
 	return &Owner{}, nil
 }
 
-// maxOwner bounds what readOwner reads: the file is another process's.
-const maxOwner = 16 << 10
-
 // readOwner reads an Owner from f, or nil when f does not hold a valid one.
-func readOwner(f *os.File) *Owner {
-	data, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, maxOwner+1), maxOwner+1))
-	if err != nil || len(data) > maxOwner {
+func readOwner(f *os.File) *Owner { return parseOwner(readRecord(f)) }
+
+// parseOwner reads an Owner from a lock's record, or nil when it is not a
+// valid one.
+func parseOwner(data []byte) *Owner {
+	if data == nil {
 		return nil
 	}
 	var o Owner
