@@ -48,8 +48,10 @@ type healthResult struct {
 // engine does on a transition); the time runs until the kernel has
 // acknowledged the mutating call, seen by a wrapper around the kernel
 // handle that also counts operations and whole-table reads. Transitions are
-// spread over the table and 0.3 to 1 s apart (at random points of the
-// reconciler's 1-second look); after each one, "ipvsadm -L -n -t" of that
+// spread over the table and 1 to 2.5 s apart, so that each comes at a
+// random point of the reconciler's periodic look (every second, each as
+// long as a transition's converge) and some wait for one to end, as in
+// production; after each one, "ipvsadm -L -n -t" of that
 // service checks the kernel, outside the timing. Then, with the reconciler
 // stopped, the no-op plan: read the whole table through the same handle and
 // diff it against the configuration (what lvsctl plan costs once the HCL
@@ -136,7 +138,11 @@ func measureHealth(dir string, n, dests, transitions, reps int) (*healthResult, 
 	keys := transition.Keys(t, (transitions+1)/2)
 	rs, err := transition.Run(ctx, r, h, c, transition.Options{
 		Keys: keys, N: transitions,
-		Pause: 300 * time.Millisecond, PauseJitter: 700 * time.Millisecond,
+		// Longer than the loop's period (a 1-second timer restarted after
+		// each look, plus the look itself), so that each transition comes
+		// at a random point of it, as probes' results do: sometimes while
+		// a periodic look is under way.
+		Pause: time.Second, PauseJitter: 1500 * time.Millisecond,
 		Timeout: 2 * time.Minute,
 		Verify:  func(key health.Key, down bool) error { return checkDest(ns, key, down) },
 	})

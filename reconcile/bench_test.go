@@ -28,15 +28,22 @@ import (
 // again, by a health source that, like check's engine, holds a state for
 // all 40,000 real servers and hands out a copy of them on each look.
 //
-// It reports the time from the health change (and the Kick check sends
-// with it) to the end of the kernel call that carries it out
-// (ns/transition, which also stands as ns/op; p50 and max too), the
-// kernel operations and whole-table reads per transition, and, for
-// comparison, a no-op plan on the same kernel (read the whole table and
-// diff it, as lvsctl plan does after parsing): noop-plan-ns. The in-VM
-// section of bench (go run ./bench -only health) measures the same on the
-// real kernel, where a whole-table read costs far more than this fake's
-// copy of a slice.
+// Transitions come 0.5 to 1.5 s apart, at random points of the loop's
+// period (its 1-second timer, restarted after each look), so some wait for
+// a periodic look to end; give -benchtime 20x (about half a minute), since
+// the default would stop after a transition or two.
+//
+// It reports the time from the health change (and the Kick that check's
+// engine sends with it) to the end of the kernel call that carries it out
+// (ns/transition, which also stands as ns/op; p50 and max too), the kernel
+// operations and whole-table reads per transition, the in-memory parts of
+// such a converge timed alone (snapshot-ns: the copy of every state;
+// compute-ns: reconcile.Compute; diff-ns: plan.Diff of the kept view;
+// settle-ns: the copy kept as the next view), and, for comparison, a no-op
+// plan on the same kernel (read the whole table and diff it, as lvsctl plan
+// does after parsing): noop-plan-ns. The in-VM section of bench (go run
+// ./bench -only health) measures the same on the real kernel, where a
+// whole-table read costs far more than this fake's copy of a slice.
 //
 //	go test -run '^$' -bench HealthTransition -benchtime 20x ./reconcile/
 func BenchmarkHealthTransition(b *testing.B) {
@@ -106,9 +113,10 @@ func BenchmarkHealthTransition(b *testing.B) {
 		Keys: transition.Keys(t, (b.N+1)/2),
 		N:    b.N,
 		// Past the end of the converge's step (it keeps the table it
-		// settled on), and at random points of the reconciler's 1-second
-		// look.
-		Pause: 20 * time.Millisecond, PauseJitter: 30 * time.Millisecond,
+		// settled on), and, over a window as long as the loop's period
+		// (its 1-second timer, restarted after each look), at a random
+		// point of it: sometimes while a periodic look is under way.
+		Pause: 500 * time.Millisecond, PauseJitter: time.Second,
 		// The fake's own table, not through the counting wrapper.
 		Verify: func(key health.Key, down bool) error {
 			live, err := fake.Table()
