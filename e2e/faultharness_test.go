@@ -85,9 +85,10 @@ const (
 	// that really moved the VIP are that takeover's.
 	faultSlack = 2 * time.Second
 	// settleAfterHeal: after a partition heals, the backup hears the
-	// primary within a keepalive and yields; two holders after this are
-	// counted as real.
-	settleAfterHeal = faultDeadtime
+	// primary within a keepalive and yields, and the health checks pass
+	// again (rise 1, interval 1s); two holders, or a VIP without its
+	// real servers, after this are counted as real.
+	settleAfterHeal = faultDeadtime + time.Second
 	samplePeriod    = 50 * time.Millisecond
 	natAddr         = "192.168.10.254"
 	// marker is in the argv of every process the suite's active_cmd and
@@ -102,13 +103,16 @@ const (
 	cSamples         = "samples taken"
 	cDouble          = "two VIP holders (outside partitions)"
 	cDoublePartition = "two VIP holders (during a partition)"
+	cDoubleDead      = "two VIP holders (a killed pulse's node, until its restart)"
 	cNoTable         = "VIP without its table"
 	cNoTableAllowed  = "VIP without its table (within resync after ipvsadm -D)"
+	cNoTablePart     = "VIP without its table (during a partition)"
 	cReverted        = "operator changes reverted"
 	cOrphans         = "orphan processes"
 	cRequests        = "client requests"
 	cFailTakeover    = "failed requests, attributed to a takeover"
 	cFailOther       = "failed requests, not attributed"
+	cFailNoTable     = "failed requests, while the service was deleted by hand"
 	cDeaths          = "pulse exited by itself"
 	cLate            = "takeovers later than deadtime + 2s"
 	cNotRecovered    = "not back to one holder with its table"
@@ -118,8 +122,8 @@ const (
 	cReplays         = "replayed heartbeats accepted"
 )
 
-var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cNoTable, cNoTableAllowed,
-	cReverted, cOrphans, cRequests, cFailTakeover, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
+var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cDoubleDead, cNoTable, cNoTableAllowed,
+	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
 	cStopHung, cConfigLost, cReplays}
 
 var mustBeZero = map[string]bool{cDouble: true, cNoTable: true, cReverted: true, cOrphans: true,
@@ -524,6 +528,10 @@ const (
 	wPartition = "partition"
 	wNoTable   = "no-table"
 	wRepair    = "repair"
+	// wDead: a SIGKILLed pulse's node, from the kill until its next run
+	// has started (and released what the killed one held): nothing on
+	// that node can remove its addresses meanwhile.
+	wDead = "dead"
 )
 
 // daemon is one run of lvsctl pulse.
@@ -986,17 +994,25 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 		}
 		tl.add(cSamples, 1)
 		if sm.hold[0][0] && sm.hold[1][0] || sm.hold[0][1] && sm.hold[1][1] {
-			if in(wPartition, sm.at) {
+			switch {
+			case in(wPartition, sm.at):
 				tl.add(cDoublePartition, 1)
-			} else {
+			case in(wDead, sm.at):
+				tl.add(cDoubleDead, 1)
+			default:
 				tl.add(cDouble, 1)
 			}
 		}
 		for i := range 2 {
 			if sm.hold[i][0] && !sm.tab[i].hasWeb() {
-				if in(wNoTable, sm.at) {
+				switch {
+				case in(wNoTable, sm.at):
 					tl.add(cNoTableAllowed, 1)
-				} else {
+				case in(wPartition, sm.at):
+					// An isolated director's health checks fail:
+					// its service loses its real servers.
+					tl.add(cNoTablePart, 1)
+				default:
 					tl.add(cNoTable, 1)
 				}
 			}
@@ -1032,9 +1048,18 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 				break
 			}
 		}
-		if attributed {
+		noTable := false
+		for _, w := range windows {
+			if w.what == wNoTable && !sp.to.Before(w.from) && !sp.from.After(w.to) {
+				noTable = true
+			}
+		}
+		switch {
+		case attributed:
 			tl.add(cFailTakeover, 1)
-		} else {
+		case noTable:
+			tl.add(cFailNoTable, 1)
+		default:
 			tl.add(cFailOther, 1)
 			if len(other) < 5 {
 				other = append(other, fmt.Sprintf("%s (%s)", sp.from.Format("15:04:05.000"), sp.err))

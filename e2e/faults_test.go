@@ -73,7 +73,10 @@ func TestKernelFaults(t *testing.T) {
 			t.Log(d)
 		}
 		f.mu.Unlock()
-		t.Logf("tail of the daemons' logs:\n%s", tail(f.logs(), 120))
+		for _, ns := range f.nodes {
+			data, _ := os.ReadFile(filepath.Join(f.dir, ns+".log"))
+			t.Logf("tail of lvsctl pulse's log in %s:\n%s", ns, tail(string(data), 60))
+		}
 	}
 }
 
@@ -370,7 +373,7 @@ func killRestart(f *faultPair, tl *tally) {
 	time.Sleep(time.Until(t0.Add(wait)))
 	f.logf("restart pulse in %s after %s", ns, wait.Round(time.Millisecond))
 	f.cause(time.Now())
-	f.start(ns)
+	f.restartDead(ns, t0)
 	f.checkRepaired(tl, ns, before)
 }
 
@@ -388,8 +391,17 @@ func killActiveRestart(f *faultPair, tl *tally) {
 		tl.note("%s did not take over within deadtime + slack of the active being killed", o)
 	}
 	f.cause(time.Now())
-	f.start(act)
+	f.restartDead(act, t0)
 	f.checkRepaired(tl, act, before)
+}
+
+// restartDead starts ns's pulse again after it was SIGKILLed at killed:
+// until the new run is up and a second has passed, a second holder of
+// the VIP is the dead run's leftover (wDead).
+func (f *faultPair) restartDead(ns string, killed time.Time) {
+	f.start(ns)
+	f.waitUp(ns, 10*time.Second)
+	f.window(wDead, killed, time.Now().Add(time.Second))
 }
 
 // sigtermRestart: SIGTERM the active pulse (or either), which must
@@ -404,7 +416,8 @@ func sigtermRestart(f *faultPair, tl *tally, activeOnly bool) {
 	t0 := time.Now()
 	f.cause(t0)
 	f.logf("SIGTERM pulse in %s", ns)
-	if !f.stop(ns, 3*time.Second) {
+	hung := !f.stop(ns, 3*time.Second)
+	if hung {
 		tl.add(cStopHung, 1)
 		tl.note("pulse in %s did not exit within 3s of SIGTERM (then SIGKILLed)", ns)
 	}
@@ -413,7 +426,11 @@ func sigtermRestart(f *faultPair, tl *tally, activeOnly bool) {
 		tl.note("%s did not take over within deadtime + slack of the active's SIGTERM", o)
 	}
 	f.cause(time.Now())
-	f.start(ns)
+	if hung {
+		f.restartDead(ns, t0.Add(3*time.Second))
+	} else {
+		f.start(ns)
+	}
 	f.checkRepaired(tl, ns, before)
 }
 
