@@ -113,6 +113,7 @@ const (
 	cFailTakeover    = "failed requests, attributed to a takeover"
 	cFailOther       = "failed requests, not attributed"
 	cFailNoTable     = "failed requests, while the service was deleted by hand"
+	cFailHealth      = "failed requests, to a real server its health check took out"
 	cDeaths          = "pulse exited by itself"
 	cLate            = "takeovers later than deadtime + 2s"
 	cNotRecovered    = "not back to one holder with its table"
@@ -123,7 +124,7 @@ const (
 )
 
 var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cDoubleDead, cNoTable, cNoTableAllowed,
-	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
+	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailHealth, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
 	cStopHung, cConfigLost, cReplays}
 
 var mustBeZero = map[string]bool{cDouble: true, cNoTable: true, cReverted: true, cOrphans: true,
@@ -532,6 +533,10 @@ const (
 	// has started (and released what the killed one held): nothing on
 	// that node can remove its addresses meanwhile.
 	wDead = "dead"
+	// wHealth: a real server failing its health check on purpose (its
+	// port 8081 closed) until it is back; a request on its way to it when
+	// it is taken out is lost.
+	wHealth = "health"
 )
 
 // daemon is one run of lvsctl pulse.
@@ -1048,17 +1053,21 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 				break
 			}
 		}
-		noTable := false
-		for _, w := range windows {
-			if w.what == wNoTable && !sp.to.Before(w.from) && !sp.from.After(w.to) {
-				noTable = true
+		overlaps := func(what string) bool {
+			for _, w := range windows {
+				if w.what == what && !sp.to.Before(w.from) && !sp.from.After(w.to) {
+					return true
+				}
 			}
+			return false
 		}
 		switch {
 		case attributed:
 			tl.add(cFailTakeover, 1)
-		case noTable:
+		case overlaps(wNoTable):
 			tl.add(cFailNoTable, 1)
+		case overlaps(wHealth):
+			tl.add(cFailHealth, 1)
 		default:
 			tl.add(cFailOther, 1)
 			if len(other) < 5 {

@@ -673,11 +673,13 @@ func operatorChange(f *faultPair, tl *tally) {
 		}
 	}
 	// A health event: real2's check fails, then passes again.
+	h0 := time.Now()
 	f.health[1].stop()
 	_, down := f.s.waitFor(time.Now().Add(5*time.Second), func(sm sample) bool { return sm.tab[f.index(act)].web == 1 })
 	checkKept(f.index(act), "a real server went down")
 	f.health[1].start()
 	f.s.waitFor(time.Now().Add(5*time.Second), func(sm sample) bool { return sm.tab[f.index(act)].web == 2 })
+	f.window(wHealth, h0, time.Now().Add(time.Second))
 	if !down {
 		tl.note("real2's failing health check did not take it out of %s's table", act)
 	}
