@@ -119,6 +119,7 @@ type Reconciler struct {
 	roleKnown  bool
 	reannounce bool
 	reload     bool // SIGHUP: look at the configuration even if it seems unchanged
+	dirty      bool // an input changed since the last look (Kick)
 	reloaded   []chan struct{}
 	lastLook   time.Time
 	kick       chan struct{}
@@ -249,6 +250,7 @@ func (r *Reconciler) Kick() {
 		r.kick = make(chan struct{}, 1)
 	}
 	k := r.kick
+	r.dirty = true
 	r.mu.Unlock()
 	select {
 	case k <- struct{}{}:
@@ -371,17 +373,23 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	resyncDue := !r.viewAt.IsZero() && !now.Before(r.viewAt.Add(r.resync()))
 	lockMoved := r.lockMoved()
 	r.mu.Lock()
-	force, reloaded := r.reload, r.reloaded
-	r.reload, r.reloaded = false, nil
+	force, reloaded, dirty := r.reload, r.reloaded, r.dirty
+	r.reload, r.reloaded, r.dirty = false, nil, false
 	r.lastLook = now
 	r.mu.Unlock()
 	// Look hard at the file (read and hash it) whenever the table may
 	// have been changed by another lvsctl: an operator who edits the
 	// daemon's file and applies it must find the daemon on the new file,
 	// not reverting to the old one.
-	r.loadConfig(force, force || lockMoved || resyncDue)
+	reloadedCfg := r.loadConfig(force, force || lockMoved || resyncDue)
 	for _, c := range reloaded {
 		close(c)
+	}
+	next := min(configPoll, r.resync())
+	if !dirty && !reloadedCfg && !resyncDue && !lockMoved && r.reached && r.drainUntil.IsZero() {
+		// Nothing changed since the last look reached the goal: no need
+		// to lay a large table out again.
+		return next, nil
 	}
 
 	r.mu.Lock()
@@ -390,7 +398,6 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	reannounce := r.reannounce
 	r.reannounce = false
 	r.mu.Unlock()
-	next := min(configPoll, r.resync())
 	if !known {
 		return next, nil
 	}
@@ -440,14 +447,14 @@ func (r *Reconciler) resync() time.Duration {
 // them even if their metadata did not). A configuration that does not load,
 // or that has no virtual server left, is refused: logged as one record with
 // its diagnostics, counted, and the one in force kept.
-func (r *Reconciler) loadConfig(force, deep bool) {
+func (r *Reconciler) loadConfig(force, deep bool) (accepted bool) {
 	changed, sum, err := r.Source.Changed(deep)
 	if err != nil {
 		r.refuse(fmt.Errorf("cannot read it: %w", err), sum)
-		return
+		return false
 	}
 	if !changed && !force {
-		return
+		return false
 	}
 	cfg, err := r.Source.Load(r.Source.Path)
 	if err == nil && len(cfg.Table.Services) == 0 {
@@ -455,11 +462,11 @@ func (r *Reconciler) loadConfig(force, deep bool) {
 	}
 	if err != nil {
 		r.refuse(err, sum)
-		return
+		return false
 	}
 	r.Source.Mark(sum)
 	if !changed {
-		return // SIGHUP of the same file
+		return false // SIGHUP of the same file
 	}
 	r.mu.Lock()
 	r.cfg = cfg
@@ -479,6 +486,7 @@ func (r *Reconciler) loadConfig(force, deep bool) {
 	if r.OnConfig != nil {
 		r.OnConfig(cfg)
 	}
+	return true
 }
 
 func (r *Reconciler) refuse(err error, sum [32]byte) {
