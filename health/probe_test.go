@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/dns/dnsmessage"
+
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -341,20 +343,21 @@ func TestProbeDNS(t *testing.T) {
 			}
 			q[2] |= 0x80
 			binary.BigEndian.PutUint16(q[6:], 1)
+			q = append(q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
 			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...))
 		})
 		wantResult(t, Probe(context.Background(), check("dns", func(hc *config.HealthCheck) { hc.QueryName = "example.com" }), addr), "")
 	})
 	t.Run("query encoding", func(t *testing.T) {
-		q, id, err := dnsQuery("www.example.com.", 28)
+		q, dq, err := dnsQuery("www.example.com.", dnsmessage.TypeAAAA)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := "\x03www\x07example\x03com\x00\x00\x1c\x00\x01"
-		if binary.BigEndian.Uint16(q) != id || string(q[12:]) != want {
+		if binary.BigEndian.Uint16(q) != dq.id || string(q[2:4]) != "\x01\x00" || string(q[12:]) != want {
 			t.Errorf("query %q", q)
 		}
-		if _, _, err := dnsQuery("a..b", 1); err == nil {
+		if _, _, err := dnsQuery("a..b", dnsmessage.TypeA); err == nil {
 			t.Error("an empty label was accepted")
 		}
 	})
