@@ -9,9 +9,6 @@ import (
 // Schedulers are the kernel's IPVS schedulers (ip_vs_<name>.ko).
 var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
 
-// MaxPersistTimeout is the longest persistence timeout ipvsadm accepts: 31 days.
-const MaxPersistTimeout = 31 * 24 * 3600
-
 // Fields named in a [Problem], spelled as in the HCL configuration so that a
 // parser can point at the attribute.
 const (
@@ -54,39 +51,13 @@ func (p Problem) Error() string { return p.Msg }
 // parsed, before [Table.Normalize], so that indexes match the source.
 func (t *Table) Validate() []Problem {
 	var ps []Problem
-	add := func(si, di int, field, format string, args ...any) {
-		ps = append(ps, Problem{Service: si, Dest: di, Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
-	for _, d := range []struct {
-		name string
-		v    int64
-	}{{"tcp", int64(t.Timeouts.TCP)}, {"tcp_fin", int64(t.Timeouts.TCPFin)}, {"udp", int64(t.Timeouts.UDP)}} {
-		if d.v < 0 || d.v%1e9 != 0 {
-			add(-1, -1, FieldTimeouts, "timeout %s must be a whole number of seconds, not negative", d.name)
-		}
-	}
+	add := func(si, di int, field, format string, args ...any) { collect(&ps, si, di)(field, format, args...) }
+	validateTimeouts(t.Timeouts, collect(&ps, -1, -1))
 	seen := map[ServiceKey]int{}
 	for si := range t.Services {
 		s := &t.Services[si]
 		k := s.Key
-		if k.IsFWMark() {
-			if k.Family != IPv4 && k.Family != IPv6 {
-				add(si, -1, FieldFamily, "family must be ipv4 or ipv6")
-			}
-		} else {
-			switch {
-			case !k.Addr.IsValid():
-				add(si, -1, FieldAddress, "a virtual server needs an address (or a fwmark)")
-			case k.Addr.IsUnspecified():
-				add(si, -1, FieldAddress, "%s is not a usable virtual address", k.Addr)
-			}
-			if k.Protocol != TCP && k.Protocol != UDP && k.Protocol != SCTP {
-				add(si, -1, FieldProtocol, "protocol must be tcp, udp or sctp")
-			}
-			if k.Port == 0 && !s.Opts.Persistent {
-				add(si, -1, FieldPort, "port 0 (all ports) needs persistence: the kernel only accepts it for a persistent service")
-			}
-		}
+		validateKey(s, collect(&ps, si, -1))
 		if k.Addr.IsValid() || k.IsFWMark() {
 			if prev, dup := seen[normKey(k)]; dup {
 				add(si, -1, FieldDuplicate, "%s is declared twice (first as service #%d)", k, prev+1)
@@ -97,11 +68,11 @@ func (t *Table) Validate() []Problem {
 		if !t.Ignore.IsZero() && t.Ignore.Matches(k) {
 			add(si, -1, FieldAddress, "%s is matched by the ignore block, so lvsctl would never manage it: remove it from one of the two", k)
 		}
-		validateOpts(s, func(field, format string, args ...any) { add(si, -1, field, format, args...) })
+		validateOpts(s, collect(&ps, si, -1))
 		seenDest := map[string]int{}
 		for di := range s.Dests {
 			d := &s.Dests[di]
-			validateDest(s, d, func(field, format string, args ...any) { add(si, di, field, format, args...) })
+			validateDest(s.Key, d, collect(&ps, si, di))
 			a := d.Addr.Addr().Unmap().String()
 			key := fmt.Sprintf("%s|%d", a, d.Addr.Port())
 			if prev, dup := seenDest[key]; dup {
@@ -112,6 +83,76 @@ func (t *Table) Validate() []Problem {
 		}
 	}
 	return ps
+}
+
+// ValidateTimeouts returns the problems of connection timeouts alone,
+// as [Table.Validate] reports them (Service and Dest are -1).
+func ValidateTimeouts(t Timeouts) []Problem {
+	var ps []Problem
+	validateTimeouts(t, collect(&ps, -1, -1))
+	return ps
+}
+
+// ValidateService returns the problems of a service's key and options
+// alone, without its destinations, as [Table.Validate] reports them
+// (Service and Dest are -1).
+func ValidateService(k ServiceKey, o ServiceOpts) []Problem {
+	var ps []Problem
+	s := &Service{Key: k, Opts: o}
+	validateKey(s, collect(&ps, -1, -1))
+	validateOpts(s, collect(&ps, -1, -1))
+	return ps
+}
+
+// ValidateDest returns the problems of destination d of the service with
+// key k, as [Table.Validate] reports them (Service and Dest are -1).
+func ValidateDest(k ServiceKey, d Dest) []Problem {
+	var ps []Problem
+	validateDest(k, &d, collect(&ps, -1, -1))
+	return ps
+}
+
+func collect(ps *[]Problem, si, di int) func(field, format string, args ...any) {
+	return func(field, format string, args ...any) {
+		*ps = append(*ps, Problem{Service: si, Dest: di, Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+func validateTimeouts(t Timeouts, add func(field, format string, args ...any)) {
+	for _, d := range []struct {
+		name string
+		v    int64
+	}{{"tcp", int64(t.TCP)}, {"tcp_fin", int64(t.TCPFin)}, {"udp", int64(t.UDP)}} {
+		switch {
+		case d.v < 0 || d.v%1e9 != 0:
+			add(FieldTimeouts, "timeout %s must be a whole number of seconds, not negative", d.name)
+		case d.v/1e9 > MaxConnTimeout:
+			add(FieldTimeouts, "timeout %s of %ds is longer than the kernel accepts: at most %ds (INT_MAX/HZ for a kernel tick rate of up to %d Hz)",
+				d.name, d.v/1e9, MaxConnTimeout, AssumedMaxHZ)
+		}
+	}
+}
+
+func validateKey(s *Service, add func(field, format string, args ...any)) {
+	k := s.Key
+	if k.IsFWMark() {
+		if k.Family != IPv4 && k.Family != IPv6 {
+			add(FieldFamily, "family must be ipv4 or ipv6")
+		}
+		return
+	}
+	switch {
+	case !k.Addr.IsValid():
+		add(FieldAddress, "a virtual server needs an address (or a fwmark)")
+	case k.Addr.IsUnspecified():
+		add(FieldAddress, "%s is not a usable virtual address", k.Addr)
+	}
+	if k.Protocol != TCP && k.Protocol != UDP && k.Protocol != SCTP {
+		add(FieldProtocol, "protocol must be tcp, udp or sctp")
+	}
+	if k.Port == 0 && !s.Opts.Persistent {
+		add(FieldPort, "port 0 (all ports) needs persistence: the kernel only accepts it for a persistent service")
+	}
 }
 
 func normKey(k ServiceKey) ServiceKey {
@@ -125,27 +166,30 @@ func validateOpts(s *Service, add func(field, format string, args ...any)) {
 	if sched == "" {
 		sched = "wlc"
 	}
-	if !slices.Contains(Schedulers, sched) {
+	if len(sched) > MaxSchedNameLen || !slices.Contains(Schedulers, sched) {
 		add(FieldScheduler, "unknown scheduler %q: the kernel has %s", o.Scheduler, strings.Join(Schedulers, ", "))
 	}
+	if o.SchedFlags&^SchedFlagsMask != 0 {
+		add(FieldSchedFlags, "unknown scheduler flags %#x: the kernel has flag-1, flag-2 and flag-3 (%#x)", uint8(o.SchedFlags), uint8(SchedFlagsMask))
+	}
 	if o.Persistent {
-		if o.Timeout < 1 || o.Timeout > MaxPersistTimeout {
+		if o.Timeout < MinPersistTimeout || o.Timeout > MaxPersistTimeout {
 			add(FieldTimeout, "persistence timeout must be between 1s and 31 days (%ds), not %ds", MaxPersistTimeout, o.Timeout)
 		}
 		switch s.Key.Family {
 		case IPv6:
-			if o.Netmask < 1 || o.Netmask > 128 {
-				add(FieldNetmask, "an IPv6 persistence netmask is a prefix length from 1 to 128, not %d", o.Netmask)
+			if o.Netmask < MinIPv6Netmask || o.Netmask > MaxIPv6Netmask {
+				add(FieldNetmask, "an IPv6 persistence netmask is a prefix length from %d to %d, not %d", MinIPv6Netmask, MaxIPv6Netmask, o.Netmask)
 			}
 		default:
-			if o.Netmask > 32 {
-				add(FieldNetmask, "an IPv4 persistence netmask has at most 32 bits, not %d", o.Netmask)
+			if o.Netmask > MaxIPv4Netmask {
+				add(FieldNetmask, "an IPv4 persistence netmask has at most %d bits, not %d", MaxIPv4Netmask, o.Netmask)
 			}
 		}
 	} else if o.PE != "" {
 		add(FieldPE, "persistence engine %q needs persistence: add a persistence block", o.PE)
 	}
-	if o.PE != "" && o.PE != "sip" {
+	if o.PE != "" && (len(o.PE) > MaxPENameLen || o.PE != "sip") {
 		add(FieldPE, "unknown persistence engine %q: the kernel has only sip", o.PE)
 	}
 	if o.OnePacket && !s.Key.IsFWMark() && s.Key.Protocol != UDP {
@@ -153,7 +197,7 @@ func validateOpts(s *Service, add func(field, format string, args ...any)) {
 	}
 }
 
-func validateDest(s *Service, d *Dest, add func(field, format string, args ...any)) {
+func validateDest(k ServiceKey, d *Dest, add func(field, format string, args ...any)) {
 	a := d.Addr.Addr().Unmap()
 	o := d.Opts
 	switch {
@@ -163,28 +207,29 @@ func validateDest(s *Service, d *Dest, add func(field, format string, args ...an
 	case a.IsUnspecified():
 		add(FieldAddress, "%s is not a usable real server address", a)
 	}
-	if FamilyOf(a) != s.Key.Family && s.Key.Family != 0 && o.Forward != Tunnel {
-		add(FieldAddress, "real server %s is %s but the service is %s: mixing families works only with forwarding = \"tun\"", a, FamilyOf(a), s.Key.Family)
+	if FamilyOf(a) != k.Family && k.Family != 0 && o.Forward != Tunnel {
+		add(FieldAddress, "real server %s is %s but the service is %s: mixing families works only with forwarding = \"tun\"", a, FamilyOf(a), k.Family)
 	}
-	if !s.Key.IsFWMark() {
+	if !k.IsFWMark() {
 		switch o.Forward {
 		case Route, Tunnel, Local:
-			if d.Addr.Port() != s.Key.Port {
-				add(FieldPort, "with forwarding = %q the real server port must equal the virtual port %d, not %d (the packet is not rewritten)", o.Forward, s.Key.Port, d.Addr.Port())
+			if d.Addr.Port() != k.Port {
+				add(FieldPort, "with forwarding = %q the real server port must equal the virtual port %d, not %d (the packet is not rewritten)", o.Forward, k.Port, d.Addr.Port())
 			}
 		case Masq:
-			if d.Addr.Port() == 0 && s.Key.Port != 0 {
+			if d.Addr.Port() == 0 && k.Port != 0 {
 				add(FieldPort, "real server %s needs a port", a)
 			}
 		}
 	}
-	switch o.Forward {
-	case Masq, Route, Tunnel, Local:
-	default:
-		add(FieldForwarding, "unknown forwarding method %d", o.Forward)
+	if o.Forward > MaxForward {
+		add(FieldForwarding, "unknown forwarding method %d: the kernel has 0 (nat), 1 (local), 2 (tun) and 3 (dr)", uint8(o.Forward))
 	}
-	if o.Weight < 0 || o.Weight > 65535 {
-		add(FieldWeight, "weight must be between 0 and 65535, not %d", o.Weight)
+	if o.Weight < 0 || o.Weight > MaxWeight {
+		add(FieldWeight, "weight must be between 0 and %d, not %d", MaxWeight, o.Weight)
+	}
+	if o.UpperThreshold > MaxThreshold {
+		add(FieldUpper, "upper threshold %d is above the kernel's limit %d", o.UpperThreshold, MaxThreshold)
 	}
 	if o.LowerThreshold > 0 && o.LowerThreshold > o.UpperThreshold {
 		add(FieldLower, "lower threshold %d is above the upper threshold %d; the kernel refuses it (set upper_threshold too)", o.LowerThreshold, o.UpperThreshold)
@@ -215,9 +260,9 @@ func validateDest(s *Service, d *Dest, add func(field, format string, args ...an
 			add(FieldTunnelCsum, "remote checksum offload (remcsum) is for gue tunnels only")
 		}
 	default:
-		add(FieldTunnelType, "unknown tunnel type %d", o.TunnelType)
+		add(FieldTunnelType, "unknown tunnel type %d: the kernel has 0 (ipip), 1 (gue) and 2 (gre)", o.TunnelType)
 	}
-	if o.TunnelFlags&^(TunnelCsum|TunnelRemCsum) != 0 || o.TunnelFlags == TunnelCsum|TunnelRemCsum {
+	if o.TunnelFlags&^TunnelFlagsMask != 0 || o.TunnelFlags == TunnelFlagsMask {
 		add(FieldTunnelCsum, "choose one checksum option: nocsum, csum or remcsum")
 	}
 }
