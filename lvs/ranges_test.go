@@ -73,8 +73,12 @@ func TestKernelRangeBoundaries(t *testing.T) {
 			func(t *Table) { ipv6(t).Opts.Netmask = MaxIPv6Netmask + 1 }, 1, -1, FieldNetmask, "from 1 to 128, not 129"},
 		{"IPv6 netmask minimum", func(t *Table) { ipv6(t).Opts.Netmask = MinIPv6Netmask },
 			func(t *Table) { ipv6(t).Opts.Netmask = MinIPv6Netmask - 1 }, 1, -1, FieldNetmask, "from 1 to 128, not 0"},
-		{"IPv4 netmask", func(t *Table) { web(t).Opts.Persistent, web(t).Opts.Timeout, web(t).Opts.Netmask = true, 60, MaxIPv4Netmask },
-			func(t *Table) { web(t).Opts.Persistent, web(t).Opts.Timeout, web(t).Opts.Netmask = true, 60, MaxIPv4Netmask + 1 }, 0, -1, FieldNetmask, "at most 32 bits, not 33"},
+		{"IPv4 netmask", func(t *Table) {
+			web(t).Opts.Persistent, web(t).Opts.Timeout, web(t).Opts.Netmask = true, 60, MaxIPv4Netmask
+		},
+			func(t *Table) {
+				web(t).Opts.Persistent, web(t).Opts.Timeout, web(t).Opts.Netmask = true, 60, MaxIPv4Netmask+1
+			}, 0, -1, FieldNetmask, "at most 32 bits, not 33"},
 		{"weight", func(t *Table) { web(t).Dests[0].Opts.Weight = MaxWeight },
 			func(t *Table) { web(t).Dests[0].Opts.Weight = MaxWeight + 1 }, 0, 0, FieldWeight, "between 0 and 65535, not 65536"},
 		{"weight minimum", func(t *Table) { web(t).Dests[0].Opts.Weight = 0 },
