@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -85,6 +86,11 @@ func realserverCommand(env Env) *cli.Command {
 				}
 				return err
 			})
+			if errors.Is(runErr, realserver.ErrBadState) {
+				// Refused before anything was changed: the file stays
+				// as it is, for whoever looks into it.
+				return realserver.BadStateFile(statePath, runErr)
+			}
 			// What was done is recorded even when a later step failed, so
 			// that --undo can reverse it.
 			saveErr := realserver.SaveState(statePath, st)

@@ -5,10 +5,12 @@ package realserver
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -57,7 +59,16 @@ func InNetns(path string, f func() error) error {
 
 // Sysctl reads /proc/sys/NAME.
 func (Linux) Sysctl(name string) (string, error) {
-	b, err := os.ReadFile("/proc/sys/" + name)
+	p, err := sysctlFile(name)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
 	}
@@ -66,7 +77,11 @@ func (Linux) Sysctl(name string) (string, error) {
 
 // SetSysctl writes value to /proc/sys/NAME.
 func (Linux) SetSysctl(name, value string) error {
-	f, err := os.OpenFile("/proc/sys/"+name, os.O_WRONLY, 0)
+	p, err := sysctlFile(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
@@ -75,6 +90,29 @@ func (Linux) SetSysctl(name, value string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// CheckSysctl refuses a sysctl name that is not a clean relative path
+// under /proc/sys/net, or whose file (or, when it does not exist, its
+// nearest existing parent) resolves, through symbolic links, outside
+// /proc/sys/net.
+func (Linux) CheckSysctl(name string) error {
+	_, err := resolveSysctl("/proc/sys", name)
+	return err
+}
+
+// sysctlFile is the file of sysctl name, symbolic links resolved, once
+// [Linux.CheckSysctl] accepts it.
+func sysctlFile(name string) (string, error) {
+	p, err := resolveSysctl("/proc/sys", name)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		// Missing: opening it says so.
+		p = filepath.Join("/proc/sys", name)
+	}
+	return p, nil
 }
 
 // LinkExists reports whether the interface exists.

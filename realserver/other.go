@@ -23,6 +23,7 @@ func InNetns(path string, f func() error) error {
 
 func (Linux) Sysctl(string) (string, error)              { return "", errNotLinux }
 func (Linux) SetSysctl(string, string) error             { return errNotLinux }
+func (Linux) CheckSysctl(string) error                   { return errNotLinux }
 func (Linux) LinkExists(string) (bool, error)            { return false, errNotLinux }
 func (Linux) LinkUp(string) (bool, error)                { return false, errNotLinux }
 func (Linux) SetLinkUp(string, bool) error               { return errNotLinux }

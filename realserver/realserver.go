@@ -52,6 +52,10 @@ func ParseMode(s string) (Mode, error) {
 type System interface {
 	Sysctl(name string) (string, error)
 	SetSysctl(name, value string) error
+	// CheckSysctl refuses a sysctl whose file is not under /proc/sys/net
+	// once symbolic links are resolved. [Undo] and [Prepare] call it for
+	// every sysctl of the state before they change anything.
+	CheckSysctl(name string) error
 	// LinkExists reports whether the interface exists.
 	LinkExists(link string) (bool, error)
 	// LinkUp reports whether the interface is administratively up.
@@ -182,6 +186,9 @@ func Prepare(sys System, st *State, mode Mode, vips []netip.Addr) ([]string, err
 	if len(vips) == 0 {
 		return nil, errors.New("no VIP given: name each virtual IP with --vip ADDR")
 	}
+	if err := checkState(sys, st); err != nil {
+		return nil, err
+	}
 	var done []string
 	links := []string{}
 	for _, vip := range vips {
@@ -272,6 +279,20 @@ func recordSysctl(st *State, name, old, new string) {
 	st.Sysctls = append(st.Sysctls, SysctlChange{Name: name, Old: old, New: new})
 }
 
+// checkState checks st before anything is changed: its entries, and where
+// its sysctls lead on this host.
+func checkState(sys System, st *State) error {
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	for i, c := range st.Sysctls {
+		if err := sys.CheckSysctl(c.Name); err != nil {
+			return entryError(fmt.Sprintf("sysctls[%d] (name %q)", i, c.Name), "%v", err)
+		}
+	}
+	return nil
+}
+
 // dotted writes a /proc/sys path the way sysctl(8) names it.
 func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
 
@@ -281,7 +302,14 @@ func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
 // It leaves alone what it did not change: an address it did not add, a
 // sysctl someone changed again since (reported). It returns one line per
 // change and the notes, and updates st to what is left to undo.
+//
+// Undo first checks every entry of st ([State.Validate] and
+// [System.CheckSysctl]); when one is bad it changes nothing and returns an
+// error that wraps [ErrBadState].
 func Undo(sys System, st *State, vips []netip.Addr) (done, notes []string, err error) {
+	if err := checkState(sys, st); err != nil {
+		return nil, nil, err
+	}
 	var keep []AddrChange
 	for _, a := range st.Addrs {
 		if len(vips) > 0 && !slices.Contains(vips, a.Prefix.Addr()) {

@@ -21,6 +21,7 @@ type fakeSystem struct {
 	addrs   map[string][]netip.Prefix
 	modules map[string]string // module -> link it creates
 	failOn  string            // an operation that fails, e.g. "AddAddr"
+	escapes map[string]bool   // sysctls whose file resolves outside /proc/sys/net
 	calls   []string
 }
 
@@ -60,6 +61,16 @@ func (f *fakeSystem) SetSysctl(n, v string) error {
 		return err
 	}
 	f.sysctl[n] = v
+	return nil
+}
+
+func (f *fakeSystem) CheckSysctl(n string) error {
+	if err := checkSysctlPath(n); err != nil {
+		return err
+	}
+	if f.escapes[n] {
+		return fmt.Errorf("/proc/sys/%s resolves to /etc/passwd, outside /proc/sys/net", n)
+	}
 	return nil
 }
 
