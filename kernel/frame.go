@@ -33,7 +33,9 @@ func eachMsg(b []byte, fn func(h msgHeader, body []byte) bool) error {
 			flags: ne.Uint16(b[6:]),
 			seq:   ne.Uint32(b[8:]),
 		}
-		if h.len < nlmsgHdrLen || int(h.len) > len(b) {
+		// Compared as uint64: where int is 32 bits, int(h.len) of a
+		// length past 2^31 would be negative and pass.
+		if h.len < nlmsgHdrLen || uint64(h.len) > uint64(len(b)) {
 			return fmt.Errorf("kernel sent a netlink message of length %d with %d bytes left", h.len, len(b))
 		}
 		if !fn(h, b[nlmsgHdrLen:h.len]) {
@@ -79,7 +81,10 @@ func ackError(h msgHeader, body []byte) error {
 		// whole request unless the acknowledgement is capped.
 		off := 4 + nlmsgHdrLen
 		if h.flags&nlmFCapped == 0 {
-			off = 4 + align4(int(ne.Uint32(body[4:])))
+			off = len(body) + 1 // a request longer than the body: no attributes
+			if l := uint64(ne.Uint32(body[4:])); l <= uint64(len(body)) {
+				off = 4 + align4(int(l))
+			}
 		}
 		if off <= len(body) {
 			var a [nlmsgerrAttrM + 1][]byte
