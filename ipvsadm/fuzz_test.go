@@ -15,6 +15,7 @@ import (
 // FuzzParseSave checks that ParseSave never panics, that every error it
 // returns is an *Error with a line of the input, and that what it accepts
 // is saved canonically: reading the dump of a table gives the table back.
+// Error messages stay short whatever the input holds.
 // Seeds are in testdata/fuzz/FuzzParseSave.
 func FuzzParseSave(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
@@ -28,6 +29,10 @@ func FuzzParseSave(f *testing.F) {
 				}
 				if pe.File != "in" || pe.Line < 1 || pe.Line > lines || pe.Col < 1 {
 					t.Fatalf("error at %d:%d of %d lines: %v", pe.Line, pe.Col, lines, pe)
+				}
+				// A message quotes at most a short excerpt of the input.
+				if len(pe.Msg) > 300 {
+					t.Fatalf("a %d-byte message: %.300s", len(pe.Msg), pe.Msg)
 				}
 			}
 			return

@@ -27,8 +27,22 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 
-// maxLine bounds one input line, so that garbage cannot exhaust memory.
-const maxLine = 1 << 20
+// Limits on what ParseSave reads, checked as it reads, so that garbage or
+// a hostile file is refused before it costs memory: "ipvsadm -S -n" of a
+// director with 10,000 services and 4 real servers each is 2.1 MB, in
+// lines of under 100 bytes.
+const (
+	// MaxLineLength is the longest line, in bytes.
+	MaxLineLength = 64 << 10
+	// MaxInputSize is the most bytes read.
+	MaxInputSize = 64 << 20
+	// MaxObjects is the most services and real servers added (-A and -a
+	// lines, over the whole input).
+	MaxObjects = 1_000_000
+)
+
+// maxInput and maxObjects are the limits in force; tests lower them.
+var maxInput, maxObjects = MaxInputSize, MaxObjects
 
 // maxTimeout is ipvsadm's MAX_TIMEOUT, 31 days, for -p and --set.
 const maxTimeout = 86400 * 31
@@ -51,47 +65,80 @@ const defaultPersistTimeout = 360
 // is an [*Error] (several are joined when the finished table fails
 // [lvs.Table.Validate]). The table returned is normalized.
 func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
-	p := &parser{file: filename, svcIndex: map[lvs.ServiceKey]int{}}
+	p := &parser{file: filename, svcIndex: map[lvs.ServiceKey]int{}, destIndex: map[destKey]int{}}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	// One byte more than the limit, so that a line of exactly
+	// MaxLineLength bytes and its newline still fit.
+	sc.Buffer(make([]byte, 0, 4096), MaxLineLength+1)
+	read := 0
 	for sc.Scan() {
 		p.line++
+		if len(sc.Bytes()) > MaxLineLength {
+			return nil, p.longLine()
+		}
+		if read += len(sc.Bytes()) + 1; read > maxInput {
+			return nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", sizeString(maxInput))
+		}
 		if err := p.parseLine(sc.Text()); err != nil {
 			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &Error{File: filename, Line: p.line + 1, Col: 1, Msg: fmt.Sprintf("line is longer than %d bytes: this is not an ipvsadm dump", maxLine)}
+			p.line++
+			return nil, p.longLine()
 		}
 		return nil, fmt.Errorf("reading %s: %w", filename, err)
 	}
 	return p.finish()
 }
 
+func (p *parser) longLine() *Error {
+	return p.errAt(1, "line is longer than %d bytes, the most lvsctl reads (ipvsadm -S -n prints lines of under 200): this is not an ipvsadm dump", MaxLineLength)
+}
+
 // pos is where something was written.
 type pos struct{ line, col int }
 
+// A parsedService is a service as the lines so far leave it. Deleted real
+// servers stay in place, marked dead, until finish: deleting from the
+// middle of a slice would make a dump that deletes many real servers
+// quadratic.
 type parsedService struct {
 	svc   lvs.Service
 	at    pos
-	dests []pos // parallel to svc.Dests
+	dests []pos  // parallel to svc.Dests
+	dead  []bool // parallel to svc.Dests; nil while none is deleted
+}
+
+// destKey finds a real server of a service in parser.destIndex.
+type destKey struct {
+	svc  *parsedService
+	addr netip.AddrPort
 }
 
 type parser struct {
-	file     string
-	line     int
-	services []*parsedService
-	svcIndex map[lvs.ServiceKey]int // into services
-	timeouts lvs.Timeouts
-	setAt    pos
+	file string
+	line int
+	// services holds the services in the order they were added; a
+	// deleted one is nil until finish, for the same reason as
+	// parsedService.dead.
+	services  []*parsedService
+	svcIndex  map[lvs.ServiceKey]int // into services
+	destIndex map[destKey]int        // into the service's Dests
+	objects   int                    // services and real servers added
+	cmd       command                // the line being read (see scan)
+	timeouts  lvs.Timeouts
+	setAt     pos
 }
 
+// errAt returns an error at col of the current line. Quoted input in the
+// message is cut to a short excerpt.
 func (p *parser) errAt(col int, format string, args ...any) *Error {
 	if col < 1 {
 		col = 1
 	}
-	return &Error{File: p.file, Line: p.line, Col: col, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: p.file, Line: p.line, Col: col, Msg: clipQuoted(fmt.Sprintf(format, args...))}
 }
 
 // A token is one blank-separated word of a line.
@@ -482,7 +529,10 @@ func (p *parser) scan(toks []token) (*command, error) {
 	if len(occ) == 0 {
 		return nil, p.errAt(toks[0].col, "%q is not a command: a line holds one command such as -A, -a or --set", toks[0].text)
 	}
-	c := &command{
+	// One command is reused for every line: it is 1 KB, and nothing
+	// keeps it once the line is applied.
+	c := &p.cmd
+	*c = command{
 		weight:  1,
 		fwd:     lvs.Route,
 		netmask: 32,
@@ -937,6 +987,7 @@ func (p *parser) apply(c *command) error {
 	case cmdFlush:
 		p.services = nil
 		p.svcIndex = map[lvs.ServiceKey]int{}
+		p.destIndex = map[destKey]int{}
 	case cmdTimeout:
 		var ds [3]time.Duration
 		for i, a := range c.args {
@@ -963,6 +1014,9 @@ func (p *parser) apply(c *command) error {
 			prev := p.services[si]
 			return p.errAt(svcCol, "service %s already exists (added on line %d)", k, prev.at.line)
 		}
+		if err := p.count(); err != nil {
+			return err
+		}
 		p.svcIndex[k] = len(p.services)
 		p.services = append(p.services, &parsedService{svc: lvs.Service{Key: k, Opts: c.opts()}, at: at})
 	case cmdEdit:
@@ -975,34 +1029,56 @@ func (p *parser) apply(c *command) error {
 		if !exists {
 			return p.errAt(svcCol, "-D: there is no service %s", k)
 		}
-		p.services = slices.Delete(p.services, si, si+1)
-		p.svcIndex = map[lvs.ServiceKey]int{}
-		for i, s := range p.services {
-			p.svcIndex[s.svc.Key] = i
+		ps := p.services[si]
+		for i, d := range ps.svc.Dests {
+			if ps.dead == nil || !ps.dead[i] {
+				delete(p.destIndex, destKey{ps, d.Addr})
+			}
 		}
+		p.services[si] = nil
+		delete(p.svcIndex, k)
 	case cmdAddDest, cmdEditDest, cmdDelDest:
 		if !exists {
 			return p.errAt(svcCol, "there is no service %s (add it with -A before its real servers)", k)
 		}
 		ps := p.services[si]
 		d := c.dest()
-		di := slices.IndexFunc(ps.svc.Dests, func(x lvs.Dest) bool { return x.Addr == d.Addr })
+		dk := destKey{ps, d.Addr}
+		di, found := p.destIndex[dk]
 		srvCol := c.optAt[optServer].col
 		switch {
-		case c.kind == cmdAddDest && di >= 0:
+		case c.kind == cmdAddDest && found:
 			return p.errAt(srvCol, "real server %s already exists in %s (added on line %d)", addrPort(d.Addr), k, ps.dests[di].line)
 		case c.kind == cmdAddDest:
+			if err := p.count(); err != nil {
+				return err
+			}
+			p.destIndex[dk] = len(ps.svc.Dests)
 			ps.svc.Dests = append(ps.svc.Dests, d)
 			ps.dests = append(ps.dests, at)
-		case di < 0:
+			if ps.dead != nil {
+				ps.dead = append(ps.dead, false)
+			}
+		case !found:
 			return p.errAt(srvCol, "%s: there is no real server %s in %s", c.cmdTok.text, addrPort(d.Addr), k)
 		case c.kind == cmdEditDest:
 			ps.svc.Dests[di] = d
 			ps.dests[di] = at
 		default:
-			ps.svc.Dests = slices.Delete(ps.svc.Dests, di, di+1)
-			ps.dests = slices.Delete(ps.dests, di, di+1)
+			if ps.dead == nil {
+				ps.dead = make([]bool, len(ps.svc.Dests))
+			}
+			ps.dead[di] = true
+			delete(p.destIndex, dk)
 		}
+	}
+	return nil
+}
+
+// count counts one more service or real server against MaxObjects.
+func (p *parser) count() error {
+	if p.objects++; p.objects > maxObjects {
+		return p.errAt(1, "more than %d services and real servers, the most lvsctl reads: this is not a director's table", maxObjects)
 	}
 	return nil
 }
@@ -1011,9 +1087,26 @@ func (p *parser) apply(c *command) error {
 // the line that last set the object.
 func (p *parser) finish() (*lvs.Table, error) {
 	t := &lvs.Table{Timeouts: p.timeouts}
+	live := p.services[:0]
 	for _, ps := range p.services {
+		if ps == nil {
+			continue
+		}
+		if ps.dead != nil {
+			// Drop the deleted real servers, keeping the others in order.
+			n := 0
+			for i := range ps.svc.Dests {
+				if !ps.dead[i] {
+					ps.svc.Dests[n], ps.dests[n] = ps.svc.Dests[i], ps.dests[i]
+					n++
+				}
+			}
+			ps.svc.Dests, ps.dests, ps.dead = ps.svc.Dests[:n:n], ps.dests[:n], nil
+		}
+		live = append(live, ps)
 		t.Services = append(t.Services, ps.svc)
 	}
+	p.services = live
 	var errs []error
 	for _, pr := range t.Validate() {
 		at := p.setAt

@@ -280,7 +280,7 @@ func TestParseSaveValidationErrorsTogether(t *testing.T) {
 }
 
 func TestParseSaveLongLine(t *testing.T) {
-	in := "-A -t 10.0.0.2:80\n" + strings.Repeat("x", maxLine+1) + "\n"
+	in := "-A -t 10.0.0.2:80\n" + strings.Repeat("x", MaxLineLength+1) + "\n"
 	_, err := ParseSave(strings.NewReader(in), "d")
 	var pe *Error
 	if !errors.As(err, &pe) || pe.Line != 2 {
