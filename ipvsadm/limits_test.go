@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"runtime"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
