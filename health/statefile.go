@@ -1,9 +1,11 @@
 package health
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,16 +77,38 @@ func WriteState(path string, f *StateFile) error {
 	return nil
 }
 
+// maxStateFile bounds the health state file a reader takes: check writes
+// about 350 bytes per real server, so this is some 45,000 of them, and
+// reading it allocates at most a few hundred MiB.
+const maxStateFile = 16 << 20
+
 // ReadState reads a published state file. A missing file is no error: it
 // gives nil, nothing known yet.
 func ReadState(path string) (*StateFile, error) {
-	data, err := os.ReadFile(path)
+	fd, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the health state: %w", err)
 	}
+	defer fd.Close()
+	var data []byte
+	fi, err := fd.Stat()
+	if err == nil && fi.Size() <= maxStateFile {
+		data, err = io.ReadAll(io.LimitReader(fd, maxStateFile+1))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the health state: %w", err)
+	}
+	if fi.Size() > maxStateFile || len(data) > maxStateFile {
+		return nil, fmt.Errorf("%s is larger than %d MiB, not a health state file; delete it and let check write it again", path, maxStateFile>>20)
+	}
+	return decodeState(path, data)
+}
+
+// decodeState reads the content of the state file at path.
+func decodeState(path string, data []byte) (*StateFile, error) {
 	var f StateFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("%s is not a health state file (%v); delete it and let check write it again", path, err)
@@ -93,6 +117,45 @@ func ReadState(path string) (*StateFile, error) {
 		return nil, fmt.Errorf("%s has health state version %d; this lvsctl reads version %d", path, f.Version, StateFileVersion)
 	}
 	return &f, nil
+}
+
+// UnmarshalJSON reads a state file. The real servers are read one by one
+// and each must name its service and address (check always writes both):
+// an entry of two bytes ("{}") would otherwise cost a couple of hundred
+// bytes of memory, so that a file of empty entries could make a reader
+// allocate gigabytes.
+func (f *StateFile) UnmarshalJSON(data []byte) error {
+	type plain StateFile
+	var p struct {
+		*plain
+		RealServers json.RawMessage `json:"real_servers"`
+	}
+	p.plain = (*plain)(f)
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	f.RealServers = nil
+	if len(p.RealServers) == 0 || string(p.RealServers) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(p.RealServers))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return errors.New("real_servers is not an array")
+	}
+	es := []StateEntry{}
+	var e StateEntry // one for all: decoding into it makes it escape
+	for dec.More() {
+		e = StateEntry{}
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("real_servers[%d]: %w", len(es), err)
+		}
+		if e.Service == "" || e.Address == "" {
+			return fmt.Errorf("real_servers[%d] does not name its service and address", len(es))
+		}
+		es = append(es, e)
+	}
+	f.RealServers = es
+	return nil
 }
 
 // MinStaleAfter is the least age at which a reader ignores a state file,
