@@ -2,6 +2,7 @@ package lvs
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -155,8 +156,17 @@ func validateKey(s *Service, add func(field, format string, args ...any)) {
 	}
 }
 
+// normKey is k as [Table.Normalize] makes it, so that two keys that
+// normalize alike count as one service.
 func normKey(k ServiceKey) ServiceKey {
+	if k.IsFWMark() {
+		k.Protocol, k.Addr, k.Port = 0, netip.Addr{}, 0
+		return k
+	}
 	k.Addr = k.Addr.Unmap()
+	if k.Addr.IsValid() {
+		k.Family = FamilyOf(k.Addr)
+	}
 	return k
 }
 
