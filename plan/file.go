@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/lvs"
@@ -53,11 +54,12 @@ const FileFormatVersion = 1
 // fileKind marks a JSON document as an lvsctl plan file.
 const fileKind = "lvsctl-plan"
 
-// maxFileSize bounds what ReadFile reads, so that a wrong path (a disk
-// image, /dev/zero) gives an error instead of exhausting memory. A plan
-// takes about 1.5 kB per operation: the cold load of 10,000 services with
-// 4 real servers each is 75 MB, and 1 GiB leaves room for far larger ones.
-const maxFileSize = 1 << 30
+// maxFileSize bounds what ReadFile reads: 256 MiB. A plan takes about
+// 1.5 kB per operation, so the cold load of 10,000 services with 4 real
+// servers each is 75 MB and 256 MiB holds more than three times that;
+// decoding takes a few times the file's size in memory, and a wrong path
+// or a hostile file cannot make lvsctl read more.
+const maxFileSize = 256 << 20
 
 // A File is a saved plan: the plan, what it was planned for, and the
 // fingerprint of the live table it was planned against, so that apply can
@@ -131,42 +133,99 @@ func WriteFile(path string, f *File) error {
 	return nil
 }
 
-// ReadFile reads a plan saved by [WriteFile].
+// ReadFile reads a plan saved by [WriteFile] and checks it with
+// [File.Validate].
+//
+// A plan is run with the privileges of whoever applies it, usually root,
+// and may have been made by someone else: ReadFile opens path without
+// following a symbolic link and refuses anything but a regular file, a
+// file owned by another user than root or the effective user, and a file
+// that group or others may read or write (WriteFile writes 0600), before
+// it reads a byte of it. It reads at most 256 MiB, refuses JSON fields
+// and data the format does not have, and refuses a plan whose desired
+// table or operations do not pass validation.
 func ReadFile(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s is a symbolic link: refusing to read a plan through it; give the plan file's real path", path)
+		}
 		return nil, fmt.Errorf("reading plan: %w", err)
 	}
 	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading plan %s: %w", path, err)
+	}
+	if err := checkFileInfo(path, fi, os.Geteuid()); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading plan %s: %w", path, err)
 	}
-	notPlan := fmt.Errorf("%s is not an lvsctl plan file: make one with lvsctl plan --out %s", path, path)
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%s is larger than %d MiB, more than any lvsctl plan: check the path", path, maxFileSize>>20)
 	}
+	return decodeFile(data, path)
+}
+
+// checkFileInfo refuses a plan file that someone other than root or euid
+// could have written, or that is not a regular file.
+func checkFileInfo(path string, fi fs.FileInfo, euid int) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): a plan is the file lvsctl plan --out writes", path, fi.Mode().Type())
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != euid {
+		return fmt.Errorf("%s is owned by uid %d, not by root or you (uid %d): apply runs a plan with your privileges, so it runs only a plan that you or root own; make the plan yourself with lvsctl plan --out, or check it and chown it", path, st.Uid, euid)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s has mode %04o: a plan must not be readable or writable by group or others (lvsctl plan --out writes it 0600), since anyone who can write it can change what apply does; make a new plan, or check it and chmod 600 it", path, perm)
+	}
+	return nil
+}
+
+// decodeFile decodes and validates the content of a plan file; path is
+// for messages only.
+func decodeFile(data []byte, path string) (*File, error) {
+	notPlan := fmt.Errorf("%s is not an lvsctl plan file: make one with lvsctl plan --out %s", path, path)
 	var head struct {
 		Kind          string `json:"kind"`
 		FormatVersion int    `json:"format_version"`
 		Version       string `json:"lvsctl_version"`
 	}
-	if err := json.Unmarshal(data, &head); err != nil || head.Kind != fileKind {
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil || head.Kind != fileKind {
 		return nil, notPlan
 	}
 	if head.FormatVersion != FileFormatVersion {
-		return nil, fmt.Errorf("%s is a plan of file format %d (made by lvsctl %s); this lvsctl reads format %d: make a new plan with lvsctl plan --out",
+		return nil, fmt.Errorf("%s is a plan of file format %d (made by lvsctl %q); this lvsctl reads format %d: make a new plan with lvsctl plan --out",
 			path, head.FormatVersion, head.Version, FileFormatVersion)
+	}
+	damaged := func(err error) error {
+		return fmt.Errorf("%s is a damaged plan file (%v): make a new plan with lvsctl plan --out", path, err)
 	}
 	var w wireFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%s is a damaged plan file (%v): make a new plan with lvsctl plan --out", path, err)
+		return nil, damaged(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, damaged(errors.New("data after the plan"))
 	}
 	f, err := w.file()
 	if err != nil {
-		return nil, fmt.Errorf("%s is a damaged plan file (%v): make a new plan with lvsctl plan --out", path, err)
+		return nil, damaged(err)
+	}
+	// Validate the desired table as written, so that messages match the
+	// file, and again as it is used, in canonical form.
+	err = f.Validate()
+	if err == nil {
+		f.Desired.Normalize()
+		err = validateDesired(f.Desired)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; refusing it: make a new plan with lvsctl plan --out", path, err)
 	}
 	return f, nil
 }
