@@ -74,10 +74,14 @@ func applyCommand(env Env) *cli.Command {
 					return err
 				}
 				defer unlock()
-				if err := refuseEmptySaved(c, k, f); err != nil {
+				live, err := checkSaved(k, f, planFile)
+				if err != nil {
 					return err
 				}
-				return applyFile(c, env, k, f)
+				if err := refuseEmptySaved(c, live, f); err != nil {
+					return err
+				}
+				return applyFile(c, env, readOnce(k, live), f)
 
 			case c.Bool("auto-approve"):
 				// Nobody to wait for: plan under the lock, so that the
@@ -194,23 +198,65 @@ func refuseEmpty(c *cli.Context, live, desired *lvs.Table) error {
 	return errors.New(emptyMessage(live, desired) + ". If that is what you want, pass --allow-empty")
 }
 
-// refuseEmptySaved is refuseEmpty for a saved plan. It reads the table
-// only when the plan's desired table has no virtual servers, and says the
-// plan is stale rather than empty when the table is not the one planned
-// against.
-func refuseEmptySaved(c *cli.Context, k apply.Kernel, f *plan.File) error {
-	if c.Bool("allow-empty") || f.Desired == nil || plan.ManagedServices(f.Desired, f.Desired.Ignore) > 0 {
-		return nil
-	}
+// checkSaved reads the live table under the apply lock and refuses f,
+// changing nothing, unless the table is the one f was planned against
+// ([apply.ErrStale] otherwise) and f's operations are exactly those
+// lvsctl computes from it to f's desired table ([plan.File.Check]). A
+// saved plan may come from another user: [plan.ReadFile] has validated
+// its desired table and the values of its operations already. It returns
+// the table it read.
+func checkSaved(k apply.Kernel, f *plan.File, path string) (*lvs.Table, error) {
 	live, err := k.Table()
 	if err != nil {
-		return fmt.Errorf("cannot read the IPVS table: %w", err)
+		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
 	}
 	if plan.Fingerprint(live, f.Desired.Ignore) != f.Fingerprint {
-		return apply.ErrStale
+		return nil, apply.ErrStale
+	}
+	if err := f.Check(live); err != nil {
+		return nil, fmt.Errorf("%s: %w; nothing was changed", path, err)
+	}
+	return live, nil
+}
+
+// refuseEmptySaved is refuseEmpty for a saved plan, given the live table
+// [checkSaved] read.
+func refuseEmptySaved(c *cli.Context, live *lvs.Table, f *plan.File) error {
+	if c.Bool("allow-empty") || plan.ManagedServices(f.Desired, f.Desired.Ignore) > 0 {
+		return nil
 	}
 	return refuseEmpty(c, live, f.Desired)
 }
+
+// readOnce returns k with a first Table call that returns live instead of
+// reading the table again; it keeps k's batching.
+func readOnce(k apply.Kernel, live *lvs.Table) apply.Kernel {
+	r := &onceKernel{Kernel: k, live: live}
+	if b, ok := k.(apply.Batcher); ok {
+		return onceBatcher{r, b}
+	}
+	return r
+}
+
+type onceKernel struct {
+	apply.Kernel
+	live *lvs.Table
+}
+
+func (o *onceKernel) Table() (*lvs.Table, error) {
+	if t := o.live; t != nil {
+		o.live = nil
+		return t, nil
+	}
+	return o.Kernel.Table()
+}
+
+type onceBatcher struct {
+	*onceKernel
+	b apply.Batcher
+}
+
+func (o onceBatcher) Batch(ops []plan.Op) []error { return o.b.Batch(ops) }
 
 // emptyMessage says what a desired table without virtual servers would do
 // to live, for when [plan.DeletesEverything] is true.
