@@ -81,7 +81,7 @@ func (f *File) Convert() (*config.Config, *config.Annotations, error) {
 	c.ann.Footer = append(c.ann.Footer, texts(f.TrailingComments)...)
 	if len(c.errs) > 0 {
 		slices.SortStableFunc(c.errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, nil, c.errs
+		return nil, nil, c.errs.capped()
 	}
 	return cfg, c.ann, nil
 }
@@ -172,6 +172,19 @@ func (c *converter) names(t *lvs.Table) {
 		}
 		stak := map[string]bool{}
 		var order []string
+		// The real servers of svc by address: Table gave each active
+		// server one, with its name, and Validate allows no address
+		// twice. (A scan of svc.Dests per server made a virtual with
+		// tens of thousands of servers take seconds.)
+		var dests map[netip.AddrPort]int
+		if svc != nil {
+			dests = make(map[netip.AddrPort]int, len(svc.Dests))
+			for i, d := range svc.Dests {
+				if _, dup := dests[d.Addr]; !dup {
+					dests[d.Addr] = i
+				}
+			}
+		}
 		for _, s := range v.Servers {
 			if !s.Active {
 				continue
@@ -182,13 +195,8 @@ func (c *converter) names(t *lvs.Table) {
 			if sn != s.Name {
 				c.note(fmt.Sprintf("server %q (line %d) is named %q here: real server names must be unique within a virtual server and printable.", s.Name, s.Line, sn), "virtual_server", n, "real_server", sn)
 			}
-			if svc != nil {
-				for i := range svc.Dests {
-					if d := &svc.Dests[i]; d.Name == s.Name && d.Addr == c.destAddr(v, s) {
-						d.Name = sn
-						break
-					}
-				}
+			if i, ok := dests[c.destAddr(v, s)]; ok && svc.Dests[i].Name == s.Name {
+				svc.Dests[i].Name = sn
 			}
 		}
 		c.ann.Order = append(c.ann.Order, n)
@@ -345,13 +353,13 @@ func (c *converter) pulse() *config.Pulse {
 // text checks that a value can be written in HCL, whose files are UTF-8.
 func (c *converter) text(v string, s *Setting, fallback int) {
 	if !utf8.ValidString(v) {
-		c.errorf(lineOf(s, fallback), "%q is not valid UTF-8, and lvsctl's configuration is UTF-8 text; write the value in UTF-8", v)
+		c.errorf(lineOf(s, fallback), "%s is not valid UTF-8, and lvsctl's configuration is UTF-8 text; write the value in UTF-8", excerpt(v))
 	}
 }
 
 func (c *converter) device(name string, s *Setting) {
 	if err := config.CheckDevice(name); err != nil {
-		c.errorf(lineOf(s, 0), "%s", err)
+		c.errorf(lineOf(s, 0), "%s", shorten(err.Error()))
 	}
 }
 
@@ -424,7 +432,7 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 		}
 		for _, d := range svc.Dests {
 			if d.Addr == st.SorryServer || d.Addr.Addr() == st.SorryServer.Addr() && svc.Key.IsFWMark() {
-				c.errorf(lineOf(v.Setting("sorry_server"), v.Line), "sorry_server %s is also real server %q; the sorry server stands in when every real server is down, so it must be another address", v.SorryServer, d.Name)
+				c.errorf(lineOf(v.Setting("sorry_server"), v.Line), "sorry_server %s is also real server %q; the sorry server stands in when every real server is down, so it must be another address", v.SorryServer, excerpt(d.Name))
 			}
 		}
 	}
@@ -434,7 +442,7 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 		for _, d := range svc.Dests {
 			st.RealServers[d.Name] = st.HealthCheck
 			if svc.Key.IsFWMark() && d.Addr.Port() == 0 && st.HealthCheck.Type != config.CheckExec {
-				c.errorf(lineOf(v.Setting("port"), v.Line), "virtual %s: real server %s has port 0, so its health check has no port to probe; set the port", v.Name, d.Name)
+				c.errorf(lineOf(v.Setting("port"), v.Line), "virtual %s: real server %s has port 0, so its health check has no port to probe; set the port", show(v.Name), show(d.Name))
 			}
 		}
 	}
@@ -473,7 +481,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		hc = config.DefaultHealthCheck(config.CheckExec)
 		hc.Program = strings.TrimSpace(v.SendProgram.Arg())
 		if first := strings.Fields(hc.Program)[0]; !filepath.IsAbs(first) {
-			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %q is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", first)
+			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", excerpt(first))
 		}
 		hc.Expect = nannyUnescape(v.Expect.Arg())
 		if hc.Expect != "" {
@@ -488,7 +496,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		if v.UseRegex && v.Expect.Arg() != "" {
 			hc.ExpectRegex = v.Expect.Arg()
 			if _, err := regexp.Compile(hc.ExpectRegex); err != nil {
-				c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %q is not a regular expression lvsctl can use (use_regex = 1): %s", hc.ExpectRegex, err)
+				c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %s is not a regular expression lvsctl can use (use_regex = 1): %s", excerpt(hc.ExpectRegex), shorten(err.Error()))
 			}
 		} else {
 			hc.Expect = nannyUnescape(v.Expect.Arg())
@@ -512,7 +520,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		hc.Protocol = lvs.UDP
 	}
 	if v.Timeout < 1 {
-		c.errorf(lineOf(v.Setting("timeout"), v.Line), "virtual %s: timeout %d is not a number of seconds of at least 1", v.Name, v.Timeout)
+		c.errorf(lineOf(v.Setting("timeout"), v.Line), "virtual %s: timeout %d is not a number of seconds of at least 1", show(v.Name), v.Timeout)
 	}
 	hc.Interval = time.Duration(v.Timeout) * time.Second
 	hc.Timeout = hc.Interval
@@ -521,7 +529,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		rise = (v.Reentry + v.Timeout - 1) / v.Timeout
 	}
 	if rise > 10000 {
-		c.errorf(lineOf(v.Setting("reentry"), v.Line), "virtual %s: reentry %d over timeout %d makes %d passes before a server comes back; lvsctl allows at most 10000", v.Name, v.Reentry, v.Timeout, rise)
+		c.errorf(lineOf(v.Setting("reentry"), v.Line), "virtual %s: reentry %d over timeout %d makes %d passes before a server comes back; lvsctl allows at most 10000", show(v.Name), v.Reentry, v.Timeout, rise)
 	}
 	hc.Rise = max(rise, 1)
 	if v.QuiesceServer {

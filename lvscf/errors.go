@@ -23,6 +23,10 @@ const (
 	MsgBadNetmask    = "Bad subnet mask specified"
 	MsgEmpty         = "Empty configuration"
 	MsgRead          = "I/O error while reading configuration"
+
+	// lvsctl's own, for its limits (see Parse).
+	MsgTooLong = "line too long"
+	MsgTooMany = "too many errors"
 )
 
 // An Error is one thing wrong in an lvs.cf, at a line (and, where it helps,
@@ -63,6 +67,16 @@ func (es Errors) Error() string {
 		s[i] = e.Error()
 	}
 	return strings.Join(s, "\n")
+}
+
+// capped returns es cut to MaxErrors errors and one that says so.
+func (es Errors) capped() Errors {
+	if len(es) <= MaxErrors {
+		return es
+	}
+	more := &Error{File: es[MaxErrors].File, Line: es[MaxErrors].Line, Msg: MsgTooMany,
+		Detail: fmt.Sprintf("%d more errors not shown (lvsctl shows the first %d); fix these first", len(es)-MaxErrors, MaxErrors)}
+	return append(es[:MaxErrors:MaxErrors], more)
 }
 
 // Unwrap returns the errors one by one, for errors.As and errors.Is.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// FuzzParse checks that no input makes Parse or Table panic or hang, and
-// that every error points at a line. The corpus in testdata/fuzz/FuzzParse
+// FuzzParse checks that no input makes Parse or Table panic or hang, that
+// every error points at a line, and that messages and their number stay
+// within the limits. The corpus in testdata/fuzz/FuzzParse
 // is seeded with the real files; the seeds below add the error shapes.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.cf")
@@ -26,11 +28,20 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// A line over the limit (the committed corpus has the small shapes
+	// of the other limits: long tokens, too many errors and warnings).
+	f.Add([]byte("serial_no = 1\nprimary = " + strings.Repeat("\x00", MaxLineLength) + "\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, warns, err := Parse(bytes.NewReader(src), "fuzz.cf")
+		if len(warns) > MaxWarnings+1 {
+			t.Errorf("%d warnings", len(warns))
+		}
 		for _, w := range warns {
 			if w.File != "fuzz.cf" {
 				t.Errorf("warning without the file name: %v", w)
+			}
+			if len(w.Msg) > 400 {
+				t.Errorf("a %d-byte warning: %.400s", len(w.Msg), w.Msg)
 			}
 		}
 		if err != nil {
@@ -41,9 +52,16 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &es) || len(es) == 0 {
 				t.Fatalf("error %T %v is not Errors", err, err)
 			}
+			if len(es) > MaxErrors+1 {
+				t.Fatalf("%d errors", len(es))
+			}
 			for _, e := range es {
 				if e.Line < 1 && len(src) > 0 && len(src) <= MaxSize {
 					t.Fatalf("error without a line: %v", e)
+				}
+				// A message quotes at most a short excerpt of the file.
+				if len(e.Error()) > 400 {
+					t.Fatalf("a %d-byte message: %.400s", len(e.Error()), e)
 				}
 			}
 			return

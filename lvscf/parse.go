@@ -9,8 +9,19 @@ import (
 	"strings"
 )
 
-// MaxSize is the largest lvs.cf Parse reads; real files are a few kilobytes.
-const MaxSize = 4 << 20
+// Limits on what Parse reads; real files are a few kilobytes, in lines of
+// under 100 bytes. Each is checked before the work it bounds.
+const (
+	// MaxSize is the largest lvs.cf Parse reads, in bytes.
+	MaxSize = 4 << 20
+	// MaxLineLength is the longest line, in bytes.
+	MaxLineLength = 64 << 10
+	// MaxErrors is how many errors Parse reports before it stops.
+	MaxErrors = 100
+	// MaxWarnings is how many warnings Parse reports; one more warning
+	// counts the rest.
+	MaxWarnings = 100
+)
 
 // Parse reads an lvs.cf from r. filename is used in diagnostics only.
 //
@@ -25,7 +36,7 @@ func Parse(r io.Reader, filename string) (*File, []Warning, error) {
 		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: err.Error()}}
 	}
 	if len(src) > MaxSize {
-		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: fmt.Sprintf("the file is larger than %d bytes; an lvs.cf is a few kilobytes", MaxSize)}}
+		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: fmt.Sprintf("the file is larger than %d MiB, the most lvsctl reads; an lvs.cf is a few kilobytes", MaxSize>>20)}}
 	}
 	if len(src) == 0 {
 		return nil, nil, Errors{{File: filename, Msg: MsgEmpty, Detail: "the file is empty; piranha refuses an empty lvs.cf"}}
@@ -33,14 +44,23 @@ func Parse(r io.Reader, filename string) (*File, []Warning, error) {
 	p := &parser{name: filename, f: &File{Name: filename, Globals: defaultGlobals()}}
 	p.run(splitLines(string(src)))
 	if len(p.errs) > 0 {
-		return nil, p.warns, p.errs
+		return nil, p.warnings(), p.errs
 	}
 	p.finish()
-	// Warnings about the whole file (line 0) go last.
+	return p.f, p.warnings(), nil
+}
+
+// warnings returns the warnings in line order, those about the whole file
+// (line 0) last, and says how many were left out.
+func (p *parser) warnings() []Warning {
 	slices.SortStableFunc(p.warns, func(a, b Warning) int {
 		return cmp.Compare(uint(a.Line-1), uint(b.Line-1))
 	})
-	return p.f, p.warns, nil
+	if p.moreWarns > 0 {
+		p.warns = append(p.warns, Warning{File: p.name, Msg: fmt.Sprintf("%d more warnings not shown (lvsctl shows the first %d)", p.moreWarns, MaxWarnings)})
+		p.moreWarns = 0
+	}
+	return p.warns
 }
 
 type parser struct {
@@ -52,13 +72,36 @@ type parser struct {
 	v       *Virtual  // the open virtual or failover block
 	s       *Server   // the open server block
 	lastNum int
+	// tooMany is set when MaxErrors errors have been reported: run stops.
+	tooMany bool
+	// moreWarns counts the warnings past MaxWarnings.
+	moreWarns int
 }
 
+// errorf reports an error. Names and values from the file go in through
+// show or excerpt, so that a message quotes at most a short piece of a
+// hostile line.
 func (p *parser) errorf(num, col int, msg, format string, args ...any) {
-	p.errs = append(p.errs, &Error{File: p.name, Line: num, Col: col, Msg: msg, Detail: fmt.Sprintf(format, args...)})
+	p.addError(&Error{File: p.name, Line: num, Col: col, Msg: msg, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) addError(e *Error) {
+	if len(p.errs) >= MaxErrors {
+		if !p.tooMany {
+			p.tooMany = true
+			p.errs = append(p.errs, &Error{File: p.name, Line: e.Line, Msg: MsgTooMany,
+				Detail: fmt.Sprintf("lvsctl stops reading after %d errors; fix these first", MaxErrors)})
+		}
+		return
+	}
+	p.errs = append(p.errs, e)
 }
 
 func (p *parser) warnf(num int, format string, args ...any) {
+	if len(p.warns) >= MaxWarnings {
+		p.moreWarns++
+		return
+	}
 	p.warns = append(p.warns, Warning{File: p.name, Line: num, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -72,11 +115,19 @@ func (p *parser) takeComments() []Comment {
 // cannot be read in a meaningful context.
 func (p *parser) run(texts []string) {
 	for i, text := range texts {
+		if p.tooMany {
+			return
+		}
+		if len(text) > MaxLineLength {
+			p.lastNum = i + 1
+			p.errorf(i+1, 1, MsgTooLong, "the line is %d bytes long, and lvsctl reads lines of up to %d bytes (piranha's GUI writes lines of under 100); it starts %s", len(text), MaxLineLength, excerpt(text))
+			continue
+		}
 		ln := lexLine(p.name, i+1, text)
 		p.lastNum = ln.num
 		switch {
 		case ln.err != nil:
-			p.errs = append(p.errs, ln.err)
+			p.addError(ln.err)
 			continue
 		case ln.comment != "":
 			p.pending = append(p.pending, Comment{Line: ln.num, Text: ln.comment})
@@ -88,7 +139,7 @@ func (p *parser) run(texts []string) {
 			p.warnf(ln.num, "%s", n)
 		}
 		if ln.glued {
-			p.warnf(ln.num, "write %q with blanks around \"=\"; piranha rejects this line", ln.toks[0].text+" = ...")
+			p.warnf(ln.num, "write %s with blanks around \"=\"; piranha rejects this line", excerpt(ln.toks[0].text+" = ..."))
 		}
 		if !p.line(ln) {
 			return
@@ -97,9 +148,9 @@ func (p *parser) run(texts []string) {
 	end := p.lastNum
 	switch {
 	case p.s != nil:
-		p.errorf(end, 0, MsgEOF, "server %s (line %d) in %s %s has no closing }", p.s.Name, p.s.Line, p.v.Kind(), p.v.Name)
+		p.errorf(end, 0, MsgEOF, "server %s (line %d) in %s %s has no closing }", show(p.s.Name), p.s.Line, p.v.Kind(), show(p.v.Name))
 	case p.v != nil:
-		p.errorf(end, 0, MsgEOF, "%s %s (line %d) has no closing }", p.v.Kind(), p.v.Name, p.v.Line)
+		p.errorf(end, 0, MsgEOF, "%s %s (line %d) has no closing }", p.v.Kind(), show(p.v.Name), p.v.Line)
 	}
 	p.f.TrailingComments = p.takeComments()
 }
@@ -169,7 +220,7 @@ func (p *parser) header(ln line) (string, bool) {
 		p.errorf(ln.num, toks[3].col, MsgExtraArgs, "write `%s NAME {`: the name is a single word and nothing follows the {", kind)
 		return "", false
 	case toks[2].text != "{":
-		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %q", kind, toks[2].text)
+		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %s", kind, excerpt(toks[2].text))
 		return "", false
 	}
 	return toks[1].text, true
@@ -248,7 +299,7 @@ func (p *parser) boolean(ln line, t token) (bool, bool) {
 		return false, false
 	}
 	if v != 0 && v != 1 {
-		p.errorf(ln.num, t.col, MsgBoolExpected, "%s must be 0 or 1, not %s", ln.toks[0].text, t.text)
+		p.errorf(ln.num, t.col, MsgBoolExpected, "%s must be 0 or 1, not %s", ln.toks[0].text, show(t.text))
 		return false, false
 	}
 	return v == 1, true
@@ -260,7 +311,7 @@ func (p *parser) port(ln line, t token) (int, bool) {
 	if why != "" {
 		n, ok := services[t.text]
 		if !ok {
-			p.errorf(ln.num, t.col, MsgBadArgument, "%q is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", t.text)
+			p.errorf(ln.num, t.col, MsgBadArgument, "%s is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", excerpt(t.text))
 			return 0, false
 		}
 		v = n
@@ -270,7 +321,7 @@ func (p *parser) port(ln line, t token) (int, bool) {
 
 func (p *parser) portRange(ln line, t token, v int) (int, bool) {
 	if v < 0 || v > 65535 {
-		p.errorf(ln.num, t.col, MsgBadArgument, "port %s is not between 0 and 65535", t.text)
+		p.errorf(ln.num, t.col, MsgBadArgument, "port %s is not between 0 and 65535", show(t.text))
 		return 0, false
 	}
 	return v, true
@@ -282,7 +333,7 @@ func (p *parser) portRange(ln line, t token, v int) (int, bool) {
 func (p *parser) host(ln line, t token) (netip.Addr, bool) {
 	a, ok := inetAton(t.text)
 	if !ok {
-		p.errorf(ln.num, t.col, MsgBadHostname, "%q is not an IPv4 address; lvsctl does not resolve host names, write the address", t.text)
+		p.errorf(ln.num, t.col, MsgBadHostname, "%s is not an IPv4 address; lvsctl does not resolve host names, write the address", excerpt(t.text))
 		return netip.Addr{}, false
 	}
 	p.noteAton(ln, t, a)
@@ -292,7 +343,7 @@ func (p *parser) host(ln line, t token) (netip.Addr, bool) {
 func (p *parser) mask(ln line, t token) (netip.Addr, bool) {
 	a, ok := inetAton(t.text)
 	if !ok {
-		p.errorf(ln.num, t.col, MsgBadNetmask, "%q is not a dotted netmask such as 255.255.255.0", t.text)
+		p.errorf(ln.num, t.col, MsgBadNetmask, "%s is not a dotted netmask such as 255.255.255.0", excerpt(t.text))
 		return netip.Addr{}, false
 	}
 	p.noteAton(ln, t, a)
@@ -303,13 +354,13 @@ func (p *parser) mask(ln line, t token) (netip.Addr, bool) {
 // looks: 10.1 is 10.0.0.1 and 010.0.0.1 is 8.0.0.1.
 func (p *parser) noteAton(ln line, t token, a netip.Addr) {
 	if a.String() != t.text {
-		p.warnf(ln.num, "%s is read as %s (inet_aton: fewer than four parts, or 0/0x for octal/hex)", t.text, a)
+		p.warnf(ln.num, "%s is read as %s (inet_aton: fewer than four parts, or 0/0x for octal/hex)", show(t.text), a)
 	}
 }
 
 func (p *parser) oneOf(ln line, t token, choices ...string) (string, bool) {
 	if !slices.Contains(choices, t.text) {
-		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %q", ln.toks[0].text, orList(choices), t.text)
+		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s", ln.toks[0].text, orList(choices), excerpt(t.text))
 		return "", false
 	}
 	return t.text, true
@@ -325,7 +376,7 @@ func orList(s []string) string {
 func quoted(t token) Quoted { return Quoted{Text: t.text, Quote: t.quote} }
 
 func (p *parser) unknown(ln line, where string) {
-	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%q is not a %s key", ln.toks[0].text, where)
+	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%s is not a %s key", excerpt(ln.toks[0].text), where)
 }
 
 func (p *parser) globalKey(ln line) {
@@ -441,7 +492,7 @@ func (p *parser) globalKey(ln line) {
 // alias such as eth0:1.
 func (p *parser) checkAlias(ln line, key, dev string) {
 	if !strings.Contains(dev, ":") {
-		p.warnf(ln.num, "%s device %s is not an alias such as %s:1; piranha's pulse runs `ifconfig %s down` on failover, taking the whole interface down", key, dev, dev, dev)
+		p.warnf(ln.num, "%s device %s is not an alias such as %s:1; piranha's pulse runs `ifconfig %s down` on failover, taking the whole interface down", key, show(dev), show(dev), show(dev))
 	}
 }
 
@@ -477,7 +528,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		}
 	case "sorry_server":
 		if v.SorryServer, ok = inetAton(a.text); !ok {
-			p.errorf(ln.num, a.col, MsgBadHostname, "sorry_server takes an IPv4 address, not %q", a.text)
+			p.errorf(ln.num, a.col, MsgBadHostname, "sorry_server takes an IPv4 address, not %s", excerpt(a.text))
 		} else {
 			p.noteAton(ln, a, v.SorryServer)
 		}
@@ -487,7 +538,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		var m int
 		if m, ok = p.num(ln, a); ok {
 			if m < 0 {
-				p.errorf(ln.num, a.col, MsgBadArgument, "fwmark %s is negative", a.text)
+				p.errorf(ln.num, a.col, MsgBadArgument, "fwmark %s is negative", show(a.text))
 				ok = false
 			}
 			v.FWMark = uint32(m)
@@ -506,7 +557,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		var m netip.Addr
 		if m, ok = inetAton(a.text); !ok {
 			// lvsconfig.c ignores a pmask that inet_aton refuses.
-			p.warnf(ln.num, "pmask %q is not a netmask and is ignored, as piranha did", a.text)
+			p.warnf(ln.num, "pmask %s is not a netmask and is ignored, as piranha did", excerpt(a.text))
 			return
 		}
 		p.noteAton(ln, a, m)
@@ -616,7 +667,7 @@ func (p *parser) endVirtual(v *Virtual) {
 	ps := v.Setting("port")
 	for _, s := range v.Servers {
 		if s.PortInherited && ps != nil && s.Port != v.Port {
-			p.warnf(s.Line, "server %s takes port %d, the virtual's port when its block starts; `port = %s` on line %d comes later and does not reach it (piranha reads in order)", s.Name, s.Port, ps.Args[0], ps.Line)
+			p.warnf(s.Line, "server %s takes port %d, the virtual's port when its block starts; `port = %s` on line %d comes later and does not reach it (piranha reads in order)", show(s.Name), s.Port, show(ps.Args[0]), ps.Line)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func (f *File) Table() (*lvs.Table, error) {
 				bits, ok := maskBits(v.PMask)
 				if !ok {
 					errs = append(errs, &Error{File: f.Name, Line: lineOf(v.Setting("pmask"), v.Line), Msg: MsgBadNetmask,
-						Detail: fmt.Sprintf("virtual %s: pmask %s is not contiguous; lvsctl takes persistence netmasks as prefix lengths (such as 255.255.255.0)", v.Name, v.PMask)})
+						Detail: fmt.Sprintf("virtual %s: pmask %s is not contiguous; lvsctl takes persistence netmasks as prefix lengths (such as 255.255.255.0)", show(v.Name), v.PMask)})
 				}
 				svc.Opts.Netmask = uint8(bits)
 			}
@@ -108,7 +108,7 @@ func (f *File) Table() (*lvs.Table, error) {
 		case pr.Dest < 0:
 			o := origins[pr.Service]
 			line = lineOf(o.v.Setting(virtualKeyFor(pr.Field, o.v)), o.v.Line)
-			where = "virtual " + o.v.Name + ": "
+			where = "virtual " + show(o.v.Name) + ": "
 		default:
 			o := origins[pr.Service]
 			s := o.servers[pr.Dest]
@@ -121,13 +121,13 @@ func (f *File) Table() (*lvs.Table, error) {
 			default:
 				line = lineOf(s.Setting(serverKeyFor(pr.Field)), s.Line)
 			}
-			where = "virtual " + o.v.Name + ", server " + s.Name + ": "
+			where = "virtual " + show(o.v.Name) + ", server " + show(s.Name) + ": "
 		}
 		errs = append(errs, &Error{File: f.Name, Line: line, Msg: MsgBadArgument, Detail: where + pr.Msg})
 	}
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, errs
+		return nil, errs.capped()
 	}
 	t.Normalize()
 	return t, nil

@@ -30,27 +30,27 @@ func strtol(s string) (int, string) {
 		base, digits = 8, t[1:]
 	}
 	if digits == "" {
-		return 0, fmt.Sprintf("%q is not a number", s)
+		return 0, fmt.Sprintf("%s is not a number", excerpt(s))
 	}
 	u, err := strconv.ParseUint(digits, base, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, fmt.Sprintf("%s is out of range", s)
+			return 0, fmt.Sprintf("%s is out of range", show(s))
 		}
 		if base == 8 {
-			return 0, fmt.Sprintf("%q is not a number (a leading 0 means octal, digits 0-7)", s)
+			return 0, fmt.Sprintf("%s is not a number (a leading 0 means octal, digits 0-7)", excerpt(s))
 		}
-		return 0, fmt.Sprintf("%q is not a number", s)
+		return 0, fmt.Sprintf("%s is not a number", excerpt(s))
 	}
 	v := int64(u)
 	if u > math.MaxInt64 {
-		return 0, fmt.Sprintf("%s is out of range", s)
+		return 0, fmt.Sprintf("%s is out of range", show(s))
 	}
 	if neg {
 		v = -v
 	}
 	if v < math.MinInt32 || v > math.MaxInt32 {
-		return 0, fmt.Sprintf("%s is out of range (piranha keeps numbers in a 32-bit int)", s)
+		return 0, fmt.Sprintf("%s is out of range (piranha keeps numbers in a 32-bit int)", show(s))
 	}
 	return int(v), ""
 }
