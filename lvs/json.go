@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The JSON form of a Table is what "lvsctl show --json" prints and what
@@ -332,6 +334,14 @@ func parseAddrPort(s string) (netip.AddrPort, bool, error) {
 // "services[0].real_servers[1].weight"). The table read is validated and
 // normalized; on error t is left unchanged.
 func (t *Table) UnmarshalJSON(data []byte) error {
+	if err := checkJSONShape(data); err != nil {
+		return err
+	}
+	return t.decodeJSON(data)
+}
+
+// decodeJSON is UnmarshalJSON after checkJSONShape.
+func (t *Table) decodeJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var jt jsonTable
@@ -346,7 +356,12 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	var errs []error
-	for _, p := range nt.Validate() {
+	problems := nt.Validate()
+	for i, p := range problems {
+		if i == maxJSONProblems {
+			errs = append(errs, fmt.Errorf("and %d more problems", len(problems)-i))
+			break
+		}
 		path := "timeouts"
 		switch {
 		case p.Service >= 0 && p.Dest >= 0:
@@ -367,6 +382,187 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 	nt.Normalize()
 	*t = *nt
 	return nil
+}
+
+// maxJSONProblems is the most problems of the table read that
+// [Table.UnmarshalJSON] words; a line says how many more there are.
+const maxJSONProblems = 50
+
+// MaxJSONObjects is the most services and real servers, together, that
+// [Table.UnmarshalJSON] reads (as many as ipvsadm.ParseSave takes).
+const MaxJSONObjects = 1_000_000
+
+// checkJSONShape makes a first pass over a JSON table, before anything is
+// decoded, so that no input can make the decoder allocate much more than
+// the table it describes: each object in "services" must name an address
+// or a fwmark and each in "real_servers" an address (an empty "{}" costs
+// three bytes of input, but hundreds of bytes of memory once decoded), and
+// there are at most [MaxJSONObjects] of them. The pass allocates only a
+// stack as deep as the input nests. It says nothing about input that is
+// not valid JSON: the decoder reports that, with its place, before it
+// decodes anything.
+func checkJSONShape(data []byte) error {
+	if !json.Valid(data) {
+		return nil
+	}
+	// What each open array or object is.
+	const (
+		other    = iota
+		table    // the top-level object
+		services // its "services" array
+		service  // an object in it
+		dests    // a service's "real_servers" array
+		dest     // an object in it
+	)
+	type open struct {
+		kind    int
+		object  bool
+		wantKey bool // an object's next string is a key
+		n       int  // objects so far in a services or real_servers array
+		index   int  // a service's or real server's place in its array
+		named   bool // a service or real server has an address or fwmark
+	}
+	var stack []open
+	key := keyOther // the last key read
+	objects := 0
+	valueEnded := func() {
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
+	for i := 0; i < len(data); {
+		switch c := data[i]; c {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			i++
+		case '"':
+			end := i + 1
+			for data[end] != '"' {
+				if data[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			end++
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				top := &stack[n-1]
+				key = jsonKey(data[i:end])
+				top.wantKey = false
+				if top.kind == service && (key == keyAddress || key == keyFWMark) || top.kind == dest && key == keyAddress {
+					top.named = true
+				}
+			} else {
+				valueEnded()
+			}
+			i = end
+		case '{', '[':
+			o := open{object: c == '{', wantKey: c == '{'}
+			n := len(stack)
+			switch {
+			case n == 0 && o.object:
+				o.kind = table
+			case n > 0 && stack[n-1].kind == table && key == keyServices && !o.object:
+				o.kind = services
+			case n > 0 && stack[n-1].kind == service && key == keyRealServers && !o.object:
+				o.kind = dests
+			case n > 0 && (stack[n-1].kind == services || stack[n-1].kind == dests) && o.object:
+				o.kind, o.index = service, stack[n-1].n
+				if stack[n-1].kind == dests {
+					o.kind = dest
+				}
+				stack[n-1].n++
+				if objects++; objects > MaxJSONObjects {
+					return fmt.Errorf("%s: more than %d services and real servers", position(data, int64(i)), MaxJSONObjects)
+				}
+			}
+			stack = append(stack, o)
+			i++
+		case '}', ']':
+			closed := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			switch {
+			case closed.kind == service && !closed.named:
+				return fmt.Errorf("services[%d]: a service needs protocol and address, or fwmark", closed.index)
+			case closed.kind == dest && !closed.named:
+				_, _, err := parseAddrPort("")
+				return fmt.Errorf("services[%d].real_servers[%d].address: %v", stack[len(stack)-2].index, closed.index, err)
+			}
+			valueEnded()
+			i++
+		default: // a number, true, false or null
+			for i < len(data) && !strings.ContainsRune(" \t\n\r,:]}", rune(data[i])) {
+				i++
+			}
+			valueEnded()
+		}
+	}
+	return nil
+}
+
+// The keys checkJSONShape looks for.
+const (
+	keyOther = iota
+	keyServices
+	keyRealServers
+	keyAddress
+	keyFWMark
+)
+
+// smallestFold is the smallest rune of r's case-fold set, as encoding/json
+// folds the non-ASCII runes of names.
+func smallestFold(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// jsonKey tells which of the keys checkJSONShape looks for the quoted JSON
+// string q is, matched as encoding/json matches field names: unescaped,
+// and upper-cased rune by rune.
+func jsonKey(q []byte) int {
+	if len(q) > 64 {
+		return keyOther
+	}
+	var buf [64]byte
+	up := buf[:0]
+	for _, c := range q[1 : len(q)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			// Escapes and non-ASCII runes take the long way: the
+			// long s (U+017F) matches S, the Kelvin sign K.
+			var s string
+			if err := json.Unmarshal(q, &s); err != nil {
+				return keyOther
+			}
+			up = buf[:0]
+			for _, r := range s {
+				if 'a' <= r && r <= 'z' {
+					r -= 'a' - 'A'
+				} else if r >= utf8.RuneSelf {
+					r = smallestFold(r)
+				}
+				up = utf8.AppendRune(up, r)
+			}
+			break
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = append(up, c)
+	}
+	switch string(up) {
+	case "SERVICES":
+		return keyServices
+	case "REAL_SERVERS":
+		return keyRealServers
+	case "ADDRESS":
+		return keyAddress
+	case "FWMARK":
+		return keyFWMark
+	}
+	return keyOther
 }
 
 func (jt *jsonTable) table() (*Table, []string, error) {
@@ -392,9 +588,12 @@ func (jt *jsonTable) table() (*Table, []string, error) {
 		t.Ignore.FWMarks, t.Ignore.Ports = ig.FWMarks, ig.Ports
 	}
 	paths := make([]string, len(jt.Services))
-	for i, js := range jt.Services {
+	if len(jt.Services) > 0 {
+		t.Services = make([]Service, 0, len(jt.Services))
+	}
+	for i := range jt.Services {
 		paths[i] = fmt.Sprintf("services[%d]", i)
-		s, err := js.service(paths[i])
+		s, err := jt.Services[i].service(paths[i])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -466,8 +665,11 @@ func (js *jsonService) service(path string) (Service, error) {
 			s.Opts.Netmask = m
 		}
 	}
-	for j, jd := range js.RealServers {
-		d, err := jd.dest(s.Key)
+	if len(js.RealServers) > 0 {
+		s.Dests = make([]Dest, 0, len(js.RealServers))
+	}
+	for j := range js.RealServers {
+		d, err := js.RealServers[j].dest(s.Key)
 		if err != nil {
 			return Service{}, fmt.Errorf("%s.real_servers[%d].%v", path, j, err)
 		}
