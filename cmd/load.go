@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -77,11 +78,30 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
 // ipvsadm -S -n dump, told apart by the first non-blank byte.
+// Either form is read whole first, so at most ipvsadm.MaxInputSize bytes
+// of it.
 func readLive(path string) (*lvs.Table, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved table: %w", err)
 	}
+	defer f.Close()
+	var data []byte
+	fi, err := f.Stat()
+	if err == nil && fi.Size() <= ipvsadm.MaxInputSize {
+		data, err = io.ReadAll(io.LimitReader(f, ipvsadm.MaxInputSize+1))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved table: %w", err)
+	}
+	if fi.Size() > ipvsadm.MaxInputSize || len(data) > ipvsadm.MaxInputSize {
+		return nil, fmt.Errorf("%s: the saved table is larger than %d MiB", path, ipvsadm.MaxInputSize>>20)
+	}
+	return parseLive(path, data)
+}
+
+// parseLive reads data, the content of the saved table at path.
+func parseLive(path string, data []byte) (*lvs.Table, error) {
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
