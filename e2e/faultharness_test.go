@@ -114,6 +114,7 @@ const (
 	cFailOther       = "failed requests, not attributed"
 	cFailNoTable     = "failed requests, while the service was deleted by hand"
 	cFailHealth      = "failed requests, to a real server its health check took out"
+	cFailShort       = "failed requests, while the active was cut off for less than the deadtime"
 	cDeaths          = "pulse exited by itself"
 	cLate            = "takeovers later than deadtime + 2s"
 	cNotRecovered    = "not back to one holder with its table"
@@ -124,7 +125,7 @@ const (
 )
 
 var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cDoubleDead, cNoTable, cNoTableAllowed,
-	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailHealth, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
+	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailHealth, cFailShort, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
 	cStopHung, cConfigLost, cReplays}
 
 var mustBeZero = map[string]bool{cDouble: true, cNoTable: true, cReverted: true, cOrphans: true,
@@ -537,6 +538,9 @@ const (
 	// port 8081 closed) until it is back; a request on its way to it when
 	// it is taken out is lost.
 	wHealth = "health"
+	// wShort: the active director cut off for less than the deadtime:
+	// nobody takes over, and the client waits for the links to come back.
+	wShort = "short"
 )
 
 // daemon is one run of lvsctl pulse.
@@ -1068,6 +1072,8 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 			tl.add(cFailNoTable, 1)
 		case overlaps(wHealth):
 			tl.add(cFailHealth, 1)
+		case overlaps(wShort):
+			tl.add(cFailShort, 1)
 		default:
 			tl.add(cFailOther, 1)
 			if len(other) < 5 {

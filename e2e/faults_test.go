@@ -437,15 +437,19 @@ func sigtermRestart(f *faultPair, tl *tally, activeOnly bool) {
 // partition: a director's three links down for a random while, then up.
 func partition(f *faultPair, tl *tally) {
 	ns := f.pick()
+	act, _ := f.active()
 	hold := faultDeadtime/2 + time.Duration(f.rng.Int63n(int64(5*faultDeadtime/2)))
 	t0 := time.Now()
 	f.logf("links of %s down for %s", ns, hold.Round(time.Millisecond))
 	f.links(ns, false)
 	f.cause(t0)
 	time.Sleep(hold)
+	t1 := time.Now() // the heal starts now: a request may be refused before the last link is up
 	f.links(ns, true)
-	t1 := time.Now()
 	f.cause(t1)
+	if ns == act && hold < faultDeadtime {
+		f.window(wShort, t0, t1.Add(faultSlack))
+	}
 	f.window(wPartition, t0, t1.Add(settleAfterHeal))
 	f.logf("links of %s up", ns)
 	time.Sleep(settleAfterHeal)
