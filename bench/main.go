@@ -85,7 +85,7 @@ func run() int {
 	fs.IntVar(&s.dests, "dests", 4, "real servers per service (1 to 15)")
 	fs.IntVar(&s.reps, "reps", 3, "repetitions of each measurement on tables under 5,000 services")
 	fs.IntVar(&s.repsLarge, "reps-large", 2, "repetitions of each measurement on tables of 5,000 services or more")
-	fs.DurationVar(&s.timeout, "timeout", 15*time.Minute, "stop the VM after this `duration`")
+	fs.DurationVar(&s.timeout, "timeout", 25*time.Minute, "stop the VM after this `duration`")
 	fs.StringVar(&s.only, "only", "", "run only this `section`: \"health\" (health transitions on the largest table)")
 	fs.IntVar(&s.transitions, "transitions", 20, "health transitions to time (half down, half up again)")
 	guest := fs.Bool("guest", false, "run the measurements here (inside the lab VM); used by bench itself")
