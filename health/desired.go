@@ -69,52 +69,75 @@ func Targets(cfg *config.Config) []Target {
 // cfg is not changed. Desired is pure.
 func Desired(cfg *config.Config, states States, pol Policy, now time.Time) *lvs.Table {
 	t := cfg.Table.Clone()
-	quorum := max(pol.Quorum, 1)
 	for i := range t.Services {
-		s := &t.Services[i]
-		st := cfg.Settings(s.Name)
-		if st == nil {
-			continue
-		}
-		healthy := 0
-		fwd := lvs.Masq
-		if len(s.Dests) > 0 {
-			fwd = s.Dests[0].Opts.Forward
-		}
-		s.Dests = slices.DeleteFunc(s.Dests, func(d lvs.Dest) bool {
-			hc := st.RealServers[d.Name]
-			state, known := states[Key{s.Key, d.Addr}]
-			if hc == nil || !known || !state.Down {
-				// A ramped weight is never 0 when the configured one is not.
-				if d.Opts.Weight > 0 {
-					healthy++
-				}
-				return false
-			}
-			return hc.OnFailure != config.OnFailureQuiesce
-		})
-		for j := range s.Dests {
-			d := &s.Dests[j]
-			hc := st.RealServers[d.Name]
-			state, known := states[Key{s.Key, d.Addr}]
-			switch {
-			case hc == nil || !known:
-			case state.Down:
-				d.Opts.Weight = 0
-			default:
-				d.Opts.Weight = ramp(d.Opts.Weight, state.Since, pol.SlowStart, now)
-			}
-		}
-		if healthy < quorum && st.SorryServer.IsValid() {
-			s.Dests = append(s.Dests, lvs.Dest{
-				Addr: st.SorryServer,
-				Name: "sorry_server",
-				Opts: lvs.DestOpts{Forward: fwd, Weight: 1},
-			})
-		}
+		overlay(&t.Services[i], cfg.Settings(t.Services[i].Name), states, pol, now)
 	}
 	t.Normalize()
 	return t
+}
+
+// DesiredFor is [Desired] for the services keys names only: their desired
+// versions, in table order, each as Desired would give it. A reconciler
+// that knows which real servers changed recomputes just their services
+// instead of the whole table. It is pure.
+func DesiredFor(cfg *config.Config, keys map[lvs.ServiceKey]bool, states States, pol Policy, now time.Time) []lvs.Service {
+	var out []lvs.Service
+	for _, s := range cfg.Table.Services {
+		if !keys[s.Key] {
+			continue
+		}
+		one := &lvs.Table{Services: []lvs.Service{s}}
+		one.Services[0].Dests = slices.Clone(s.Dests)
+		overlay(&one.Services[0], cfg.Settings(s.Name), states, pol, now)
+		one.Normalize()
+		out = append(out, one.Services[0])
+	}
+	return out
+}
+
+// overlay lays the health in states over s, whose settings are st (nil:
+// none, and nothing to do): see [Desired].
+func overlay(s *lvs.Service, st *config.ServiceSettings, states States, pol Policy, now time.Time) {
+	if st == nil {
+		return
+	}
+	quorum := max(pol.Quorum, 1)
+	healthy := 0
+	fwd := lvs.Masq
+	if len(s.Dests) > 0 {
+		fwd = s.Dests[0].Opts.Forward
+	}
+	s.Dests = slices.DeleteFunc(s.Dests, func(d lvs.Dest) bool {
+		hc := st.RealServers[d.Name]
+		state, known := states[Key{s.Key, d.Addr}]
+		if hc == nil || !known || !state.Down {
+			// A ramped weight is never 0 when the configured one is not.
+			if d.Opts.Weight > 0 {
+				healthy++
+			}
+			return false
+		}
+		return hc.OnFailure != config.OnFailureQuiesce
+	})
+	for j := range s.Dests {
+		d := &s.Dests[j]
+		hc := st.RealServers[d.Name]
+		state, known := states[Key{s.Key, d.Addr}]
+		switch {
+		case hc == nil || !known:
+		case state.Down:
+			d.Opts.Weight = 0
+		default:
+			d.Opts.Weight = ramp(d.Opts.Weight, state.Since, pol.SlowStart, now)
+		}
+	}
+	if healthy < quorum && st.SorryServer.IsValid() {
+		s.Dests = append(s.Dests, lvs.Dest{
+			Addr: st.SorryServer,
+			Name: "sorry_server",
+			Opts: lvs.DestOpts{Forward: fwd, Weight: 1},
+		})
+	}
 }
 
 // ramp gives the weight of a real server that came back at since: from 1

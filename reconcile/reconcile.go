@@ -141,6 +141,11 @@ type Reconciler struct {
 	holding, roleDone bool
 	addrsOK           bool
 	syncOK            bool
+	// lastCfg, lastStates and lastHolding are the inputs of the last look
+	// that reached its goal; nil after a failure.
+	lastCfg     *config.Config
+	lastStates  health.States
+	lastHolding bool
 	// reached says the last look ended in the desired state; resyncing
 	// that this look re-reads the table only because the resync period
 	// passed: changes it then finds are drift.
@@ -164,6 +169,7 @@ type Stats struct {
 	Reloads        uint64 // configurations accepted after the first
 	ReloadsRefused uint64 // configurations refused (invalid, or deleting every service)
 	LockBusy       uint64 // converges put off because another apply held the lock
+	Partial        uint64 // looks that recomputed only the services whose health changed
 	// Converged says the last look ended in the desired state.
 	Converged bool
 }
@@ -407,9 +413,21 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 			next = min(next, time.Second)
 		}
 	}
-	want := Compute(in)
 	if resyncDue || lockMoved {
 		r.view = nil
+	}
+	// A health change alone recomputes only the services it touches:
+	// laying 40,000 real servers out again costs a hundred times the one
+	// kernel operation a transition needs.
+	var want Desired
+	changed := r.healthOnly(in)
+	if changed != nil {
+		want = Desired{Holding: true}
+		if in.Failover {
+			want.Addresses = FloatingAddresses(in.Config)
+		}
+	} else {
+		want = Compute(in)
 	}
 	// Only a periodic re-read of a table that had reached its goal can
 	// find drift: other re-reads follow an error, a reload or an apply.
@@ -420,9 +438,16 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	}
 	var err error
 	if want.Holding {
-		err = r.hold(ctx, in.Config, want, reannounce)
+		err = r.hold(ctx, in, want, changed, reannounce)
 	} else {
 		err = r.release(ctx, want)
+	}
+	// What the next look compares the health with: only a look that
+	// reached its goal from this configuration and role vouches for the
+	// view of every service it did not touch.
+	r.lastCfg, r.lastStates, r.lastHolding = nil, nil, false
+	if err == nil {
+		r.lastCfg, r.lastStates, r.lastHolding = in.Config, in.Health, want.Holding
 	}
 	if !r.drainUntil.IsZero() {
 		next = min(next, drainPoll)
@@ -504,8 +529,14 @@ func oneLine(s string) string { return strings.TrimRight(s, "\n") }
 // hold converges an active (or check) director: the table first; only
 // when it is in place, the addresses; then, on a change of role, the sync
 // daemon, the announcements and active_cmd.
-func (r *Reconciler) hold(ctx context.Context, cfg *config.Config, want Desired, reannounce bool) error {
-	if err := r.table(ctx, want.Table, cfg.DrainTimeout); err != nil {
+func (r *Reconciler) hold(ctx context.Context, in Inputs, want Desired, changed map[lvs.ServiceKey]bool, reannounce bool) error {
+	var err error
+	if changed != nil {
+		err = r.services(ctx, in, changed)
+	} else {
+		err = r.table(ctx, want.Table, in.Config.DrainTimeout)
+	}
+	if err != nil {
 		// Never a VIP without its table.
 		return err
 	}
@@ -658,6 +689,82 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 	}
 	r.drainUntil = time.Time{}
 	r.view = settled(r.view, want)
+	return nil
+}
+
+// healthOnly returns the services whose real servers' health changed since
+// the last look, when nothing else did: the same configuration, the same
+// role, the view of the table kept, no drain and no slow start (whose
+// weights move with time). nil means: compute the whole table.
+func (r *Reconciler) healthOnly(in Inputs) map[lvs.ServiceKey]bool {
+	if r.view == nil || in.Health == nil || r.lastStates == nil || in.Config != r.lastCfg ||
+		!r.lastHolding || (in.Failover && !in.Active) || in.Policy.SlowStart > 0 ||
+		in.Config.DrainTimeout > 0 || !r.drainUntil.IsZero() {
+		return nil
+	}
+	changed := map[lvs.ServiceKey]bool{}
+	for k, s := range in.Health {
+		if s.Down != r.lastStates[k].Down {
+			changed[k.Service] = true
+		}
+	}
+	for k, s := range r.lastStates {
+		if _, ok := in.Health[k]; !ok && s.Down {
+			changed[k.Service] = true
+		}
+	}
+	return changed
+}
+
+// services converges the services in keys to what the health makes of
+// them, from the view kept of the rest of the table: a plan of those
+// services alone, under the apply lock.
+func (r *Reconciler) services(ctx context.Context, in Inputs, keys map[lvs.ServiceKey]bool) error {
+	r.count(func(s *Stats) { s.Partial++ })
+	if len(keys) == 0 {
+		return nil
+	}
+	want := &lvs.Table{Services: health.DesiredFor(in.Config, keys, in.Health, in.Policy, in.Now), Ignore: in.Config.Table.Ignore}
+	live := &lvs.Table{}
+	for _, s := range want.Services {
+		if v := r.view.Service(s.Key); v != nil {
+			live.Services = append(live.Services, *v)
+		}
+	}
+	p := plan.Diff(live, want, plan.Options{})
+	if p.Empty() {
+		return nil
+	}
+	if r.lockMoved() {
+		// Another lvsctl applied since this one last held the lock: the
+		// view is not to be trusted for the rest of the table either.
+		r.view = nil
+		return r.table(ctx, Compute(in).Table, in.Config.DrainTimeout)
+	}
+	unlock, err := apply.Lock(r.LockPath, 0, r.LockInfo)
+	if err != nil {
+		r.count(func(s *Stats) { s.LockBusy++ })
+		return err
+	}
+	defer r.unlock(unlock)
+	rep, err := apply.Run(ctx, r.Kernel, p, apply.RunOptions{})
+	done := uint64(rep.Count(apply.Done))
+	r.count(func(s *Stats) { s.Ops += done })
+	if a, c, d := rep.Summary(); a+c+d > 0 {
+		r.log().Info("IPVS table changed", "added", a, "changed", c, "destroyed", d)
+	}
+	if err != nil {
+		r.view = nil
+		return fmt.Errorf("IPVS table: %w", err)
+	}
+	for _, s := range want.Services {
+		if v := r.view.Service(s.Key); v != nil {
+			*v = s
+		} else {
+			r.view.Services = append(r.view.Services, s)
+			r.view.Normalize()
+		}
+	}
 	return nil
 }
 

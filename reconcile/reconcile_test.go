@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/plan"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -500,5 +503,63 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(page.String(), want+"\n") {
 			t.Errorf("no %q in:\n%s", want, page.String())
 		}
+	}
+}
+
+// A health transition recomputes only its services, and the table it
+// leaves is, after any sequence of transitions, the one the whole
+// computation gives — with one whole-table read in all.
+func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
+	var src strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&src, "virtual_server \"s%d\" {\n  address = \"10.0.%d.%d:80\"\n", i, i/200, i%200+1)
+		if i%3 == 0 {
+			src.WriteString("  sorry_server = \"10.9.9.9:8080\"\n")
+		}
+		onFailure := "remove"
+		if i%2 == 0 {
+			onFailure = "quiesce"
+		}
+		fmt.Fprintf(&src, "  health_check {\n    type = \"tcp\"\n    on_failure = %q\n  }\n", onFailure)
+		for j := range 4 {
+			fmt.Fprintf(&src, "  real_server \"r%d\" { address = \"192.168.%d.%d\" }\n", j, i, j+1)
+		}
+		src.WriteString("}\n")
+	}
+	f := newFixture(t, src.String(), false)
+	h := &fakeHealth{}
+	f.r.Health = h
+	f.run()
+	<-f.r.Ready()
+	cfg := f.r.Config()
+	targets := health.Targets(cfg)
+	rng := rand.New(rand.NewPCG(1, 2))
+	st := health.States{}
+	for step := range 60 {
+		for range 1 + rng.IntN(3) {
+			tg := targets[rng.IntN(len(targets))]
+			s := st[tg.Key]
+			s.Down = !s.Down
+			st[tg.Key] = s
+		}
+		snap := maps.Clone(st)
+		h.set(snap)
+		conv := f.r.Stats().Converges
+		f.r.Kick()
+		waitFor(t, "the converge", func() bool { return f.r.Stats().Converges > conv })
+		live, err := f.k.Kernel.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := health.Desired(cfg, snap, health.Policy{}, time.Now())
+		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
+			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
+		}
+	}
+	if n := f.k.reads.Load(); n != 1 {
+		t.Errorf("%d whole-table reads, want 1", n)
+	}
+	if n := f.r.Stats().Partial; n < 55 {
+		t.Errorf("only %d of 60 transitions recomputed just their services", n)
 	}
 }
