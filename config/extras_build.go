@@ -31,10 +31,12 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 	if vs.HealthCheck != nil {
 		st.HealthCheck = b.buildCheck(vs.HealthCheck, s)
 	}
-	for i, rs := range vs.Reals {
+	n := -1 // the index in s.Dests of rs: nil blocks have none
+	for _, rs := range vs.Reals {
 		if rs == nil {
 			continue
 		}
+		n++
 		cb := mergeCheck(vs.HealthCheck, rs.HealthCheck)
 		if cb == nil {
 			continue
@@ -52,7 +54,7 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 		st.RealServers[rs.Name] = hc
 		// A probe needs a port; a fwmark service's real servers may have
 		// none of their own.
-		if n := destIndex(vs, i); hc.Port == 0 && hc.Type != CheckExec && n < len(s.Dests) && s.Dests[n].Addr.Port() == 0 && s.Dests[n].Addr.IsValid() {
+		if hc.Port == 0 && hc.Type != CheckExec && n < len(s.Dests) && s.Dests[n].Addr.Port() == 0 && s.Dests[n].Addr.IsValid() {
 			b.errorAt(cb.DefRange, "Health check without a port",
 				"real_server %q has no port (a firewall-mark service keeps the packet's port), so the check cannot know where to probe; set port in the health_check block", rs.Name)
 		}
@@ -63,17 +65,6 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 		}
 		b.services[vs.Name] = st
 	}
-}
-
-// destIndex is the index in the service's Dests of vs.Reals[i].
-func destIndex(vs *vsBlock, i int) int {
-	n := 0
-	for _, rs := range vs.Reals[:i] {
-		if rs != nil {
-			n++
-		}
-	}
-	return n
 }
 
 func (b *builder) buildSorry(vs *vsBlock, s *lvs.Service) netip.AddrPort {

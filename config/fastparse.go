@@ -8,10 +8,11 @@ import (
 
 // fastParse parses the plain subset of HCL that lvsctl configurations and
 // generated files use — blocks with labels, attributes whose values are
-// strings without escapes or templates, numbers, true/false/null and lists
-// of those, and comments — about ten times faster than hclsyntax, which
-// lexes every token through a general expression parser. It returns nil for
-// anything else, and the caller then parses with hclsyntax.
+// strings without templates (and no escapes but \n \r \t \" \\),
+// numbers, true/false/null and lists of those, and comments — about ten
+// times faster than hclsyntax, which lexes every token through a general
+// expression parser. It returns nil for anything else, and the caller then
+// parses with hclsyntax.
 //
 // The syntax tree is hclsyntax's own, with the same ranges, so the decoder
 // cannot tell the two apart. Diagnostics are never taken from it: a file
@@ -258,18 +259,53 @@ func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, b
 	return blk, true
 }
 
-// quoted reads a string literal with no escapes and no template sequences.
+// quoted reads a string literal with no template sequences and no escapes
+// but \n, \r, \t, \" and \\ (a converted nanny send string has them).
+// hclsyntax lexes such a string as one literal token too, so the tree is
+// the same.
 func (p *fastParser) quoted() (string, bool) {
 	p.next() // opening quote
 	start := p.i
+	var b []byte // the value so far, once it has an escape
 	for !p.eof() {
-		switch p.peek() {
+		switch c := p.peek(); c {
 		case '"':
 			s := string(p.src[start:p.i])
+			if b != nil {
+				s = string(b)
+			}
 			p.next()
 			return s, true
-		case '\\', '$', '%', '\n':
+		case '\\':
+			if p.i+1 >= len(p.src) {
+				return "", false
+			}
+			var r byte
+			switch p.src[p.i+1] {
+			case 'n':
+				r = '\n'
+			case 'r':
+				r = '\r'
+			case 't':
+				r = '\t'
+			case '"', '\\':
+				r = p.src[p.i+1]
+			default:
+				return "", false // \u, \U, and errors: hclsyntax's job
+			}
+			if b == nil {
+				b = append([]byte(nil), p.src[start:p.i]...)
+			}
+			b = append(b, r)
+			p.next()
+			p.next()
+			continue
+		case '$', '%', '\n':
 			return "", false
+		default:
+			if b != nil {
+				b = append(b, c)
+			}
 		}
 		p.next()
 	}

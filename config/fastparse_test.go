@@ -86,7 +86,7 @@ func TestFastParseDeclines(t *testing.T) {
 	for _, src := range []string{
 		"virtual_server \"w\" { address = \"10.0.0.2:80\" }\n", // one-line block with content
 		"drain_timeout = \"${var.x}\"\n",                       // template
-		"drain_timeout = \"a\\\\b\"\n",                         // escape
+		"drain_timeout = \"a\\u00e9\"\n",                       // escape other than \n \r \t \" \\
 		"virtual_server \"w\" {\n  weight = -1\n}\n",           // unary minus
 		"virtual_server \"w\" {\n  address = var.a\n}\n",       // variable
 		"virtual_server \"é\" {\n}\n",                          // non-ASCII
@@ -98,6 +98,32 @@ func TestFastParseDeclines(t *testing.T) {
 		if f := fastParse([]byte(src), "x.hcl"); f != nil {
 			t.Errorf("fastParse accepted %q", src)
 		}
+	}
+}
+
+// TestFastParseEscapes checks the escapes the fast parser reads: those of
+// a converted nanny send string, in values and labels.
+func TestFastParseEscapes(t *testing.T) {
+	src := "virtual_server \"a\\\"b\\\\c\" {\n" +
+		"  address = \"10.0.0.2:80\"\n" +
+		"  health_check {\n" +
+		"    type   = \"send_expect\"\n" +
+		"    send   = \"GET / HTTP/1.0\\r\\n\\r\\n\\t\\\"\\\\\"\n" +
+		"    expect = \"HTTP\"\n" +
+		"  }\n" +
+		"  real_server \"r\\\\1\" {\n" +
+		"    address = \"10.0.0.3\"\n" +
+		"  }\n" +
+		"}\n"
+	if !checkFastEqualsSlow(t, []byte(src), "escapes.hcl") {
+		t.Fatalf("the fast parser declined:\n%s", src)
+	}
+	cfg, diags := Parse([]byte(src), "escapes.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := cfg.Services["a\"b\\c"].HealthCheck.Send; got != "GET / HTTP/1.0\r\n\r\n\t\"\\" {
+		t.Errorf("send is %q", got)
 	}
 }
 
