@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/internal/proc"
 	"github.com/lvsctl/lvsctl/reconcile"
+	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // What check and pulse share: both are front-ends of one reconciler, which
@@ -64,15 +67,50 @@ func daemonInfo() string {
 	return strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " ")
 }
 
-// runCommand runs active_cmd or inactive_cmd: no shell, its own process
+// commandRunner runs active_cmd or inactive_cmd: no shell, its own process
 // group, killed with its children after commandTimeout. What the command
 // leaves behind in its group is killed when it exits, so that a stuck or
 // careless script leaves no orphans and cannot hold pulse up by keeping
 // the output open; a daemon it means to start must leave the group
-// (systemctl start, or setsid).
-func runCommand(ctx context.Context, argv []string) error {
-	_, err := proc.Run(ctx, argv, proc.Options{Timeout: commandTimeout, KillGroupOnExit: true})
-	return err
+// (systemctl start, or setsid). Every process it starts carries tag in its
+// environment, by which the next run finds what a SIGKILLed one left.
+func commandRunner(tag string) func(ctx context.Context, argv []string) error {
+	return func(ctx context.Context, argv []string) error {
+		_, err := proc.Run(ctx, argv, proc.Options{Timeout: commandTimeout, KillGroupOnExit: true, Env: []string{tag}})
+		return err
+	}
+}
+
+// commandTag marks the commands of the daemon of namespace id: one daemon
+// owns a namespace (claimNamespace), so a process with its tag that is
+// older than this run was left by an earlier one.
+func commandTag(id rundir.NetnsID) string { return "LVSCTL_DAEMON_COMMAND=" + id.String() }
+
+// killLeftovers kills the processes that carry tag: what the commands of a
+// crashed run (SIGKILL, OOM) left running when nothing was there to kill
+// their process groups. systemd's KillMode would do it for a unit; this
+// does it everywhere.
+func killLeftovers(tag string, log *slog.Logger) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	want := []byte(tag)
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(bytes.Split(env, []byte{0}), func(v []byte) bool { return bytes.Equal(v, want) }) {
+			if syscall.Kill(pid, syscall.SIGKILL) == nil {
+				log.Warn("killed a process an earlier run's command left behind", "pid", pid)
+			}
+		}
+	}
 }
 
 // newChecker is check's engine as both daemons and check --once set it up:

@@ -98,7 +98,7 @@ func pulseCommand(env Env) *cli.Command {
 				Source:   configSource(env, c.String("file")),
 				Failover: true, Addrs: reconcile.Netlink{},
 				ARPCount: c.Int("arp-count"), ARPInterval: c.Duration("arp-interval"),
-				Command: runCommand, Log: log, Resync: c.Duration("resync"),
+				Command: commandRunner(commandTag(id)), Log: log, Resync: c.Duration("resync"),
 			}
 			cfg, err := r.Start()
 			if err != nil {
@@ -113,6 +113,7 @@ func pulseCommand(env Env) *cli.Command {
 				return err
 			}
 			defer release()
+			killLeftovers(commandTag(id), log)
 			k, err := openKernel(c, env)
 			if err != nil {
 				return err
@@ -177,11 +178,11 @@ func pulseCommand(env Env) *cli.Command {
 			go func() { defer close(chkDone); _ = chk.Run(rctx, reload) }()
 			defer func() { rcancel(); <-chkDone }() // its last publish of the health
 			d.Release = func() {
+				// The partner hears this node is standby only once its
+				// VIPs and table are gone; inactive_cmd may run on after.
 				n.Stopping()
 				rcancel()
-				if err := <-rdone; err != nil {
-					log.Error("release incomplete", "error", err)
-				}
+				<-r.Released()
 			}
 			signals(ctx, r, n, log, func() {
 				if key, err := node.ReloadKey(r.Config(), opts); err != nil {
@@ -199,7 +200,12 @@ func pulseCommand(env Env) *cli.Command {
 				}
 			}()
 			log.Info("pulse starting", "role", node.Settings.Role.String(), "keepalive", node.Settings.Keepalive, "deadtime", node.Settings.Deadtime, "peer", fmt.Sprint(node.Peer))
-			return d.Run(ctx)
+			err = d.Run(ctx)
+			rcancel()
+			if rerr := <-rdone; rerr != nil {
+				log.Error("release incomplete", "error", rerr)
+			}
+			return err
 		},
 	}
 }

@@ -123,6 +123,8 @@ type Reconciler struct {
 	reloaded   []chan struct{}
 	lastLook   time.Time
 	kick       chan struct{}
+	released   chan struct{}
+	cmdRunning context.CancelFunc // kills the command running now; nil when none
 	stats      Stats
 	ready      chan struct{} // closed after the first converge that reached the goal
 	readyOnce  sync.Once
@@ -579,7 +581,7 @@ func (r *Reconciler) hold(ctx context.Context, in Inputs, want Desired, changed 
 		errs = append(errs, err)
 	}
 	if first || reannounce {
-		r.enqueue(r.ActiveCmd)
+		r.enqueue(r.ActiveCmd, first)
 	}
 	if first {
 		r.holding, r.roleDone = true, true
@@ -624,7 +626,7 @@ func (r *Reconciler) release(ctx context.Context, want Desired) error {
 	}
 	if first {
 		if r.holding {
-			r.enqueue(r.InactiveCmd)
+			r.enqueue(r.InactiveCmd, true)
 		}
 		r.holding, r.roleDone = false, true
 		r.log().Info("standby: floating addresses and table released")
@@ -899,9 +901,19 @@ func (r *Reconciler) quiet() {
 }
 
 // enqueue runs argv after the commands queued before it, without waiting.
-func (r *Reconciler) enqueue(argv []string) {
+func (r *Reconciler) enqueue(argv []string, roleChange bool) {
 	if len(argv) == 0 || r.Command == nil {
 		return
+	}
+	if roleChange {
+		// A command of the role this node just left that is still
+		// running (stuck) speaks for a role it no longer has: kill it, so
+		// that this role's command runs now.
+		r.mu.Lock()
+		if r.cmdRunning != nil {
+			r.cmdRunning()
+		}
+		r.mu.Unlock()
 	}
 	select {
 	case r.cmds <- argv:
@@ -915,12 +927,35 @@ func (r *Reconciler) runCommands(ctx context.Context) {
 	for argv := range r.cmds {
 		// The command's own time limit bounds it; ctx is not the
 		// daemon's, so that inactive_cmd still runs at shutdown.
-		if err := r.Command(ctx, argv); err != nil {
+		cctx, cancel := context.WithCancel(ctx)
+		r.mu.Lock()
+		r.cmdRunning = cancel
+		r.mu.Unlock()
+		err := r.Command(cctx, argv)
+		r.mu.Lock()
+		r.cmdRunning = nil
+		r.mu.Unlock()
+		cancel()
+		if err != nil {
 			r.log().Error("command failed", "command", strings.Join(argv, " "), "error", err)
 		} else {
 			r.log().Info("command ran", "command", strings.Join(argv, " "))
 		}
 	}
+}
+
+// Released is closed once a Failover director, at the end of Run, has
+// released its addresses and table (or given up trying): the moment to
+// tell the partner. Run itself returns later, once inactive_cmd ran.
+func (r *Reconciler) Released() <-chan struct{} { return r.releasedCh() }
+
+func (r *Reconciler) releasedCh() chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.released == nil {
+		r.released = make(chan struct{})
+	}
+	return r.released
 }
 
 // shutdown ends Run: a Failover director releases, within timeout; the
@@ -952,6 +987,7 @@ func (r *Reconciler) shutdown(timeout time.Duration) error {
 		}
 	}
 	r.quiet()
+	close(r.releasedCh())
 	close(r.cmds)
 	// inactive_cmd gets a while to finish; then its process group is
 	// killed, so that a stuck one never holds the shutdown up.

@@ -430,7 +430,10 @@ func TestStuckCommandsBlockNothing(t *testing.T) {
 	var ran events
 	f.r.Command = func(ctx context.Context, argv []string) error {
 		ran.add(argv[0])
-		<-release // stuck until its time limit, which here never comes
+		select {
+		case <-release: // stuck until its time limit, which here never comes
+		case <-ctx.Done(): // or killed
+		}
 		return errors.New("killed")
 	}
 	f.run()
@@ -438,6 +441,9 @@ func TestStuckCommandsBlockNothing(t *testing.T) {
 	waitFor(t, "active", func() bool { return f.addrs.has("10.0.0.2") })
 	f.r.SetActive(false)
 	waitFor(t, "standby despite the stuck active_cmd", func() bool { return !f.addrs.has("10.0.0.2") && len(f.services()) == 0 })
+	// The stuck active_cmd speaks for a role the node left: it is killed
+	// and inactive_cmd runs at once.
+	waitFor(t, "inactive_cmd", func() bool { return slices.Contains(ran.list(), "inactive") })
 	f.r.SetActive(true)
 	waitFor(t, "active again", func() bool { return f.addrs.has("10.0.0.2") && len(f.services()) == 1 })
 	close(release)
