@@ -902,9 +902,6 @@ func (r *Reconciler) quiet() {
 
 // enqueue runs argv after the commands queued before it, without waiting.
 func (r *Reconciler) enqueue(argv []string, roleChange bool) {
-	if len(argv) == 0 || r.Command == nil {
-		return
-	}
 	if roleChange {
 		// A command of the role this node just left that is still
 		// running (stuck) speaks for a role it no longer has: kill it, so
@@ -914,6 +911,9 @@ func (r *Reconciler) enqueue(argv []string, roleChange bool) {
 			r.cmdRunning()
 		}
 		r.mu.Unlock()
+	}
+	if len(argv) == 0 || r.Command == nil {
+		return
 	}
 	select {
 	case r.cmds <- argv:

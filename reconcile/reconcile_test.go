@@ -569,3 +569,26 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 		t.Errorf("only %d of 60 transitions recomputed just their services", n)
 	}
 }
+
+// A stuck active_cmd, with no inactive_cmd to run instead, is killed when
+// the node releases: a SIGTERM does not wait for its time limit.
+func TestShutdownKillsAStuckActiveCmd(t *testing.T) {
+	f := newFixture(t, webHCL, true)
+	f.r.ActiveCmd = []string{"active"}
+	started := make(chan struct{})
+	f.r.Command = func(ctx context.Context, argv []string) error {
+		close(started)
+		<-ctx.Done() // stuck until killed
+		return ctx.Err()
+	}
+	f.run()
+	f.r.SetActive(true)
+	<-started
+	begin := time.Now()
+	if err := f.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d > cmdShutdownGrace/2 {
+		t.Errorf("shutdown took %s: it waited for the stuck active_cmd", d)
+	}
+}
