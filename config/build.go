@@ -34,6 +34,8 @@ type builder struct {
 	ignore   *ignoreBlock
 	pulse    *Pulse
 	services map[string]*ServiceSettings
+	errIndex errorIndex         // see hasError
+	reals    map[int][]*rsBlock // see realAt
 }
 
 // errorAt adds an error about subject, unless an earlier error already
@@ -49,21 +51,6 @@ func (b *builder) errorAt(subject hcl.Range, summary, detail string, args ...any
 		Detail:   fullStop(fmt.Sprintf(detail, args...)),
 		Subject:  subject.Ptr(),
 	})
-}
-
-// hasError reports whether an error already points at r. The errors of
-// decoding (a wrong type, a variable) point somewhere inside the value; the
-// later ones point at the whole value or at a block.
-func (b *builder) hasError(r hcl.Range) bool {
-	for i, d := range b.diags {
-		if d.Severity != hcl.DiagError || d.Subject == nil {
-			continue
-		}
-		if sameRange(*d.Subject, r) || i < b.decoded && within(*d.Subject, r) {
-			return true
-		}
-	}
-	return false
 }
 
 func sameRange(a, b hcl.Range) bool {

@@ -93,8 +93,9 @@ func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast
 		}
 	}
 	var files []*hcl.File
+	var used budget
 	for _, name := range names {
-		src, err := os.ReadFile(name)
+		src, err := readLimited(name, MaxFileSize-used.size)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -102,6 +103,12 @@ func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast
 				Detail:   sentence(err.Error()),
 			})
 			continue
+		}
+		if ds := checkLimits(src, name, &used); ds.HasErrors() {
+			// Not parsed: the file is kept for the diagnostic's source line.
+			p.AddFile(name, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
+			diags = append(diags, ds...)
+			break
 		}
 		f, ds, wasFast := parseHCL(src, name, allowFast)
 		fast = fast || wasFast
@@ -111,10 +118,10 @@ func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast
 	}
 	cfg.Files = p.Files()
 	if diags.HasErrors() {
-		return cfg, sortDiags(diags), fast
+		return cfg, limitDiags(sortDiags(diags)), fast
 	}
 	cfg, diags = decode(cfg, files)
-	return cfg, diags, fast
+	return cfg, limitDiags(diags), fast
 }
 
 // Parse reads one configuration from src; filename names it in diagnostics.
@@ -129,21 +136,39 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 
 func parse(src []byte, filename string, allowFast bool) (*Config, hcl.Diagnostics, bool) {
 	p := hclparse.NewParser()
+	if ds := checkLimits(src, filename, &budget{}); ds.HasErrors() {
+		p.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
+		return &Config{Files: p.Files()}, ds, false
+	}
 	f, diags, fast := parseHCL(src, filename, allowFast)
 	p.AddFile(filename, f)
 	cfg := &Config{Files: p.Files()}
 	if diags.HasErrors() {
-		return cfg, sortDiags(diags), fast
+		return cfg, limitDiags(sortDiags(diags)), fast
 	}
 	cfg, diags = decode(cfg, []*hcl.File{f})
-	return cfg, diags, fast
+	return cfg, limitDiags(diags), fast
 }
 
-// WriteDiagnostics renders diags as Terraform does: the summary, the file,
-// line and enclosing block, the source line, then the detail, wrapped at
-// width columns (0 does not wrap).
-func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint) error {
-	return hcl.NewDiagnosticTextWriter(w, files, width, false).WriteDiagnostics(diags)
+// readLimited reads the file name, refusing one larger than max bytes
+// before reading it (the file may also grow while it is read).
+func readLimited(name string, max int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > int64(max) {
+		return nil, fmt.Errorf("the file %s is %d bytes, and lvsctl reads a configuration of at most %s (a 10,000-service configuration is 4.2 MB); check that it is the file you meant", name, fi.Size(), sizeString(MaxFileSize))
+	}
+	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > max {
+		return nil, fmt.Errorf("the file %s makes the configuration more than %s, the most lvsctl reads; check that it is the file you meant", name, sizeString(MaxFileSize))
+	}
+	return src, nil
 }
 
 func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
@@ -170,29 +195,6 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 		}
 	}
 	return cfg, sortDiags(b.diags)
-}
-
-// dedup drops errors about a value that an earlier error already covers:
-// hcl reports a variable reference both as not allowed and as an unknown
-// value of the wrong type, and the second says nothing new.
-func dedup(diags hcl.Diagnostics) hcl.Diagnostics {
-	var out hcl.Diagnostics
-	for _, d := range diags {
-		dup := false
-		for _, e := range out {
-			if d.Severity != e.Severity || d.Subject == nil || e.Subject == nil {
-				continue
-			}
-			if sameRange(*d.Subject, *e.Subject) || d.Context != nil && within(*e.Subject, *d.Context) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // within reports whether a lies inside b.

@@ -1,16 +1,21 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
 // FuzzParse checks that no input panics, that every error points at a line
-// of the input, and that a configuration without errors yields a valid,
-// normalized table.
+// of the input, that diagnostics stay within their bounds (MaxDiagnostics,
+// excerpts, short source lines), and that a configuration without errors
+// yields a valid, normalized table that Write writes back as hclwrite
+// would. The corpus in testdata/fuzz/FuzzParse has the limits' shapes.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"testdata/*.hcl", "../examples/*.hcl"} {
 		paths, _ := filepath.Glob(pattern)
@@ -22,10 +27,25 @@ func FuzzParse(f *testing.F) {
 			f.Add(src)
 		}
 	}
+	// Limits that need more input than a corpus entry should hold.
+	f.Add([]byte("drain_timeout = \"" + strings.Repeat("x", MaxStringLength) + "\"\n"))
+	f.Add([]byte("a = 1\n# " + strings.Repeat("\x00", MaxLineLength) + "\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := Parse(src, "fuzz.hcl")
 		if cfg == nil {
 			t.Fatal("Parse returned a nil Config")
+		}
+		if len(diags) > MaxDiagnostics+1 {
+			t.Fatalf("%d diagnostics", len(diags))
+		}
+		var out bytes.Buffer
+		if err := WriteDiagnostics(&out, cfg.Files, diags, 78); err != nil {
+			t.Fatal(err)
+		}
+		// Per diagnostic: a summary and detail of at most 2 KB, and 20
+		// source lines of at most 160 characters, escaped (4 bytes each).
+		if max := len(diags) * (2*maxDetail + 100 + maxShownLines*(4*maxShownLine+20)); out.Len() > max {
+			t.Fatalf("%d bytes of diagnostics for %d of them", out.Len(), len(diags))
 		}
 		for _, d := range diags {
 			if d.Severity != hcl.DiagError {
@@ -54,6 +74,13 @@ func FuzzParse(f *testing.F) {
 		again.Normalize()
 		if render(&Config{Table: again}) != render(&Config{Table: cfg.Table}) {
 			t.Fatal("the table was not normalized")
+		}
+		var b bytes.Buffer
+		if err := Write(&b, cfg, nil); err != nil {
+			t.Fatal(err)
+		}
+		if f := hclwrite.Format(b.Bytes()); !bytes.Equal(f, b.Bytes()) {
+			t.Fatalf("Write's output is not as hclwrite.Format lays it out:\n%s", b.Bytes())
 		}
 	})
 }

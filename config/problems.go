@@ -33,7 +33,7 @@ func (b *builder) problem(p lvs.Problem) {
 	}
 	vs := b.vss[p.Service]
 	if p.Dest >= 0 {
-		rs := realAt(vs, p.Dest)
+		rs := b.realAt(p.Service, p.Dest)
 		if rs == nil {
 			return
 		}
@@ -45,18 +45,24 @@ func (b *builder) problem(p lvs.Problem) {
 	b.errorAt(r, summary, "%s", sentence(p.Msg))
 }
 
-// realAt returns the i-th real server of vs as the table has them (nil
-// blocks are skipped there too).
-func realAt(vs *vsBlock, i int) *rsBlock {
-	n := 0
-	for _, rs := range vs.Reals {
-		if rs == nil {
-			continue
+// realAt returns the i-th real server of service svc as the table has
+// them (nil blocks are skipped there too). The list is made once per
+// service: a service with many problems would scan it for each.
+func (b *builder) realAt(svc, i int) *rsBlock {
+	if b.reals == nil {
+		b.reals = map[int][]*rsBlock{}
+	}
+	reals, ok := b.reals[svc]
+	if !ok {
+		for _, rs := range b.vss[svc].Reals {
+			if rs != nil {
+				reals = append(reals, rs)
+			}
 		}
-		if n == i {
-			return rs
-		}
-		n++
+		b.reals[svc] = reals
+	}
+	if i < len(reals) {
+		return reals[i]
 	}
 	return nil
 }
