@@ -39,6 +39,15 @@ type fastParser struct {
 	file      string
 	i         int
 	line, col int
+	depth     int // of blocks and lists: it declines past MaxNestingDepth
+}
+
+// enter counts one more level of nesting, and reports whether that is
+// still within MaxNestingDepth. checkLimits has refused deeper files
+// already; this keeps the recursion bounded whatever calls fastParse.
+func (p *fastParser) enter() bool {
+	p.depth++
+	return p.depth <= MaxNestingDepth
 }
 
 func (p *fastParser) pos() hcl.Pos { return hcl.Pos{Line: p.line, Column: p.col, Byte: p.i} }
@@ -237,6 +246,10 @@ func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, b
 	if !p.blanks() {
 		return nil, false
 	}
+	if !p.enter() {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
 	var body *hclsyntax.Body
 	if p.peek() == '}' {
 		// "name {}" on one line.
@@ -382,6 +395,10 @@ func (p *fastParser) number() (hclsyntax.Expression, bool) {
 }
 
 func (p *fastParser) tuple() (hclsyntax.Expression, bool) {
+	if !p.enter() {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
 	start := p.pos()
 	p.next()
 	t := &hclsyntax.TupleConsExpr{OpenRange: p.rng(start)}

@@ -94,6 +94,8 @@ func TestFastParseDeclines(t *testing.T) {
 		"virtual_server \"w\" {\n  weight = 010\n}\n",          // leading zero
 		"virtual_server \"w\" {\n  a = 1\n  a = 2\n}\n",        // redefined
 		"virtual_server \"w\" {\n",                             // unclosed
+		"drain_timeout = " + deep("[", "]", 100000) + "\n",     // too deep
+		deep("a {\n", "}\n", 100000),                           // too deep
 	} {
 		if f := fastParse([]byte(src), "x.hcl"); f != nil {
 			t.Errorf("fastParse accepted %q", src)

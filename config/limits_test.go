@@ -71,6 +71,9 @@ func TestLimitsDeepNesting(t *testing.T) {
 		{"negations", "a = " + strings.Repeat("-", 100000) + "1\n", 1, 69},
 		{"sums", "a = 1" + strings.Repeat("+1", 100000) + "\n", 1, 2*64 + 6},
 		{"indexes", "a = a" + strings.Repeat("[b]", 100000) + "\n", 1, 3*63 + 6},
+		{"lists in Unicode", "é = " + deep("[", "]", 100000) + "\n", 1, 69},
+		{"a Unicode heredoc", "a = <<É\n${" + deep("[", "]", 100000) + "}\nÉ\n", 2, 66},
+		{"broken UTF-8", "a = \"\xff\" " + deep("[", "]", 100000) + "\n", 1, 72},
 		{"braces in a heredoc's interpolation", "a = <<EOT\n" + deep("${[", "]}", 100000) + "\nEOT\n", 2, 3*32 + 2},
 	} {
 		var cfg *Config
