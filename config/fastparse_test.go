@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -145,4 +146,40 @@ func FuzzFastParse(f *testing.F) {
 		}
 		checkFastEqualsSlow(t, src, "fuzz.hcl")
 	})
+}
+
+// TestFastContentEqualsContent decodes every test and example file, and
+// the corpus of FuzzParse, with and without fastContent: the results and
+// the diagnostics must be the same.
+func TestFastContentEqualsContent(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/*.d/*.hcl", "../examples/*.hcl", "../lvscf/testdata/*.hcl.golden", "testdata/fuzz/FuzzParse/*"} {
+		m, _ := filepath.Glob(pattern)
+		files = append(files, m...)
+	}
+	defer func() { fastContentDisabled = false }()
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(f, "/fuzz/") {
+			lines := strings.SplitN(string(src), "\n", 2)
+			var s string
+			if _, err := fmt.Sscanf(strings.TrimPrefix(lines[1], "[]byte("), "%q", &s); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			src = []byte(s)
+		}
+		fastContentDisabled = false
+		fast, fastDiags := Parse(src, f)
+		fastContentDisabled = true
+		slow, slowDiags := Parse(src, f)
+		if fastDiags.Error() != slowDiags.Error() {
+			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", f, fastDiags, slowDiags)
+		}
+		if diff := cmp.Diff(slow, fast, configOpts); diff != "" {
+			t.Errorf("%s: configs differ (-Content +fastContent):\n%s", f, diff)
+		}
+	}
 }

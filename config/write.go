@@ -80,11 +80,11 @@ func Write(w io.Writer, cfg *Config, ann *Annotations) error {
 	if ann == nil {
 		ann = &Annotations{}
 	}
-	wr := &writer{cfg: cfg, ann: ann, want: map[string]bool{}, seen: map[string]bool{}}
+	wr := &writer{cfg: cfg, ann: ann, want: make(map[string]bool, 2*len(ann.before)), seen: map[string]bool{}}
 	for k := range ann.before {
 		// A place's comments go to it or, when it is not written, to its
 		// nearest written ancestor: those are the places to watch.
-		for {
+		for !wr.want[k] {
 			wr.want[k] = true
 			i := strings.LastIndexByte(k, 0)
 			if i < 0 {
@@ -106,26 +106,31 @@ func Write(w io.Writer, cfg *Config, ann *Annotations) error {
 		return wr.err
 	}
 	// Move the comments of places that are not written to their nearest
-	// written ancestor, or to the top of the file.
-	var header []string
-	before := map[string][]string{}
-	keys := make([]string, 0, len(ann.before))
+	// written ancestor, or to the top of the file (the ancestor ""). When
+	// several places' comments go to one, they come in the order of the
+	// places' keys.
+	into := make(map[string][]string, len(ann.before)) // ancestor → keys
 	for k := range ann.before {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		lines := ann.before[k]
-		path := strings.Split(k, "\x00")
-		for len(path) > 0 && !wr.seen[pathKey(path)] {
-			path = path[:len(path)-1]
+		a := k
+		for a != "" && !wr.seen[a] {
+			a = a[:max(strings.LastIndexByte(a, 0), 0)]
 		}
-		if len(path) == 0 {
-			header = append(header, lines...)
+		into[a] = append(into[a], k)
+	}
+	before := make(map[string][]string, len(into))
+	for a, keys := range into {
+		if len(keys) == 1 {
+			before[a] = ann.before[keys[0]]
 			continue
 		}
-		before[pathKey(path)] = append(before[pathKey(path)], lines...)
+		slices.Sort(keys)
+		var lines []string
+		for _, k := range keys {
+			lines = append(lines, ann.before[k]...)
+		}
+		before[a] = lines
 	}
+	header := before[""]
 	out := make([]byte, 0, len(wr.out)+len(wr.out)/8)
 	if lines := append(slices.Clone(ann.Header), header...); len(lines) > 0 {
 		out = appendComments(out, lines, 0)
