@@ -205,6 +205,9 @@ func pulseCommand(env Env) *cli.Command {
 			if rerr := <-rdone; rerr != nil {
 				log.Error("release incomplete", "error", rerr)
 			}
+			// Nothing a command started outlives pulse, even what left
+			// its process group.
+			killLeftovers(commandTag(id), log)
 			return err
 		},
 	}
