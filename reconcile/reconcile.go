@@ -903,9 +903,18 @@ func (r *Reconciler) quiet() {
 // enqueue runs argv after the commands queued before it, without waiting.
 func (r *Reconciler) enqueue(argv []string, roleChange bool) {
 	if roleChange {
-		// A command of the role this node just left that is still
-		// running (stuck) speaks for a role it no longer has: kill it, so
-		// that this role's command runs now.
+		// Commands of the role this node just left — queued (a
+		// re-announcement's active_cmd behind a stuck one) or still
+		// running — speak for a role it no longer has: drop and kill
+		// them, so that this role's command runs now.
+		for drained := false; !drained; {
+			select {
+			case old := <-r.cmds:
+				r.log().Warn("command dropped: the role it was for has ended", "command", strings.Join(old, " "))
+			default:
+				drained = true
+			}
+		}
 		r.mu.Lock()
 		if r.cmdRunning != nil {
 			r.cmdRunning()

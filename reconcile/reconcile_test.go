@@ -575,15 +575,18 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 func TestShutdownKillsAStuckActiveCmd(t *testing.T) {
 	f := newFixture(t, webHCL, true)
 	f.r.ActiveCmd = []string{"active"}
-	started := make(chan struct{})
+	started := make(chan struct{}, 2)
 	f.r.Command = func(ctx context.Context, argv []string) error {
-		close(started)
+		started <- struct{}{}
 		<-ctx.Done() // stuck until killed
 		return ctx.Err()
 	}
 	f.run()
 	f.r.SetActive(true)
 	<-started
+	// A re-announcement queues active_cmd again behind the stuck one.
+	f.r.Reannounce()
+	waitFor(t, "the second active_cmd queued", func() bool { return len(f.r.cmds) == 1 })
 	begin := time.Now()
 	if err := f.shutdown(); err != nil {
 		t.Fatal(err)
