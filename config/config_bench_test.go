@@ -2,7 +2,9 @@ package config_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/lvsctl/lvsctl/bench/gen"
@@ -42,5 +44,44 @@ func BenchmarkWrite(b *testing.B) {
 		if err := config.Write(io.Discard, cfg, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkHostile parses hostile files as lvsctl validate does, through
+// the diagnostics it prints: lists nested 100,000 deep (200 KB) and blocks
+// nested 200,000 deep, which overflowed the stack; a 10 MB string and a
+// 3 MB line of NUL bytes, which were parsed and echoed whole; and 50,000
+// virtual servers with two errors each, whose errors were matched against
+// each other.
+func BenchmarkHostile(b *testing.B) {
+	var many strings.Builder
+	for i := range 50000 {
+		fmt.Fprintf(&many, "virtual_server \"v%d\" {\n  address = \"10.0.%d.%d:80\"\n  weight = x\n  scheduler = y\n}\n", i, i>>8&255, i&255)
+	}
+	for _, tc := range []struct {
+		name string
+		src  string
+	}{
+		{"lists-100k-deep", "a = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"},
+		{"blocks-200k-deep", strings.Repeat("a {\n", 200000) + strings.Repeat("}\n", 200000)},
+		{"string-10MB", "drain_timeout = \"" + strings.Repeat("x", 10<<20) + "\"\n"},
+		{"line-3MB", "drain_timeout = \"1s\"\n" + strings.Repeat("\x00", 3<<20) + "\n"},
+		{"errors-50k", many.String()},
+	} {
+		src := []byte(tc.src)
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, diags := config.Parse(src, "hostile.hcl")
+				if !diags.HasErrors() {
+					b.Fatal("no error")
+				}
+				var out bytes.Buffer
+				if err := config.WriteDiagnostics(&out, cfg.Files, diags, 78); err != nil || out.Len() > 60000 {
+					b.Fatalf("%d bytes of diagnostics (%v)", out.Len(), err)
+				}
+			}
+		})
 	}
 }

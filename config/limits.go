@@ -29,11 +29,13 @@ const (
 	// template sequences may nest, each operator of an expression counting
 	// one level more (a + b + c is nested 2 deep).
 	MaxNestingDepth = 64
-	// MaxObjects is the most blocks, attributes and list elements.
-	MaxObjects = 500_000
+	// MaxObjects is the most blocks, attributes and list elements: about
+	// 17,000 services with 4 real servers each.
+	MaxObjects = 250_000
 	// MaxTokens is the most tokens (words, numbers, strings, punctuation,
-	// line ends): hclsyntax keeps about 100 bytes for each.
-	MaxTokens = 4_000_000
+	// line ends): hclsyntax keeps about 100 bytes for each, and a file it
+	// parses costs some 200 bytes of memory per byte.
+	MaxTokens = 2_000_000
 )
 
 // A budget is what the files read so far used of the limits that hold for

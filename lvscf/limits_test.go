@@ -77,3 +77,20 @@ func TestParseTooManyWarnings(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestDetectLongLine checks that Detect looks at no more than it needs:
+// it split the whole file into lines and tokenized the first one, 400 MB
+// for an 8 MB line of words.
+func TestDetectLongLine(t *testing.T) {
+	src := []byte("# comment\n\nserial_no = 1\n" + strings.Repeat("x ", 4<<20) + "\n")
+	var ok bool
+	_, size := allocations(func() { ok = Detect("x", src) })
+	if !ok || size > 1<<20 {
+		t.Errorf("Detect: %v, %d KB allocated", ok, int(size)>>10)
+	}
+	long := []byte(strings.Repeat("x ", 4<<20) + "\n")
+	_, size = allocations(func() { ok = Detect("x", long) })
+	if ok || size > 1<<20 {
+		t.Errorf("Detect of a long line: %v, %d KB allocated", ok, int(size)>>10)
+	}
+}

@@ -1,6 +1,7 @@
 package lvscf
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"net/netip"
@@ -208,14 +209,27 @@ var knownGlobals = map[string]bool{
 // a comment, which must be a known global setting (`serial_no = 70`,
 // `service = lvs`, also written `key=value`) or a `virtual NAME {` or
 // `failover NAME {` header with an unquoted name (HCL quotes its labels and
-// has no such top-level keys).
+// has no such top-level keys). It reads no further than that line, and
+// takes no file whose first such line is longer than MaxLineLength.
 func Detect(name string, content []byte) bool {
 	base := filepath.Base(name)
 	if base == "lvs.cf" || strings.HasSuffix(base, ".cf") {
 		return true
 	}
-	for _, text := range splitLines(string(content)) {
-		ln := lexLine(name, 0, text)
+	// Line by line up to the first setting, without splitting the whole
+	// file: it may be anything, of any size.
+	for rest := content; len(rest) > 0; {
+		i := bytes.IndexAny(rest, "\r\n")
+		line := rest
+		if i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if len(line) > MaxLineLength {
+			return false
+		}
+		ln := lexLine(name, 0, string(line))
 		if ln.err != nil {
 			return false
 		}
