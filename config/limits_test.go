@@ -467,3 +467,16 @@ func TestSpanSet(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLimitsScan is the scan of a 10,000-service configuration (4.2
+// MB) that Load and Parse make before parsing it.
+func BenchmarkLimitsScan(b *testing.B) {
+	src := []byte(bigConfig(10000))
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := checkLimits(src, "big.hcl", &budget{}); d != nil {
+			b.Fatal(d)
+		}
+	}
+}
