@@ -11,8 +11,8 @@ import (
 
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/pulse/vip"
-	"github.com/lvsctl/lvsctl/reconcile"
 	"github.com/lvsctl/lvsctl/pulse/wire"
+	"github.com/lvsctl/lvsctl/reconcile"
 )
 
 func loadHCL(t *testing.T, src string) *config.Config {
