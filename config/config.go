@@ -30,6 +30,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/quote"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
@@ -159,14 +161,14 @@ func readLimited(name string, max int) ([]byte, error) {
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > int64(max) {
-		return nil, fmt.Errorf("the file %s is %d bytes, and lvsctl reads a configuration of at most %s (a 10,000-service configuration is 4.2 MB); check that it is the file you meant", name, fi.Size(), sizeString(MaxFileSize))
+		return nil, fmt.Errorf("the file %s is %d bytes, and lvsctl reads a configuration of at most %s (a 10,000-service configuration is 4.2 MB); check that it is the file you meant", name, fi.Size(), quote.Size(MaxFileSize))
 	}
 	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(src) > max {
-		return nil, fmt.Errorf("the file %s makes the configuration more than %s, the most lvsctl reads; check that it is the file you meant", name, sizeString(MaxFileSize))
+		return nil, fmt.Errorf("the file %s makes the configuration more than %s, the most lvsctl reads; check that it is the file you meant", name, quote.Size(MaxFileSize))
 	}
 	return src, nil
 }

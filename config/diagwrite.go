@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lvsctl/lvsctl/internal/quote"
+
 	"github.com/hashicorp/hcl/v2"
 	wordwrap "github.com/mitchellh/go-wordwrap"
 )
@@ -97,7 +99,7 @@ func writeSource(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnostic)
 	where := ""
 	if cs, ok := file.Nav.(contextStringer); ok {
 		if s := cs.ContextString(d.Subject.Start.Byte); s != "" {
-			where = ", in " + clipQuoted(s)
+			where = ", in " + quote.Clip(s)
 		}
 	}
 	fmt.Fprintf(b, "  on %s line %d%s:\n", d.Subject.Filename, d.Subject.Start.Line, where)
@@ -209,7 +211,7 @@ func limitDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 // shortText cuts the quoted text in s to excerpts, and s to maxDetail
 // bytes.
 func shortText(s string) string {
-	s = clipQuoted(s)
+	s = quote.Clip(s)
 	if len(s) <= maxDetail {
 		return s
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/lvsctl/lvsctl/internal/quote"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -113,7 +115,7 @@ func checkLimits(src []byte, filename string, b *budget) hcl.Diagnostics {
 			Severity: hcl.DiagError,
 			Summary:  "Configuration too large",
 			Detail: fmt.Sprintf("%s makes the configuration %d bytes; lvsctl reads at most %s (a 10,000-service configuration is 4.2 MB). Split it, or check that it is the file you meant.",
-				filename, b.size, sizeString(MaxFileSize)),
+				filename, b.size, quote.Size(MaxFileSize)),
 			Subject: &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
 		}}
 	}
@@ -220,7 +222,7 @@ func (s *limitScanner) item() {
 func (s *limitScanner) newline() {
 	if n := s.i - s.lineAt; n > MaxLineLength {
 		s.fail(hcl.Pos{Line: s.line, Column: 1, Byte: s.lineAt}, "Line too long",
-			"This line is %d bytes long; lvsctl reads lines of at most %s. Break it up, or check that the file is a configuration.", n, sizeString(MaxLineLength))
+			"This line is %d bytes long; lvsctl reads lines of at most %s. Break it up, or check that the file is a configuration.", n, quote.Size(MaxLineLength))
 	}
 	s.line++
 	s.lineAt = s.i + 1
@@ -235,7 +237,7 @@ func (s *limitScanner) closeString(f scanFrame, end int) {
 		}
 		s.fail(f.at, "String too long",
 			"This %s is %d bytes long; lvsctl reads strings of at most %s (it starts %s). Check that the quotes are balanced and that the file is a configuration.",
-			what, n, sizeString(MaxStringLength), excerpt(string(s.src[f.at.Byte:min(end, f.at.Byte+200)])))
+			what, n, quote.Size(MaxStringLength), quote.Excerpt(string(s.src[f.at.Byte:min(end, f.at.Byte+200)])))
 	}
 }
 
@@ -686,7 +688,7 @@ func tokenLimits(toks hclsyntax.Tokens) (*hcl.Diagnostic, int) {
 	closeString := func(f tframe, end hcl.Range) {
 		if n := end.End.Byte - f.at.Start.Byte; n > MaxStringLength && diag == nil {
 			diag = &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "String too long",
-				Detail:  fmt.Sprintf("This string is %d bytes long; lvsctl reads strings of at most %s. Check that the quotes are balanced and that the file is a configuration.", n, sizeString(MaxStringLength)),
+				Detail:  fmt.Sprintf("This string is %d bytes long; lvsctl reads strings of at most %s. Check that the quotes are balanced and that the file is a configuration.", n, quote.Size(MaxStringLength)),
 				Subject: f.at.Ptr()}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
 func TestExcerpt(t *testing.T) {
@@ -19,16 +21,16 @@ func TestExcerpt(t *testing.T) {
 		{strings.Repeat("\x00", 3<<20), `"` + strings.Repeat(`\x00`, 14) + `…"`},
 		{"é\"\n\xff", `"é\"\n\xff"`},
 	} {
-		got := excerpt(tc.in)
+		got := quote.Excerpt(tc.in)
 		if got != tc.want {
-			t.Errorf("excerpt(%.20q): got %s, want %s", tc.in, got, tc.want)
+			t.Errorf("quote.Excerpt(%.20q): got %s, want %s", tc.in, got, tc.want)
 		}
-		if n := utf8.RuneCountInString(got); n > excerptMax+2 {
-			t.Errorf("excerpt(%.20q) is %d characters", tc.in, n)
+		if n := utf8.RuneCountInString(got); n > quote.Max+2 {
+			t.Errorf("quote.Excerpt(%.20q) is %d characters", tc.in, n)
 		}
 	}
 	long := strings.Repeat("y", 1000)
-	msg := clipQuoted(fmt.Sprintf("unknown option %q after %q", "--"+long, "-x"))
+	msg := quote.Clip(fmt.Sprintf("unknown option %q after %q", "--"+long, "-x"))
 	if want := `unknown option "--` + strings.Repeat("y", 57) + `…" after "-x"`; msg != want {
 		t.Errorf("clipQuoted: got %s, want %s", msg, want)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/quote"
+
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -77,7 +79,7 @@ func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
 			return nil, p.longLine()
 		}
 		if read += len(sc.Bytes()) + 1; read > maxInput {
-			return nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", sizeString(maxInput))
+			return nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", quote.Size(maxInput))
 		}
 		if err := p.parseLine(sc.Text()); err != nil {
 			return nil, err
@@ -138,7 +140,7 @@ func (p *parser) errAt(col int, format string, args ...any) *Error {
 	if col < 1 {
 		col = 1
 	}
-	return &Error{File: p.file, Line: p.line, Col: col, Msg: clipQuoted(fmt.Sprintf(format, args...))}
+	return &Error{File: p.file, Line: p.line, Col: col, Msg: quote.Clip(fmt.Sprintf(format, args...))}
 }
 
 // A token is one blank-separated word of a line.

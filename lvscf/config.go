@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lvsctl/lvsctl/internal/quote"
+
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -353,7 +355,7 @@ func (c *converter) pulse() *config.Pulse {
 // text checks that a value can be written in HCL, whose files are UTF-8.
 func (c *converter) text(v string, s *Setting, fallback int) {
 	if !utf8.ValidString(v) {
-		c.errorf(lineOf(s, fallback), "%s is not valid UTF-8, and lvsctl's configuration is UTF-8 text; write the value in UTF-8", excerpt(v))
+		c.errorf(lineOf(s, fallback), "%s is not valid UTF-8, and lvsctl's configuration is UTF-8 text; write the value in UTF-8", quote.Excerpt(v))
 	}
 }
 
@@ -432,7 +434,7 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 		}
 		for _, d := range svc.Dests {
 			if d.Addr == st.SorryServer || d.Addr.Addr() == st.SorryServer.Addr() && svc.Key.IsFWMark() {
-				c.errorf(lineOf(v.Setting("sorry_server"), v.Line), "sorry_server %s is also real server %q; the sorry server stands in when every real server is down, so it must be another address", v.SorryServer, excerpt(d.Name))
+				c.errorf(lineOf(v.Setting("sorry_server"), v.Line), "sorry_server %s is also real server %q; the sorry server stands in when every real server is down, so it must be another address", v.SorryServer, quote.Excerpt(d.Name))
 			}
 		}
 	}
@@ -481,7 +483,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		hc = config.DefaultHealthCheck(config.CheckExec)
 		hc.Program = strings.TrimSpace(v.SendProgram.Arg())
 		if first := strings.Fields(hc.Program)[0]; !filepath.IsAbs(first) {
-			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", excerpt(first))
+			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", quote.Excerpt(first))
 		}
 		hc.Expect = nannyUnescape(v.Expect.Arg())
 		if hc.Expect != "" {
@@ -496,7 +498,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 		if v.UseRegex && v.Expect.Arg() != "" {
 			hc.ExpectRegex = v.Expect.Arg()
 			if _, err := regexp.Compile(hc.ExpectRegex); err != nil {
-				c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %s is not a regular expression lvsctl can use (use_regex = 1): %s", excerpt(hc.ExpectRegex), shorten(err.Error()))
+				c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %s is not a regular expression lvsctl can use (use_regex = 1): %s", quote.Excerpt(hc.ExpectRegex), shorten(err.Error()))
 			}
 		} else {
 			hc.Expect = nannyUnescape(v.Expect.Arg())

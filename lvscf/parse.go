@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
 // Limits on what Parse reads; real files are a few kilobytes, in lines of
@@ -120,7 +122,7 @@ func (p *parser) run(texts []string) {
 		}
 		if len(text) > MaxLineLength {
 			p.lastNum = i + 1
-			p.errorf(i+1, 1, MsgTooLong, "the line is %d bytes long, and lvsctl reads lines of up to %d bytes (piranha's GUI writes lines of under 100); it starts %s", len(text), MaxLineLength, excerpt(text))
+			p.errorf(i+1, 1, MsgTooLong, "the line is %d bytes long, and lvsctl reads lines of up to %d bytes (piranha's GUI writes lines of under 100); it starts %s", len(text), MaxLineLength, quote.Excerpt(text))
 			continue
 		}
 		ln := lexLine(p.name, i+1, text)
@@ -139,7 +141,7 @@ func (p *parser) run(texts []string) {
 			p.warnf(ln.num, "%s", n)
 		}
 		if ln.glued {
-			p.warnf(ln.num, "write %s with blanks around \"=\"; piranha rejects this line", excerpt(ln.toks[0].text+" = ..."))
+			p.warnf(ln.num, "write %s with blanks around \"=\"; piranha rejects this line", quote.Excerpt(ln.toks[0].text+" = ..."))
 		}
 		if !p.line(ln) {
 			return
@@ -220,7 +222,7 @@ func (p *parser) header(ln line) (string, bool) {
 		p.errorf(ln.num, toks[3].col, MsgExtraArgs, "write `%s NAME {`: the name is a single word and nothing follows the {", kind)
 		return "", false
 	case toks[2].text != "{":
-		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %s", kind, excerpt(toks[2].text))
+		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %s", kind, quote.Excerpt(toks[2].text))
 		return "", false
 	}
 	return toks[1].text, true
@@ -311,7 +313,7 @@ func (p *parser) port(ln line, t token) (int, bool) {
 	if why != "" {
 		n, ok := services[t.text]
 		if !ok {
-			p.errorf(ln.num, t.col, MsgBadArgument, "%s is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", excerpt(t.text))
+			p.errorf(ln.num, t.col, MsgBadArgument, "%s is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", quote.Excerpt(t.text))
 			return 0, false
 		}
 		v = n
@@ -333,7 +335,7 @@ func (p *parser) portRange(ln line, t token, v int) (int, bool) {
 func (p *parser) host(ln line, t token) (netip.Addr, bool) {
 	a, ok := inetAton(t.text)
 	if !ok {
-		p.errorf(ln.num, t.col, MsgBadHostname, "%s is not an IPv4 address; lvsctl does not resolve host names, write the address", excerpt(t.text))
+		p.errorf(ln.num, t.col, MsgBadHostname, "%s is not an IPv4 address; lvsctl does not resolve host names, write the address", quote.Excerpt(t.text))
 		return netip.Addr{}, false
 	}
 	p.noteAton(ln, t, a)
@@ -343,7 +345,7 @@ func (p *parser) host(ln line, t token) (netip.Addr, bool) {
 func (p *parser) mask(ln line, t token) (netip.Addr, bool) {
 	a, ok := inetAton(t.text)
 	if !ok {
-		p.errorf(ln.num, t.col, MsgBadNetmask, "%s is not a dotted netmask such as 255.255.255.0", excerpt(t.text))
+		p.errorf(ln.num, t.col, MsgBadNetmask, "%s is not a dotted netmask such as 255.255.255.0", quote.Excerpt(t.text))
 		return netip.Addr{}, false
 	}
 	p.noteAton(ln, t, a)
@@ -360,7 +362,7 @@ func (p *parser) noteAton(ln line, t token, a netip.Addr) {
 
 func (p *parser) oneOf(ln line, t token, choices ...string) (string, bool) {
 	if !slices.Contains(choices, t.text) {
-		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s", ln.toks[0].text, orList(choices), excerpt(t.text))
+		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s", ln.toks[0].text, orList(choices), quote.Excerpt(t.text))
 		return "", false
 	}
 	return t.text, true
@@ -376,7 +378,7 @@ func orList(s []string) string {
 func quoted(t token) Quoted { return Quoted{Text: t.text, Quote: t.quote} }
 
 func (p *parser) unknown(ln line, where string) {
-	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%s is not a %s key", excerpt(ln.toks[0].text), where)
+	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%s is not a %s key", quote.Excerpt(ln.toks[0].text), where)
 }
 
 func (p *parser) globalKey(ln line) {
@@ -528,7 +530,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		}
 	case "sorry_server":
 		if v.SorryServer, ok = inetAton(a.text); !ok {
-			p.errorf(ln.num, a.col, MsgBadHostname, "sorry_server takes an IPv4 address, not %s", excerpt(a.text))
+			p.errorf(ln.num, a.col, MsgBadHostname, "sorry_server takes an IPv4 address, not %s", quote.Excerpt(a.text))
 		} else {
 			p.noteAton(ln, a, v.SorryServer)
 		}
@@ -557,7 +559,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		var m netip.Addr
 		if m, ok = inetAton(a.text); !ok {
 			// lvsconfig.c ignores a pmask that inet_aton refuses.
-			p.warnf(ln.num, "pmask %s is not a netmask and is ignored, as piranha did", excerpt(a.text))
+			p.warnf(ln.num, "pmask %s is not a netmask and is ignored, as piranha did", quote.Excerpt(a.text))
 			return
 		}
 		p.noteAton(ln, a, m)

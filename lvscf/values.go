@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+
+	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
 // strtol reads s as C's strtol(s, &end, 0) with the whole string consumed:
@@ -30,7 +32,7 @@ func strtol(s string) (int, string) {
 		base, digits = 8, t[1:]
 	}
 	if digits == "" {
-		return 0, fmt.Sprintf("%s is not a number", excerpt(s))
+		return 0, fmt.Sprintf("%s is not a number", quote.Excerpt(s))
 	}
 	u, err := strconv.ParseUint(digits, base, 64)
 	if err != nil {
@@ -38,9 +40,9 @@ func strtol(s string) (int, string) {
 			return 0, fmt.Sprintf("%s is out of range", show(s))
 		}
 		if base == 8 {
-			return 0, fmt.Sprintf("%s is not a number (a leading 0 means octal, digits 0-7)", excerpt(s))
+			return 0, fmt.Sprintf("%s is not a number (a leading 0 means octal, digits 0-7)", quote.Excerpt(s))
 		}
-		return 0, fmt.Sprintf("%s is not a number", excerpt(s))
+		return 0, fmt.Sprintf("%s is not a number", quote.Excerpt(s))
 	}
 	v := int64(u)
 	if u > math.MaxInt64 {

@@ -1,4 +1,7 @@
-package ipvsadm
+// Package quote keeps text from outside short in messages: lvsctl's
+// parsers quote at most an excerpt of what they refuse, so that a huge or
+// binary token never becomes a huge or unreadable error.
+package quote
 
 import (
 	"fmt"
@@ -7,14 +10,14 @@ import (
 	"unicode/utf8"
 )
 
-// excerptMax is the most characters of offending input an error message
+// Max is the most characters of offending input an error message
 // quotes, between the quotes.
-const excerptMax = 60
+const Max = 60
 
-// excerpt quotes s as strconv.Quote does, but at most excerptMax
+// Excerpt quotes s as strconv.Quote does, but at most Max
 // characters of it: a cut ends with "…" before the closing quote. It
 // reads no more of s than it quotes, so a huge token costs nothing.
-func excerpt(s string) string {
+func Excerpt(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	n := 0
@@ -23,7 +26,7 @@ func excerpt(s string) string {
 		q := strconv.Quote(s[i : i+size])
 		q = q[1 : len(q)-1]
 		w := utf8.RuneCountInString(q)
-		if more := i+size < len(s); n+w > excerptMax || more && n+w+1 > excerptMax {
+		if more := i+size < len(s); n+w > Max || more && n+w+1 > Max {
 			b.WriteString("…")
 			break
 		}
@@ -35,11 +38,11 @@ func excerpt(s string) string {
 	return b.String()
 }
 
-// clipQuoted shortens every Go-quoted string in msg longer than
-// excerptMax characters to its excerpt, so that a message built with %q
+// Clip shortens every Go-quoted string in msg longer than
+// Max characters to its excerpt, so that a message built with %q
 // from a huge token stays short.
-func clipQuoted(msg string) string {
-	if len(msg) < excerptMax+2 {
+func Clip(msg string) string {
+	if len(msg) < Max+2 {
 		return msg
 	}
 	var b strings.Builder
@@ -52,9 +55,9 @@ func clipQuoted(msg string) string {
 		if err != nil {
 			continue
 		}
-		if len(q) > excerptMax+2 {
+		if len(q) > Max+2 {
 			if s, err := strconv.Unquote(q); err == nil {
-				if e := excerpt(s); len(e) < len(q) {
+				if e := Excerpt(s); len(e) < len(q) {
 					b.WriteString(msg[last:i])
 					b.WriteString(e)
 					last = i + len(q)
@@ -70,11 +73,14 @@ func clipQuoted(msg string) string {
 	return b.String()
 }
 
-// sizeString writes a byte count as a limit is stated: "64 MiB", or
-// "1000 bytes" when it is not a whole number of MiB.
-func sizeString(n int) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
+// Size writes a byte count as a limit is stated: "16 MiB", "64 KiB",
+// or "1000 bytes".
+func Size(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
