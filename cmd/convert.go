@@ -77,10 +77,22 @@ func convertCommand(env Env) *cli.Command {
 
 func readInput(env Env, path string) ([]byte, string, error) {
 	if path == "-" {
-		src, err := io.ReadAll(io.LimitReader(env.Stdin, lvscf.MaxSize+1))
+		src, err := io.ReadAll(io.LimitReader(env.Stdin, max(lvscf.MaxSize, ipvsadm.MaxInputSize)+1))
 		return src, "stdin", err
 	}
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, path, err
+	}
+	defer f.Close()
+	// Both formats have a size limit: refuse a file larger than both
+	// before reading it, and otherwise read one byte past the larger so
+	// that the parser refuses what grew meanwhile.
+	limit := int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize))
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
+		return nil, path, fmt.Errorf("%s is %d bytes; lvsctl converts an lvs.cf of at most %d MiB and an ipvsadm dump of at most %d MiB", path, fi.Size(), lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, path, err
 	}

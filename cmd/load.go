@@ -117,11 +117,18 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 // Directories and unreadable files are left to config.Load, which reports
 // them.
 func legacySource(path string) ([]byte, bool) {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() {
+	f, err := os.Open(path)
+	if err != nil {
 		return nil, false
 	}
-	src, err := os.ReadFile(path)
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	// At most one byte more than lvscf.Parse accepts: enough to tell an
+	// lvs.cf apart and for Parse to refuse one that is too large, without
+	// reading a huge file whole (config.Load refuses those by their size).
+	src, err := io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
 	if err != nil || !lvscf.Detect(path, src) {
 		return nil, false
 	}
