@@ -26,10 +26,10 @@ func TestExamples(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			cfg, diags := config.Load(f)
+			cfg, sources, diags := config.Load(f)
 			if diags.HasErrors() {
 				var b bytes.Buffer
-				_ = config.WriteDiagnostics(&b, cfg.Files, diags, 0)
+				_ = config.WriteDiagnostics(&b, sources, diags, 0)
 				t.Fatalf("%s does not validate:\n%s", f, b.String())
 			}
 			k := applytest.New()

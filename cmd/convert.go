@@ -65,7 +65,7 @@ func convertCommand(env Env) *cli.Command {
 			}
 			// The conversion must mean what the source meant; a difference
 			// is a bug in lvsctl, and writing the HCL would hide it.
-			back, diags := config.Parse(out.Bytes(), "converted.hcl")
+			back, _, diags := config.Parse(out.Bytes(), "converted.hcl")
 			if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
 				return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
 			}

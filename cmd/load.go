@@ -42,9 +42,9 @@ func loadConfig(env Env, path string) (*config.Config, error) {
 	if src, ok := legacySource(path); ok {
 		return loadLegacy(env, path, src)
 	}
-	cfg, diags := config.Load(path)
+	cfg, files, diags := config.Load(path)
 	if len(diags) > 0 {
-		_ = config.WriteDiagnostics(env.Stderr, cfg.Files, diags, 78)
+		_ = config.WriteDiagnostics(env.Stderr, files, diags, 78)
 	}
 	if diags.HasErrors() {
 		return nil, exitError{1}

@@ -41,7 +41,7 @@ import (
 // Config is a parsed, validated configuration.
 type Config struct {
 	// Table is the desired table, normalized, with the Name fields set from
-	// the block labels. It is nil when the diagnostics have errors.
+	// the block labels.
 	Table *lvs.Table
 	// DrainTimeout is how long a real server that is going away keeps its
 	// connections at weight 0 before it is deleted; 0 deletes it at once.
@@ -53,30 +53,28 @@ type Config struct {
 	// server that has any beyond the table: health checks, sorry server,
 	// VIP. Virtual servers without such settings have no entry.
 	Services map[string]*ServiceSettings
-	// Files holds the parsed sources by name, for [WriteDiagnostics].
-	Files map[string]*hcl.File
 }
 
 // Load reads the configuration at path: one HCL file, or a directory whose
-// *.hcl files are merged in name order. The returned Config is never nil,
-// so that its Files can render the diagnostics.
-func Load(path string) (*Config, hcl.Diagnostics) {
-	cfg, diags, fast := load(path, true)
+// *.hcl files are merged in name order. It returns the configuration, nil
+// when the diagnostics have errors, and the files read by name, for
+// [WriteDiagnostics] to show the source lines of the diagnostics.
+func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, files, diags, fast := load(path, true)
 	if len(diags) > 0 && fast {
 		// Messages and their context come from hclsyntax alone.
-		cfg, diags, _ = load(path, false)
+		cfg, files, diags, _ = load(path, false)
 	}
-	return cfg, diags
+	return cfg, files, diags
 }
 
 // load is Load, with the fast parser allowed or not; fast reports whether
 // it parsed any of the files.
-func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast bool) {
+func load(path string, allowFast bool) (cfg *Config, files map[string]*hcl.File, diags hcl.Diagnostics, fast bool) {
 	p := hclparse.NewParser()
-	cfg = &Config{Files: p.Files()}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return cfg, hcl.Diagnostics{{
+		return nil, p.Files(), hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read the configuration",
 			Detail:   sentence(err.Error()),
@@ -87,14 +85,14 @@ func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast
 		// Glob sorts, so a conf.d directory merges in a stable order.
 		names, _ = filepath.Glob(filepath.Join(globEscape(path), "*.hcl"))
 		if len(names) == 0 {
-			return cfg, hcl.Diagnostics{{
+			return nil, p.Files(), hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "No configuration files",
 				Detail:   fmt.Sprintf("The directory %s has no *.hcl files; name the configuration files NAME.hcl or pass a file.", path),
 			}}, false
 		}
 	}
-	var files []*hcl.File
+	var parsed []*hcl.File
 	var used budget
 	for _, name := range names {
 		src, err := readLimited(name, MaxFileSize-used.size)
@@ -116,40 +114,38 @@ func load(path string, allowFast bool) (cfg *Config, diags hcl.Diagnostics, fast
 		fast = fast || wasFast
 		p.AddFile(name, f)
 		diags = append(diags, ds...)
-		files = append(files, f)
+		parsed = append(parsed, f)
 	}
-	cfg.Files = p.Files()
 	if diags.HasErrors() {
-		return cfg, limitDiags(sortDiags(diags)), fast
+		return nil, p.Files(), limitDiags(sortDiags(diags)), fast
 	}
-	cfg, diags = decode(cfg, files)
-	return cfg, limitDiags(diags), fast
+	cfg, diags = decode(parsed)
+	return cfg, p.Files(), limitDiags(diags), fast
 }
 
-// Parse reads one configuration from src; filename names it in diagnostics.
-// The returned Config is never nil.
-func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
-	cfg, diags, fast := parse(src, filename, true)
+// Parse reads one configuration from src; filename names it in
+// diagnostics. It returns what [Load] does.
+func Parse(src []byte, filename string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, files, diags, fast := parse(src, filename, true)
 	if len(diags) > 0 && fast {
-		cfg, diags, _ = parse(src, filename, false)
+		cfg, files, diags, _ = parse(src, filename, false)
 	}
-	return cfg, diags
+	return cfg, files, diags
 }
 
-func parse(src []byte, filename string, allowFast bool) (*Config, hcl.Diagnostics, bool) {
+func parse(src []byte, filename string, allowFast bool) (*Config, map[string]*hcl.File, hcl.Diagnostics, bool) {
 	p := hclparse.NewParser()
 	if ds := checkLimits(src, filename, &budget{}); ds.HasErrors() {
 		p.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
-		return &Config{Files: p.Files()}, ds, false
+		return nil, p.Files(), ds, false
 	}
 	f, diags, fast := parseHCL(src, filename, allowFast)
 	p.AddFile(filename, f)
-	cfg := &Config{Files: p.Files()}
 	if diags.HasErrors() {
-		return cfg, limitDiags(sortDiags(diags)), fast
+		return nil, p.Files(), limitDiags(sortDiags(diags)), fast
 	}
-	cfg, diags = decode(cfg, []*hcl.File{f})
-	return cfg, limitDiags(diags), fast
+	cfg, diags := decode([]*hcl.File{f})
+	return cfg, p.Files(), limitDiags(diags), fast
 }
 
 // readLimited reads the file name, refusing one larger than max bytes
@@ -173,7 +169,9 @@ func readLimited(name string, max int) ([]byte, error) {
 	return src, nil
 }
 
-func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
+// decode builds the configuration from the parsed files; it is nil when
+// the diagnostics have errors.
+func decode(files []*hcl.File) (*Config, hcl.Diagnostics) {
 	bodies := make([]hcl.Body, 0, len(files))
 	for _, f := range files {
 		bodies = append(bodies, f.Body)
@@ -187,14 +185,13 @@ func decode(cfg *Config, files []*hcl.File) (*Config, hcl.Diagnostics) {
 	b.diags = dedup(decodeBody(body, &fb))
 	b.decoded = len(b.diags)
 	t, drain := b.build(&fb)
-	cfg.DrainTimeout = drain
-	if !b.diags.HasErrors() {
-		t.Normalize()
-		cfg.Table = t
-		cfg.Pulse = b.pulse
-		if len(b.services) > 0 {
-			cfg.Services = b.services
-		}
+	if b.diags.HasErrors() {
+		return nil, sortDiags(b.diags)
+	}
+	t.Normalize()
+	cfg := &Config{Table: t, DrainTimeout: drain, Pulse: b.pulse}
+	if len(b.services) > 0 {
+		cfg.Services = b.services
 	}
 	return cfg, sortDiags(b.diags)
 }

@@ -42,12 +42,12 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			cfg, diags := Load(tt.path)
-			if cfg == nil || cfg.Files == nil {
-				t.Fatal("Load returned no Config or no Files to render diagnostics with")
+			cfg, files, diags := Load(tt.path)
+			if files == nil {
+				t.Fatal("Load returned no files to render diagnostics with")
 			}
-			if cfg.Table != nil {
-				t.Error("a failed load returned a table")
+			if cfg != nil {
+				t.Error("a failed load returned a configuration")
 			}
 			var got []string
 			for _, d := range diags {
@@ -64,22 +64,22 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestLoadFile(t *testing.T) {
-	cfg, diags := Load("testdata/nat.hcl")
+	cfg, files, diags := Load("testdata/nat.hcl")
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	if _, ok := cfg.Files["testdata/nat.hcl"]; !ok {
-		t.Errorf("Files has %v, want testdata/nat.hcl", cfg.Files)
+	if _, ok := files["testdata/nat.hcl"]; !ok {
+		t.Errorf("Files has %v, want testdata/nat.hcl", files)
 	}
 	if cfg.DrainTimeout != 0 {
 		t.Errorf("DrainTimeout = %s without drain_timeout", cfg.DrainTimeout)
 	}
-	cfg, diags = Load("testdata/confd.d")
+	cfg, files, diags = Load("testdata/confd.d")
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	if len(cfg.Files) != 3 {
-		t.Errorf("a directory of 3 *.hcl files gave %d files", len(cfg.Files))
+	if len(files) != 3 {
+		t.Errorf("a directory of 3 *.hcl files gave %d files", len(files))
 	}
 	if cfg.DrainTimeout != 30*time.Second {
 		t.Errorf("DrainTimeout = %s, want 30s", cfg.DrainTimeout)
@@ -91,9 +91,9 @@ func TestLoadFile(t *testing.T) {
 // block, the source line, and the detail wrapped at the given width.
 func TestWriteDiagnostics(t *testing.T) {
 	src := "virtual_server \"web\" {\n  address   = \"10.0.0.2:80\"\n  scheduler = \"fastest\"\n}\n"
-	cfg, diags := Parse([]byte(src), "web.hcl")
+	_, files, diags := Parse([]byte(src), "web.hcl")
 	var b strings.Builder
-	if err := WriteDiagnostics(&b, cfg.Files, diags, 60); err != nil {
+	if err := WriteDiagnostics(&b, files, diags, 60); err != nil {
 		t.Fatal(err)
 	}
 	want := `Error: Invalid scheduler
@@ -120,9 +120,9 @@ virtual_server "web" {
   }
 }
 `
-	cfg, diags := Parse([]byte(src), "web.hcl")
+	cfg, files, diags := Parse([]byte(src), "web.hcl")
 	if diags.HasErrors() {
-		_ = WriteDiagnostics(os.Stderr, cfg.Files, diags, 78)
+		_ = WriteDiagnostics(os.Stderr, files, diags, 78)
 		return
 	}
 	for _, s := range cfg.Table.Services {

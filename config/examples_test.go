@@ -29,10 +29,10 @@ func TestExamples(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			cfg, diags := Load(path)
+			cfg, files, diags := Load(path)
 			if len(diags) > 0 {
 				var b strings.Builder
-				_ = WriteDiagnostics(&b, cfg.Files, diags, 0)
+				_ = WriteDiagnostics(&b, files, diags, 0)
 				t.Fatalf("%s:\n%s", path, b.String())
 			}
 			if cfg.Table == nil || len(cfg.Table.Services) == 0 {
@@ -52,7 +52,7 @@ func TestExamples(t *testing.T) {
 // TestExampleNATFourHost pins the classic layout, the one example every LVS
 // guide starts from, field by field.
 func TestExampleNATFourHost(t *testing.T) {
-	cfg, diags := Load("../examples/nat-four-host.hcl")
+	cfg, _, diags := Load("../examples/nat-four-host.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -13,7 +13,6 @@ import (
 )
 
 var configOpts = cmp.Options{
-	cmpopts.IgnoreFields(Config{}, "Files"),
 	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
 	cmpopts.EquateEmpty(),
 }
@@ -23,15 +22,15 @@ var configOpts = cmp.Options{
 // the fast parser's tree was the one used: parsed fast and decoded cleanly.
 func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) {
 	t.Helper()
-	fastCfg, fastDiags, fast := parse(src, name, true)
-	slowCfg, slowDiags, _ := parse(src, name, false)
+	fastCfg, _, fastDiags, fast := parse(src, name, true)
+	slowCfg, _, slowDiags, _ := parse(src, name, false)
 	if !fast {
 		return false
 	}
 	if len(fastDiags) > 0 {
 		// Load and Parse then parse again with hclsyntax; the public
 		// result must be hclsyntax's.
-		cfg, diags := Parse(src, name)
+		cfg, _, diags := Parse(src, name)
 		if diags.Error() != slowDiags.Error() {
 			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", name, diags, slowDiags)
 		}
@@ -121,7 +120,7 @@ func TestFastParseEscapes(t *testing.T) {
 	if !checkFastEqualsSlow(t, []byte(src), "escapes.hcl") {
 		t.Fatalf("the fast parser declined:\n%s", src)
 	}
-	cfg, diags := Parse([]byte(src), "escapes.hcl")
+	cfg, _, diags := Parse([]byte(src), "escapes.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -172,9 +171,9 @@ func TestFastContentEqualsContent(t *testing.T) {
 			src = []byte(s)
 		}
 		fastContentDisabled = false
-		fast, fastDiags := Parse(src, f)
+		fast, _, fastDiags := Parse(src, f)
 		fastContentDisabled = true
-		slow, slowDiags := Parse(src, f)
+		slow, _, slowDiags := Parse(src, f)
 		if fastDiags.Error() != slowDiags.Error() {
 			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", f, fastDiags, slowDiags)
 		}

@@ -31,15 +31,15 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("drain_timeout = \"" + strings.Repeat("x", MaxStringLength) + "\"\n"))
 	f.Add([]byte("a = 1\n# " + strings.Repeat("\x00", MaxLineLength) + "\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		cfg, diags := Parse(src, "fuzz.hcl")
-		if cfg == nil {
-			t.Fatal("Parse returned a nil Config")
+		cfg, files, diags := Parse(src, "fuzz.hcl")
+		if files == nil {
+			t.Fatal("Parse returned no files to render diagnostics with")
 		}
 		if len(diags) > MaxDiagnostics+1 {
 			t.Fatalf("%d diagnostics", len(diags))
 		}
 		var out bytes.Buffer
-		if err := WriteDiagnostics(&out, cfg.Files, diags, 78); err != nil {
+		if err := WriteDiagnostics(&out, files, diags, 78); err != nil {
 			t.Fatal(err)
 		}
 		// Per diagnostic: a summary and detail of at most 2 KB, and 20
@@ -59,12 +59,12 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		if diags.HasErrors() {
-			if cfg.Table != nil {
-				t.Fatal("a configuration with errors yielded a table")
+			if cfg != nil {
+				t.Fatal("a configuration with errors yielded a configuration")
 			}
 			return
 		}
-		if cfg.Table == nil {
+		if cfg == nil || cfg.Table == nil {
 			t.Fatal("no table and no error")
 		}
 		if ps := cfg.Table.Validate(); len(ps) > 0 {

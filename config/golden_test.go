@@ -63,21 +63,21 @@ func TestGolden(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			cfg, diags := Load(path)
+			cfg, files, diags := Load(path)
 			var got string
 			if strings.HasPrefix(filepath.Base(path), "bad-") {
 				if !diags.HasErrors() {
 					t.Fatalf("%s has no errors", path)
 				}
 				var b strings.Builder
-				if err := WriteDiagnostics(&b, cfg.Files, diags, 0); err != nil {
+				if err := WriteDiagnostics(&b, files, diags, 0); err != nil {
 					t.Fatal(err)
 				}
 				got = b.String()
 			} else {
 				if len(diags) > 0 {
 					var b strings.Builder
-					_ = WriteDiagnostics(&b, cfg.Files, diags, 0)
+					_ = WriteDiagnostics(&b, files, diags, 0)
 					t.Fatalf("unexpected diagnostics:\n%s", b.String())
 				}
 				got = render(cfg)

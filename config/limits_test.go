@@ -76,9 +76,9 @@ func TestLimitsDeepNesting(t *testing.T) {
 		{"broken UTF-8", "a = \"\xff\" " + deep("[", "]", 100000) + "\n", 1, 72},
 		{"braces in a heredoc's interpolation", "a = <<EOT\n" + deep("${[", "]}", 100000) + "\nEOT\n", 2, 3*32 + 2},
 	} {
-		var cfg *Config
+		var files map[string]*hcl.File
 		var diags hcl.Diagnostics
-		_, size := allocations(func() { cfg, diags = Parse([]byte(tc.src), "deep.hcl") })
+		_, size := allocations(func() { _, files, diags = Parse([]byte(tc.src), "deep.hcl") })
 		if len(diags) != 1 || diags[0].Summary != "Nesting too deep" {
 			t.Errorf("%s: got %v, want one Nesting too deep", tc.name, diags)
 			continue
@@ -90,14 +90,14 @@ func TestLimitsDeepNesting(t *testing.T) {
 			t.Errorf("%s: %d KB of %d allocated to refuse it", tc.name, int(size)>>10, len(tc.src)>>10)
 		}
 		var b bytes.Buffer
-		if err := WriteDiagnostics(&b, cfg.Files, diags, 78); err != nil || b.Len() > 1000 {
+		if err := WriteDiagnostics(&b, files, diags, 78); err != nil || b.Len() > 1000 {
 			t.Errorf("%s: %d bytes of diagnostics (%v):\n%s", tc.name, b.Len(), err, b.String())
 		}
 		// The scan stops at the first level too deep: the start is enough.
 		checkScanMatchesLexer(t, tc.name, []byte(tc.src[:min(len(tc.src), 20000)]))
 	}
 	// 64 deep is fine (and refused only for what it means).
-	_, diags := Parse([]byte("a = "+deep("[", "]", 63)+"\n"), "ok.hcl")
+	_, _, diags := Parse([]byte("a = "+deep("[", "]", 63)+"\n"), "ok.hcl")
 	if len(diags) == 0 || diags[0].Summary == "Nesting too deep" {
 		t.Errorf("63 brackets in an attribute: %v", diags)
 	}
@@ -115,7 +115,7 @@ func TestLimitsDeepNestingExitStatus(t *testing.T) {
 			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, diags := Load(path); !diags.HasErrors() {
+			if _, _, diags := Load(path); !diags.HasErrors() {
 				t.Fatal("no error")
 			}
 		}
@@ -273,9 +273,9 @@ func FuzzLimits(f *testing.F) {
 // is read.
 func TestLimitsStrings(t *testing.T) {
 	src := []byte("drain_timeout = \"" + strings.Repeat("\x00x", 5<<20) + "\"\n")
-	var cfg *Config
+	var files map[string]*hcl.File
 	var diags hcl.Diagnostics
-	_, size := allocations(func() { cfg, diags = Parse(src, "s.hcl") })
+	_, size := allocations(func() { _, files, diags = Parse(src, "s.hcl") })
 	if len(diags) != 1 || diags[0].Summary != "String too long" || diags[0].Subject.Start.Column != 17 {
 		t.Fatalf("got %v", diags)
 	}
@@ -287,11 +287,11 @@ func TestLimitsStrings(t *testing.T) {
 		t.Errorf("detail: %s", diags[0].Detail)
 	}
 	var b bytes.Buffer
-	if err := WriteDiagnostics(&b, cfg.Files, diags, 78); err != nil || b.Len() > 1000 {
+	if err := WriteDiagnostics(&b, files, diags, 78); err != nil || b.Len() > 1000 {
 		t.Errorf("%d bytes of diagnostics (%v):\n%s", b.Len(), err, b.String())
 	}
 	heredoc := "drain_timeout = <<EOT\n" + strings.Repeat("x\n", 40000) + "EOT\n"
-	if _, diags := Parse([]byte(heredoc), "h.hcl"); len(diags) != 1 || diags[0].Summary != "String too long" {
+	if _, _, diags := Parse([]byte(heredoc), "h.hcl"); len(diags) != 1 || diags[0].Summary != "String too long" {
 		t.Errorf("an 80 KB heredoc: %v", diags)
 	}
 	path := filepath.Join(t.TempDir(), "huge.hcl")
@@ -301,7 +301,7 @@ func TestLimitsStrings(t *testing.T) {
 	if err := os.Truncate(path, 100<<20); err != nil { // sparse: nothing is written
 		t.Fatal(err)
 	}
-	_, size = allocations(func() { _, diags = Load(path) })
+	_, size = allocations(func() { _, _, diags = Load(path) })
 	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "is 104857600 bytes, and lvsctl reads a configuration of at most 16 MiB") {
 		t.Errorf("a 100 MB file: %v", diags)
 	}
@@ -323,7 +323,7 @@ func TestLimitsSizes(t *testing.T) {
 		{"tokens", "a = [" + strings.Repeat("x ", MaxTokens) + "]\n", "Configuration too large", 1},
 		{"size", "a = 1\n" + strings.Repeat("#\n", MaxFileSize/2), "Configuration too large", 1},
 	} {
-		_, diags := Parse([]byte(tc.src), "x.hcl")
+		_, _, diags := Parse([]byte(tc.src), "x.hcl")
 		if len(diags) != 1 || diags[0].Summary != tc.summary || diags[0].Subject.Start.Line != tc.line {
 			t.Errorf("%s: got %v, want %s on line %d", tc.name, diags, tc.summary, tc.line)
 		}
@@ -336,7 +336,7 @@ func TestLimitsSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, diags := Load(dir)
+	_, _, diags := Load(dir)
 	if len(diags) != 1 || diags[0].Summary != "Configuration too large" || filepath.Base(diags[0].Subject.Filename) != "b.hcl" {
 		t.Errorf("two files of %d objects each: %v", MaxObjects/2+10, diags)
 	}
@@ -350,7 +350,7 @@ func TestLimitsDiagnostics(t *testing.T) {
 	for i := range 50000 {
 		fmt.Fprintf(&b, "virtual_server \"v%d\" {\n  address = \"10.0.%d.%d:80\"\n  weight = x\n  scheduler = y\n}\n", i, i>>8&255, i&255)
 	}
-	cfg, diags := Parse([]byte(b.String()), "many.hcl")
+	_, files, diags := Parse([]byte(b.String()), "many.hcl")
 	if len(diags) != MaxDiagnostics+1 {
 		t.Fatalf("%d diagnostics", len(diags))
 	}
@@ -360,7 +360,7 @@ func TestLimitsDiagnostics(t *testing.T) {
 		t.Errorf("last: %s: %s at %v", last.Summary, last.Detail, last.Subject)
 	}
 	var out bytes.Buffer
-	if err := WriteDiagnostics(&out, cfg.Files, diags, 78); err != nil || out.Len() > MaxDiagnostics*500 {
+	if err := WriteDiagnostics(&out, files, diags, 78); err != nil || out.Len() > MaxDiagnostics*500 {
 		t.Errorf("%d bytes of diagnostics (%v)", out.Len(), err)
 	}
 }
@@ -374,12 +374,12 @@ func TestWriteDiagnosticsShort(t *testing.T) {
 		"  scheduler = \"" + long + "\" " + strings.Repeat("# pad ", 100000) + "\n" +
 		"  nosuch_" + strings.Repeat("z", 50000) + " = 1\n" +
 		"}\n"
-	cfg, diags := Parse([]byte(src), "long.hcl")
+	_, files, diags := Parse([]byte(src), "long.hcl")
 	if !diags.HasErrors() {
 		t.Fatal("no error")
 	}
 	var b bytes.Buffer
-	if err := WriteDiagnostics(&b, cfg.Files, diags, 78); err != nil {
+	if err := WriteDiagnostics(&b, files, diags, 78); err != nil {
 		t.Fatal(err)
 	}
 	if b.Len() > 3000 {
@@ -417,16 +417,16 @@ func TestWriteDiagnosticsAsHCL(t *testing.T) {
 		"virtual_server \"w\" {\n", "x = \n", "\"", "a = 1\na = 2\n", "a = 1\rb = [\n",
 	)
 	for i, src := range srcs {
-		cfg, diags := Parse([]byte(src), "f.hcl")
+		_, files, diags := Parse([]byte(src), "f.hcl")
 		if len(diags) == 0 {
 			continue
 		}
 		for _, width := range []uint{0, 78} {
 			var got, want bytes.Buffer
-			if err := WriteDiagnostics(&got, cfg.Files, diags, width); err != nil {
+			if err := WriteDiagnostics(&got, files, diags, width); err != nil {
 				t.Fatal(err)
 			}
-			if err := hcl.NewDiagnosticTextWriter(&want, cfg.Files, width, false).WriteDiagnostics(diags); err != nil {
+			if err := hcl.NewDiagnosticTextWriter(&want, files, width, false).WriteDiagnostics(diags); err != nil {
 				t.Fatal(err)
 			}
 			if got.String() != want.String() {

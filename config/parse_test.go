@@ -37,7 +37,7 @@ func TestParseInPiecesEqualsWhole(t *testing.T) {
 	if cuts := topLevelCuts(src, 4); len(cuts) < 2 {
 		t.Fatalf("the file was not cut: %v", cuts)
 	}
-	pieces, diags := Parse(src, "big.hcl")
+	pieces, _, diags := Parse(src, "big.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -60,7 +60,7 @@ func TestParseInPiecesDiagnostics(t *testing.T) {
 	if bad == src {
 		t.Fatal("test did not plant its mistake")
 	}
-	cfg, diags := Parse([]byte(bad), "big.hcl")
+	_, files, diags := Parse([]byte(bad), "big.hcl")
 	if !diags.HasErrors() {
 		t.Fatal("no error for scheduler \"fastest\"")
 	}
@@ -69,7 +69,7 @@ func TestParseInPiecesDiagnostics(t *testing.T) {
 		t.Errorf("error at line %d, want %d", got, wantLine)
 	}
 	var out bytes.Buffer
-	if err := WriteDiagnostics(&out, cfg.Files, diags, 0); err != nil {
+	if err := WriteDiagnostics(&out, files, diags, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `in virtual_server "s2900"`) || !strings.Contains(out.String(), `scheduler = "fastest"`) {
@@ -79,7 +79,7 @@ func TestParseInPiecesDiagnostics(t *testing.T) {
 	// A syntax error makes the pieces give up: the diagnostics are the
 	// whole file's.
 	broken := []byte(strings.Replace(src, "virtual_server \"s1500\" {", "virtual_server \"s1500\" {{", 1))
-	_, got := Parse(broken, "big.hcl")
+	_, _, got := Parse(broken, "big.hcl")
 	_, want := decodeWhole(t, broken)
 	if !got.HasErrors() || got.Error() != want.Error() {
 		t.Errorf("syntax error diagnostics differ:\n got %v\nwant %v", got, want)
@@ -92,7 +92,8 @@ func decodeWhole(t *testing.T, src []byte) (*Config, hcl.Diagnostics) {
 	saved := parallelDisabled
 	parallelDisabled = true
 	defer func() { parallelDisabled = saved }()
-	return Parse(src, "big.hcl")
+	cfg, _, diags := Parse(src, "big.hcl")
+	return cfg, diags
 }
 
 // noFast makes a test exercise hclsyntax, not the fast parser.

@@ -27,7 +27,7 @@ func writeCanonical(t *testing.T, name string, cfg *Config, ann *Annotations) []
 	if f := hclwrite.Format(b.Bytes()); !bytes.Equal(f, b.Bytes()) {
 		t.Errorf("%s: Write's output is not as hclwrite.Format lays it out:\n--- Write\n%s--- Format\n%s", name, b.Bytes(), f)
 	}
-	back, diags := Parse(b.Bytes(), name)
+	back, _, diags := Parse(b.Bytes(), name)
 	if diags.HasErrors() {
 		t.Fatalf("%s: the output does not parse: %v\n%s", name, diags, b.Bytes())
 	}
@@ -48,7 +48,7 @@ func TestWriteIsCanonical(t *testing.T) {
 	}
 	n := 0
 	for _, f := range files {
-		cfg, diags := Load(f)
+		cfg, _, diags := Load(f)
 		if diags.HasErrors() {
 			continue
 		}
@@ -62,7 +62,7 @@ func TestWriteIsCanonical(t *testing.T) {
 		writeCanonical(t, fmt.Sprintf("gen %v", size), FromTable(gen.Table(size[0], size[1])), nil)
 	}
 	// Comments above every place written, and above places that are not.
-	cfg, diags := Load("../examples/everything.hcl")
+	cfg, _, diags := Load("../examples/everything.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -109,7 +109,7 @@ virtual_server "plain" {
 
 func loadConfig(t testing.TB, src string) *config.Config {
 	t.Helper()
-	cfg, diags := config.Parse([]byte(src), "test.hcl")
+	cfg, _, diags := config.Parse([]byte(src), "test.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -54,7 +54,7 @@ func convertCheck(tb testing.TB, src []byte) {
 	if err := config.Write(&out, cfg, ann); err != nil {
 		tb.Fatal(err)
 	}
-	back, diags := config.Parse(out.Bytes(), "converted.hcl")
+	back, _, diags := config.Parse(out.Bytes(), "converted.hcl")
 	if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
 		tb.Fatalf("the conversion means something else: %v", diags)
 	}

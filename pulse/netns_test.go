@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // helperDaemon runs pulse as `lvsctl pulse` would, with an in-memory IPVS
 // table (this host's kernel has no IPVS).
 func helperDaemon() int {
-	cfg, diags := config.Load(os.Getenv("PULSE_CONFIG"))
+	cfg, _, diags := config.Load(os.Getenv("PULSE_CONFIG"))
 	if diags.HasErrors() {
 		fmt.Fprintln(os.Stderr, diags)
 		return 1
@@ -63,7 +63,7 @@ func helperDaemon() int {
 	r := &reconcile.Reconciler{
 		Kernel: applytest.New(), LockPath: os.Getenv("PULSE_LOCK"), LockInfo: "pulse",
 		Source: &reconcile.Source{Path: os.Getenv("PULSE_CONFIG"), Load: func(path string) (*config.Config, error) {
-			cfg, diags := config.Load(path)
+			cfg, _, diags := config.Load(path)
 			if diags.HasErrors() {
 				return nil, diags
 			}

@@ -19,7 +19,7 @@ func loadHCL(t *testing.T, src string) *config.Config {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "lvsctl.hcl")
 	os.WriteFile(p, []byte(src), 0o600)
-	cfg, diags := config.Load(p)
+	cfg, _, diags := config.Load(p)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -150,7 +150,7 @@ func (s *syncBuffer) String() string {
 }
 
 func load(path string) (*config.Config, error) {
-	cfg, diags := config.Load(path)
+	cfg, _, diags := config.Load(path)
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -49,7 +49,7 @@ var vsLine = regexp.MustCompile(`(?m)^virtual_server "[^"]*" \{\n`)
 
 // Load is config.Load as a reconcile.Source loader.
 func Load(path string) (*config.Config, error) {
-	cfg, diags := config.Load(path)
+	cfg, _, diags := config.Load(path)
 	if diags.HasErrors() {
 		return nil, diags
 	}
