@@ -9,6 +9,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/plan"
 )
 
 // FileKernel is a [Kernel] kept in a JSON [File], for CLI tests in which
@@ -143,6 +144,38 @@ func (fk *FileKernel) DeleteDest(key lvs.ServiceKey, addr netip.AddrPort) error 
 // SetTimeouts sets the connection timeouts; see [Kernel.SetTimeouts].
 func (fk *FileKernel) SetTimeouts(t lvs.Timeouts) error {
 	return fk.mutate(func(k *Kernel) error { return k.SetTimeouts(t) })
+}
+
+// Batching returns fk as an [apply.Batcher] that batches as the
+// production kernel handle does, so that a CLI takes the same path with it
+// as with the real kernel. fk itself does not batch.
+func (fk *FileKernel) Batching() *BatchFileKernel { return &BatchFileKernel{fk} }
+
+// A BatchFileKernel is a [FileKernel] that batches; see
+// [FileKernel.Batching].
+type BatchFileKernel struct {
+	*FileKernel
+}
+
+var _ apply.Batcher = (*BatchFileKernel)(nil)
+
+// Batch runs ops in one load and save of the file, batched as
+// [BatchKernel.Batch] does. A file that cannot be read or written fails
+// every op: then none was made.
+func (b *BatchFileKernel) Batch(ops []plan.Op) []error {
+	fk := b.FileKernel
+	var errs []error
+	err := fk.mutate(func(k *Kernel) error {
+		errs = k.batch(ops)
+		return nil
+	})
+	if err != nil {
+		errs = make([]error, len(ops))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // SetConns sets a destination's connection counters in the file.

@@ -42,8 +42,12 @@ func (c Call) String() string {
 // Kernel is an in-memory IPVS table that behaves like the kernel's: adding
 // an existing service fails with EEXIST, touching a missing service with
 // ESRCH, a missing destination with ENOENT, an unavailable scheduler or
-// persistence engine with ENOENT, and out-of-range destination settings with
-// ERANGE or EINVAL, as ip_vs_ctl.c does. A failed call changes nothing.
+// persistence engine with ENOENT, out-of-range destination settings with
+// ERANGE or EINVAL, and a real server at a multicast or broadcast address
+// with EINVAL, as ip_vs_ctl.c does. A failed call changes nothing.
+//
+// It makes one call per operation; [Kernel.Batching] makes it batch as the
+// production kernel handle does.
 //
 // It is safe for concurrent use. The zero value is not ready: use [New].
 type Kernel struct {
@@ -225,6 +229,9 @@ func (k *Kernel) AddDest(key lvs.ServiceKey, d lvs.Dest) error {
 		if svc.Dest(addr) != nil {
 			return syscall.EEXIST
 		}
+		if !unicast(addr.Addr()) {
+			return syscall.EINVAL
+		}
 		svc.Dests = append(svc.Dests, lvs.Dest{Addr: addr, Opts: d.Opts})
 		k.table.Normalize()
 		return nil
@@ -375,6 +382,19 @@ func checkDest(svc *lvs.Service, addr netip.AddrPort, o lvs.DestOpts) error {
 		return syscall.EINVAL
 	}
 	return nil
+}
+
+// unicast reports whether a new destination may have address a
+// (ip_vs_new_dest): for IPv4 inet_addr_type must say local or unicast, so
+// multicast, 0.0.0.0/8 and 255.255.255.255 are refused; for IPv6 it must be
+// a unicast address that is not link-local (unless it is one of the
+// namespace's own, which this kernel does not know of).
+func unicast(a netip.Addr) bool {
+	if a.Is4() {
+		b := a.As4()
+		return !a.IsMulticast() && b[0] != 0 && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	return !a.IsMulticast() && !a.IsUnspecified() && !a.IsLinkLocalUnicast()
 }
 
 func mergeTimeouts(cur, t lvs.Timeouts) lvs.Timeouts {
