@@ -25,9 +25,11 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
@@ -151,12 +153,22 @@ func parse(src []byte, filename string, allowFast bool) (*Config, map[string]*hc
 // readLimited reads the file name, refusing one larger than max bytes
 // before reading it (the file may also grow while it is read).
 func readLimited(name string, max int) ([]byte, error) {
-	f, err := os.Open(name)
+	// O_NONBLOCK, so that opening a FIFO nobody writes does not hang (a
+	// daemon reloading would hang with it); anything but a regular file is
+	// refused below.
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > int64(max) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s); give the configuration file itself", name, fileType(fi.Mode()))
+	}
+	if fi.Size() > int64(max) {
 		return nil, fmt.Errorf("the file %s is %d bytes, and lvsctl reads a configuration of at most %s (a 10,000-service configuration is 4.2 MB); check that it is the file you meant", name, fi.Size(), quote.Size(MaxFileSize))
 	}
 	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
@@ -233,4 +245,21 @@ func globEscape(dir string) string {
 		out = append(out, dir[i])
 	}
 	return string(out)
+}
+
+// fileType names the type of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return m.Type().String()
 }

@@ -160,6 +160,9 @@ func ReadFile(path string) (*File, error) {
 	if err := checkFileInfo(path, fi, os.Geteuid()); err != nil {
 		return nil, err
 	}
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than any lvsctl plan: check the path", path, maxFileSize>>20)
+	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading plan %s: %w", path, err)
