@@ -55,6 +55,7 @@ import (
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lab"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // Guest paths of the two binaries the VM gets.
@@ -357,7 +358,7 @@ func size(path string) int64 {
 // leave in the kernel.
 func writeInputs(dir, name string, t *lvs.Table) (hcl, rules, want string, err error) {
 	var cfg, dump bytes.Buffer
-	if err := config.Write(&cfg, config.FromTable(t), nil); err != nil {
+	if err := config.Write(&cfg, model.FromTable(t), nil); err != nil {
 		return "", "", "", fmt.Errorf("writing the HCL of %s: %w", name, err)
 	}
 	if err := ipvsadm.WriteSave(&dump, t); err != nil {

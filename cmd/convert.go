@@ -16,6 +16,7 @@ import (
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvscf"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 func convertCommand(env Env) *cli.Command {
@@ -49,8 +50,8 @@ func convertCommand(env Env) *cli.Command {
 					return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
 				}
 			}
-			var cfg *config.Config
-			var ann *config.Annotations
+			var cfg *model.Config
+			var ann *model.Annotations
 			if from == "lvscf" {
 				cfg, ann, err = convertLVSCF(env, name, src)
 			} else {
@@ -121,14 +122,14 @@ func detectFormat(name string, src []byte) string {
 	return ""
 }
 
-func convertLVSCF(env Env, name string, src []byte) (*config.Config, *config.Annotations, error) {
+func convertLVSCF(env Env, name string, src []byte) (*model.Config, *model.Annotations, error) {
 	f, warns, err := lvscf.Parse(bytes.NewReader(src), name)
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
 	}
 	if err == nil {
-		var cfg *config.Config
-		var ann *config.Annotations
+		var cfg *model.Config
+		var ann *model.Annotations
 		if cfg, ann, err = f.Convert(); err == nil {
 			return cfg, ann, nil
 		}
@@ -143,15 +144,15 @@ func convertLVSCF(env Env, name string, src []byte) (*config.Config, *config.Ann
 	return nil, nil, err
 }
 
-func convertIpvsadm(name string, src []byte) (*config.Config, *config.Annotations, error) {
+func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations, error) {
 	t, err := ipvsadm.ParseSave(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, nil, err
 	}
-	ann := &config.Annotations{Header: []string{
+	ann := &model.Annotations{Header: []string{
 		"# Converted from " + filepath.Base(name) + " (ipvsadm -S -n) by lvsctl convert.",
 		"# NOTE: the names were made from the addresses; rename the blocks as you like.",
 		"# NOTE: a dump has no health checks, thresholds or connection timeouts; add them here.",
 	}}
-	return config.FromTable(t), ann, nil
+	return model.FromTable(t), ann, nil
 }

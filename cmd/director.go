@@ -16,9 +16,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/internal/proc"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/reconcile"
 	"github.com/lvsctl/lvsctl/rundir"
 )
@@ -46,7 +46,7 @@ func directorFlags() []cli.Flag {
 // same loader as every other command, with the diagnostics kept as the
 // error's text (one log record) instead of printed.
 func configSource(env Env, path string) *reconcile.Source {
-	return &reconcile.Source{Path: path, Load: func(path string) (*config.Config, error) {
+	return &reconcile.Source{Path: path, Load: func(path string) (*model.Config, error) {
 		var diags bytes.Buffer
 		e := env
 		e.Stderr = &diags
@@ -125,11 +125,11 @@ func newChecker(c *cli.Context, statePath string, log *slog.Logger) *health.Chec
 
 // healthEngine is check's engine for a reconciler: its changes kick r, and
 // a configuration r accepts reaches it.
-func healthEngine(chk *health.Checker, r *reconcile.Reconciler) (reload chan *config.Config) {
-	reload = make(chan *config.Config, 1)
+func healthEngine(chk *health.Checker, r *reconcile.Reconciler) (reload chan *model.Config) {
+	reload = make(chan *model.Config, 1)
 	chk.Changed = r.Kick
 	r.Health = chk
-	r.OnConfig = func(cfg *config.Config) {
+	r.OnConfig = func(cfg *model.Config) {
 		// The newest configuration wins; the checker takes it between two
 		// of its own steps, without holding the reconciler up.
 		for {

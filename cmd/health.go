@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/rundir"
 )
 
@@ -71,7 +71,7 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 			continue
 		}
 		stays := "out"
-		if t.Check.OnFailure == config.OnFailureQuiesce {
+		if t.Check.OnFailure == model.OnFailureQuiesce {
 			stays = "at weight 0"
 		}
 		since := ""

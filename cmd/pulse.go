@@ -11,9 +11,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/kernel"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse"
 	"github.com/lvsctl/lvsctl/reconcile"
 )
@@ -140,7 +140,7 @@ func pulseCommand(env Env) *cli.Command {
 			chk := newChecker(c, dir.HealthPath(id), log)
 			reload := healthEngine(chk, r)
 			inner := r.OnConfig
-			r.OnConfig = func(cfg *config.Config) {
+			r.OnConfig = func(cfg *model.Config) {
 				inner(cfg)
 				r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
 				warnPulseChanges(log, node, cfg, opts)
@@ -215,7 +215,7 @@ func pulseCommand(env Env) *cli.Command {
 
 // warnPulseChanges says which changes of the pulse block a reload does not
 // carry out: the heartbeat paths and timers are fixed for a run.
-func warnPulseChanges(log *slog.Logger, node *pulse.Node, cfg *config.Config, opts pulse.Options) {
+func warnPulseChanges(log *slog.Logger, node *pulse.Node, cfg *model.Config, opts pulse.Options) {
 	n, err := pulse.Setup(cfg, opts)
 	if err != nil {
 		log.Warn("the new pulse block does not work for this node; it takes effect only at restart, which would refuse it", "error", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // defaultPersistTimeout is what ipvsadm -p without a value gives
@@ -32,8 +33,8 @@ type builder struct {
 	keyOK    []bool
 	timeouts *timeoutsBlock
 	ignore   *ignoreBlock
-	pulse    *Pulse
-	services map[string]*ServiceSettings
+	pulse    *model.Pulse
+	services map[string]*model.ServiceSettings
 	errIndex errorIndex         // see hasError
 	reals    map[int][]*rsBlock // see realAt
 }

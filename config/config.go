@@ -1,10 +1,14 @@
-// Package config reads lvsctl's HCL configuration into an [lvs.Table].
+// Package config is the HCL source of lvsctl's configuration: it reads
+// lvsctl's HCL into a [model.Config], and [Write] writes a model.Config
+// back as HCL (lvsctl convert uses it for lvs.cf files and ipvsadm dumps).
+// The other sources, such as lvscf, produce the same model; nothing
+// outside the sources and cmd imports this package.
 //
 // A configuration is one file, or a directory whose *.hcl files are read in
 // name order and merged. Everything wrong with it is reported at once, as
 // [hcl.Diagnostics] whose Subject points at the offending value, so that
 // `lvsctl validate` can show the file, line and source text of each
-// problem. A configuration with errors yields no table: nothing is applied
+// problem. A configuration with errors yields no model: nothing is applied
 // from a file that is partly wrong.
 //
 // Defaults are not decided here: the table is built from what the file says
@@ -15,10 +19,9 @@
 //
 // Beside the table, a configuration carries what `lvsctl check` and
 // `lvsctl pulse` act on: per virtual server a health_check (overridable per
-// real server), a sorry_server and a vip block, in [Config.Services] by
-// virtual server name, and a top-level pulse block in [Config.Pulse]. They
-// never change the table. [Write] writes a Config back as HCL; the lvs.cf
-// and ipvsadm converters both use it.
+// real server), a sorry_server and a vip block, in [model.Config.Services]
+// by virtual server name, and a top-level pulse block in
+// [model.Config.Pulse]. They never change the table.
 package config
 
 import (
@@ -30,38 +33,20 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
-	"time"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
-	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
-
-// Config is a parsed, validated configuration.
-type Config struct {
-	// Table is the desired table, normalized, with the Name fields set from
-	// the block labels.
-	Table *lvs.Table
-	// DrainTimeout is how long a real server that is going away keeps its
-	// connections at weight 0 before it is deleted; 0 deletes it at once.
-	DrainTimeout time.Duration
-	// Pulse is the failover pair, nil when the configuration has no pulse
-	// block.
-	Pulse *Pulse
-	// Services holds, by virtual_server name, the settings of each virtual
-	// server that has any beyond the table: health checks, sorry server,
-	// VIP. Virtual servers without such settings have no entry.
-	Services map[string]*ServiceSettings
-}
 
 // Load reads the configuration at path: one HCL file, or a directory whose
 // *.hcl files are merged in name order. It returns the configuration, nil
 // when the diagnostics have errors, and the files read by name, for
 // [WriteDiagnostics] to show the source lines of the diagnostics.
-func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+func Load(path string) (*model.Config, map[string]*hcl.File, hcl.Diagnostics) {
 	cfg, files, diags, fast := load(path, true)
 	if len(diags) > 0 && fast {
 		// Messages and their context come from hclsyntax alone.
@@ -72,7 +57,7 @@ func Load(path string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 
 // load is Load, with the fast parser allowed or not; fast reports whether
 // it parsed any of the files.
-func load(path string, allowFast bool) (cfg *Config, files map[string]*hcl.File, diags hcl.Diagnostics, fast bool) {
+func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl.File, diags hcl.Diagnostics, fast bool) {
 	p := hclparse.NewParser()
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -127,7 +112,7 @@ func load(path string, allowFast bool) (cfg *Config, files map[string]*hcl.File,
 
 // Parse reads one configuration from src; filename names it in
 // diagnostics. It returns what [Load] does.
-func Parse(src []byte, filename string) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+func Parse(src []byte, filename string) (*model.Config, map[string]*hcl.File, hcl.Diagnostics) {
 	cfg, files, diags, fast := parse(src, filename, true)
 	if len(diags) > 0 && fast {
 		cfg, files, diags, _ = parse(src, filename, false)
@@ -135,7 +120,7 @@ func Parse(src []byte, filename string) (*Config, map[string]*hcl.File, hcl.Diag
 	return cfg, files, diags
 }
 
-func parse(src []byte, filename string, allowFast bool) (*Config, map[string]*hcl.File, hcl.Diagnostics, bool) {
+func parse(src []byte, filename string, allowFast bool) (*model.Config, map[string]*hcl.File, hcl.Diagnostics, bool) {
 	p := hclparse.NewParser()
 	if ds := checkLimits(src, filename, &budget{}); ds.HasErrors() {
 		p.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
@@ -183,7 +168,7 @@ func readLimited(name string, max int) ([]byte, error) {
 
 // decode builds the configuration from the parsed files; it is nil when
 // the diagnostics have errors.
-func decode(files []*hcl.File) (*Config, hcl.Diagnostics) {
+func decode(files []*hcl.File) (*model.Config, hcl.Diagnostics) {
 	bodies := make([]hcl.Body, 0, len(files))
 	for _, f := range files {
 		bodies = append(bodies, f.Body)
@@ -201,7 +186,7 @@ func decode(files []*hcl.File) (*Config, hcl.Diagnostics) {
 		return nil, sortDiags(b.diags)
 	}
 	t.Normalize()
-	cfg := &Config{Table: t, DrainTimeout: drain, Pulse: b.pulse}
+	cfg := &model.Config{Table: t, DrainTimeout: drain, Pulse: b.pulse}
 	if len(b.services) > 0 {
 		cfg.Services = b.services
 	}

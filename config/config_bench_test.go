@@ -9,6 +9,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/bench/gen"
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // BenchmarkParse parses the HCL of a 10,000-service table with 4 real
@@ -16,11 +17,11 @@ import (
 func BenchmarkParse(b *testing.B) {
 	t := gen.Table(10000, 4)
 	var src bytes.Buffer
-	if err := config.Write(&src, config.FromTable(t), nil); err != nil {
+	if err := config.Write(&src, model.FromTable(t), nil); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(src.Len()))
-	var cfg *config.Config
+	var cfg *model.Config
 	for b.Loop() {
 		var diags = error(nil)
 		c, _, d := config.Parse(src.Bytes(), "bench.hcl")
@@ -39,7 +40,7 @@ func BenchmarkParse(b *testing.B) {
 
 // BenchmarkWrite writes the same table as HCL, as lvsctl convert does.
 func BenchmarkWrite(b *testing.B) {
-	cfg := config.FromTable(gen.Table(10000, 4))
+	cfg := model.FromTable(gen.Table(10000, 4))
 	for b.Loop() {
 		if err := config.Write(io.Discard, cfg, nil); err != nil {
 			b.Fatal(err)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -10,18 +9,17 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // buildSettings reads what vs declares beyond the table. s is the service
 // built from vs; keyOK tells whether its key could be read.
 func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
-	st := &ServiceSettings{Key: s.Key}
+	st := &model.ServiceSettings{Key: s.Key}
 	if vs.SorryServer != nil && keyOK {
 		st.SorryServer = b.buildSorry(vs, s)
 	}
@@ -49,19 +47,19 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 			continue
 		}
 		if st.RealServers == nil {
-			st.RealServers = map[string]*HealthCheck{}
+			st.RealServers = map[string]*model.HealthCheck{}
 		}
 		st.RealServers[rs.Name] = hc
 		// A probe needs a port; a fwmark service's real servers may have
 		// none of their own.
-		if hc.Port == 0 && hc.Type != CheckExec && n < len(s.Dests) && s.Dests[n].Addr.Port() == 0 && s.Dests[n].Addr.IsValid() {
+		if hc.Port == 0 && hc.Type != model.CheckExec && n < len(s.Dests) && s.Dests[n].Addr.Port() == 0 && s.Dests[n].Addr.IsValid() {
 			b.errorAt(cb.DefRange, "Health check without a port",
 				"real_server %q has no port (a firewall-mark service keeps the packet's port), so the check cannot know where to probe; set port in the health_check block", rs.Name)
 		}
 	}
 	if !st.IsZero() {
 		if b.services == nil {
-			b.services = map[string]*ServiceSettings{}
+			b.services = map[string]*model.ServiceSettings{}
 		}
 		b.services[vs.Name] = st
 	}
@@ -94,8 +92,8 @@ func (b *builder) buildSorry(vs *vsBlock, s *lvs.Service) netip.AddrPort {
 	return ap
 }
 
-func (b *builder) buildVIP(vb *aliasBlock, s *lvs.Service) *VIP {
-	v := &VIP{Address: s.Key.Addr}
+func (b *builder) buildVIP(vb *aliasBlock, s *lvs.Service) *model.VIP {
+	v := &model.VIP{Address: s.Key.Addr}
 	switch {
 	case vb.Address != nil:
 		a, err := parseIP(*vb.Address)
@@ -140,29 +138,11 @@ func (b *builder) device(p *string, r, def hcl.Range, block string) (string, boo
 		b.errorAt(def, "Missing device", `The %s block needs the device that holds the address, as in device = "eth0" or an alias label such as "eth0:1"`, block)
 		return "", false
 	}
-	if err := CheckDevice(*p); err != nil {
+	if err := model.CheckDevice(*p); err != nil {
 		b.errorAt(r, "Invalid device", "%s", sentence(err.Error()))
 		return "", false
 	}
 	return *p, true
-}
-
-// CheckDevice checks a network device name as the kernel takes it (at most
-// 15 bytes, no blanks or slashes); an alias label such as eth0:1 passes.
-func CheckDevice(d string) error {
-	switch {
-	case d == "":
-		return errors.New(`the device name is empty; write one such as "eth0" or "eth0:1"`)
-	case len(d) > 15:
-		return fmt.Errorf("%q is longer than the 15 bytes Linux allows for a device name", d)
-	case strings.ContainsAny(d, "/ \t\n\r\x00") || d == "." || d == "..":
-		return fmt.Errorf("%q is not a device name; device names have no blanks or slashes", d)
-	case !utf8.ValidString(d) || strings.IndexFunc(d, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		return fmt.Errorf("%q is not a device name; device names are printable characters", d)
-	case strings.HasPrefix(d, ":"):
-		return fmt.Errorf("%q has no device before the colon; write an alias label as DEVICE:N, such as eth0:1", d)
-	}
-	return nil
 }
 
 // mergeCheck returns the health_check in effect for a real server: the
@@ -225,35 +205,35 @@ func mergeCheck(vsc, rsc *checkBlock) *checkBlock {
 // checkAttrTypes names, for each type-specific attribute, the types it
 // belongs to.
 var checkAttrTypes = map[string][]string{
-	"protocol":     {CheckSendExpect},
-	"send":         {CheckSendExpect},
-	"expect":       {CheckSendExpect, CheckExec},
-	"expect_regex": {CheckSendExpect},
-	"program":      {CheckExec},
-	"method":       {CheckHTTP, CheckHTTPS},
-	"path":         {CheckHTTP, CheckHTTPS},
-	"host":         {CheckHTTP, CheckHTTPS},
-	"status":       {CheckHTTP, CheckHTTPS},
-	"body_regex":   {CheckHTTP, CheckHTTPS},
-	"tls_verify":   {CheckHTTPS},
-	"query_name":   {CheckDNS},
-	"query_type":   {CheckDNS},
+	"protocol":     {model.CheckSendExpect},
+	"send":         {model.CheckSendExpect},
+	"expect":       {model.CheckSendExpect, model.CheckExec},
+	"expect_regex": {model.CheckSendExpect},
+	"program":      {model.CheckExec},
+	"method":       {model.CheckHTTP, model.CheckHTTPS},
+	"path":         {model.CheckHTTP, model.CheckHTTPS},
+	"host":         {model.CheckHTTP, model.CheckHTTPS},
+	"status":       {model.CheckHTTP, model.CheckHTTPS},
+	"body_regex":   {model.CheckHTTP, model.CheckHTTPS},
+	"tls_verify":   {model.CheckHTTPS},
+	"query_name":   {model.CheckDNS},
+	"query_type":   {model.CheckDNS},
 }
 
-func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
+func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *model.HealthCheck {
 	errs := len(b.diags)
 	if cb.Type == nil {
 		if !b.hasError(cb.TypeRange) {
-			b.errorAt(cb.DefRange, "Missing health check type", "Set type to one of %s, as in type = \"tcp\"", quoteList(CheckTypes))
+			b.errorAt(cb.DefRange, "Missing health check type", "Set type to one of %s, as in type = \"tcp\"", quoteList(model.CheckTypes))
 		}
 		return nil
 	}
 	typ := *cb.Type
-	if !slices.Contains(CheckTypes, typ) {
-		b.errorAt(cb.TypeRange, "Invalid health check type", "%q is not a health check type; use one of %s.%s", typ, quoteList(CheckTypes), didYouMean(typ, CheckTypes))
+	if !slices.Contains(model.CheckTypes, typ) {
+		b.errorAt(cb.TypeRange, "Invalid health check type", "%q is not a health check type; use one of %s.%s", typ, quoteList(model.CheckTypes), didYouMean(typ, model.CheckTypes))
 		return nil
 	}
-	hc := DefaultHealthCheck(typ)
+	hc := model.DefaultHealthCheck(typ)
 	if s.Key.Protocol == lvs.UDP {
 		hc.Protocol = lvs.UDP
 	}
@@ -301,7 +281,7 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 	}
 	hc.Send, hc.Expect, hc.ExpectRegex, hc.Program = str(cb.Send), str(cb.Expect), str(cb.ExpectRegex), str(cb.Program)
 	switch typ {
-	case CheckSendExpect:
+	case model.CheckSendExpect:
 		if cb.Send == nil && cb.Expect == nil && cb.ExpectRegex == nil {
 			b.errorAt(cb.DefRange, "Nothing to send or expect", `A send_expect check needs send, expect or expect_regex; for a plain connect use type = "tcp"`)
 		}
@@ -312,7 +292,7 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 			b.errorAt(cb.ExpectRange, "Empty expect", `An empty expect matches nothing useful; write "*" to accept any reply, or remove it`)
 		}
 		b.checkRegex(cb.ExpectRegex, cb.ExpectRegexRange)
-	case CheckExec:
+	case model.CheckExec:
 		if cb.Program == nil || strings.TrimSpace(*cb.Program) == "" {
 			r := cb.DefRange
 			if cb.Program != nil {
@@ -322,7 +302,7 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 		} else if first := strings.Fields(*cb.Program)[0]; !filepath.IsAbs(first) {
 			b.errorAt(cb.ProgramRange, "Program path not absolute", "%q is not an absolute path; lvsctl runs the program without a shell or PATH search, so write the full path", first)
 		}
-	case CheckHTTP, CheckHTTPS:
+	case model.CheckHTTP, model.CheckHTTPS:
 		if cb.Method != nil {
 			if m := *cb.Method; m == "" || strings.ToUpper(m) != m || strings.ContainsAny(m, " \t\r\n") {
 				b.errorAt(cb.MethodRange, "Invalid HTTP method", "%q is not an HTTP method; write it in capitals, such as \"GET\" or \"HEAD\"", m)
@@ -355,7 +335,7 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 		if cb.TLSVerify != nil {
 			hc.TLSVerify = *cb.TLSVerify
 		}
-	case CheckDNS:
+	case model.CheckDNS:
 		if cb.QueryName == nil || *cb.QueryName == "" {
 			r := cb.DefRange
 			if cb.QueryName != nil {
@@ -366,8 +346,8 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 			hc.QueryName = *cb.QueryName
 		}
 		if cb.QueryType != nil {
-			if !slices.Contains(DNSQueryTypes, *cb.QueryType) {
-				b.errorAt(cb.QueryTypeRange, "Invalid DNS query type", "%q is not a query type lvsctl asks; use one of %s", *cb.QueryType, quoteList(DNSQueryTypes))
+			if !slices.Contains(model.DNSQueryTypes, *cb.QueryType) {
+				b.errorAt(cb.QueryTypeRange, "Invalid DNS query type", "%q is not a query type lvsctl asks; use one of %s", *cb.QueryType, quoteList(model.DNSQueryTypes))
 			} else {
 				hc.QueryType = *cb.QueryType
 			}
@@ -408,11 +388,11 @@ func (b *builder) buildCheck(cb *checkBlock, s *lvs.Service) *HealthCheck {
 	}
 	if cb.OnFailure != nil {
 		switch *cb.OnFailure {
-		case OnFailureRemove, OnFailureQuiesce:
+		case model.OnFailureRemove, model.OnFailureQuiesce:
 			hc.OnFailure = *cb.OnFailure
 		default:
 			b.errorAt(cb.OnFailureRange, "Invalid on_failure", "%q is not a failure action; use \"quiesce\" (weight 0, connections drain) or \"remove\" (delete the real server).%s",
-				*cb.OnFailure, didYouMean(*cb.OnFailure, []string{OnFailureQuiesce, OnFailureRemove}))
+				*cb.OnFailure, didYouMean(*cb.OnFailure, []string{model.OnFailureQuiesce, model.OnFailureRemove}))
 		}
 	}
 	if len(b.diags) > errs && b.diags[errs:].HasErrors() {
@@ -454,9 +434,9 @@ func quoteList(ss []string) string {
 	return strings.Join(q, ", ")
 }
 
-func (b *builder) buildPulse(pb *pulseBlock) *Pulse {
+func (b *builder) buildPulse(pb *pulseBlock) *model.Pulse {
 	errs := len(b.diags)
-	p := DefaultPulse()
+	p := model.DefaultPulse()
 	addr := func(v *string, r hcl.Range, what string) netip.Addr {
 		if v == nil {
 			return netip.Addr{}
@@ -552,13 +532,13 @@ func (b *builder) buildPulse(pb *pulseBlock) *Pulse {
 	}
 	if pb.KeyFile != nil {
 		if !filepath.IsAbs(*pb.KeyFile) {
-			b.errorAt(pb.KeyFileRange, "Key file path not absolute", "%q is relative; write the full path, such as %q", *pb.KeyFile, DefaultPulseKeyFile)
+			b.errorAt(pb.KeyFileRange, "Key file path not absolute", "%q is relative; write the full path, such as %q", *pb.KeyFile, model.DefaultPulseKeyFile)
 		} else {
 			p.KeyFile = *pb.KeyFile
 		}
 	}
 	if nb := pb.NATRouter; nb != nil {
-		n := &NATRouter{}
+		n := &model.NATRouter{}
 		if nb.Address == nil && !b.hasError(nb.AddressRange) {
 			b.errorAt(nb.DefRange, "Missing NAT router address", `The nat_router block needs the gateway address the real servers route through, as in address = "192.168.10.1"`)
 		} else if nb.Address != nil {
@@ -575,11 +555,11 @@ func (b *builder) buildPulse(pb *pulseBlock) *Pulse {
 		p.NATRouter = n
 	}
 	if sb := pb.SyncDaemon; sb != nil {
-		sd := &SyncDaemon{}
+		sd := &model.SyncDaemon{}
 		if sb.Interface == nil && !b.hasError(sb.InterfaceRange) {
 			b.errorAt(sb.DefRange, "Missing sync interface", `The sync_daemon block needs the interface the sync messages use, as in interface = "eth1"`)
 		} else if sb.Interface != nil {
-			if err := CheckDevice(*sb.Interface); err != nil {
+			if err := model.CheckDevice(*sb.Interface); err != nil {
 				b.errorAt(sb.InterfaceRange, "Invalid sync interface", "%s", sentence(err.Error()))
 			}
 			sd.Interface = *sb.Interface

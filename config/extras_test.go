@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 var cmpConfig = []cmp.Option{
@@ -119,13 +120,13 @@ func TestExtrasParse(t *testing.T) {
 		t.Errorf("web = %+v %+v", web, web.VIP)
 	}
 	a, b, c := web.RealServers["a"], web.RealServers["b"], web.RealServers["c"]
-	if a.Type != CheckHTTPS || a.Send != "" || !slices.Equal(a.Status, []int{200, 204}) || a.TLSVerify || a.Interval != 6*time.Second || a.Rise != 3 || a.Method != "GET" {
+	if a.Type != model.CheckHTTPS || a.Send != "" || !slices.Equal(a.Status, []int{200, 204}) || a.TLSVerify || a.Interval != 6*time.Second || a.Rise != 3 || a.Method != "GET" {
 		t.Errorf("a = %+v: want https, inheriting the common attributes only", a)
 	}
-	if b.Type != CheckSendExpect || b.Send != "GET / HTTP/1.0\r\n\r\n" || b.Interval != 10*time.Second || b.Timeout != 2*time.Second {
+	if b.Type != model.CheckSendExpect || b.Send != "GET / HTTP/1.0\r\n\r\n" || b.Interval != 10*time.Second || b.Timeout != 2*time.Second {
 		t.Errorf("b = %+v: want the virtual's check with interval 10s and its timeout", b)
 	}
-	if c != web.HealthCheck || c.Fall != 2 || c.OnFailure != OnFailureQuiesce {
+	if c != web.HealthCheck || c.Fall != 2 || c.OnFailure != model.OnFailureQuiesce {
 		t.Errorf("c = %+v: want the virtual's check", c)
 	}
 	dns := cfg.Settings("dns")
@@ -141,7 +142,7 @@ func TestExtrasWriteRoundTrip(t *testing.T) {
 		t.Fatal(diags)
 	}
 	var b bytes.Buffer
-	ann := &Annotations{Order: []string{"web"}}
+	ann := &model.Annotations{Order: []string{"web"}}
 	ann.Add("# on the web", "virtual_server", "web")
 	ann.Add("gone with its default", "virtual_server", "web", "scheduler")
 	ann.Add("a real comment", "virtual_server", "web", "real_server", "b", "weight")
@@ -233,7 +234,7 @@ func TestFromTableRoundTrip(t *testing.T) {
 			t.Fatalf("%d: %v\n%s", i, err, dump.String())
 		}
 		var out bytes.Buffer
-		if err := Write(&out, FromTable(parsed), nil); err != nil {
+		if err := Write(&out, model.FromTable(parsed), nil); err != nil {
 			t.Fatal(err)
 		}
 		back, _, diags := Parse(out.Bytes(), "converted.hcl")
@@ -244,32 +245,10 @@ func TestFromTableRoundTrip(t *testing.T) {
 			t.Fatalf("%d: (-dump +hcl):\n%s\n%s\n%s", i, d, dump.String(), out.String())
 		}
 		for _, s := range back.Table.Services {
-			if s.Name != ServiceName(s.Key) {
+			if s.Name != model.ServiceName(s.Key) {
 				t.Errorf("service %s named %q", s.Key, s.Name)
 			}
 		}
-	}
-}
-
-func TestGeneratedNames(t *testing.T) {
-	for _, tc := range []struct {
-		k    lvs.ServiceKey
-		want string
-	}{
-		{lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80")), "tcp_10_0_0_2_80"},
-		{lvs.AddrKey(lvs.UDP, netip.MustParseAddrPort("[2001:db8::53]:53")), "udp_2001_db8__53_53"},
-		{lvs.MarkKey(lvs.IPv4, 100), "fwmark_100"},
-		{lvs.MarkKey(lvs.IPv6, 7), "fwmark6_7"},
-	} {
-		if got := ServiceName(tc.k); got != tc.want {
-			t.Errorf("ServiceName(%s) = %q, want %q", tc.k, got, tc.want)
-		}
-	}
-	if got := RealName(lvs.Dest{Addr: netip.MustParseAddrPort("192.168.10.100:80")}); got != "r192_168_10_100_80" {
-		t.Errorf("RealName = %q", got)
-	}
-	if got := RealName(lvs.Dest{Addr: netip.MustParseAddrPort("192.168.10.100:0")}); got != "r192_168_10_100" {
-		t.Errorf("RealName port 0 = %q", got)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // FuzzParse checks that no input panics, that every error points at a line
@@ -72,7 +74,7 @@ func FuzzParse(f *testing.F) {
 		}
 		again := cfg.Table.Clone()
 		again.Normalize()
-		if render(&Config{Table: again}) != render(&Config{Table: cfg.Table}) {
+		if render(&model.Config{Table: again}) != render(&model.Config{Table: cfg.Table}) {
 			t.Fatal("the table was not normalized")
 		}
 		var b bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the .golden files from the current output")
@@ -16,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the .golden files from the curr
 // render prints every field of a configuration in a fixed order, one line
 // per object, so that a golden file shows exactly what the parser decided,
 // defaults included.
-func render(cfg *Config) string {
+func render(cfg *model.Config) string {
 	var b strings.Builder
 	t := cfg.Table
 	fmt.Fprintf(&b, "drain_timeout %s\n", cfg.DrainTimeout)

@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // bigConfig is a configuration large enough to be parsed in pieces, with
@@ -87,7 +89,7 @@ func TestParseInPiecesDiagnostics(t *testing.T) {
 }
 
 // decodeWhole parses src in one piece, as hclparse does.
-func decodeWhole(t *testing.T, src []byte) (*Config, hcl.Diagnostics) {
+func decodeWhole(t *testing.T, src []byte) (*model.Config, hcl.Diagnostics) {
 	t.Helper()
 	saved := parallelDisabled
 	parallelDisabled = true

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/netip"
 	"reflect"
@@ -16,53 +17,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
-
-// Annotations are what a converter adds to a written configuration beyond
-// its values: comment lines above blocks and attributes, and the order in
-// which to write the virtual and real servers.
-//
-// A place is named by a path of block types, labels and attribute names,
-// as in ("virtual_server", "web", "real_server", "real1", "weight") or
-// ("pulse", "keepalive"); see [Annotations.Add]. Comments for a place that
-// is not written (an attribute left at its default, say) go to the nearest
-// enclosing place that is, so that none is lost.
-type Annotations struct {
-	// Header and Footer are comment lines at the top and the end of the
-	// file.
-	Header, Footer []string
-	// Order lists virtual server names in the order to write them; names
-	// not listed follow in the table's order.
-	Order []string
-	// RealOrder lists, per virtual server name, its real server names in
-	// the order to write them.
-	RealOrder map[string][]string
-
-	before map[string][]string
-}
-
-// Add puts comment lines above the place named by path. A line that does
-// not start with "#" is written as "# " and the line; a text with newlines
-// is several lines.
-func (a *Annotations) Add(text string, path ...string) {
-	if a.before == nil {
-		a.before = map[string][]string{}
-	}
-	k := pathKey(path)
-	a.before[k] = append(a.before[k], strings.Split(text, "\n")...)
-}
-
-// Comments returns the lines added above path.
-func (a *Annotations) Comments(path ...string) []string {
-	if a == nil {
-		return nil
-	}
-	return a.before[pathKey(path)]
-}
-
-// pathKey joins a path with a byte that no name contains (the HCL parser
-// and lvsctl's name check refuse control characters).
-func pathKey(path []string) string { return strings.Join(path, "\x00") }
 
 // Write writes cfg as HCL, formatted as hclwrite.Format does, with the
 // comments of ann (which may be nil). Values equal to their defaults are
@@ -73,20 +29,21 @@ func pathKey(path []string) string { return strings.Join(path, "\x00") }
 // an hclwrite tree twice and formatting its bytes again: that took 2.9 GB
 // and 8 s for the conversion of a 4 MB lvs.cf. The output is byte for byte
 // what hclwrite.Format gives (a test holds it to that).
-func Write(w io.Writer, cfg *Config, ann *Annotations) error {
+func Write(w io.Writer, cfg *model.Config, ann *model.Annotations) error {
 	if cfg.Table == nil {
 		return fmt.Errorf("the configuration has no table; it did not parse")
 	}
 	if ann == nil {
-		ann = &Annotations{}
+		ann = &model.Annotations{}
 	}
-	wr := &writer{cfg: cfg, ann: ann, want: make(map[string]bool, 2*len(ann.before)), seen: map[string]bool{}}
-	for k := range ann.before {
+	comments := maps.Collect(ann.Places())
+	wr := &writer{cfg: cfg, ann: ann, want: make(map[string]bool, 2*len(comments)), seen: map[string]bool{}}
+	for k := range comments {
 		// A place's comments go to it or, when it is not written, to its
 		// nearest written ancestor: those are the places to watch.
 		for !wr.want[k] {
 			wr.want[k] = true
-			i := strings.LastIndexByte(k, 0)
+			i := strings.LastIndexByte(k, model.PathSep)
 			if i < 0 {
 				break
 			}
@@ -109,24 +66,24 @@ func Write(w io.Writer, cfg *Config, ann *Annotations) error {
 	// written ancestor, or to the top of the file (the ancestor ""). When
 	// several places' comments go to one, they come in the order of the
 	// places' keys.
-	into := make(map[string][]string, len(ann.before)) // ancestor → keys
-	for k := range ann.before {
+	into := make(map[string][]string, len(comments)) // ancestor → keys
+	for k := range comments {
 		a := k
 		for a != "" && !wr.seen[a] {
-			a = a[:max(strings.LastIndexByte(a, 0), 0)]
+			a = a[:max(strings.LastIndexByte(a, model.PathSep), 0)]
 		}
 		into[a] = append(into[a], k)
 	}
 	before := make(map[string][]string, len(into))
 	for a, keys := range into {
 		if len(keys) == 1 {
-			before[a] = ann.before[keys[0]]
+			before[a] = comments[keys[0]]
 			continue
 		}
 		slices.Sort(keys)
 		var lines []string
 		for _, k := range keys {
-			lines = append(lines, ann.before[k]...)
+			lines = append(lines, comments[k]...)
 		}
 		before[a] = lines
 	}
@@ -160,8 +117,8 @@ func Write(w io.Writer, cfg *Config, ann *Annotations) error {
 // alignment run; whether it has any is known beforehand, as nothing is
 // ever written below an attribute.
 type writer struct {
-	cfg   *Config
-	ann   *Annotations
+	cfg   *model.Config
+	ann   *model.Annotations
 	want  map[string]bool // the annotated places and their ancestors
 	seen  map[string]bool // the places in want that are written
 	key   []byte          // scratch for place keys
@@ -291,11 +248,11 @@ func (wr *writer) block(body *wbody, typ string, labels []string, path ...string
 	return &wbody{wr: wr, depth: body.depth + 1}
 }
 
-// appendPathKey appends pathKey(path).
+// appendPathKey appends model.PathKey(path...).
 func appendPathKey(b []byte, path []string) []byte {
 	for i, p := range path {
 		if i > 0 {
-			b = append(b, 0)
+			b = append(b, model.PathSep)
 		}
 		b = append(b, p...)
 	}
@@ -510,7 +467,7 @@ func ordered[T any](items []T, names []string, name func(T) string) []T {
 	return out
 }
 
-func (wr *writer) pulse(body *wbody, p *Pulse) {
+func (wr *writer) pulse(body *wbody, p *model.Pulse) {
 	pb := wr.block(body, "pulse", nil, "pulse")
 	a := func(name string, v cty.Value) { wr.attr(pb, v, "pulse", name) }
 	addr := func(name string, ad netip.Addr) {
@@ -525,13 +482,13 @@ func (wr *writer) pulse(body *wbody, p *Pulse) {
 	}
 	addr("primary_private", p.PrimaryPrivate)
 	addr("backup_private", p.BackupPrivate)
-	if p.HeartbeatPort != DefaultHeartbeatPort {
+	if p.HeartbeatPort != model.DefaultHeartbeatPort {
 		a("heartbeat_port", num(int64(p.HeartbeatPort)))
 	}
-	if p.Keepalive != DefaultKeepalive {
+	if p.Keepalive != model.DefaultKeepalive {
 		a("keepalive", str(fmtDuration(p.Keepalive)))
 	}
-	if p.Deadtime != DefaultDeadtime {
+	if p.Deadtime != model.DefaultDeadtime {
 		a("deadtime", str(fmtDuration(p.Deadtime)))
 	}
 	if p.MonitorLinks {
@@ -549,7 +506,7 @@ func (wr *writer) pulse(body *wbody, p *Pulse) {
 	if p.PiranhaCompat {
 		a("piranha_compat", cty.True)
 	}
-	if p.KeyFile != DefaultPulseKeyFile {
+	if p.KeyFile != model.DefaultPulseKeyFile {
 		a("key_file", str(p.KeyFile))
 	}
 	if n := p.NATRouter; n != nil {
@@ -659,7 +616,7 @@ func (wr *writer) service(body *wbody, s lvs.Service) {
 			wr.attr(pb, str(maskString(st.VIP.Netmask, st.VIP.Address)), append(pp, "netmask")...)
 		}
 	}
-	var base *HealthCheck
+	var base *model.HealthCheck
 	if st != nil && st.HealthCheck != nil {
 		base = st.HealthCheck
 		wr.check(vb, base, nil, k, append(slices.Clone(vp), "health_check"))
@@ -739,26 +696,17 @@ func schedFlagName(sched string, bit lvs.SchedFlags) string {
 	return "flag-3"
 }
 
-// DefaultCheckProtocol is the probe protocol of a service's checks when
-// none is written: UDP for UDP services, TCP otherwise.
-func DefaultCheckProtocol(k lvs.ServiceKey) lvs.Protocol {
-	if k.Protocol == lvs.UDP {
-		return lvs.UDP
-	}
-	return lvs.TCP
-}
-
 // statusField is the index of HealthCheck.Status, the one field that is
 // not comparable.
 var statusField = func() int {
-	f, _ := reflect.TypeFor[HealthCheck]().FieldByName("Status")
+	f, _ := reflect.TypeFor[model.HealthCheck]().FieldByName("Status")
 	return f.Index[0]
 }()
 
 // equalCheck compares two checks, field by field through reflection so
 // that a new field is compared too, without copying them (it is called
 // for every real server a conversion writes).
-func equalCheck(a, b *HealthCheck) bool {
+func equalCheck(a, b *model.HealthCheck) bool {
 	if a == b {
 		return true
 	}
@@ -777,9 +725,9 @@ func equalCheck(a, b *HealthCheck) bool {
 // check writes hc as a health_check block. With a base (the virtual
 // server's check, for a real server's override) only what differs from
 // it is written.
-func (wr *writer) check(body *wbody, hc, base *HealthCheck, k lvs.ServiceKey, path []string) {
-	ref := DefaultHealthCheck(hc.Type)
-	ref.Protocol = DefaultCheckProtocol(k)
+func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceKey, path []string) {
+	ref := model.DefaultHealthCheck(hc.Type)
+	ref.Protocol = model.DefaultCheckProtocol(k)
 	sameType := base != nil && base.Type == hc.Type
 	if base != nil {
 		if sameType {
@@ -798,7 +746,7 @@ func (wr *writer) check(body *wbody, hc, base *HealthCheck, k lvs.ServiceKey, pa
 	if !sameType {
 		a("type", str(hc.Type))
 	}
-	if hc.Type == CheckSendExpect && hc.Protocol != ref.Protocol {
+	if hc.Type == model.CheckSendExpect && hc.Protocol != ref.Protocol {
 		a("protocol", str(hc.Protocol.String()))
 	}
 	if hc.Port != ref.Port {
@@ -823,7 +771,7 @@ func (wr *writer) check(body *wbody, hc, base *HealthCheck, k lvs.ServiceKey, pa
 		}
 	}
 	s("body_regex", hc.BodyRegex, ref.BodyRegex)
-	if hc.Type == CheckHTTPS && hc.TLSVerify != ref.TLSVerify {
+	if hc.Type == model.CheckHTTPS && hc.TLSVerify != ref.TLSVerify {
 		a("tls_verify", cty.BoolVal(hc.TLSVerify))
 	}
 	s("query_name", hc.QueryName, ref.QueryName)

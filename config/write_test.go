@@ -13,12 +13,13 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/lvsctl/lvsctl/bench/gen"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // writeCanonical writes cfg and fails unless the output is what
 // hclwrite.Format makes of it (Write lays the text out itself) and parses
 // back to the same table.
-func writeCanonical(t *testing.T, name string, cfg *Config, ann *Annotations) []byte {
+func writeCanonical(t *testing.T, name string, cfg *model.Config, ann *model.Annotations) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := Write(&b, cfg, ann); err != nil {
@@ -59,14 +60,14 @@ func TestWriteIsCanonical(t *testing.T) {
 		t.Fatalf("only %d files written", n)
 	}
 	for _, size := range [][2]int{{1, 1}, {30, 5}, {3, 40}} {
-		writeCanonical(t, fmt.Sprintf("gen %v", size), FromTable(gen.Table(size[0], size[1])), nil)
+		writeCanonical(t, fmt.Sprintf("gen %v", size), model.FromTable(gen.Table(size[0], size[1])), nil)
 	}
 	// Comments above every place written, and above places that are not.
 	cfg, _, diags := Load("../examples/everything.hcl")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	ann := &Annotations{Header: []string{"# header"}, Footer: []string{"footer"}}
+	ann := &model.Annotations{Header: []string{"# header"}, Footer: []string{"footer"}}
 	r := rand.New(rand.NewPCG(3, 4))
 	paths := [][]string{{"pulse"}, {"pulse", "keepalive"}, {"pulse", "nosuch"}, {"timeouts", "udp"}, {"nosuch", "x"}}
 	for _, s := range cfg.Table.Services {
@@ -115,7 +116,7 @@ func TestWriteStrings(t *testing.T) {
 	tab := gen.Table(1, 2)
 	tab.Services[0].Name = "web \"1\" ${x}"
 	tab.Services[0].Dests[0].Name = "r\\1 %{y}"
-	cfg := FromTable(tab)
+	cfg := model.FromTable(tab)
 	cfg.Table.Services[0].Name = tab.Services[0].Name
 	writeCanonical(t, "labels", cfg, nil)
 }
@@ -130,8 +131,8 @@ func TestWriteLinear(t *testing.T) {
 	}
 	cost := func(n int) (allocs, size float64) {
 		tab := gen.Table(1, n)
-		cfg := FromTable(tab)
-		ann := &Annotations{RealOrder: map[string][]string{}}
+		cfg := model.FromTable(tab)
+		ann := &model.Annotations{RealOrder: map[string][]string{}}
 		s := cfg.Table.Services[0]
 		for i := len(s.Dests) - 1; i >= 0; i-- {
 			ann.RealOrder[s.Name] = append(ann.RealOrder[s.Name], s.Dests[i].Name)
@@ -157,7 +158,7 @@ func TestWriteLinear(t *testing.T) {
 
 // TestEqualCheck checks that equalCheck compares every field.
 func TestEqualCheck(t *testing.T) {
-	a := DefaultHealthCheck(CheckHTTP)
+	a := model.DefaultHealthCheck(model.CheckHTTP)
 	a.Status = []int{200}
 	b := a
 	b.Status = []int{200}

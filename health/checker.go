@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // DefaultConcurrency bounds the probes in flight at once, which bounds the
@@ -32,7 +32,7 @@ type Checker struct {
 	StatePath string
 	Log       *slog.Logger
 	// Probe runs one probe; nil means [Probe].
-	Probe func(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error
+	Probe func(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error
 	// Concurrency bounds the probes in flight; 0 means DefaultConcurrency.
 	Concurrency int
 	// Now reads the clock; nil means time.Now.
@@ -43,7 +43,7 @@ type Checker struct {
 	// mu guards states against Snapshot and States from other goroutines;
 	// only Load, Once and Run's goroutine change them.
 	mu      sync.Mutex
-	cfg     *config.Config
+	cfg     *model.Config
 	targets []Target
 	states  States
 }
@@ -53,7 +53,7 @@ type Checker struct {
 // unchanged keep their state; when their check changed, their counters
 // restart but up or down stays as it was. It returns the state file error,
 // if any, after which the checker starts with everyone up.
-func (c *Checker) Load(cfg *config.Config) error {
+func (c *Checker) Load(cfg *model.Config) error {
 	var err error
 	old := c.targets
 	prev := c.states
@@ -62,7 +62,7 @@ func (c *Checker) Load(cfg *config.Config) error {
 		f, err = ReadState(c.StatePath)
 		prev = f.States(Targets(cfg))
 	}
-	oldCheck := make(map[Key]*config.HealthCheck, len(old))
+	oldCheck := make(map[Key]*model.HealthCheck, len(old))
 	for _, t := range old {
 		oldCheck[t.Key] = t.Check
 	}
@@ -165,7 +165,7 @@ func (c *Checker) record(t Target, r Result) bool {
 		c.log().Info("real server up", attrs...)
 	} else {
 		action := "removed"
-		if t.Check.OnFailure == config.OnFailureQuiesce {
+		if t.Check.OnFailure == model.OnFailureQuiesce {
 			action = "quiesced"
 		}
 		c.log().Warn("real server down", append(attrs, "action", action)...)
@@ -218,7 +218,7 @@ func (c *Checker) Once(ctx context.Context) error {
 // at once. Each transition is logged, published and reported to Changed.
 // A configuration received on reload replaces the current one (see
 // [Checker.Load]). When ctx ends Run returns nil.
-func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
+func (c *Checker) Run(ctx context.Context, reload <-chan *model.Config) error {
 	results := make(chan outcome)
 	sem := c.sem()
 	gen := 0
@@ -290,7 +290,7 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *config.Config) error {
 func (c *Checker) loop(ctx context.Context, sem chan struct{}, t Target, gen int, out chan<- outcome) {
 	interval := t.Check.Interval
 	if interval <= 0 {
-		interval = config.DefaultCheckInterval
+		interval = model.DefaultCheckInterval
 	}
 	timer := time.NewTimer(rand.N(interval))
 	defer timer.Stop()

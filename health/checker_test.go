@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // fakeProbes fails the probes of the addresses marked down.
@@ -32,7 +32,7 @@ func (f *fakeProbes) set(a netip.AddrPort, down bool) {
 	f.down[a] = down
 }
 
-func (f *fakeProbes) probe(_ context.Context, _ *config.HealthCheck, a netip.AddrPort) error {
+func (f *fakeProbes) probe(_ context.Context, _ *model.HealthCheck, a netip.AddrPort) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down[a] {
@@ -184,7 +184,7 @@ func TestCheckerRun(t *testing.T) {
 	c := ap.watch(&Checker{Probe: probes.probe, StatePath: path})
 	_ = c.Load(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	reload := make(chan *config.Config)
+	reload := make(chan *model.Config)
 	done := make(chan error)
 	go func() { done <- c.Run(ctx, reload) }()
 

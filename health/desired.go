@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // Policy is how health decisions shape the table, beyond what each
@@ -28,14 +28,14 @@ type Target struct {
 	Key   Key
 	Name  string // the real server's name in the configuration
 	VS    string // the virtual server's name
-	Check *config.HealthCheck
+	Check *model.HealthCheck
 	// Addr is where the probe goes: the real server's address with the
 	// check's port, or the real server's own port.
 	Addr netip.AddrPort
 }
 
 // Targets lists every real server cfg asks to probe, in table order.
-func Targets(cfg *config.Config) []Target {
+func Targets(cfg *model.Config) []Target {
 	var ts []Target
 	if cfg.Table == nil {
 		return nil
@@ -67,7 +67,7 @@ func Targets(cfg *config.Config) []Target {
 // with fewer than pol.Quorum healthy real servers gets its sorry server.
 // Real servers without a check, or not in states yet, count as healthy.
 // cfg is not changed. Desired is pure.
-func Desired(cfg *config.Config, states States, pol Policy, now time.Time) *lvs.Table {
+func Desired(cfg *model.Config, states States, pol Policy, now time.Time) *lvs.Table {
 	t := cfg.Table.Clone()
 	for i := range t.Services {
 		overlay(&t.Services[i], cfg.Settings(t.Services[i].Name), states, pol, now)
@@ -80,7 +80,7 @@ func Desired(cfg *config.Config, states States, pol Policy, now time.Time) *lvs.
 // versions, in table order, each as Desired would give it. A reconciler
 // that knows which real servers changed recomputes just their services
 // instead of the whole table. It is pure.
-func DesiredFor(cfg *config.Config, keys map[lvs.ServiceKey]bool, states States, pol Policy, now time.Time) []lvs.Service {
+func DesiredFor(cfg *model.Config, keys map[lvs.ServiceKey]bool, states States, pol Policy, now time.Time) []lvs.Service {
 	var out []lvs.Service
 	for _, s := range cfg.Table.Services {
 		if !keys[s.Key] {
@@ -97,7 +97,7 @@ func DesiredFor(cfg *config.Config, keys map[lvs.ServiceKey]bool, states States,
 
 // overlay lays the health in states over s, whose settings are st (nil:
 // none, and nothing to do): see [Desired].
-func overlay(s *lvs.Service, st *config.ServiceSettings, states States, pol Policy, now time.Time) {
+func overlay(s *lvs.Service, st *model.ServiceSettings, states States, pol Policy, now time.Time) {
 	if st == nil {
 		return
 	}
@@ -117,7 +117,7 @@ func overlay(s *lvs.Service, st *config.ServiceSettings, states States, pol Poli
 			}
 			return false
 		}
-		return hc.OnFailure != config.OnFailureQuiesce
+		return hc.OnFailure != model.OnFailureQuiesce
 	})
 	for j := range s.Dests {
 		d := &s.Dests[j]

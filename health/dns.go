@@ -12,11 +12,11 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
-// dnsTypes are the record types of config.DNSQueryTypes (RFC 1035, 3596,
+// dnsTypes are the record types of model.DNSQueryTypes (RFC 1035, 3596,
 // 2782).
 var dnsTypes = map[string]dnsmessage.Type{
 	"A": dnsmessage.TypeA, "NS": dnsmessage.TypeNS, "CNAME": dnsmessage.TypeCNAME,
@@ -49,7 +49,7 @@ var errTruncated = errors.New("the DNS answer is truncated (TC bit set)")
 // accepts. A UDP answer with the TC bit set is asked again over TCP on the
 // same port, as resolvers do; the probe fails when that fails, or when the
 // TCP answer is truncated too.
-func probeDNS(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func probeDNS(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 	qtype, ok := dnsTypes[strings.ToUpper(hc.QueryType)]
 	if !ok {
 		return fmt.Errorf("unknown DNS query type %q", hc.QueryType)

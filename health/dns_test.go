@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // serveDNS runs a fake name server on 127.0.0.1: udp answers the datagrams
@@ -129,11 +129,11 @@ func raw(rest string) func([]byte) []byte {
 }
 
 func TestProbeDNSReplies(t *testing.T) {
-	udp := func(name, typ string) func(*config.HealthCheck) {
-		return func(hc *config.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
+	udp := func(name, typ string) func(*model.HealthCheck) {
+		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
 	}
-	tcp := func(name, typ string) func(*config.HealthCheck) {
-		return func(hc *config.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.TCP, name, typ }
+	tcp := func(name, typ string) func(*model.HealthCheck) {
+		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.TCP, name, typ }
 	}
 	ok := []dnsmessage.Resource{aRR("example.com.")}
 	truncated := respond(nil, func(m *dnsmessage.Message) { m.Header.Truncated = true })
@@ -146,7 +146,7 @@ func TestProbeDNSReplies(t *testing.T) {
 	tests := []struct {
 		name     string
 		udp, tcp func([]byte) []byte
-		mod      func(*config.HealthCheck)
+		mod      func(*model.HealthCheck)
 		want     string
 	}{
 		{"answered", respond(ok, nil), nil, udp("example.com", "A"), ""},

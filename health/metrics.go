@@ -6,8 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // Metrics exports a checker's health and the live IPVS counters to
@@ -98,7 +98,7 @@ func NewMetrics(reg prometheus.Registerer, table func() (*lvs.Table, error), log
 
 // load sets the real servers of a new configuration and their health,
 // and forgets the series of real servers that are gone.
-func (m *Metrics) load(cfg *config.Config, targets []Target, states States) {
+func (m *Metrics) load(cfg *model.Config, targets []Target, states States) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	type names struct{ vs, rs string }

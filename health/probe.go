@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/internal/proc"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // maxReply bounds what a probe reads from a real server, so a server that
@@ -29,7 +29,7 @@ const maxReply = 64 << 10
 // Probe runs the check hc once against addr and returns nil when it passes,
 // or an error saying what was wrong. It gives up after hc.Timeout (or when
 // ctx ends, whichever is first).
-func Probe(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func Probe(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 	if hc.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, hc.Timeout)
@@ -37,19 +37,19 @@ func Probe(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) err
 	}
 	var err error
 	switch hc.Type {
-	case config.CheckTCP:
+	case model.CheckTCP:
 		err = probeTCP(ctx, addr)
-	case config.CheckSendExpect:
+	case model.CheckSendExpect:
 		if hc.Protocol == lvs.UDP {
 			err = probeUDP(ctx, hc, addr)
 		} else {
 			err = probeSendExpect(ctx, hc, addr)
 		}
-	case config.CheckHTTP, config.CheckHTTPS:
+	case model.CheckHTTP, model.CheckHTTPS:
 		err = probeHTTP(ctx, hc, addr)
-	case config.CheckDNS:
+	case model.CheckDNS:
 		err = probeDNS(ctx, hc, addr)
-	case config.CheckExec:
+	case model.CheckExec:
 		err = probeExec(ctx, hc, addr.Addr().String(), strconv.Itoa(int(addr.Port())))
 	default:
 		err = fmt.Errorf("unknown health check type %q", hc.Type)
@@ -58,13 +58,13 @@ func Probe(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) err
 }
 
 // timeoutError words a deadline as the check's timeout.
-func timeoutError(ctx context.Context, hc *config.HealthCheck, err error) error {
+func timeoutError(ctx context.Context, hc *model.HealthCheck, err error) error {
 	if err == nil {
 		return nil
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || ctx.Err() == context.DeadlineExceeded {
-		if hc.Type == config.CheckExec && hc.Timeout > 0 {
+		if hc.Type == model.CheckExec && hc.Timeout > 0 {
 			return fmt.Errorf("%s did not finish within the %s timeout", firstField(hc.Program), hc.Timeout)
 		}
 		if hc.Timeout > 0 {
@@ -87,8 +87,8 @@ type enterKey struct{}
 // another network namespace (the director's, for `check --netns`). A
 // socket, once open, stays in the namespace it was made in, so only its
 // creation needs to be there.
-func ProbeIn(enter func(func() error) error) func(context.Context, *config.HealthCheck, netip.AddrPort) error {
-	return func(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func ProbeIn(enter func(func() error) error) func(context.Context, *model.HealthCheck, netip.AddrPort) error {
+	return func(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 		return Probe(context.WithValue(ctx, enterKey{}, enter), hc, addr)
 	}
 }
@@ -136,7 +136,7 @@ type matcher struct {
 	re     *regexp.Regexp
 }
 
-func newMatcher(hc *config.HealthCheck) (matcher, error) {
+func newMatcher(hc *model.HealthCheck) (matcher, error) {
 	m := matcher{expect: hc.Expect}
 	if hc.ExpectRegex != "" {
 		re, err := regexp.Compile(hc.ExpectRegex)
@@ -187,7 +187,7 @@ func (m matcher) mismatch(reply []byte) error {
 	return fmt.Errorf("reply %q does not start with %q", shown, m.expect)
 }
 
-func probeSendExpect(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func probeSendExpect(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 	m, err := newMatcher(hc)
 	if err != nil {
 		return err
@@ -229,7 +229,7 @@ func probeSendExpect(ctx context.Context, hc *config.HealthCheck, addr netip.Add
 // probeUDP sends and waits for one datagram. With nothing to expect it
 // passes unless the port is unreachable (ICMP), the only failure UDP can
 // show.
-func probeUDP(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func probeUDP(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 	m, err := newMatcher(hc)
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func probeUDP(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) 
 	return m.mismatch(buf[:n])
 }
 
-func probeHTTP(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort) error {
+func probeHTTP(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
 	scheme := "http"
 	tr := &http.Transport{
 		DisableKeepAlives: true,
@@ -277,7 +277,7 @@ func probeHTTP(ctx context.Context, hc *config.HealthCheck, addr netip.AddrPort)
 			return dial(dctx, "tcp", addr)
 		},
 	}
-	if hc.Type == config.CheckHTTPS {
+	if hc.Type == model.CheckHTTPS {
 		scheme = "https"
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: !hc.TLSVerify, ServerName: hostOnly(hc.Host)}
 	}
@@ -359,7 +359,7 @@ func joinInts(ns []int) string {
 //
 // The program runs in a process group of its own, killed whole when it
 // times out and when it exits: nothing a probe starts outlives it.
-func probeExec(ctx context.Context, hc *config.HealthCheck, host, port string) error {
+func probeExec(ctx context.Context, hc *model.HealthCheck, host, port string) error {
 	argv := execArgv(hc.Program, host, port)
 	if len(argv) == 0 {
 		return errors.New("the exec check has no program")

@@ -24,8 +24,8 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // Every server here listens on 127.0.0.1 and every timeout is short, so a
@@ -90,8 +90,8 @@ func replier(delay time.Duration, parts ...string) func(net.Conn) {
 	}
 }
 
-func check(typ string, mod func(*config.HealthCheck)) *config.HealthCheck {
-	hc := config.DefaultHealthCheck(typ)
+func check(typ string, mod func(*model.HealthCheck)) *model.HealthCheck {
+	hc := model.DefaultHealthCheck(typ)
 	hc.Timeout = short
 	if mod != nil {
 		mod(&hc)
@@ -133,13 +133,13 @@ func TestProbeSendExpect(t *testing.T) {
 		gotSend.Store(string(buf[:n]))
 		_, _ = c.Write([]byte("OK"))
 	})
-	get := func(expect string) func(*config.HealthCheck) {
-		return func(hc *config.HealthCheck) { hc.Send, hc.Expect = "GET / HTTP/1.0\r\n\r\n", expect }
+	get := func(expect string) func(*model.HealthCheck) {
+		return func(hc *model.HealthCheck) { hc.Send, hc.Expect = "GET / HTTP/1.0\r\n\r\n", expect }
 	}
 	tests := []struct {
 		name string
 		addr netip.AddrPort
-		mod  func(*config.HealthCheck)
+		mod  func(*model.HealthCheck)
 		want string
 	}{
 		{"prefix matches", httpOK, get("HTTP"), ""},
@@ -147,13 +147,13 @@ func TestProbeSendExpect(t *testing.T) {
 		{"wrong answer", wrong, get("HTTP"), `reply "SSH-2.0-OpenSSH\r\n" does not start with "HTTP"`},
 		{"any reply", wrong, get("*"), ""},
 		{"any reply but none", hangup, get("*"), "closed without a reply"},
-		{"regex matches", httpOK, func(hc *config.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP/1\.[01] 200` }, ""},
-		{"regex does not match", wrong, func(hc *config.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP` }, "does not match"},
+		{"regex matches", httpOK, func(hc *model.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP/1\.[01] 200` }, ""},
+		{"regex does not match", wrong, func(hc *model.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP` }, "does not match"},
 		{"accepts but never answers", silent, get("HTTP"), "no answer within the 300ms timeout"},
 		{"slow answer within the timeout", slow, get("HTTP"), ""},
-		{"slow answer past the timeout", slow, func(hc *config.HealthCheck) { get("HTTP")(hc); hc.Timeout = 50 * time.Millisecond }, "no answer within the 50ms timeout"},
+		{"slow answer past the timeout", slow, func(hc *model.HealthCheck) { get("HTTP")(hc); hc.Timeout = 50 * time.Millisecond }, "no answer within the 50ms timeout"},
 		{"refused", closedPort(t, "tcp"), get("HTTP"), "connection refused"},
-		{"nothing to expect: connect and send", silent, func(hc *config.HealthCheck) { hc.Send = "PING\r\n" }, ""},
+		{"nothing to expect: connect and send", silent, func(hc *model.HealthCheck) { hc.Send = "PING\r\n" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestProbeSendExpect(t *testing.T) {
 		})
 	}
 	t.Run("sends the bytes as they are", func(t *testing.T) {
-		wantResult(t, Probe(context.Background(), check("send_expect", func(hc *config.HealthCheck) { hc.Send, hc.Expect = "A\r\n\tB", "OK" }), echoSend), "")
+		wantResult(t, Probe(context.Background(), check("send_expect", func(hc *model.HealthCheck) { hc.Send, hc.Expect = "A\r\n\tB", "OK" }), echoSend), "")
 		if got := gotSend.Load(); got != "A\r\n\tB" {
 			t.Errorf("server got %q", got)
 		}
@@ -177,7 +177,7 @@ func TestProbeFlapping(t *testing.T) {
 		}
 		_, _ = c.Write([]byte("OK"))
 	})
-	hc := check("send_expect", func(hc *config.HealthCheck) { hc.Expect = "OK" })
+	hc := check("send_expect", func(hc *model.HealthCheck) { hc.Expect = "OK" })
 	var s State
 	for i := range 6 {
 		s, _ = Step(s, 2, 2, Result{Err: Probe(context.Background(), hc, flap), At: t0.Add(time.Duration(i) * time.Second)})
@@ -217,13 +217,13 @@ func serveUDP(t *testing.T, reply func([]byte) []byte) netip.AddrPort {
 func TestProbeUDP(t *testing.T) {
 	echo := serveUDP(t, func(b []byte) []byte { return append([]byte("re:"), b...) })
 	silent := serveUDP(t, func([]byte) []byte { return nil })
-	udp := func(send, expect string) func(*config.HealthCheck) {
-		return func(hc *config.HealthCheck) { hc.Protocol, hc.Send, hc.Expect = lvs.UDP, send, expect }
+	udp := func(send, expect string) func(*model.HealthCheck) {
+		return func(hc *model.HealthCheck) { hc.Protocol, hc.Send, hc.Expect = lvs.UDP, send, expect }
 	}
 	tests := []struct {
 		name string
 		addr netip.AddrPort
-		mod  func(*config.HealthCheck)
+		mod  func(*model.HealthCheck)
 		want string
 	}{
 		{"reply matches", echo, udp("ping", "re:ping"), ""},
@@ -266,22 +266,22 @@ func TestProbeHTTP(t *testing.T) {
 		name string
 		typ  string
 		addr netip.AddrPort
-		mod  func(*config.HealthCheck)
+		mod  func(*model.HealthCheck)
 		want string
 	}{
 		{"healthy", "http", addr, nil, ""},
-		{"body regex", "http", addr, func(hc *config.HealthCheck) { hc.BodyRegex = "status: (green|yellow)" }, ""},
-		{"body regex fails", "http", addr, func(hc *config.HealthCheck) { hc.BodyRegex = "status: red" }, `body does not match "status: red"`},
-		{"method, path, host, status", "http", addr, func(hc *config.HealthCheck) {
+		{"body regex", "http", addr, func(hc *model.HealthCheck) { hc.BodyRegex = "status: (green|yellow)" }, ""},
+		{"body regex fails", "http", addr, func(hc *model.HealthCheck) { hc.BodyRegex = "status: red" }, `body does not match "status: red"`},
+		{"method, path, host, status", "http", addr, func(hc *model.HealthCheck) {
 			hc.Method, hc.Path, hc.Host, hc.Status = "HEAD", "/health", "www.example.com", []int{204}
 		}, ""},
-		{"wrong host", "http", addr, func(hc *config.HealthCheck) { hc.Method, hc.Path, hc.Status = "HEAD", "/health", []int{204} }, "status 404, want 204"},
-		{"404 is not healthy", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/missing" }, "status 404, want 2xx or 3xx"},
-		{"404 when asked for", "http", addr, func(hc *config.HealthCheck) { hc.Path, hc.Status = "/missing", []int{404} }, ""},
-		{"redirect is not followed", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/redirect" }, ""},
-		{"slow answer", "http", addr, func(hc *config.HealthCheck) { hc.Path = "/slow"; hc.Timeout = 100 * time.Millisecond }, "no answer within the 100ms timeout"},
+		{"wrong host", "http", addr, func(hc *model.HealthCheck) { hc.Method, hc.Path, hc.Status = "HEAD", "/health", []int{204} }, "status 404, want 204"},
+		{"404 is not healthy", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/missing" }, "status 404, want 2xx or 3xx"},
+		{"404 when asked for", "http", addr, func(hc *model.HealthCheck) { hc.Path, hc.Status = "/missing", []int{404} }, ""},
+		{"redirect is not followed", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/redirect" }, ""},
+		{"slow answer", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/slow"; hc.Timeout = 100 * time.Millisecond }, "no answer within the 100ms timeout"},
 		{"refused", "http", closedPort(t, "tcp"), nil, "connection refused"},
-		{"https unverified", "https", tlsAddr, func(hc *config.HealthCheck) { hc.TLSVerify = false }, ""},
+		{"https unverified", "https", tlsAddr, func(hc *model.HealthCheck) { hc.TLSVerify = false }, ""},
 		{"https verified fails on a self-signed certificate", "https", tlsAddr, nil, "certificate"},
 		{"plain http to https", "http", tlsAddr, nil, "status 400"},
 	}
@@ -310,13 +310,13 @@ func dnsServer(t *testing.T, rcode byte, answers bool, sameID bool) netip.AddrPo
 }
 
 func TestProbeDNS(t *testing.T) {
-	dns := func(name, typ string) func(*config.HealthCheck) {
-		return func(hc *config.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
+	dns := func(name, typ string) func(*model.HealthCheck) {
+		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
 	}
 	tests := []struct {
 		name string
 		addr netip.AddrPort
-		mod  func(*config.HealthCheck)
+		mod  func(*model.HealthCheck)
 		want string
 	}{
 		{"answered", dnsServer(t, 0, true, true), dns("example.com", "A"), ""},
@@ -346,7 +346,7 @@ func TestProbeDNS(t *testing.T) {
 			q = append(q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
 			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...))
 		})
-		wantResult(t, Probe(context.Background(), check("dns", func(hc *config.HealthCheck) { hc.QueryName = "example.com" }), addr), "")
+		wantResult(t, Probe(context.Background(), check("dns", func(hc *model.HealthCheck) { hc.QueryName = "example.com" }), addr), "")
 	})
 	t.Run("query encoding", func(t *testing.T) {
 		q, dq, err := dnsQuery("www.example.com.", dnsmessage.TypeAAAA)
@@ -381,7 +381,7 @@ func TestProbeExec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hc := check("exec", func(hc *config.HealthCheck) { hc.Program, hc.Expect, hc.Timeout = tt.program, tt.expect, tt.timeout })
+			hc := check("exec", func(hc *model.HealthCheck) { hc.Program, hc.Expect, hc.Timeout = tt.program, tt.expect, tt.timeout })
 			start := time.Now()
 			err := Probe(context.Background(), hc, addr)
 			if tt.name == "timeout" {
@@ -402,7 +402,7 @@ func TestProbeExecHostile(t *testing.T) {
 	dir := t.TempDir()
 	pwned := filepath.Join(dir, "pwned")
 	host := "; touch " + pwned + " #$(touch " + pwned + ")`touch " + pwned + "`"
-	hc := check("exec", func(hc *config.HealthCheck) {
+	hc := check("exec", func(hc *model.HealthCheck) {
 		hc.Program = "/bin/echo %h"
 		hc.Expect = host // the argument arrives whole and verbatim
 	})
@@ -447,9 +447,9 @@ func TestProbeIn(t *testing.T) {
 	addr := netip.MustParseAddrPort(ln.Addr().String())
 	var entered atomic.Int32
 	probe := ProbeIn(func(f func() error) error { entered.Add(1); return f() })
-	for _, typ := range []string{config.CheckTCP, config.CheckHTTP, config.CheckExec} {
+	for _, typ := range []string{model.CheckTCP, model.CheckHTTP, model.CheckExec} {
 		entered.Store(0)
-		hc := config.DefaultHealthCheck(typ)
+		hc := model.DefaultHealthCheck(typ)
 		hc.Timeout = 2 * time.Second
 		hc.Program = "/bin/true %h"
 		if err := probe(context.Background(), &hc, addr); err != nil {
@@ -460,7 +460,7 @@ func TestProbeIn(t *testing.T) {
 		}
 	}
 	// A namespace that cannot be entered fails the probe, saying why.
-	hc := config.DefaultHealthCheck(config.CheckTCP)
+	hc := model.DefaultHealthCheck(model.CheckTCP)
 	err = ProbeIn(func(func() error) error { return errors.New("cannot enter network namespace x") })(context.Background(), &hc, addr)
 	if err == nil || !strings.Contains(err.Error(), "cannot enter network namespace x") {
 		t.Errorf("got %v", err)
@@ -489,7 +489,7 @@ func TestProbeExecNoOrphans(t *testing.T) {
 			}
 		}
 	})
-	hc := check("exec", func(hc *config.HealthCheck) { hc.Program, hc.Timeout = prog+" %h", 200*time.Millisecond })
+	hc := check("exec", func(hc *model.HealthCheck) { hc.Program, hc.Timeout = prog+" %h", 200*time.Millisecond })
 	addr := netip.MustParseAddrPort("127.0.0.1:80")
 	var wg sync.WaitGroup
 	for range 20 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -107,7 +108,7 @@ virtual_server "plain" {
 }
 `
 
-func loadConfig(t testing.TB, src string) *config.Config {
+func loadConfig(t testing.TB, src string) *model.Config {
 	t.Helper()
 	cfg, _, diags := config.Parse([]byte(src), "test.hcl")
 	if diags.HasErrors() {
@@ -211,7 +212,7 @@ func TestRamping(t *testing.T) {
 func TestTargets(t *testing.T) {
 	cfg := loadConfig(t, desiredSrc)
 	ts := Targets(cfg)
-	if len(ts) != 2 || ts[0].Key != kA || ts[0].Name != "a" || ts[0].VS != "web" || ts[0].Addr != kA.Dest || ts[1].Check.OnFailure != config.OnFailureQuiesce {
+	if len(ts) != 2 || ts[0].Key != kA || ts[0].Name != "a" || ts[0].VS != "web" || ts[0].Addr != kA.Dest || ts[1].Check.OnFailure != model.OnFailureQuiesce {
 		t.Fatalf("targets %+v", ts)
 	}
 }

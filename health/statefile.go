@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
-	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/rundir"
 )
 
@@ -248,7 +248,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func NewStateFile(targets []Target, states States, pol Policy, now time.Time) *StateFile {
 	f := &StateFile{Version: StateFileVersion, Updated: now, Quorum: pol.Quorum, SlowStart: Duration(pol.SlowStart), RealServers: []StateEntry{}}
 	for _, t := range targets {
-		every := config.DefaultCheckInterval
+		every := model.DefaultCheckInterval
 		if t.Check != nil && t.Check.Interval > 0 {
 			every = t.Check.Interval
 		}

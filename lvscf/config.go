@@ -14,8 +14,8 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/quote"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // nannyDefaultSend and nannyDefaultExpect are the probe nanny used for a
@@ -27,15 +27,15 @@ const (
 
 // Config returns the configuration f means: the table of [File.Table], and
 // beside it what lvs.cf carries for `lvsctl check` and `lvsctl pulse`. It is
-// exactly what [config.Parse] returns for the HCL that [File.Convert]
+// exactly what config.Parse returns for the HCL that [File.Convert]
 // writes. Errors name the line of the setting that lvsctl cannot take.
-func (f *File) Config() (*config.Config, error) {
+func (f *File) Config() (*model.Config, error) {
 	cfg, _, err := f.Convert()
 	return cfg, err
 }
 
 // Convert returns the configuration f means (see [File.Config]) and the
-// annotations to write it with [config.Write]: the comments of the source
+// annotations to write it with config.Write: the comments of the source
 // above the block or attribute they preceded, and a "# NOTE:" for each
 // setting that has no HCL equivalent.
 //
@@ -52,13 +52,13 @@ func (f *File) Config() (*config.Config, error) {
 // are left out, each with a note; so are failover blocks. The pulse block
 // is written only when the file names a primary: without one piranha's
 // pulse never became active either.
-func (f *File) Convert() (*config.Config, *config.Annotations, error) {
+func (f *File) Convert() (*model.Config, *model.Annotations, error) {
 	t, err := f.Table()
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &converter{f: f, ann: &config.Annotations{RealOrder: map[string][]string{}}}
-	cfg := &config.Config{Table: t}
+	c := &converter{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}}
+	cfg := &model.Config{Table: t}
 	c.ann.Header = []string{"# Converted from " + filepath.Base(f.Name) + " by lvsctl convert."}
 	c.names(t)
 	c.globals()
@@ -71,7 +71,7 @@ func (f *File) Convert() (*config.Config, *config.Annotations, error) {
 		st := c.service(v, t)
 		if st != nil {
 			if cfg.Services == nil {
-				cfg.Services = map[string]*config.ServiceSettings{}
+				cfg.Services = map[string]*model.ServiceSettings{}
 			}
 			cfg.Services[c.vname[v]] = st
 		}
@@ -90,7 +90,7 @@ func (f *File) Convert() (*config.Config, *config.Annotations, error) {
 
 type converter struct {
 	f     *File
-	ann   *config.Annotations
+	ann   *model.Annotations
 	errs  Errors
 	vname map[*Virtual]string
 	sname map[*Server]string
@@ -294,12 +294,12 @@ func (c *converter) globals() {
 	}
 }
 
-func (c *converter) pulse() *config.Pulse {
+func (c *converter) pulse() *model.Pulse {
 	f := c.f
 	if !f.Primary.IsValid() {
 		return nil
 	}
-	p := config.DefaultPulse()
+	p := model.DefaultPulse()
 	p.Primary = f.Primary
 	if f.Backup.IsValid() && !f.Backup.IsUnspecified() {
 		p.Backup = f.Backup
@@ -333,7 +333,7 @@ func (c *converter) pulse() *config.Pulse {
 	c.text(p.ActiveCmd, f.Setting("active_cmd"), 0)
 	c.text(p.InactiveCmd, f.Setting("inactive_cmd"), 0)
 	if f.NATRouter.IsValid() {
-		n := &config.NATRouter{Address: f.NATRouter, Device: f.NATRouterDevice}
+		n := &model.NATRouter{Address: f.NATRouter, Device: f.NATRouterDevice}
 		c.device(n.Device, f.Setting("nat_router"))
 		n.Netmask = c.mask(f.NATNetmask, f.Setting("nat_nmask"))
 		p.NATRouter = n
@@ -343,7 +343,7 @@ func (c *converter) pulse() *config.Pulse {
 			c.errorf(lineOf(f.Setting("syncd_id"), 0), "syncd_id %d is not a sync id from 0 to 255", f.SyncdID)
 		}
 		c.device(f.SyncdIface, f.Setting("syncd_iface"))
-		p.SyncDaemon = &config.SyncDaemon{Interface: f.SyncdIface, ID: uint8(f.SyncdID)}
+		p.SyncDaemon = &model.SyncDaemon{Interface: f.SyncdIface, ID: uint8(f.SyncdID)}
 		if f.Setting("syncd_iface") == nil {
 			c.note("syncd_iface was not set; piranha's default eth0 is written out.", "pulse", "sync_daemon")
 		}
@@ -360,7 +360,7 @@ func (c *converter) text(v string, s *Setting, fallback int) {
 }
 
 func (c *converter) device(name string, s *Setting) {
-	if err := config.CheckDevice(name); err != nil {
+	if err := model.CheckDevice(name); err != nil {
 		c.errorf(lineOf(s, 0), "%s", shorten(err.Error()))
 	}
 }
@@ -400,7 +400,7 @@ var virtualNotes = map[string]string{
 	"dirs":           "was piranha's legacy file mirroring; it had no effect.",
 }
 
-func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
+func (c *converter) service(v *Virtual, t *lvs.Table) *model.ServiceSettings {
 	name := c.vname[v]
 	vp := []string{"virtual_server", name}
 	c.comments(v.Comments, vp...)
@@ -422,10 +422,10 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 	if svc == nil {
 		return nil
 	}
-	st := &config.ServiceSettings{Key: svc.Key}
+	st := &model.ServiceSettings{Key: svc.Key}
 	if v.Address.IsValid() && v.Device != "" {
 		c.device(v.Device, v.Setting("address"))
-		st.VIP = &config.VIP{Address: v.Address, Device: v.Device, Netmask: c.mask(v.VIPNetmask, v.Setting("vip_nmask"))}
+		st.VIP = &model.VIP{Address: v.Address, Device: v.Device, Netmask: c.mask(v.VIPNetmask, v.Setting("vip_nmask"))}
 	}
 	if v.SorryServer.IsValid() {
 		st.SorryServer = netip.AddrPortFrom(v.SorryServer, uint16(v.Port))
@@ -440,10 +440,10 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 	}
 	st.HealthCheck = c.check(v, svc.Key, vp)
 	if st.HealthCheck != nil && len(svc.Dests) > 0 {
-		st.RealServers = map[string]*config.HealthCheck{}
+		st.RealServers = map[string]*model.HealthCheck{}
 		for _, d := range svc.Dests {
 			st.RealServers[d.Name] = st.HealthCheck
-			if svc.Key.IsFWMark() && d.Addr.Port() == 0 && st.HealthCheck.Type != config.CheckExec {
+			if svc.Key.IsFWMark() && d.Addr.Port() == 0 && st.HealthCheck.Type != model.CheckExec {
 				c.errorf(lineOf(v.Setting("port"), v.Line), "virtual %s: real server %s has port 0, so its health check has no port to probe; set the port", show(v.Name), show(d.Name))
 			}
 		}
@@ -475,12 +475,12 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *config.ServiceSettings {
 }
 
 // check builds the health check nanny ran for v.
-func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.HealthCheck {
+func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *model.HealthCheck {
 	hp := append(slices.Clone(vp), "health_check")
-	var hc config.HealthCheck
+	var hc model.HealthCheck
 	switch {
 	case v.SendProgram.IsSet() && v.SendProgram.Arg() != "":
-		hc = config.DefaultHealthCheck(config.CheckExec)
+		hc = model.DefaultHealthCheck(model.CheckExec)
 		hc.Program = strings.TrimSpace(v.SendProgram.Arg())
 		if first := strings.Fields(hc.Program)[0]; !filepath.IsAbs(first) {
 			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", quote.Excerpt(first))
@@ -493,7 +493,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 			c.note(fmt.Sprintf("send (line %d) was ignored by nanny because send_program is set; it is not converted.", v.Setting("send").Line), hp...)
 		}
 	case v.Send.Arg() != "" || v.Expect.Arg() != "":
-		hc = config.DefaultHealthCheck(config.CheckSendExpect)
+		hc = model.DefaultHealthCheck(model.CheckSendExpect)
 		hc.Send = nannyUnescape(v.Send.Arg())
 		if v.UseRegex && v.Expect.Arg() != "" {
 			hc.ExpectRegex = v.Expect.Arg()
@@ -504,21 +504,21 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 			hc.Expect = nannyUnescape(v.Expect.Arg())
 		}
 	case v.Port == 80 && v.Protocol == "tcp":
-		hc = config.DefaultHealthCheck(config.CheckSendExpect)
+		hc = model.DefaultHealthCheck(model.CheckSendExpect)
 		hc.Send, hc.Expect = nannyDefaultSend, nannyDefaultExpect
 		c.note("nanny's default probe for port 80, written out: no send, expect or send_program was set.", hp...)
 	case v.Protocol == "udp":
-		hc = config.DefaultHealthCheck(config.CheckSendExpect)
+		hc = model.DefaultHealthCheck(model.CheckSendExpect)
 		hc.Expect = "*"
 		c.note("nanny accepted any reply to a UDP probe with nothing to send or expect.", hp...)
 	default:
-		hc = config.DefaultHealthCheck(config.CheckTCP)
+		hc = model.DefaultHealthCheck(model.CheckTCP)
 	}
 	c.text(hc.Send, v.Setting("send"), v.Line)
 	c.text(hc.Expect+hc.ExpectRegex, v.Setting("expect"), v.Line)
 	c.text(hc.Program, v.Setting("send_program"), v.Line)
-	hc.Protocol = config.DefaultCheckProtocol(k)
-	if hc.Type == config.CheckSendExpect && v.Protocol == "udp" {
+	hc.Protocol = model.DefaultCheckProtocol(k)
+	if hc.Type == model.CheckSendExpect && v.Protocol == "udp" {
 		hc.Protocol = lvs.UDP
 	}
 	if v.Timeout < 1 {
@@ -535,7 +535,7 @@ func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *config.Hea
 	}
 	hc.Rise = max(rise, 1)
 	if v.QuiesceServer {
-		hc.OnFailure = config.OnFailureQuiesce
+		hc.OnFailure = model.OnFailureQuiesce
 	}
 	return &hc
 }

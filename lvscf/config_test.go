@@ -15,6 +15,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 var cmpConfig = []cmp.Option{
@@ -24,7 +25,7 @@ var cmpConfig = []cmp.Option{
 
 // convert converts src and parses the HCL back. ok is false when src is not
 // a file lvsctl can run (it fails to parse or to build a table).
-func convert(t *testing.T, name string, src []byte) (hcl []byte, direct, back *config.Config, ok bool) {
+func convert(t *testing.T, name string, src []byte) (hcl []byte, direct, back *model.Config, ok bool) {
 	t.Helper()
 	f, _, err := Parse(bytes.NewReader(src), name)
 	if err != nil {
@@ -140,7 +141,7 @@ func TestConvertMapping(t *testing.T) {
 		t.Fatalf("web has no health check: %+v", st)
 	}
 	hc := st.HealthCheck
-	if hc.Type != config.CheckSendExpect || hc.ExpectRegex == "" || hc.OnFailure != config.OnFailureQuiesce {
+	if hc.Type != model.CheckSendExpect || hc.ExpectRegex == "" || hc.OnFailure != model.OnFailureQuiesce {
 		t.Errorf("web check = %+v; want send_expect with expect_regex and quiesce", hc)
 	}
 	if !strings.Contains(hc.Send, "\r\n") {

@@ -2,6 +2,11 @@
 // exactly as piranha's own parser (lvsconfig.c) did, and builds the IPVS
 // table that piranha's lvsd would have set up from it.
 //
+// It is one of lvsctl's configuration sources (see package model):
+// [File.Config] gives what the file means as a model.Config, the same one
+// the file's conversion to HCL gives, and [File.Convert] adds what
+// config.Write needs to write that conversion.
+//
 // The grammar is piranha's: line oriented, comments only on lines of their
 // own, blank-separated tokens with "=" as a token of its own, quoted values
 // without escapes, integers read like C's strtol with base 0 (0x10, 010),

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/apply/applytest"
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 	"github.com/lvsctl/lvsctl/reconcile"
 )
@@ -62,7 +63,7 @@ func helperDaemon() int {
 	}
 	r := &reconcile.Reconciler{
 		Kernel: applytest.New(), LockPath: os.Getenv("PULSE_LOCK"), LockInfo: "pulse",
-		Source: &reconcile.Source{Path: os.Getenv("PULSE_CONFIG"), Load: func(path string) (*config.Config, error) {
+		Source: &reconcile.Source{Path: os.Getenv("PULSE_CONFIG"), Load: func(path string) (*model.Config, error) {
 			cfg, _, diags := config.Load(path)
 			if diags.HasErrors() {
 				return nil, diags

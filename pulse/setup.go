@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
@@ -47,7 +47,7 @@ type Node struct {
 }
 
 // Setup works out this node's part from cfg.
-func Setup(cfg *config.Config, opts Options) (*Node, error) {
+func Setup(cfg *model.Config, opts Options) (*Node, error) {
 	p := cfg.Pulse
 	if p == nil {
 		return nil, errors.New("the configuration has no pulse block: add one with primary (and backup) to run lvsctl pulse")
@@ -136,7 +136,7 @@ func Setup(cfg *config.Config, opts Options) (*Node, error) {
 // ReloadKey reads the heartbeat key again, from the file cfg (or
 // --key-file) names; nil when this node uses no key (alone, or piranha
 // compat).
-func (n *Node) ReloadKey(cfg *config.Config, opts Options) ([]byte, error) {
+func (n *Node) ReloadKey(cfg *model.Config, opts Options) ([]byte, error) {
 	if n.Key == nil || cfg.Pulse == nil {
 		return nil, nil
 	}

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 	"github.com/lvsctl/lvsctl/reconcile"
 )
 
-func loadHCL(t *testing.T, src string) *config.Config {
+func loadHCL(t *testing.T, src string) *model.Config {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "lvsctl.hcl")
 	os.WriteFile(p, []byte(src), 0o600)

@@ -5,15 +5,15 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 )
 
 // Inputs are everything a director's desired state depends on.
 type Inputs struct {
-	Config *config.Config
+	Config *model.Config
 	// Failover is a director of a pulse pair: it holds the table and the
 	// floating addresses only while Active.
 	Failover bool
@@ -59,7 +59,7 @@ func Compute(in Inputs) Desired {
 
 // FloatingAddresses returns the floating addresses of cfg: each virtual server's
 // vip, once per address, in name order, then the NAT router's.
-func FloatingAddresses(cfg *config.Config) []vip.Address {
+func FloatingAddresses(cfg *model.Config) []vip.Address {
 	var names []string
 	for name := range cfg.Services {
 		names = append(names, name)

@@ -27,9 +27,9 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/plan"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 )
@@ -104,7 +104,7 @@ type Reconciler struct {
 	Command                func(ctx context.Context, argv []string) error
 	// OnConfig is called from the loop with each configuration accepted
 	// after the first, so that a front-end reloads its own parts.
-	OnConfig func(*config.Config)
+	OnConfig func(*model.Config)
 	Log      *slog.Logger
 	// Resync is how often the whole table is read again (DefaultResync).
 	Resync time.Duration
@@ -114,7 +114,7 @@ type Reconciler struct {
 	Now         func() time.Time
 
 	mu         sync.Mutex
-	cfg        *config.Config
+	cfg        *model.Config
 	active     bool
 	roleKnown  bool
 	reannounce bool
@@ -145,7 +145,7 @@ type Reconciler struct {
 	syncOK            bool
 	// lastCfg, lastStates and lastHolding are the inputs of the last look
 	// that reached its goal; nil after a failure.
-	lastCfg     *config.Config
+	lastCfg     *model.Config
 	lastStates  health.States
 	lastHolding bool
 	// reached says the last look ended in the desired state; resyncing
@@ -185,7 +185,7 @@ func (r *Reconciler) Stats() Stats {
 
 // Start loads the configuration for the first time. It returns the
 // loader's error as is, for the front-end to refuse to start.
-func (r *Reconciler) Start() (*config.Config, error) {
+func (r *Reconciler) Start() (*model.Config, error) {
 	_, sum, err := r.Source.Changed(true)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the configuration: %w", err)
@@ -205,7 +205,7 @@ func (r *Reconciler) Start() (*config.Config, error) {
 }
 
 // Config returns the configuration in force.
-func (r *Reconciler) Config() *config.Config {
+func (r *Reconciler) Config() *model.Config {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.cfg

@@ -25,6 +25,7 @@ import (
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/plan"
 	"github.com/lvsctl/lvsctl/pulse/vip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -149,7 +150,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func load(path string) (*config.Config, error) {
+func load(path string) (*model.Config, error) {
 	cfg, _, diags := config.Load(path)
 	if diags.HasErrors() {
 		return nil, diags

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // A Source is the configuration as it is on disk: a file, or a directory
@@ -22,7 +22,7 @@ type Source struct {
 	Path string
 	// Load reads and validates the configuration at Path. Its error
 	// carries the whole diagnostics text, which is logged as one record.
-	Load func(path string) (*config.Config, error)
+	Load func(path string) (*model.Config, error)
 
 	// stamp and sum are what was on disk at the last look.
 	stamp string

@@ -26,16 +26,17 @@ import (
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/plan"
 	"github.com/lvsctl/lvsctl/reconcile"
 )
 
 // HCL returns t as lvsctl convert writes it (config.Write of
-// config.FromTable) with a health_check { type = "tcp" } in every
+// model.FromTable) with a health_check { type = "tcp" } in every
 // virtual_server block, so that health applies to every real server.
 func HCL(t *lvs.Table) ([]byte, error) {
 	var b bytes.Buffer
-	if err := config.Write(&b, config.FromTable(t), nil); err != nil {
+	if err := config.Write(&b, model.FromTable(t), nil); err != nil {
 		return nil, err
 	}
 	out := vsLine.ReplaceAll(b.Bytes(), []byte("$0  health_check {\n    type = \"tcp\"\n  }\n"))
@@ -48,7 +49,7 @@ func HCL(t *lvs.Table) ([]byte, error) {
 var vsLine = regexp.MustCompile(`(?m)^virtual_server "[^"]*" \{\n`)
 
 // Load is config.Load as a reconcile.Source loader.
-func Load(path string) (*config.Config, error) {
+func Load(path string) (*model.Config, error) {
 	cfg, _, diags := config.Load(path)
 	if diags.HasErrors() {
 		return nil, diags
@@ -66,7 +67,7 @@ type Health struct {
 }
 
 // NewHealth returns every target of cfg up.
-func NewHealth(cfg *config.Config) *Health {
+func NewHealth(cfg *model.Config) *Health {
 	h := &Health{st: health.States{}}
 	for _, t := range health.Targets(cfg) {
 		h.st[t.Key] = health.State{Passes: 1}
@@ -253,7 +254,7 @@ type Parts struct {
 
 // Time times the parts of a converge in which key goes down, from view
 // (the table the reconciler keeps), and puts key back up in h.
-func Time(cfg *config.Config, h *Health, view *lvs.Table, key health.Key) (Parts, error) {
+func Time(cfg *model.Config, h *Health, view *lvs.Table, key health.Key) (Parts, error) {
 	var p Parts
 	now := time.Now()
 	h.Set(key, true, now)

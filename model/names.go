@@ -1,4 +1,4 @@
-package config
+package model
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 // FromTable returns a configuration for t, as read from a kernel or an
 // ipvsadm -S dump, which have no names: each virtual server and real
 // server is named from its addresses (see [ServiceName] and [RealName]),
-// so that [Write] can write it. t is not changed.
+// so that it can be written as a configuration file. t is not changed.
 func FromTable(t *lvs.Table) *Config {
 	c := t.Clone()
 	for i := range c.Services {
