@@ -11,17 +11,21 @@ import (
 )
 
 // requireLab skips a test that boots a VM where the lab cannot run, or
-// fails it under CI=true, where it must.
+// with -short; under CI=true, which requires the lab, it fails instead.
 func requireLab(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("boots a VM; skipped with -short")
-	}
 	if os.Getenv("LVSCTL_IN_VM") == "1" {
 		t.Skip("already in the VM")
 	}
+	ci := os.Getenv("CI") == "true"
+	if testing.Short() {
+		if ci {
+			t.Fatal("boots a VM, and CI=true requires it: do not pass -short")
+		}
+		t.Skip("boots a VM; skipped with -short")
+	}
 	if err := Check(); err != nil {
-		if os.Getenv("CI") == "true" {
+		if ci {
 			t.Fatalf("the lab cannot run, and CI=true requires it: %v", err)
 		}
 		t.Skipf("the lab cannot run here: %v", err)
