@@ -7,6 +7,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net"
+	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,12 +18,17 @@ import (
 
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/apply/applytest"
+	"github.com/lvsctl/lvsctl/lvs"
 )
 
-// BenchmarkOnce5000 probes 5,000 real servers, each a TCP listener on
-// loopback, once per iteration: what `check` spends per second when every
-// real server has interval = "1s". It reports the CPU time (user+system,
-// this process: probes and listeners alike) per round.
+// BenchmarkOnce5000 is one `check --once` round over 5,000 real servers,
+// each a TCP listener on loopback, per iteration: every real server probed
+// once, then the health laid over the configuration and applied, under the
+// apply lock, to an in-memory kernel that holds the table already (what a
+// cron run finds on a director). One more real server is a closed port:
+// the first round takes it out of the kernel, and after the loop the
+// kernel must hold exactly the 5,000 that answer. It reports the CPU time
+// (user+system, this process: probes, listeners and the apply) per round.
 func BenchmarkOnce5000(b *testing.B) {
 	const n = 5000
 	var src strings.Builder
@@ -43,29 +50,59 @@ func BenchmarkOnce5000(b *testing.B) {
 		}()
 		fmt.Fprintf(&src, "  real_server \"r%d\" {\n    address = %q\n  }\n", i, ln.Addr().String())
 	}
-	src.WriteString("}\n")
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	deadAddr := netip.MustParseAddrPort(dead.Addr().String())
+	dead.Close() // connections to it are refused
+	fmt.Fprintf(&src, "  real_server \"dead\" {\n    address = %q\n  }\n}\n", deadAddr.String())
 	cfg := loadConfig(b, src.String())
 	c := &Checker{}
 	if err := c.Load(cfg); err != nil {
 		b.Fatal(err)
 	}
-	if len(c.targets) != n {
+	if len(c.targets) != n+1 {
 		b.Fatalf("%d targets", len(c.targets))
 	}
+	k := applytest.New()
+	k.Seed(cfg.Table)
+	lockPath := filepath.Join(b.TempDir(), "apply.lock")
+	ctx := context.Background()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := c.Once(context.Background()); err != nil {
+		if err := c.Once(ctx); err != nil {
+			b.Fatal(err)
+		}
+		// What check --once does next (cmd's applyHealth).
+		states, pol := c.Snapshot()
+		unlock, err := apply.Lock(lockPath, 0, "BenchmarkOnce5000")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = apply.Converge(ctx, k, Desired(cfg, states, pol, time.Now()), apply.ConvergeOptions{})
+		unlock()
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	for k, s := range c.states {
-		if s.Down {
-			b.Fatalf("%s went down: %s", k, s.Reason)
+	cpu := cpuTime() - cpu0
+	for key, s := range c.states {
+		if s.Down != (key.Dest == deadAddr) {
+			b.Fatalf("%s: down = %v (%s)", key, s.Down, s.Reason)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/round")
+	t, _ := k.Table()
+	got := t.Service(cfg.Table.Services[0].Key)
+	if got == nil || len(got.Dests) != n || got.Dest(deadAddr) != nil {
+		b.Fatalf("the kernel does not hold exactly the %d real servers that answer", n)
+	}
+	if k.Ops() != 1 {
+		b.Fatalf("%d kernel operations, want 1: the dead real server's delete in the first round", k.Ops())
+	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/round")
 }
 
 func cpuTime() time.Duration {
@@ -79,9 +116,11 @@ func cpuTime() time.Duration {
 // an in-memory kernel through plan → apply. It reports the CPU time spent
 // per second of steady probing (this process: probes, listeners and the
 // loop), then closes 500 listeners at random moments over 5 seconds and
-// reports the detection latency, from the listener closing to the
-// transition being logged: p50, p90, p99 and max. Each iteration is one
-// whole ~20 s run; use -benchtime=1x.
+// reports the latency from a listener closing to the kernel's answer to the
+// delete of its real server (when the delete call returned): p50, p90, p99
+// and max. At the end the kernel must hold exactly the 4,500 real servers
+// still listening. Each iteration is one whole ~20 s run; use
+// -benchtime=1x.
 func BenchmarkRun5000(b *testing.B) {
 	const (
 		n      = 5000
@@ -90,6 +129,31 @@ func BenchmarkRun5000(b *testing.B) {
 	for range b.N {
 		runDetection(b, n, closed)
 	}
+}
+
+// deleteClock is a kernel that notes when each delete of a real server
+// was done.
+type deleteClock struct {
+	*applytest.Kernel
+	mu      sync.Mutex
+	deleted map[netip.AddrPort]time.Time
+}
+
+func (k *deleteClock) DeleteDest(key lvs.ServiceKey, addr netip.AddrPort) error {
+	err := k.Kernel.DeleteDest(key, addr)
+	if err == nil {
+		now := time.Now()
+		k.mu.Lock()
+		k.deleted[addr] = now
+		k.mu.Unlock()
+	}
+	return err
+}
+
+func (k *deleteClock) snapshot() map[netip.AddrPort]time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return maps.Clone(k.deleted)
 }
 
 func runDetection(b *testing.B, n, closed int) {
@@ -118,7 +182,8 @@ func runDetection(b *testing.B, n, closed int) {
 	cfg := loadConfig(b, src.String())
 
 	downs := &downLog{at: map[string]time.Time{}}
-	k := applytest.New()
+	k := &deleteClock{Kernel: applytest.New(), deleted: map[netip.AddrPort]time.Time{}}
+	k.Seed(cfg.Table) // the director runs the configuration already
 	c := &Checker{
 		Log: slog.New(downs),
 	}
@@ -140,20 +205,20 @@ func runDetection(b *testing.B, n, closed int) {
 	cpu0, wall0 := cpuTime(), time.Now()
 	time.Sleep(5 * time.Second)
 	cpuPerSec := float64((cpuTime() - cpu0).Microseconds()) / 1000 / time.Since(wall0).Seconds()
-	if got := downs.count(); got != 0 {
-		b.Fatalf("%d healthy real servers went down", got)
+	if got := downs.count(); got != 0 || len(k.snapshot()) != 0 {
+		b.Fatalf("%d healthy real servers went down, %d were deleted", got, len(k.snapshot()))
 	}
 
 	// Close listeners at moments spread over 5 s, unrelated to the probes'.
-	closedAt := map[string]time.Time{}
+	closedAt := map[netip.AddrPort]time.Time{}
 	for _, i := range rand.Perm(n)[:closed] {
 		time.Sleep(time.Duration(rand.Int64N(int64(20 * time.Millisecond))))
-		addr := lns[i].Addr().String()
+		addr := netip.MustParseAddrPort(lns[i].Addr().String())
 		closedAt[addr] = time.Now()
 		lns[i].Close()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for downs.count() < closed && time.Now().Before(deadline) {
+	for len(k.snapshot()) < closed && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
@@ -161,14 +226,29 @@ func runDetection(b *testing.B, n, closed int) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	if got := downs.count(); got != closed {
-		b.Fatalf("%d real servers went down, want %d", got, closed)
+	deleted := k.snapshot()
+	if len(deleted) != closed || downs.count() != closed {
+		b.Fatalf("%d real servers deleted from the kernel and %d logged down, want %d", len(deleted), downs.count(), closed)
+	}
+	// The kernel holds exactly the real servers still listening.
+	t, _ := k.Table()
+	got := t.Service(cfg.Table.Services[0].Key)
+	if got == nil {
+		b.Fatal("the kernel lost the virtual server")
+	}
+	if len(got.Dests) != n-closed {
+		b.Fatalf("the kernel holds %d real servers, want %d", len(got.Dests), n-closed)
+	}
+	for addr := range closedAt {
+		if got.Dest(addr) != nil {
+			b.Fatalf("%s was closed but is still in the kernel", addr)
+		}
 	}
 	var lat []time.Duration
-	for addr, at := range downs.snapshot() {
+	for addr, at := range deleted {
 		c, ok := closedAt[addr]
 		if !ok {
-			b.Fatalf("%s went down but was not closed", addr)
+			b.Fatalf("%s was deleted but was not closed", addr)
 		}
 		lat = append(lat, at.Sub(c))
 	}
@@ -213,10 +293,4 @@ func (d *downLog) count() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.at)
-}
-
-func (d *downLog) snapshot() map[string]time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return maps.Clone(d.at)
 }
