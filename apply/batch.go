@@ -4,28 +4,28 @@ import (
 	"context"
 	"errors"
 
-	"github.com/lvsctl/lvsctl/plan"
+	"github.com/lvsctl/lvsctl/kernel"
 )
 
-// A Batcher is a [Kernel] that can send many operations per system call,
+// A Batcher is a [Kernel] that can send many changes per system call,
 // which makes a large apply several times faster than one round trip per
-// operation. [Run] uses it when the kernel has it.
+// operation. [Run] uses it when the kernel has it; *kernel.IPVS is one.
 //
-// Batch runs ops in order, each as the [Kernel] method of its action would,
-// and returns nil when every one succeeded. Otherwise it returns one error
-// per op: nil for an op that was done, an error for which errors.Is(err,
-// [ErrNotRun]) holds for an op that was never sent, and the kernel's error
-// for an op that failed. A batcher may have sent ops that follow a failed
+// Batch makes cs in order, each as the [Kernel] method of its kind would,
+// and returns nil when every one was made. Otherwise it returns one error
+// per change: nil for a change made, an error for which errors.Is(err,
+// [ErrNotRun]) holds for a change never sent, and the kernel's error for a
+// change that failed. A batcher may have sent changes that follow a failed
 // one before it saw the failure; it reports their own results, so that the
 // report says truthfully what the kernel now has.
 type Batcher interface {
 	Kernel
-	Batch(ops []plan.Op) []error
+	Batch(cs []kernel.Change) []error
 }
 
-// ErrNotRun marks the operations of a [Batcher.Batch] that were not sent
+// ErrNotRun marks the changes of a [Batcher.Batch] that were not sent
 // because an earlier one failed.
-var ErrNotRun = errors.New("not run: an earlier operation failed")
+var ErrNotRun = kernel.ErrNotRun
 
 // batchSize is how many operations [Run] hands a [Batcher] at once. It
 // checks ctx between batches, so it bounds how much an interrupted apply
@@ -36,17 +36,25 @@ const batchSize = 256
 // runBatched is [Run] for a kernel that batches: r.Ops is filled in, and
 // each batch's results are recorded before the next one is sent.
 func runBatched(ctx context.Context, b Batcher, r *Report, opts RunOptions) error {
-	ops := make([]plan.Op, len(r.Ops))
+	cs := make([]kernel.Change, len(r.Ops))
 	for i := range r.Ops {
-		ops[i] = r.Ops[i].Op
+		var err error
+		if cs[i], err = changeOf(r.Ops[i].Op); err != nil {
+			res := &r.Ops[i]
+			res.Status, res.Err = Failed, err
+			if opts.OnOp != nil {
+				opts.OnOp(*res)
+			}
+			return &OpError{Op: res.Op, Err: err, Done: 0, Total: len(r.Ops)}
+		}
 	}
-	for start := 0; start < len(ops); start += batchSize {
+	for start := 0; start < len(cs); start += batchSize {
 		if err := ctx.Err(); err != nil {
 			r.Interrupted = true
 			return &InterruptedError{Done: r.Count(Done), Total: len(r.Ops), Err: err}
 		}
-		end := min(start+batchSize, len(ops))
-		errs := b.Batch(ops[start:end])
+		end := min(start+batchSize, len(cs))
+		errs := b.Batch(cs[start:end])
 		var failed *OpResult
 		for j := range end - start {
 			res := &r.Ops[start+j]

@@ -12,32 +12,33 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/apply/applytest"
 	"github.com/lvsctl/lvsctl/bench/gen"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
 )
 
-// chunkKernel batches like the kernel package does: ops are sent in chunks
-// of chunk; every op of a chunk runs even after one fails, and no chunk is
-// sent after a failed one.
+// chunkKernel batches like the kernel package does: changes are sent in
+// chunks of chunk; every change of a chunk is made even after one fails,
+// and no chunk is sent after a failed one.
 type chunkKernel struct {
 	*applytest.Kernel
 	chunk   int
-	batches [][]plan.Op
+	batches [][]kernel.Change
 }
 
-func (k *chunkKernel) Batch(ops []plan.Op) []error {
-	k.batches = append(k.batches, ops)
-	errs := make([]error, len(ops))
+func (k *chunkKernel) Batch(cs []kernel.Change) []error {
+	k.batches = append(k.batches, cs)
+	errs := make([]error, len(cs))
 	failed := false
-	for start := 0; start < len(ops); start += k.chunk {
-		for i := start; i < min(start+k.chunk, len(ops)); i++ {
+	for start := 0; start < len(cs); start += k.chunk {
+		for i := start; i < min(start+k.chunk, len(cs)); i++ {
 			if failed && i == start {
-				for j := start; j < len(ops); j++ {
-					errs[j] = fmt.Errorf("op %d: %w", j, apply.ErrNotRun)
+				for j := start; j < len(cs); j++ {
+					errs[j] = fmt.Errorf("change %d: %w", j, apply.ErrNotRun)
 				}
 				return errs
 			}
-			if errs[i] = one(k.Kernel, ops[i]); errs[i] != nil {
+			if errs[i] = one(k.Kernel, cs[i]); errs[i] != nil {
 				failed = true
 			}
 		}
@@ -48,26 +49,25 @@ func (k *chunkKernel) Batch(ops []plan.Op) []error {
 	return nil
 }
 
-// one makes the kernel call of op, as apply.Run does for a kernel that
-// does not batch.
-func one(k apply.Kernel, op plan.Op) error {
-	switch op.Action {
-	case plan.SetTimeouts:
-		return k.SetTimeouts(op.ToTimeouts)
-	case plan.AddService:
-		return k.AddService(lvs.Service{Key: op.Service, Opts: op.To})
-	case plan.EditService:
-		return k.EditService(lvs.Service{Key: op.Service, Opts: op.To})
-	case plan.DeleteService:
-		return k.DeleteService(op.Service)
-	case plan.AddDest:
-		return k.AddDest(op.Service, op.ToDest)
-	case plan.EditDest, plan.DrainDest:
-		return k.EditDest(op.Service, op.ToDest)
-	case plan.DeleteDest:
-		return k.DeleteDest(op.Service, op.FromDest.Addr)
+// one makes the kernel call of c.
+func one(k apply.Kernel, c kernel.Change) error {
+	switch c.Kind {
+	case kernel.SetTimeouts:
+		return k.SetTimeouts(c.Timeouts)
+	case kernel.AddService:
+		return k.AddService(lvs.Service{Key: c.Service, Opts: c.Opts})
+	case kernel.EditService:
+		return k.EditService(lvs.Service{Key: c.Service, Opts: c.Opts})
+	case kernel.DeleteService:
+		return k.DeleteService(c.Service)
+	case kernel.AddDest:
+		return k.AddDest(c.Service, c.Dest)
+	case kernel.EditDest:
+		return k.EditDest(c.Service, c.Dest)
+	case kernel.DeleteDest:
+		return k.DeleteDest(c.Service, c.Dest.Addr)
 	}
-	return fmt.Errorf("unknown action %v", op.Action)
+	return fmt.Errorf("unknown change %v", c)
 }
 
 func TestRunBatchedCompletes(t *testing.T) {

@@ -1,10 +1,9 @@
 package apply
 
 import (
-	"errors"
 	"fmt"
-	"syscall"
 
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/plan"
 )
 
@@ -63,65 +62,12 @@ func verb(a plan.Action) string {
 	return "running"
 }
 
-// explain turns the kernel's errno into what it means for op and what to do.
+// explain says what err, the kernel's answer to op, means and what to do,
+// from the kernel package's dictionary of errnos.
 func explain(op plan.Op, err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
+	c, cerr := changeOf(op)
+	if cerr != nil {
 		return err.Error()
 	}
-	isDest := op.Action == plan.AddDest || op.Action == plan.EditDest || op.Action == plan.DrainDest || op.Action == plan.DeleteDest
-	switch errno {
-	case syscall.EPERM, syscall.EACCES:
-		return fmt.Sprintf("permission denied (%v): changing IPVS needs root (CAP_NET_ADMIN in the target network namespace)", errno)
-	case syscall.ENOPROTOOPT, syscall.EPROTONOSUPPORT:
-		if op.Action != plan.AddService {
-			break
-		}
-		return fmt.Sprintf("the kernel refused the service (%v): check that IPVS is available (modprobe ip_vs) and supports protocol %s", errno, op.Service.Protocol)
-	case syscall.ESRCH:
-		return fmt.Sprintf("the virtual server is not in the kernel (%v): it was deleted outside lvsctl since the plan was made", errno)
-	case syscall.EEXIST:
-		what := "virtual server"
-		if isDest {
-			what = "real server"
-		}
-		return fmt.Sprintf("the %s already exists in the kernel (%v): it was added outside lvsctl since the plan was made", what, errno)
-	case syscall.ENOENT:
-		if isDest {
-			return fmt.Sprintf("the real server is not in the kernel (%v): it was deleted outside lvsctl since the plan was made", errno)
-		}
-		if op.Action == plan.AddService || op.Action == plan.EditService {
-			return missingModule(op)
-		}
-	case syscall.ERANGE:
-		if isDest {
-			return fmt.Sprintf("the kernel refused the real server's settings (%v): weight must be 0 to 65535 and lower_threshold at most upper_threshold", errno)
-		}
-	case syscall.EINVAL:
-		if isDest {
-			return fmt.Sprintf("the kernel refused the real server's settings (%v): check forwarding, the tunnel settings and that its address family matches the service's (or use tun)", errno)
-		}
-		if op.Action == plan.AddService || op.Action == plan.EditService {
-			return fmt.Sprintf("the kernel refused the virtual server's settings (%v): check persistence (timeout, netmask) and the flags", errno)
-		}
-	}
-	return fmt.Sprintf("the kernel refused it (%v)", errno)
-}
-
-// missingModule explains ENOENT from adding or editing a service: the
-// kernel could not find the scheduler or persistence engine module. The
-// errno cannot tell which, so an edit blames the one that changes.
-func missingModule(op plan.Op) string {
-	sched, pe := op.To.Scheduler, op.To.PE
-	schedMsg := fmt.Sprintf("scheduler %q is not available in this kernel (no module ip_vs_%s): load it with modprobe or choose another", sched, sched)
-	peMsg := fmt.Sprintf("persistence engine %q is not available in this kernel (no module ip_vs_pe_%s): load it with modprobe or remove pe", pe, pe)
-	switch {
-	case pe == "":
-		return schedMsg
-	case op.Action == plan.EditService && op.From.PE == pe:
-		return schedMsg
-	case op.Action == plan.EditService && op.From.Scheduler == sched:
-		return peMsg
-	}
-	return fmt.Sprintf("scheduler %q or persistence engine %q is not available in this kernel (no module ip_vs_%s or ip_vs_pe_%s): load them with modprobe or change the configuration", sched, pe, sched, pe)
+	return kernel.Explain(c, err)
 }

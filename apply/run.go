@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
 )
@@ -88,27 +89,51 @@ func Run(ctx context.Context, k Kernel, p plan.Plan, opts RunOptions) (*Report, 
 	return r, nil
 }
 
-// call makes the one kernel call that op stands for.
-func call(k Kernel, op plan.Op) error {
+// changeOf translates op into the kernel change it stands for. It is the
+// one place that maps plan operations to kernel calls: a drain is an edit
+// of the real server (weight 0), and an edit of a service carries the
+// options it replaces, so that an error can say which module is missing.
+func changeOf(op plan.Op) (kernel.Change, error) {
 	switch op.Action {
 	case plan.SetTimeouts:
-		return k.SetTimeouts(op.ToTimeouts)
+		return kernel.Change{Kind: kernel.SetTimeouts, Timeouts: op.ToTimeouts}, nil
 	case plan.AddService:
-		return k.AddService(serviceOf(op, op.To))
+		return kernel.Change{Kind: kernel.AddService, Service: op.Service, Opts: op.To}, nil
 	case plan.EditService:
-		return k.EditService(serviceOf(op, op.To))
+		return kernel.Change{Kind: kernel.EditService, Service: op.Service, Opts: op.To, Was: op.From}, nil
 	case plan.DeleteService:
-		return k.DeleteService(op.Service)
+		return kernel.Change{Kind: kernel.DeleteService, Service: op.Service}, nil
 	case plan.AddDest:
-		return k.AddDest(op.Service, op.ToDest)
+		return kernel.Change{Kind: kernel.AddDest, Service: op.Service, Dest: op.ToDest}, nil
 	case plan.EditDest, plan.DrainDest:
-		return k.EditDest(op.Service, op.ToDest)
+		return kernel.Change{Kind: kernel.EditDest, Service: op.Service, Dest: op.ToDest}, nil
 	case plan.DeleteDest:
-		return k.DeleteDest(op.Service, op.FromDest.Addr)
+		return kernel.Change{Kind: kernel.DeleteDest, Service: op.Service, Dest: lvs.Dest{Addr: op.FromDest.Addr}}, nil
 	}
-	return fmt.Errorf("unknown plan operation %d: this lvsctl cannot run it; make the plan again with this version", op.Action)
+	return kernel.Change{}, fmt.Errorf("unknown plan operation %d: this lvsctl cannot run it; make the plan again with this version", op.Action)
 }
 
-func serviceOf(op plan.Op, o lvs.ServiceOpts) lvs.Service {
-	return lvs.Service{Key: op.Service, Name: op.ServiceName, Opts: o}
+// call makes the one kernel call that op stands for.
+func call(k Kernel, op plan.Op) error {
+	c, err := changeOf(op)
+	if err != nil {
+		return err
+	}
+	switch c.Kind {
+	case kernel.SetTimeouts:
+		return k.SetTimeouts(c.Timeouts)
+	case kernel.AddService:
+		return k.AddService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
+	case kernel.EditService:
+		return k.EditService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
+	case kernel.DeleteService:
+		return k.DeleteService(c.Service)
+	case kernel.AddDest:
+		return k.AddDest(c.Service, c.Dest)
+	case kernel.EditDest:
+		return k.EditDest(c.Service, c.Dest)
+	case kernel.DeleteDest:
+		return k.DeleteDest(c.Service, c.Dest.Addr)
+	}
+	return fmt.Errorf("%s is not a change to a table", c)
 }

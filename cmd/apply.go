@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
 )
@@ -258,7 +259,7 @@ type onceBatcher struct {
 	b apply.Batcher
 }
 
-func (o onceBatcher) Batch(ops []plan.Op) []error { return o.b.Batch(ops) }
+func (o onceBatcher) Batch(cs []kernel.Change) []error { return o.b.Batch(cs) }
 
 // emptyMessage says what a desired table without virtual servers would do
 // to live, for when [plan.DeletesEverything] is true.

@@ -18,9 +18,8 @@ import (
 
 var ne = binary.NativeEndian
 
-// Netlink and generic-netlink framing.
+// Generic-netlink framing.
 const (
-	nlmsgHdrLen  = 16
 	genlHdrLen   = 4
 	nlaHdrLen    = 4
 	nlaTypeMask  = 0x3fff // clears NLA_F_NESTED and NLA_F_NET_BYTEORDER
@@ -140,28 +139,19 @@ const (
 	ifNameMax    = 15
 )
 
-// msgBuf builds netlink messages, possibly several back to back in one buffer.
+// msgBuf builds the bodies of generic-netlink requests (the part after the
+// netlink header, which the netlink library writes), possibly several back
+// to back in one buffer.
 type msgBuf struct {
-	b     []byte
-	start int // offset of the message being built
+	b []byte
 }
 
-// begin starts a generic-netlink message.
-func (m *msgBuf) begin(family, flags uint16, seq uint32, cmd uint8) {
-	m.start = len(m.b)
-	m.b = ne.AppendUint32(m.b, 0) // length, set by end
-	m.b = ne.AppendUint16(m.b, family)
-	m.b = ne.AppendUint16(m.b, flags)
-	m.b = ne.AppendUint32(m.b, seq)
-	m.b = ne.AppendUint32(m.b, 0) // port id: the kernel fills it in
-	m.b = append(m.b, cmd, ipvsGenlVer, 0, 0)
-}
-
-// end sets the length of the message begun last.
-func (m *msgBuf) end() { ne.PutUint32(m.b[m.start:], uint32(len(m.b)-m.start)) }
+// begin starts a request body: the generic-netlink header of cmd, to which
+// the attributes are appended.
+func (m *msgBuf) begin(cmd uint8) { m.b = append(m.b, cmd, ipvsGenlVer, 0, 0) }
 
 // reset empties the buffer, keeping its memory.
-func (m *msgBuf) reset() { m.b, m.start = m.b[:0], 0 }
+func (m *msgBuf) reset() { m.b = m.b[:0] }
 
 func (m *msgBuf) attr(typ uint16, data []byte) {
 	m.b = ne.AppendUint16(m.b, uint16(nlaHdrLen+len(data)))

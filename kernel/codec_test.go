@@ -2,16 +2,13 @@ package kernel
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/plan"
 )
 
 // Fixtures are built with these helpers, written apart from msgBuf so that
@@ -234,25 +231,13 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 func encodeDecodeService(t *testing.T, k lvs.ServiceKey, o lvs.ServiceOpts) lvs.Service {
 	t.Helper()
 	var m msgBuf
-	m.begin(0x20, nlmFRequest|nlmFAck, 1, cmdNewService)
-	putService(&m, k, &o)
-	m.end()
-	var got lvs.Service
-	n := 0
-	err := eachMsg(m.b, func(h msgHeader, body []byte) bool {
-		n++
-		if h.typ != 0x20 || h.seq != 1 || h.flags != nlmFRequest|nlmFAck || int(h.len) != len(m.b) {
-			t.Errorf("header %+v for a %d-byte message", h, len(m.b))
-		}
-		s, err := decodeServiceMsg(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = s
-		return true
-	})
-	if err != nil || n != 1 {
-		t.Fatalf("eachMsg: %v, %d messages", err, n)
+	Change{Kind: AddService, Service: k, Opts: o}.encode(&m)
+	if m.b[0] != cmdNewService || m.b[1] != ipvsGenlVer {
+		t.Errorf("generic netlink header % x, want command %d version %d", m.b[:genlHdrLen], cmdNewService, ipvsGenlVer)
+	}
+	got, err := decodeServiceMsg(m.b)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return got
 }
@@ -363,11 +348,8 @@ func TestDestRoundTrip(t *testing.T) {
 	}
 	for _, d := range cases {
 		var m msgBuf
-		m.begin(0x20, nlmFRequest|nlmFAck, 9, cmdNewDest)
-		putService(&m, lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80")), nil)
-		putDest(&m, d.Addr, &d.Opts)
-		m.end()
-		got, err := decodeDestMsg(m.b[nlmsgHdrLen:], lvs.IPv4)
+		Change{Kind: AddDest, Service: lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80")), Dest: d}.encode(&m)
+		got, err := decodeDestMsg(m.b, lvs.IPv4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,17 +380,15 @@ func TestDestAddressFamilyAlwaysSent(t *testing.T) {
 
 func TestTimeouts(t *testing.T) {
 	var m msgBuf
-	m.begin(0x20, nlmFRequest|nlmFAck, 1, cmdSetConfig)
-	putTimeouts(&m, lvs.Timeouts{TCP: 900 * time.Second, UDP: 300 * time.Second})
-	m.end()
+	Change{Kind: SetTimeouts, Timeouts: lvs.Timeouts{TCP: 900 * time.Second, UDP: 300 * time.Second}}.encode(&m)
 	var a [cmdAttrMax + 1][]byte
-	if err := parseAttrs(m.b[nlmsgHdrLen+genlHdrLen:], a[:]); err != nil {
+	if err := parseAttrs(m.b[genlHdrLen:], a[:]); err != nil {
 		t.Fatal(err)
 	}
 	if a[cmdAttrTimeoutFin] != nil {
 		t.Errorf("a zero tcp_fin timeout is sent; it must be left out (unchanged)")
 	}
-	got, err := decodeTimeouts(m.b[nlmsgHdrLen:])
+	got, err := decodeTimeouts(m.b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,10 +404,8 @@ func TestDaemonRoundTrip(t *testing.T) {
 		{State: DaemonMaster, Interface: "eth1", Group: netip.MustParseAddr("ff02::81"), Port: 8848, TTL: 1},
 	} {
 		var m msgBuf
-		m.begin(0x20, nlmFRequest|nlmFAck, 1, cmdNewDaemon)
-		putDaemon(&m, c, true)
-		m.end()
-		got, err := decodeDaemonMsg(m.b[nlmsgHdrLen:])
+		Change{Kind: StartDaemon, Daemon: c}.encode(&m)
+		got, err := decodeDaemonMsg(m.b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -462,135 +440,8 @@ func TestDaemonCheck(t *testing.T) {
 		{State: DaemonMaster, Interface: "an-interface-name-too-long"},
 		{State: DaemonBackup, Interface: "eth0", Group: netip.MustParseAddr("10.0.0.1")},
 	} {
-		if err := (command{cmd: cmdNewDaemon, daemon: c}).check(); err == nil {
+		if err := (Change{Kind: StartDaemon, Daemon: c}).Check(); err == nil {
 			t.Errorf("%+v accepted", c)
-		}
-	}
-}
-
-func TestAckError(t *testing.T) {
-	ack := append(u32(0), make([]byte, 16)...)
-	if err := ackError(msgHeader{typ: nlmsgError}, ack); err != nil {
-		t.Errorf("acknowledgement read as %v", err)
-	}
-	// A capped error with an extended-ack message.
-	e := append(i32(-int32(syscall.EINVAL)), make([]byte, 16)...)
-	e = append(e, nla(nlmsgerrAttrM, cstr("Attribute failed policy validation"))...)
-	err := ackError(msgHeader{typ: nlmsgError, flags: nlmFCapped | nlmFAckTLVs}, e)
-	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "policy validation") {
-		t.Errorf("capped extended ack read as %v", err)
-	}
-	// An uncapped one carries the whole request before its attributes.
-	req := make([]byte, 24)
-	binary.NativeEndian.PutUint32(req, 24)
-	e = append(i32(-int32(syscall.EEXIST)), req...)
-	e = append(e, nla(nlmsgerrAttrM, cstr("exists"))...)
-	err = ackError(msgHeader{typ: nlmsgError, flags: nlmFAckTLVs}, e)
-	if !errors.Is(err, syscall.EEXIST) || err.Error() != "file exists (exists)" {
-		t.Errorf("uncapped extended ack read as %v", err)
-	}
-	if err := ackError(msgHeader{}, []byte{1}); err == nil {
-		t.Errorf("a truncated error message was accepted")
-	}
-}
-
-func TestEachMsg(t *testing.T) {
-	var m msgBuf
-	for seq := uint32(1); seq <= 3; seq++ {
-		m.begin(0x20, nlmFRequest, seq, cmdGetService)
-		m.str(1, strings.Repeat("x", int(seq))) // odd lengths: padding
-		m.end()
-	}
-	var seqs []uint32
-	if err := eachMsg(m.b, func(h msgHeader, body []byte) bool { seqs = append(seqs, h.seq); return true }); err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff([]uint32{1, 2, 3}, seqs); d != "" {
-		t.Errorf("sequence numbers (-want +got):\n%s", d)
-	}
-	binary.NativeEndian.PutUint32(m.b, 9999)
-	if err := eachMsg(m.b, func(msgHeader, []byte) bool { return true }); err == nil {
-		t.Errorf("a message longer than the buffer was accepted")
-	}
-}
-
-func TestErrorWrapping(t *testing.T) {
-	k := lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80"))
-	d := netip.MustParseAddrPort("10.0.0.5:80")
-	cases := []struct {
-		c    command
-		err  error
-		want string
-	}{
-		{command{cmd: cmdNewService, key: k, opts: &lvs.ServiceOpts{Scheduler: "wlc"}}, syscall.EEXIST, "add service tcp 10.0.0.2:80: file exists"},
-		{command{cmd: cmdNewService, key: k, opts: &lvs.ServiceOpts{Scheduler: "foo"}}, &kernelErr{errno: syscall.ENOENT}, `add service tcp 10.0.0.2:80: no such file or directory (the kernel has no scheduler "foo" (module ip_vs_foo))`},
-		{command{cmd: cmdNewDest, key: k, addr: d, dest: &lvs.DestOpts{}}, syscall.ESRCH, "add real server 10.0.0.5:80 to tcp 10.0.0.2:80: no such process (the virtual service does not exist)"},
-		{command{cmd: cmdDelDest, key: k, addr: d}, syscall.ENOENT, "delete real server 10.0.0.5:80 from tcp 10.0.0.2:80: no such file or directory (the real server does not exist)"},
-		{command{cmd: cmdDelService, key: lvs.MarkKey(lvs.IPv6, 3)}, syscall.EPERM, "delete service fwmark 3 ipv6: operation not permitted (changing or reading IPVS needs CAP_NET_ADMIN: run as root)"},
-		{command{cmd: cmdSetConfig}, syscall.EINVAL, "set timeouts: invalid argument"},
-	}
-	for _, c := range cases {
-		err := c.c.wrap(c.err)
-		if err.Error() != c.want {
-			t.Errorf("got  %s\nwant %s", err, c.want)
-		}
-		var errno syscall.Errno
-		errors.As(c.err, &errno)
-		if !errors.Is(err, errno) {
-			t.Errorf("%s: errors.Is(err, %v) is false", err, errno)
-		}
-	}
-}
-
-func TestCommandFor(t *testing.T) {
-	k := lvs.AddrKey(lvs.UDP, netip.MustParseAddrPort("10.0.0.2:53"))
-	from := lvs.Dest{Addr: netip.MustParseAddrPort("10.0.0.5:53"), Opts: lvs.DestOpts{Weight: 5}}
-	to := lvs.Dest{Addr: from.Addr, Opts: lvs.DestOpts{Weight: 0}}
-	cases := []struct {
-		op   plan.Op
-		cmd  uint8
-		desc string
-	}{
-		{plan.Op{Action: plan.SetTimeouts, ToTimeouts: lvs.Timeouts{TCP: time.Minute}}, cmdSetConfig, "set timeouts"},
-		{plan.Op{Action: plan.AddService, Service: k, To: lvs.ServiceOpts{Scheduler: "rr"}}, cmdNewService, "add service udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.EditService, Service: k, To: lvs.ServiceOpts{Scheduler: "wrr"}}, cmdSetService, "edit service udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.DeleteService, Service: k}, cmdDelService, "delete service udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.AddDest, Service: k, ToDest: to}, cmdNewDest, "add real server 10.0.0.5:53 to udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.EditDest, Service: k, FromDest: from, ToDest: to}, cmdSetDest, "edit real server 10.0.0.5:53 of udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.DrainDest, Service: k, FromDest: from, ToDest: to}, cmdSetDest, "edit real server 10.0.0.5:53 of udp 10.0.0.2:53"},
-		{plan.Op{Action: plan.DeleteDest, Service: k, FromDest: from}, cmdDelDest, "delete real server 10.0.0.5:53 from udp 10.0.0.2:53"},
-	}
-	for _, c := range cases {
-		got, err := commandFor(c.op)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.cmd != c.cmd || got.String() != c.desc {
-			t.Errorf("action %d: command %d %q, want %d %q", c.op.Action, got.cmd, got, c.cmd, c.desc)
-		}
-		if got.dest != nil && *got.dest != to.Opts {
-			t.Errorf("action %d: destination options %+v, want the target's %+v", c.op.Action, *got.dest, to.Opts)
-		}
-	}
-	if _, err := commandFor(plan.Op{Action: 99}); err == nil {
-		t.Errorf("an unknown action was accepted")
-	}
-	if !(command{cmd: cmdSetConfig}).noop() {
-		t.Errorf("setting no timeouts is not a no-op")
-	}
-}
-
-func TestCommandCheck(t *testing.T) {
-	k := lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80"))
-	for _, c := range []command{
-		{cmd: cmdNewService, key: k, opts: &lvs.ServiceOpts{Scheduler: "a-very-long-scheduler"}},
-		{cmd: cmdNewDest, key: k, addr: netip.MustParseAddrPort("10.0.0.5:80"), dest: &lvs.DestOpts{Weight: 70000}},
-		{cmd: cmdDelDest, key: k},
-		{cmd: cmdSetConfig, timeouts: lvs.Timeouts{TCP: 1500 * time.Millisecond}},
-		{cmd: cmdDelDaemon, daemon: DaemonConfig{State: 0}},
-	} {
-		if err := c.check(); err == nil {
-			t.Errorf("%s %+v: accepted", c, c)
 		}
 	}
 }
@@ -618,5 +469,3 @@ func TestOpenMissingNamespace(t *testing.T) {
 		t.Errorf("Open of a missing namespace: %v", err)
 	}
 }
-
-func i32(v int32) []byte { return binary.NativeEndian.AppendUint32(nil, uint32(v)) }

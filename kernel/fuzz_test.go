@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/mdlayher/netlink"
 
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -21,10 +23,17 @@ import (
 // fuzzed: no panic, allocation bounded by the input, and, where the
 // encoder writes what the decoder reads, a round trip that settles.
 
-// Netlink values the tests need beyond frame.go's (include/uapi/linux/netlink.h).
+// Netlink values for building raw replies (include/uapi/linux/netlink.h).
 const (
-	nlmsgDone = 3
-	nlmFMulti = 0x2
+	nlmsgHdrLen   = 16
+	nlmsgError    = 2
+	nlmsgDone     = 3
+	nlmFRequest   = 0x1
+	nlmFMulti     = 0x2
+	nlmFAck       = 0x4
+	nlmFCapped    = 0x100 // the error message carries no copy of the request
+	nlmFAckTLVs   = 0x200 // extended acknowledgement attributes follow
+	nlmsgerrAttrM = 1     // NLMSGERR_ATTR_MSG: a message string
 )
 
 var addrCmp = cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{})
@@ -258,44 +267,96 @@ func FuzzDecodeDaemonMsg(f *testing.F) {
 	})
 }
 
-// FuzzKernelReply reads an arbitrary receive buffer the way the request
-// loop does: message by message, acknowledgements through ackError and
-// every other message through every decoder.
+// FuzzKernelReply feeds an arbitrary receive buffer to the transport as
+// the answer to each kind of request, through the netlink library's reading
+// of it (nltest stands in for the socket): data messages go through the
+// decoders, acknowledgements and errors through the library's extended
+// acknowledgement parsing. Whatever the bytes, a request ends, with an
+// error or without, and a kernel error carries a real errno.
 func FuzzKernelReply(f *testing.F) {
 	for _, s := range replySeeds() {
 		f.Add(s)
 	}
+	f.Add(hugeAckSeed())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		readReply(t, b)
+		replies, _ := messages(b) // what a read yields, up to where it stops
+		if len(replies) == 0 {
+			return
+		}
+		answer := func(req netlink.Message) [][]netlink.Message {
+			d := make([]netlink.Message, len(replies))
+			for i, m := range replies {
+				m.Header.Sequence = req.Header.Sequence // each answers this request
+				d[i] = m
+			}
+			return [][]netlink.Message{d}
+		}
+		checkErr := func(err error) {
+			var ke *kernelErr
+			if errors.As(err, &ke) && (ke.errno <= 0 || strings.ContainsRune(ke.msg, 0)) {
+				t.Fatalf("kernel error: errno %d, message %q", ke.errno, ke.msg)
+			}
+		}
+		h, _ := dialFake(t, answer)
+		_, err := h.Table()
+		checkErr(err)
+		_, err = h.Daemons()
+		checkErr(err)
+		checkErr(h.DeleteService(lvs.MarkKey(lvs.IPv4, 1)))
+
+		// A batch of three, each answered with the whole buffer.
+		h, _ = dialFake(t, answer)
+		cs := []Change{{Kind: DeleteService, Service: lvs.MarkKey(lvs.IPv4, 1)}, {Kind: DeleteService, Service: lvs.MarkKey(lvs.IPv4, 2)}, {Kind: DeleteService, Service: lvs.MarkKey(lvs.IPv4, 3)}}
+		if errs := h.Batch(cs); errs != nil {
+			if len(errs) != len(cs) {
+				t.Fatalf("%d errors for %d changes", len(errs), len(cs))
+			}
+			for _, err := range errs {
+				checkErr(err)
+			}
+		}
 	})
+}
+
+// messages splits b into netlink messages as the netlink library does with
+// what it reads: each message is its own Message.UnmarshalBinary.
+func messages(b []byte) ([]netlink.Message, error) {
+	var ms []netlink.Message
+	err := eachMessage(b, func(m netlink.Message) { ms = append(ms, m) })
+	return ms, err
+}
+
+func eachMessage(b []byte, fn func(netlink.Message)) error {
+	for len(b) >= nlmsgHdrLen {
+		l := uint64(ne.Uint32(b))
+		n := (l + 3) &^ 3
+		if l < nlmsgHdrLen || n > uint64(len(b)) {
+			return fmt.Errorf("a netlink message of length %d with %d bytes left", l, len(b))
+		}
+		var m netlink.Message
+		if err := m.UnmarshalBinary(b[:n]); err != nil {
+			return err
+		}
+		fn(m)
+		b = b[n:]
+	}
+	return nil
 }
 
 // readReply decodes every message of b with every decoder.
 func readReply(t *testing.T, b []byte) (n int) {
-	err := eachMsg(b, func(h msgHeader, body []byte) bool {
+	_ = eachMessage(b, func(m netlink.Message) {
 		n++
-		if int(h.len) < nlmsgHdrLen || len(body) != int(h.len)-nlmsgHdrLen {
-			t.Fatalf("message of length %d with a %d-byte body", h.len, len(body))
+		switch m.Header.Type {
+		case nlmsgError, nlmsgDone:
+			return
 		}
-		switch h.typ {
-		case nlmsgError:
-			err := ackError(h, body)
-			var ke *kernelErr
-			if errors.As(err, &ke) && (ke.errno <= 0 || strings.ContainsRune(ke.msg, 0)) {
-				t.Fatalf("ackError: errno %d, message %q", ke.errno, ke.msg)
-			}
-			return true
-		case nlmsgDone:
-			return false
-		}
-		_, _ = decodeServiceMsg(body)
-		_, _ = decodeDestMsg(body, lvs.IPv4)
-		_, _ = decodeDestMsg(body, lvs.IPv6)
-		_, _ = decodeTimeouts(body)
-		_, _ = decodeDaemonMsg(body)
-		return true
+		_, _ = decodeServiceMsg(m.Data)
+		_, _ = decodeDestMsg(m.Data, lvs.IPv4)
+		_, _ = decodeDestMsg(m.Data, lvs.IPv6)
+		_, _ = decodeTimeouts(m.Data)
+		_, _ = decodeDaemonMsg(m.Data)
 	})
-	_ = err
 	return n
 }
 
@@ -345,20 +406,35 @@ func allocated(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// TestDecodeReplyHugeLengths: lengths past 2^31 in a message header or in
-// the copy of the request inside an acknowledgement are refused, not turned
-// into negative offsets where int is 32 bits.
-func TestDecodeReplyHugeLengths(t *testing.T) {
-	msg := nlmsg(0x20, 0, 1, genlMsg(cmdNewService))
-	ne.PutUint32(msg, 0xfffffff0)
-	if err := eachMsg(msg, func(msgHeader, []byte) bool { t.Error("a message of 4 GB passed"); return true }); err == nil {
-		t.Error("no error for a message of 4 GB")
-	}
+// hugeAckSeed is an error whose copy of the request claims a length past
+// 2^31, which must not become a negative offset where int is 32 bits.
+func hugeAckSeed() []byte {
 	body := append(u32(negErrno(syscall.ENOENT)), nlmsg(0x20, 0, 1, nil)...)
 	ne.PutUint32(body[4:], 0xfffffffd)
 	body = append(body, nla(nlmsgerrAttrM, cstr("x"))...)
-	var ke *kernelErr
-	if err := ackError(msgHeader{typ: nlmsgError, flags: nlmFAckTLVs}, body); !errors.As(err, &ke) || ke.errno != syscall.ENOENT || ke.msg != "" {
-		t.Errorf("ackError: %v", err)
+	return nlmsg(nlmsgError, nlmFAckTLVs, 1, body)
+}
+
+// TestDecodeReplyHugeLengths: lengths past 2^31 in a message header or in
+// the copy of the request inside an acknowledgement are refused, not turned
+// into negative offsets.
+func TestDecodeReplyHugeLengths(t *testing.T) {
+	msg := nlmsg(0x20, 0, 1, genlMsg(cmdNewService))
+	ne.PutUint32(msg, 0xfffffff0)
+	if ms, err := messages(msg); err == nil || len(ms) != 0 {
+		t.Errorf("a message of 4 GB passed: %d messages, %v", len(ms), err)
+	}
+	h, _ := dialFake(t, func(req netlink.Message) [][]netlink.Message {
+		ms, err := messages(hugeAckSeed())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms[0].Header.Sequence = req.Header.Sequence
+		return [][]netlink.Message{ms}
+	})
+	// The library reads the errno even when the copy is bogus; whichever
+	// way, the error says that the change failed.
+	if err := h.DeleteService(lvs.MarkKey(lvs.IPv4, 1)); err == nil {
+		t.Errorf("a refusal with a bogus request length read as success")
 	}
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/plan"
 	"golang.org/x/sys/unix"
 )
 
@@ -320,72 +319,76 @@ func TestKernelErrors(t *testing.T) {
 			t.Errorf("got %v, want errno %v and a message starting %q", err, errno, prefix)
 		}
 	}
-	check(h.AddService(s), syscall.EEXIST, "add service tcp 10.0.0.2:80: file exists")
-	check(h.AddService(lvs.Service{Key: svcKey("tcp 10.0.0.3:80"), Opts: lvs.ServiceOpts{Scheduler: "nosuch"}}), syscall.ENOENT, `add service tcp 10.0.0.3:80: no such file or directory (the kernel has no scheduler "nosuch"`)
+	check(h.AddService(s), syscall.EEXIST, "add service tcp 10.0.0.2:80: the virtual server already exists in the kernel (file exists")
+	check(h.AddService(lvs.Service{Key: svcKey("tcp 10.0.0.3:80"), Opts: lvs.ServiceOpts{Scheduler: "nosuch"}}), syscall.ENOENT, `add service tcp 10.0.0.3:80: scheduler "nosuch" is not available in this kernel (no module ip_vs_nosuch)`)
 	missing := svcKey("udp 10.9.9.9:53")
-	check(h.EditService(lvs.Service{Key: missing, Opts: s.Opts}), syscall.ESRCH, "edit service udp 10.9.9.9:53: no such process (the virtual service does not exist)")
-	check(h.DeleteService(missing), syscall.ESRCH, "delete service udp 10.9.9.9:53")
+	check(h.EditService(lvs.Service{Key: missing, Opts: s.Opts}), syscall.ESRCH, "edit service udp 10.9.9.9:53: the virtual server is not in the kernel (no such process")
+	check(h.DeleteService(missing), syscall.ESRCH, "delete service udp 10.9.9.9:53: the virtual server is not in the kernel")
 	d := dest("192.168.1.5:80", lvs.Route, 1)
-	check(h.AddDest(missing, d), syscall.ESRCH, "add real server 192.168.1.5:80 to udp 10.9.9.9:53")
-	check(h.DeleteDest(k, d.Addr), syscall.ENOENT, "delete real server 192.168.1.5:80 from tcp 10.0.0.2:80: no such file or directory (the real server does not exist)")
+	check(h.AddDest(missing, d), syscall.ESRCH, "add real server 192.168.1.5:80 to udp 10.9.9.9:53: the virtual server is not in the kernel")
+	check(h.DeleteDest(k, d.Addr), syscall.ENOENT, "delete real server 192.168.1.5:80 from tcp 10.0.0.2:80: the real server is not in the kernel (no such file or directory")
 	if err := h.AddDest(k, d); err != nil {
 		t.Fatal(err)
 	}
-	check(h.AddDest(k, d), syscall.EEXIST, "add real server 192.168.1.5:80 to tcp 10.0.0.2:80: file exists")
+	check(h.AddDest(k, d), syscall.EEXIST, "add real server 192.168.1.5:80 to tcp 10.0.0.2:80: the real server already exists in the kernel (file exists")
 	bad := d
 	bad.Opts.UpperThreshold, bad.Opts.LowerThreshold = 5, 10
-	check(h.EditDest(k, bad), syscall.ERANGE, "edit real server 192.168.1.5:80 of tcp 10.0.0.2:80")
+	check(h.EditDest(k, bad), syscall.ERANGE, "edit real server 192.168.1.5:80 of tcp 10.0.0.2:80: the kernel refused the real server's settings")
 	// Mixing families is for tunnels only.
-	check(h.AddDest(k, dest("[2001:db8::1]:80", lvs.Route, 1)), syscall.EINVAL, "add real server [2001:db8::1]:80 to tcp 10.0.0.2:80")
+	check(h.AddDest(k, dest("[2001:db8::1]:80", lvs.Route, 1)), syscall.EINVAL, "add real server [2001:db8::1]:80 to tcp 10.0.0.2:80: the kernel refused the real server's settings")
+	var e *Error
+	if err := h.AddService(s); !errors.As(err, &e) || e.Change.Kind != AddService || e.Change.Service != k {
+		t.Errorf("the error %v does not name its change", err)
+	}
 }
 
 func TestKernelBatch(t *testing.T) {
 	h, ns := openNetns(t)
 	want := &lvs.Table{Timeouts: lvs.Timeouts{TCP: 600 * time.Second, TCPFin: 60 * time.Second, UDP: 200 * time.Second}}
-	ops := []plan.Op{{Action: plan.SetTimeouts, ToTimeouts: want.Timeouts}}
+	cs := []Change{{Kind: SetTimeouts, Timeouts: want.Timeouts}}
 	// 300 services of 2 real servers: several chunks.
 	for i := range 300 {
 		s := lvs.Service{
 			Key:  lvs.AddrKey(lvs.TCP, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), 80)),
 			Opts: lvs.ServiceOpts{Scheduler: "rr", Netmask: 32},
 		}
-		ops = append(ops, plan.Op{Action: plan.AddService, Service: s.Key, To: s.Opts})
+		cs = append(cs, Change{Kind: AddService, Service: s.Key, Opts: s.Opts})
 		for j := range 2 {
 			d := lvs.Dest{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, byte(j), byte(i)}), 80), Opts: lvs.DestOpts{Forward: lvs.Route, Weight: j + 1}}
-			ops = append(ops, plan.Op{Action: plan.AddDest, Service: s.Key, ToDest: d})
+			cs = append(cs, Change{Kind: AddDest, Service: s.Key, Dest: d})
 			s.Dests = append(s.Dests, d)
 		}
 		want.Services = append(want.Services, s)
 	}
-	ops = append(ops, plan.Op{Action: plan.SetTimeouts}) // a no-op
-	if errs := h.Batch(ops); errs != nil {
+	cs = append(cs, Change{Kind: SetTimeouts}) // a no-op
+	if errs := h.Batch(cs); errs != nil {
 		t.Fatalf("Batch: %v", errors.Join(errs...))
 	}
 	want.Normalize()
 	expectTable(t, h, ns, want)
 
-	// Edits, drains and deletes in one batch.
-	var ops2 []plan.Op
+	// Edits, drains (weight 0) and deletes in one batch.
+	var cs2 []Change
 	for i := range want.Services {
 		s := &want.Services[i]
 		switch i % 3 {
 		case 0:
-			from := s.Dests[0]
 			s.Dests[0].Opts.Weight = 0
-			ops2 = append(ops2, plan.Op{Action: plan.DrainDest, Service: s.Key, FromDest: from, ToDest: s.Dests[0]})
+			cs2 = append(cs2, Change{Kind: EditDest, Service: s.Key, Dest: s.Dests[0]})
 		case 1:
-			ops2 = append(ops2, plan.Op{Action: plan.DeleteDest, Service: s.Key, FromDest: s.Dests[1]})
+			cs2 = append(cs2, Change{Kind: DeleteDest, Service: s.Key, Dest: s.Dests[1]})
 			s.Dests = s.Dests[:1]
+			was := s.Opts
 			s.Opts.Scheduler = "wlc"
-			ops2 = append(ops2, plan.Op{Action: plan.EditService, Service: s.Key, To: s.Opts})
+			cs2 = append(cs2, Change{Kind: EditService, Service: s.Key, Opts: s.Opts, Was: was})
 		case 2:
-			ops2 = append(ops2, plan.Op{Action: plan.DeleteService, Service: s.Key})
+			cs2 = append(cs2, Change{Kind: DeleteService, Service: s.Key})
 		}
 	}
 	want.Services = slices.DeleteFunc(want.Services, func(s lvs.Service) bool {
-		return slices.ContainsFunc(ops2, func(op plan.Op) bool { return op.Action == plan.DeleteService && op.Service == s.Key })
+		return slices.ContainsFunc(cs2, func(c Change) bool { return c.Kind == DeleteService && c.Service == s.Key })
 	})
-	if errs := h.Batch(ops2); errs != nil {
+	if errs := h.Batch(cs2); errs != nil {
 		t.Fatalf("Batch: %v", errors.Join(errs...))
 	}
 	expectTable(t, h, ns, want)
@@ -393,22 +396,22 @@ func TestKernelBatch(t *testing.T) {
 
 func TestKernelBatchFailure(t *testing.T) {
 	h, _ := openNetns(t)
-	svc := func(i int) plan.Op {
+	svc := func(i int) Change {
 		k := lvs.AddrKey(lvs.UDP, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(i >> 8), byte(i)}), 53))
-		return plan.Op{Action: plan.AddService, Service: k, To: lvs.ServiceOpts{Scheduler: "rr", Netmask: 32}}
+		return Change{Kind: AddService, Service: k, Opts: lvs.ServiceOpts{Scheduler: "rr", Netmask: 32}}
 	}
-	ops := []plan.Op{svc(0), svc(0), svc(1)}
+	cs := []Change{svc(0), svc(0), svc(1)}
 	for i := 2; i < 2*batchChunk; i++ {
-		ops = append(ops, svc(i))
+		cs = append(cs, svc(i))
 	}
-	errs := h.Batch(ops)
-	if len(errs) != len(ops) {
-		t.Fatalf("Batch returned %d errors for %d ops", len(errs), len(ops))
+	errs := h.Batch(cs)
+	if len(errs) != len(cs) {
+		t.Fatalf("Batch returned %d errors for %d changes", len(errs), len(cs))
 	}
 	if errs[0] != nil || errs[2] != nil {
 		t.Errorf("ops before and after the failure in its chunk: %v, %v", errs[0], errs[2])
 	}
-	if !errors.Is(errs[1], syscall.EEXIST) || !strings.HasPrefix(errs[1].Error(), "add service udp 10.3.0.0:53: file exists") {
+	if !errors.Is(errs[1], syscall.EEXIST) || !strings.HasPrefix(errs[1].Error(), "add service udp 10.3.0.0:53: the virtual server already exists in the kernel (file exists") {
 		t.Errorf("failed op: %v", errs[1])
 	}
 	if !errors.Is(errs[len(errs)-1], ErrNotRun) {
@@ -619,17 +622,17 @@ func BenchmarkApply10k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		h, _ := openNetns(b)
-		var ops []plan.Op
+		var cs []Change
 		for i := range 10000 {
 			k := lvs.AddrKey(lvs.TCP, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 4, byte(i >> 8), byte(i)}), 80))
-			ops = append(ops, plan.Op{Action: plan.AddService, Service: k, To: lvs.ServiceOpts{Scheduler: "wlc", Netmask: 32}})
+			cs = append(cs, Change{Kind: AddService, Service: k, Opts: lvs.ServiceOpts{Scheduler: "wlc", Netmask: 32}})
 			for j := range 4 {
 				d := lvs.Dest{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, byte(j), byte(i)}), 80), Opts: lvs.DestOpts{Forward: lvs.Route, Weight: 1}}
-				ops = append(ops, plan.Op{Action: plan.AddDest, Service: k, ToDest: d})
+				cs = append(cs, Change{Kind: AddDest, Service: k, Dest: d})
 			}
 		}
 		b.StartTimer()
-		if errs := h.Batch(ops); errs != nil {
+		if errs := h.Batch(cs); errs != nil {
 			b.Fatal(errors.Join(errs...))
 		}
 		start := time.Now()

@@ -25,6 +25,7 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/config"
 	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/plan"
@@ -216,9 +217,9 @@ type batcher struct {
 }
 
 // Batch implements apply.Batcher.
-func (b batcher) Batch(ops []plan.Op) []error {
+func (b batcher) Batch(cs []kernel.Change) []error {
 	var errs []error
-	_ = b.mut(len(ops), func() error { errs = b.b.Batch(ops); return nil })
+	_ = b.mut(len(cs), func() error { errs = b.b.Batch(cs); return nil })
 	return errs
 }
 
