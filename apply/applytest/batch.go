@@ -2,16 +2,14 @@ package applytest
 
 import (
 	"fmt"
-	"net/netip"
 	"syscall"
-	"time"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/plan"
 )
 
-// ChunkSize is how many operations a batch sends to the kernel at once, as
+// ChunkSize is how many changes a batch sends to the kernel at once, as
 // package kernel does (its batchChunk): after a chunk with a failure, no
 // further chunk is sent.
 const ChunkSize = 256
@@ -29,31 +27,33 @@ type BatchKernel struct {
 
 var _ apply.Batcher = (*BatchKernel)(nil)
 
-// Batch runs ops as the production kernel handle's Batch does (package
-// kernel), so that a test sees what an apply on a real kernel leaves
-// behind:
+// Batch makes the changes cs as the production kernel handle's Batch does
+// (kernel.IPVS.Batch), so that a test sees what an apply on a real kernel
+// leaves behind:
 //
-//   - an op the handle refuses before sending anything (a name longer than
-//     the kernel takes, a real server without an address, a weight outside
-//     0 to 65535, a timeout that is not whole seconds, an unknown action)
-//     fails, and then no op runs at all;
-//   - the ops are sent in chunks of [ChunkSize]; every op of a chunk runs,
-//     even after one of them failed, and is reported with its own result;
-//   - after a chunk with a failure no further chunk is sent: the ops left
-//     are reported with [apply.ErrNotRun];
+//   - a change the handle refuses before sending anything
+//     ([kernel.Change.Check]: a name longer than the kernel takes, a real
+//     server without an address, a weight outside 0 to 65535, a timeout
+//     that is not whole seconds) fails, and then none is made at all;
+//   - the changes are sent in chunks of [ChunkSize]; every change of a
+//     chunk is made, even after one of them failed, and is reported with
+//     its own result;
+//   - after a chunk with a failure no further chunk is sent: the changes
+//     left are reported with [apply.ErrNotRun];
 //   - a SetTimeouts that sets nothing succeeds without a kernel call.
 //
-// It returns nil when every op succeeded, else one error per op (nil for
-// those done). Each op sent is one mutating call, as with the methods: it
-// counts in [Kernel.Ops], meets the staged fault and the delay.
-func (b *BatchKernel) Batch(ops []plan.Op) []error { return b.batch(ops) }
+// It returns nil when every change was made, else one error per change
+// (nil for those made). Each change sent is one mutating call, as with the
+// methods: it counts in [Kernel.Ops], meets the staged fault and the
+// delay.
+func (b *BatchKernel) Batch(cs []kernel.Change) []error { return b.batch(cs) }
 
-func (k *Kernel) batch(ops []plan.Op) []error {
-	errs := make([]error, len(ops))
+func (k *Kernel) batch(cs []kernel.Change) []error {
+	errs := make([]error, len(cs))
 	refused := false
-	for i, op := range ops {
-		if err := precheck(op); err != nil {
-			errs[i], refused = err, true
+	for i, c := range cs {
+		if err := c.Check(); err != nil {
+			errs[i], refused = &kernel.Error{Change: c, Err: err}, true
 		}
 	}
 	if refused {
@@ -65,14 +65,14 @@ func (k *Kernel) batch(ops []plan.Op) []error {
 		return errs
 	}
 	failed := false
-	sent := 0 // ops sent in the current chunk
-	for i, op := range ops {
-		if isNoop(op) {
-			continue
+	sent := 0 // changes sent in the current chunk
+	for i, c := range cs {
+		if c.Kind == kernel.SetTimeouts && c.Timeouts == (lvs.Timeouts{}) {
+			continue // no kernel call
 		}
 		if sent == ChunkSize {
 			if failed {
-				for j := i; j < len(ops); j++ {
+				for j := i; j < len(cs); j++ {
 					errs[j] = apply.ErrNotRun
 				}
 				return errs
@@ -80,7 +80,7 @@ func (k *Kernel) batch(ops []plan.Op) []error {
 			sent = 0
 		}
 		sent++
-		if errs[i] = k.call(op); errs[i] != nil {
+		if errs[i] = k.call(c); errs[i] != nil {
 			failed = true
 		}
 	}
@@ -90,72 +90,23 @@ func (k *Kernel) batch(ops []plan.Op) []error {
 	return nil
 }
 
-// call makes the kernel call of op, as apply.Run does for a kernel that
-// does not batch.
-func (k *Kernel) call(op plan.Op) error {
-	switch op.Action {
-	case plan.SetTimeouts:
-		return k.SetTimeouts(op.ToTimeouts)
-	case plan.AddService:
-		return k.AddService(lvs.Service{Key: op.Service, Name: op.ServiceName, Opts: op.To})
-	case plan.EditService:
-		return k.EditService(lvs.Service{Key: op.Service, Name: op.ServiceName, Opts: op.To})
-	case plan.DeleteService:
-		return k.DeleteService(op.Service)
-	case plan.AddDest:
-		return k.AddDest(op.Service, op.ToDest)
-	case plan.EditDest, plan.DrainDest:
-		return k.EditDest(op.Service, op.ToDest)
-	case plan.DeleteDest:
-		return k.DeleteDest(op.Service, op.FromDest.Addr)
+// call makes the kernel call of c.
+func (k *Kernel) call(c kernel.Change) error {
+	switch c.Kind {
+	case kernel.SetTimeouts:
+		return k.SetTimeouts(c.Timeouts)
+	case kernel.AddService:
+		return k.AddService(lvs.Service{Key: c.Service, Opts: c.Opts})
+	case kernel.EditService:
+		return k.EditService(lvs.Service{Key: c.Service, Opts: c.Opts})
+	case kernel.DeleteService:
+		return k.DeleteService(c.Service)
+	case kernel.AddDest:
+		return k.AddDest(c.Service, c.Dest)
+	case kernel.EditDest:
+		return k.EditDest(c.Service, c.Dest)
+	case kernel.DeleteDest:
+		return k.DeleteDest(c.Service, c.Dest.Addr)
 	}
-	return fmt.Errorf("unknown plan action %d: %w", op.Action, syscall.EINVAL)
-}
-
-// isNoop reports an op that the production handle completes without the
-// kernel.
-func isNoop(op plan.Op) bool {
-	return op.Action == plan.SetTimeouts && op.ToTimeouts == (lvs.Timeouts{})
-}
-
-// schedNameMax is the longest scheduler or persistence engine name the
-// kernel takes (IP_VS_SCHEDNAME_MAXLEN less the NUL).
-const schedNameMax = 15
-
-// precheck refuses what the production handle refuses before it sends a
-// batch (its command.check), with the same reasons.
-func precheck(op plan.Op) error {
-	var o *lvs.ServiceOpts
-	var d *lvs.DestOpts
-	var addr netip.AddrPort
-	switch op.Action {
-	case plan.SetTimeouts:
-		for _, t := range []time.Duration{op.ToTimeouts.TCP, op.ToTimeouts.TCPFin, op.ToTimeouts.UDP} {
-			if t < 0 || t%time.Second != 0 || t/time.Second > 1<<31-1 {
-				return fmt.Errorf("setting timeouts: timeout %s is not a whole number of seconds the kernel can hold", t)
-			}
-		}
-		return nil
-	case plan.AddService, plan.EditService:
-		o = &op.To
-	case plan.DeleteService:
-		return nil
-	case plan.AddDest, plan.EditDest, plan.DrainDest:
-		d, addr = &op.ToDest.Opts, op.ToDest.Addr
-	case plan.DeleteDest:
-		addr = op.FromDest.Addr
-	default:
-		return fmt.Errorf("unknown plan action %d", op.Action)
-	}
-	switch {
-	case o != nil && len(o.Scheduler) > schedNameMax:
-		return fmt.Errorf("%s %s: scheduler name %q is longer than %d bytes", op.Action, op.Service, o.Scheduler, schedNameMax)
-	case o != nil && len(o.PE) > schedNameMax:
-		return fmt.Errorf("%s %s: persistence engine name %q is longer than %d bytes", op.Action, op.Service, o.PE, schedNameMax)
-	case o == nil && !addr.Addr().IsValid():
-		return fmt.Errorf("%s %s: a real server needs an address", op.Action, op.Service)
-	case d != nil && (d.Weight < 0 || d.Weight > 65535):
-		return fmt.Errorf("%s %s %s: weight must be between 0 and 65535, not %d", op.Action, op.Service, addr, d.Weight)
-	}
-	return nil
+	return fmt.Errorf("%s: the in-memory kernel has no sync daemon: %w", c, syscall.EOPNOTSUPP)
 }

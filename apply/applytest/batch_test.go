@@ -12,17 +12,32 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
 )
 
 // addOps is an AddService of web and an AddDest for each address.
-func addOps(dests ...netip.AddrPort) []plan.Op {
-	ops := []plan.Op{{Action: plan.AddService, Service: web, To: wlc()}}
+func addOps(dests ...netip.AddrPort) []kernel.Change {
+	cs := []kernel.Change{{Kind: kernel.AddService, Service: web, Opts: wlc()}}
 	for _, a := range dests {
-		ops = append(ops, plan.Op{Action: plan.AddDest, Service: web, ToDest: lvs.Dest{Addr: a, Opts: nat(1)}})
+		cs = append(cs, kernel.Change{Kind: kernel.AddDest, Service: web, Dest: lvs.Dest{Addr: a, Opts: nat(1)}})
 	}
-	return ops
+	return cs
+}
+
+// planOf is the plan whose operations are cs (adds only).
+func planOf(cs []kernel.Change) plan.Plan {
+	var p plan.Plan
+	for _, c := range cs {
+		switch c.Kind {
+		case kernel.AddService:
+			p.Ops = append(p.Ops, plan.Op{Action: plan.AddService, Service: c.Service, To: c.Opts})
+		case kernel.AddDest:
+			p.Ops = append(p.Ops, plan.Op{Action: plan.AddDest, Service: c.Service, ToDest: c.Dest})
+		}
+	}
+	return p
 }
 
 // manyDests returns n distinct real server addresses.
@@ -106,14 +121,14 @@ func TestBatchFailureAtTheChunkEnd(t *testing.T) {
 func TestBatchRefusesMalformedOpsBeforeSending(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		op   plan.Op
+		op   kernel.Change
 		msg  string
 	}{
-		{"weight", plan.Op{Action: plan.AddDest, Service: web, ToDest: lvs.Dest{Addr: real2, Opts: nat(70000)}}, "weight must be between 0 and 65535"},
-		{"scheduler", plan.Op{Action: plan.EditService, Service: web, To: lvs.ServiceOpts{Scheduler: "a-very-long-scheduler"}}, "longer than 15 bytes"},
-		{"address", plan.Op{Action: plan.DeleteDest, Service: web}, "a real server needs an address"},
-		{"timeout", plan.Op{Action: plan.SetTimeouts, ToTimeouts: lvs.Timeouts{TCP: 1500 * time.Millisecond}}, "whole number of seconds"},
-		{"action", plan.Op{Action: plan.Action(200)}, "unknown plan action"},
+		{"weight", kernel.Change{Kind: kernel.AddDest, Service: web, Dest: lvs.Dest{Addr: real2, Opts: nat(70000)}}, "weight must be between 0 and 65535"},
+		{"scheduler", kernel.Change{Kind: kernel.EditService, Service: web, Opts: lvs.ServiceOpts{Scheduler: "a-very-long-scheduler"}}, "longer than 15 bytes"},
+		{"address", kernel.Change{Kind: kernel.DeleteDest, Service: web}, "a real server needs an address"},
+		{"timeout", kernel.Change{Kind: kernel.SetTimeouts, Timeouts: lvs.Timeouts{TCP: 1500 * time.Millisecond}}, "whole number of seconds"},
+		{"kind", kernel.Change{Kind: kernel.ChangeKind(200)}, "unknown IPVS change kind"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			k := New()
@@ -134,7 +149,7 @@ func TestBatchRefusesMalformedOpsBeforeSending(t *testing.T) {
 
 func TestBatchEmptyTimeoutsAreNoCall(t *testing.T) {
 	k := New()
-	ops := []plan.Op{{Action: plan.SetTimeouts}, {Action: plan.SetTimeouts, ToTimeouts: lvs.Timeouts{UDP: time.Minute}}}
+	ops := []kernel.Change{{Kind: kernel.SetTimeouts}, {Kind: kernel.SetTimeouts, Timeouts: lvs.Timeouts{UDP: time.Minute}}}
 	if errs := k.Batching().Batch(ops); errs != nil {
 		t.Fatal(errs)
 	}
@@ -147,7 +162,7 @@ func TestBatchEmptyTimeoutsAreNoCall(t *testing.T) {
 // same batch is reported done, as it is on the real kernel.
 func TestBatchThroughApplyRun(t *testing.T) {
 	k := New().Batching()
-	p := plan.Plan{Ops: addOps(real1, multicast, real2)}
+	p := planOf(addOps(real1, multicast, real2))
 	rep, err := apply.Run(t.Context(), k, p, apply.RunOptions{})
 	var oe *apply.OpError
 	if !errors.As(err, &oe) || !errors.Is(err, syscall.EINVAL) || oe.Done != 3 {

@@ -8,8 +8,8 @@ import (
 	"syscall"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/plan"
 )
 
 // FileKernel is a [Kernel] kept in a JSON [File], for CLI tests in which
@@ -159,18 +159,18 @@ type BatchFileKernel struct {
 
 var _ apply.Batcher = (*BatchFileKernel)(nil)
 
-// Batch runs ops in one load and save of the file, batched as
+// Batch makes cs in one load and save of the file, batched as
 // [BatchKernel.Batch] does. A file that cannot be read or written fails
-// every op: then none was made.
-func (b *BatchFileKernel) Batch(ops []plan.Op) []error {
+// every change: then none was made.
+func (b *BatchFileKernel) Batch(cs []kernel.Change) []error {
 	fk := b.FileKernel
 	var errs []error
 	err := fk.mutate(func(k *Kernel) error {
-		errs = k.batch(ops)
+		errs = k.batch(cs)
 		return nil
 	})
 	if err != nil {
-		errs = make([]error, len(ops))
+		errs = make([]error, len(cs))
 		for i := range errs {
 			errs[i] = err
 		}
