@@ -13,6 +13,7 @@ import (
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/lvscf"
+	"github.com/lvsctl/lvsctl/model"
 )
 
 // desired is what a configuration file asks for.
@@ -21,7 +22,7 @@ type desired struct {
 	table        *lvs.Table
 	drainTimeout time.Duration
 	// cfg is the whole configuration, health checks included.
-	cfg *config.Config
+	cfg *model.Config
 }
 
 // loadDesired reads and validates the configuration at path for plan and
@@ -39,7 +40,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 // settings included: lvsctl's HCL, or a piranha lvs.cf (told apart by
 // lvscf.Detect), which gives the same configuration as its conversion.
 // Diagnostics go to stderr.
-func loadConfig(env Env, path string) (*config.Config, error) {
+func loadConfig(env Env, path string) (*model.Config, error) {
 	if src, ok := legacySource(path); ok {
 		return loadLegacy(env, path, src)
 	}
@@ -140,12 +141,12 @@ func legacySource(path string) ([]byte, bool) {
 // loadLegacy parses an lvs.cf into the configuration its conversion would
 // give. Warnings go to stderr; errors too, one per line as file:line:
 // message, and then only the status is returned.
-func loadLegacy(env Env, path string, src []byte) (*config.Config, error) {
+func loadLegacy(env Env, path string, src []byte) (*model.Config, error) {
 	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
 	}
-	var cfg *config.Config
+	var cfg *model.Config
 	if err == nil {
 		cfg, err = f.Config()
 	}
