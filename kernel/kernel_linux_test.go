@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/mdlayher/netlink"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -339,6 +340,26 @@ func TestKernelErrors(t *testing.T) {
 	var e *Error
 	if err := h.AddService(s); !errors.As(err, &e) || e.Change.Kind != AddService || e.Change.Service != k {
 		t.Errorf("the error %v does not name its change", err)
+	}
+}
+
+// TestKernelExtendedAck: where the kernel explains an error (a top-level
+// attribute that fails its policy), the explanation reaches the error.
+func TestKernelExtendedAck(t *testing.T) {
+	h, _ := openNetns(t)
+	var m msgBuf
+	m.begin(cmdSetConfig)
+	m.u16(cmdAttrTimeoutTCP, 900) // a u32 attribute, two bytes short
+	h.mu.Lock()
+	err := h.c.request(h.c.message(netlink.Acknowledge, 0, m.b), nil)
+	h.mu.Unlock()
+	var ke *kernelErr
+	if !errors.As(err, &ke) || ke.errno != syscall.ERANGE || !strings.Contains(ke.msg, "policy") {
+		t.Fatalf("a short attribute: %v, want ERANGE with the kernel's message", err)
+	}
+	t.Logf("the kernel says: %v", err)
+	if e := (&Error{Change{Kind: SetTimeouts}, err}).Error(); !strings.Contains(e, ke.msg) {
+		t.Errorf("the kernel's message is lost in %q", e)
 	}
 }
 
