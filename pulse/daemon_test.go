@@ -77,21 +77,20 @@ func TestRestartedNodeConfirmsItsPartnerAtOnce(t *testing.T) {
 			bc = c
 		}
 		dir := &roles{}
-		codec := NewAuthCodec(wire.Backup, key)
 		backup := &Daemon{
 			Settings: Settings{Role: wire.Backup, Keepalive: keepalive, Deadtime: deadtime},
 			Paths:    []Path{{Conn: bc, Peer: addr(pc)}},
-			Codec:    codec,
+			Codec:    NewAuthCodec(wire.Backup, key),
 			Director: dir,
 		}
 		bctx, bcancel := context.WithCancel(ctx)
 		bdone := make(chan error, 1)
 		start := time.Now()
 		go func() { bdone <- backup.Run(bctx) }()
-		for codec.Counts().Accepted == 0 {
+		for backup.counts().Accepted == 0 {
 			if time.Since(start) > keepalive {
 				bcancel()
-				t.Fatalf("run %d: no heartbeat confirmed within a keepalive (%s); counts %+v", run, keepalive, codec.Counts())
+				t.Fatalf("run %d: no heartbeat confirmed within a keepalive (%s); counts %+v", run, keepalive, backup.counts())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -104,4 +103,12 @@ func TestRestartedNodeConfirmsItsPartnerAtOnce(t *testing.T) {
 	}
 	cancel()
 	<-pdone
+}
+
+// counts reads the daemon's heartbeat counters under its lock, as the
+// status file and the metrics do: Run decodes under it.
+func (d *Daemon) counts() wire.Counts {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Codec.Counts()
 }
