@@ -124,22 +124,35 @@ func (c *conn) request(m netlink.Message, onData func(body []byte) error) error 
 	}
 }
 
-// batch sends msgs, commands with netlink.Acknowledge and the sequence
-// numbers first, first+1, ..., in one write, then reads their
-// acknowledgements into errs: nil for a command done, the kernel's error
-// otherwise. The kernel runs the commands in order and answers each, one
-// datagram per answer, whether an earlier one failed or not.
+// batch sends msgs, commands with the sequence numbers first, first+1,
+// ..., in one write, and reads the kernel's answers into errs: nil for a
+// command done, the kernel's error otherwise.
+//
+// Only the last command asks for an acknowledgement. The kernel runs the
+// commands of one write in order before the write returns, answers every
+// failure whether asked or not, one datagram each, and then the last
+// command: once its answer is read, every failure has been. A failure that
+// could not be queued (a full receive buffer) makes the kernel drop what
+// follows and report ENOBUFS once the queue is read, so a lost answer is
+// never taken for a success: batch returns the error instead. Against one
+// read per command, this is one read per batch when all goes well.
 func (c *conn) batch(msgs []netlink.Message, first uint32, errs []error) error {
+	last := first + uint32(len(msgs)-1)
+	for i := range msgs {
+		msgs[i].Header.Flags = netlink.Request
+	}
+	msgs[len(msgs)-1].Header.Flags |= netlink.Acknowledge
 	if _, err := c.nl.SendMessages(msgs); err != nil {
 		return fmt.Errorf("sending to the kernel: %v", err)
 	}
-	left := len(msgs)
-	for left > 0 {
+	for {
 		ms, err := c.receive()
 		if r, ok := err.(*refusal); ok {
 			if i := r.seq - first; i < uint32(len(errs)) {
 				errs[i] = r.err
-				left--
+				if r.seq == last {
+					return nil
+				}
 			}
 			continue
 		}
@@ -147,12 +160,11 @@ func (c *conn) batch(msgs []netlink.Message, first uint32, errs []error) error {
 			return err
 		}
 		for _, m := range ms {
-			if i := m.Header.Sequence - first; m.Header.Type == netlink.Error && i < uint32(len(errs)) {
-				left--
+			if m.Header.Type == netlink.Error && m.Header.Sequence == last {
+				return nil
 			}
 		}
 	}
-	return nil
 }
 
 // maxErrno is the largest errno the kernel has (MAX_ERRNO).

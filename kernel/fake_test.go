@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -84,7 +85,15 @@ func (f *fakeKernel) answer(req netlink.Message) [][]netlink.Message {
 	if f.handle == nil {
 		return nil
 	}
-	return f.handle(req)
+	ds := f.handle(req)
+	if req.Header.Flags&netlink.Acknowledge == 0 {
+		// As the kernel does: no acknowledgement unless asked, but every
+		// error.
+		ds = slices.DeleteFunc(ds, func(d []netlink.Message) bool {
+			return len(d) == 1 && d[0].Header.Type == netlink.Error && ne.Uint32(d[0].Data) == 0
+		})
+	}
+	return ds
 }
 
 // family answers CTRL_CMD_GETFAMILY.

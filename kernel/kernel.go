@@ -37,8 +37,9 @@ var ErrNoIPVS = errors.New("this kernel has no IPVS (module ip_vs): run modprobe
 var ErrNotRun = errors.New("not run: an earlier operation failed")
 
 // batchChunk is how many commands [IPVS.Batch] sends per write. The
-// answers to a chunk wait in the socket's receive buffer until it is read;
-// 256 acknowledgements take well under the 4 MiB asked for.
+// answers to a chunk (its failures and the last command's acknowledgement)
+// wait in the socket's receive buffer until they are read; 256 of them
+// take well under the 4 MiB asked for.
 const batchChunk = 256
 
 // IPVS is a handle on the IPVS table of one network namespace. It is safe
@@ -319,7 +320,7 @@ func (h *IPVS) Batch(cs []Change) []error {
 		// The bodies share one buffer; slice it once it has stopped growing.
 		offs = append(offs, len(h.m.b))
 		for j := range idx {
-			msgs = append(msgs, h.c.message(netlink.Acknowledge, first+uint32(j), h.m.b[offs[j]:offs[j+1]]))
+			msgs = append(msgs, h.c.message(0, first+uint32(j), h.m.b[offs[j]:offs[j+1]]))
 		}
 		res := make([]error, len(idx))
 		if err := h.c.batch(msgs, first, res); err != nil {

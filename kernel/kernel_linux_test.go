@@ -21,10 +21,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/mdlayher/netlink"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
