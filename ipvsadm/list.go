@@ -124,16 +124,7 @@ func listServiceName(k lvs.ServiceKey) string {
 		}
 		return fmt.Sprintf("FWM  %d", k.FWMark)
 	}
-	proto := "?"
-	switch k.Protocol {
-	case lvs.TCP:
-		proto = "TCP"
-	case lvs.UDP:
-		proto = "UDP"
-	case lvs.SCTP:
-		proto = "SCTP"
-	}
-	name := fmt.Sprintf("%-4s %s", proto, addrPort(k.AddrPort()))
+	name := fmt.Sprintf("%-4s %s", k.Protocol.IpvsadmListName(), addrPort(k.AddrPort()))
 	// ipvsadm cuts IPv4 names at 33 bytes (they only get that long with
 	// host names, which lvsctl never prints).
 	if k.Family != lvs.IPv6 && len(name) > 33 {
@@ -155,7 +146,7 @@ func (l *lister) service(s lvs.Service) {
 		l.largenums(s.Stats.CPS, s.Stats.InPPS, s.Stats.OutPPS, s.Stats.InBPS, s.Stats.OutBPS)
 	default:
 		fmt.Fprintf(w, "%s %s", name, s.Opts.Scheduler)
-		if s.Opts.SchedFlags&(lvs.SchedFlag1|lvs.SchedFlag2|lvs.SchedFlag3) != 0 {
+		if s.Opts.SchedFlags&lvs.SchedFlagsMask != 0 {
 			fmt.Fprintf(w, " (%s)", SchedFlagNames(s.Opts.Scheduler, s.Opts.SchedFlags))
 		}
 		if s.Opts.Persistent {
@@ -196,10 +187,10 @@ func (l *lister) service(s lvs.Service) {
 				d.Opts.Weight, lv.PersistConns, lv.ActiveConns, lv.InactConns)
 		case fmtTunInfo:
 			fmt.Fprintf(w, "  -> %-28s %-7s %-13s %-6d %-10d %-10d\n", dname,
-				fwdName(d.Opts.Forward), tunInfo(d.Opts), d.Opts.Weight, lv.ActiveConns, lv.InactConns)
+				d.Opts.Forward.IpvsadmListName(), tunInfo(d.Opts), d.Opts.Weight, lv.ActiveConns, lv.InactConns)
 		default:
 			fmt.Fprintf(w, "  -> %-28s %-7s %-6d %-10d %-10d\n", dname,
-				fwdName(d.Opts.Forward), d.Opts.Weight, lv.ActiveConns, lv.InactConns)
+				d.Opts.Forward.IpvsadmListName(), d.Opts.Weight, lv.ActiveConns, lv.InactConns)
 		}
 	}
 }
@@ -235,41 +226,20 @@ func largenum(i uint64, exact bool) string {
 	return fmt.Sprintf("%8dT", i/1000000000000)
 }
 
-// fwdName is ipvsadm's fwd_name.
-func fwdName(f lvs.Forward) string {
-	switch f {
-	case lvs.Masq:
-		return "Masq"
-	case lvs.Local:
-		return "Local"
-	case lvs.Tunnel:
-		return "Tunnel"
-	case lvs.Route:
-		return "Route"
-	}
-	return "(null)"
-}
-
 // tunInfo is ipvsadm's fwd_tun_info, "n/a" for what is not a tunnel:
 // "ipip", "gue:6080:+c", "gre:-c".
 func tunInfo(o lvs.DestOpts) string {
 	if o.Forward != lvs.Tunnel {
 		return "n/a"
 	}
-	flags := "-c"
-	switch {
-	case o.TunnelFlags&lvs.TunnelRemCsum != 0:
-		flags = "r+c"
-	case o.TunnelFlags&lvs.TunnelCsum != 0:
-		flags = "+c"
-	}
+	flags := checksum(o.TunnelFlags).IpvsadmInfo()
 	switch o.TunnelType {
 	case lvs.IPIP:
-		return "ipip"
+		return o.TunnelType.String()
 	case lvs.GUE:
-		return fmt.Sprintf("gue:%d:%s", o.TunnelPort, flags)
+		return fmt.Sprintf("%s:%d:%s", o.TunnelType, o.TunnelPort, flags)
 	case lvs.GRE:
-		return "gre:" + flags
+		return o.TunnelType.String() + ":" + flags
 	}
 	return "n/a"
 }

@@ -303,69 +303,85 @@ type optSpec struct {
 	arg   argKind
 	cmd   cmdKind // for commands
 	opt   optID   // for options
-	fwd   lvs.Forward
+	// What the option stands for, if it names a word of lvs.
+	proto lvs.Protocol    // -t, -u, --sctp-service
+	fwd   lvs.Forward     // -m, -g, -i
+	csum  lvs.TunnelFlags // --tun-csum, --tun-remcsum
 }
 
-var optSpecs = []optSpec{
-	{long: "add-service", short: 'A', cmd: cmdAdd},
-	{long: "edit-service", short: 'E', cmd: cmdEdit},
-	{long: "delete-service", short: 'D', cmd: cmdDel},
-	{long: "clear", short: 'C', cmd: cmdFlush},
-	{long: "list", short: 'L', cmd: cmdList},
-	{short: 'l', cmd: cmdList},
-	{long: "zero", short: 'Z', cmd: cmdZero},
-	{long: "add-server", short: 'a', cmd: cmdAddDest},
-	{long: "edit-server", short: 'e', cmd: cmdEditDest},
-	{long: "delete-server", short: 'd', cmd: cmdDelDest},
-	{long: "set", cmd: cmdTimeout},
-	{long: "help", short: 'h', cmd: cmdHelp},
-	{long: "version", short: 'v', cmd: cmdVersion},
-	{long: "restore", short: 'R', cmd: cmdRestore},
-	{long: "save", short: 'S', cmd: cmdSave},
-	{long: "start-daemon", arg: argRequired, cmd: cmdStartDaemon},
-	{long: "stop-daemon", arg: argRequired, cmd: cmdStopDaemon},
-	{long: "tcp-service", short: 't', arg: argRequired, opt: optService},
-	{long: "udp-service", short: 'u', arg: argRequired, opt: optService},
-	{long: "sctp-service", arg: argRequired, opt: optService},
-	{long: "fwmark-service", short: 'f', arg: argRequired, opt: optService},
-	{long: "scheduler", short: 's', arg: argRequired, opt: optScheduler},
-	{long: "persistent", short: 'p', arg: argOptional, opt: optPersistent},
-	{long: "netmask", short: 'M', arg: argRequired, opt: optNetmask},
-	{long: "real-server", short: 'r', arg: argRequired, opt: optServer},
-	{long: "masquerading", short: 'm', opt: optForward, fwd: lvs.Masq},
-	{long: "ipip", short: 'i', opt: optForward, fwd: lvs.Tunnel},
-	{long: "gatewaying", short: 'g', opt: optForward, fwd: lvs.Route},
-	{long: "weight", short: 'w', arg: argRequired, opt: optWeight},
-	{long: "u-threshold", short: 'x', arg: argRequired, opt: optUThreshold},
-	{long: "l-threshold", short: 'y', arg: argRequired, opt: optLThreshold},
-	{long: "numeric", short: 'n', opt: optNumeric},
-	{long: "connection", short: 'c', opt: optConnection},
-	{long: "mcast-interface", arg: argRequired, opt: optMcast},
-	{long: "syncid", arg: argRequired, opt: optSyncID},
-	{long: "timeout", opt: optTimeout},
-	{long: "daemon", opt: optDaemon},
-	{long: "stats", opt: optStats},
-	{long: "rate", opt: optRate},
-	{long: "thresholds", opt: optThresholds},
-	{long: "persistent-conn", opt: optPersistentConn},
-	{long: "nosort", opt: optNoSort},
-	{long: "sort", opt: optSort},
-	{long: "exact", short: 'X', opt: optExact},
-	{long: "ipv6", short: '6', opt: optIPv6},
-	{long: "ops", short: 'o', opt: optOnePacket},
-	{long: "pe", arg: argRequired, opt: optPE},
-	{long: "sched-flags", short: 'b', arg: argRequired, opt: optSchedFlags},
-	{long: "mcast-group", arg: argRequired, opt: optMcastGroup},
-	{long: "mcast-port", arg: argRequired, opt: optMcastPort},
-	{long: "mcast-ttl", arg: argRequired, opt: optMcastTTL},
-	{long: "sync-maxlen", arg: argRequired, opt: optSyncMaxlen},
-	{long: "tun-info", opt: optTunInfo},
-	{long: "tun-type", arg: argRequired, opt: optTunType},
-	{long: "tun-port", arg: argRequired, opt: optTunPort},
-	{long: "tun-nocsum", opt: optTunNoCsum},
-	{long: "tun-csum", opt: optTunCsum},
-	{long: "tun-remcsum", opt: optTunRemCsum},
-}
+// optSpecs are ipvsadm's options. Those that name a protocol, a
+// forwarding method or a tunnel checksum option are spelled as lvs spells
+// those words.
+var optSpecs = func() []optSpec {
+	specs := []optSpec{
+		{long: "add-service", short: 'A', cmd: cmdAdd},
+		{long: "edit-service", short: 'E', cmd: cmdEdit},
+		{long: "delete-service", short: 'D', cmd: cmdDel},
+		{long: "clear", short: 'C', cmd: cmdFlush},
+		{long: "list", short: 'L', cmd: cmdList},
+		{short: 'l', cmd: cmdList},
+		{long: "zero", short: 'Z', cmd: cmdZero},
+		{long: "add-server", short: 'a', cmd: cmdAddDest},
+		{long: "edit-server", short: 'e', cmd: cmdEditDest},
+		{long: "delete-server", short: 'd', cmd: cmdDelDest},
+		{long: "set", cmd: cmdTimeout},
+		{long: "help", short: 'h', cmd: cmdHelp},
+		{long: "version", short: 'v', cmd: cmdVersion},
+		{long: "restore", short: 'R', cmd: cmdRestore},
+		{long: "save", short: 'S', cmd: cmdSave},
+		{long: "start-daemon", arg: argRequired, cmd: cmdStartDaemon},
+		{long: "stop-daemon", arg: argRequired, cmd: cmdStopDaemon},
+		{long: "fwmark-service", short: 'f', arg: argRequired, opt: optService},
+		{long: "scheduler", short: 's', arg: argRequired, opt: optScheduler},
+		{long: "persistent", short: 'p', arg: argOptional, opt: optPersistent},
+		{long: "netmask", short: 'M', arg: argRequired, opt: optNetmask},
+		{long: "real-server", short: 'r', arg: argRequired, opt: optServer},
+		{long: "weight", short: 'w', arg: argRequired, opt: optWeight},
+		{long: "u-threshold", short: 'x', arg: argRequired, opt: optUThreshold},
+		{long: "l-threshold", short: 'y', arg: argRequired, opt: optLThreshold},
+		{long: "numeric", short: 'n', opt: optNumeric},
+		{long: "connection", short: 'c', opt: optConnection},
+		{long: "mcast-interface", arg: argRequired, opt: optMcast},
+		{long: "syncid", arg: argRequired, opt: optSyncID},
+		{long: "timeout", opt: optTimeout},
+		{long: "daemon", opt: optDaemon},
+		{long: "stats", opt: optStats},
+		{long: "rate", opt: optRate},
+		{long: "thresholds", opt: optThresholds},
+		{long: "persistent-conn", opt: optPersistentConn},
+		{long: "nosort", opt: optNoSort},
+		{long: "sort", opt: optSort},
+		{long: "exact", short: 'X', opt: optExact},
+		{long: "ipv6", short: '6', opt: optIPv6},
+		{long: "ops", short: 'o', opt: optOnePacket},
+		{long: "pe", arg: argRequired, opt: optPE},
+		{long: "sched-flags", short: 'b', arg: argRequired, opt: optSchedFlags},
+		{long: "mcast-group", arg: argRequired, opt: optMcastGroup},
+		{long: "mcast-port", arg: argRequired, opt: optMcastPort},
+		{long: "mcast-ttl", arg: argRequired, opt: optMcastTTL},
+		{long: "sync-maxlen", arg: argRequired, opt: optSyncMaxlen},
+		{long: "tun-info", opt: optTunInfo},
+		{long: "tun-type", arg: argRequired, opt: optTunType},
+		{long: "tun-port", arg: argRequired, opt: optTunPort},
+	}
+	for _, p := range lvs.Protocols {
+		o := p.IpvsadmOption()
+		specs = append(specs, optSpec{long: o.Long, short: o.Short, arg: argRequired, opt: optService, proto: p})
+	}
+	for _, f := range lvs.Forwards {
+		o := f.IpvsadmOption()
+		specs = append(specs, optSpec{long: o.Long, short: o.Short, opt: optForward, fwd: f})
+	}
+	// Each checksum option is a column of the legal table of its own.
+	for _, c := range []struct {
+		f  lvs.TunnelFlags
+		id optID
+	}{{0, optTunNoCsum}, {lvs.TunnelCsum, optTunCsum}, {lvs.TunnelRemCsum, optTunRemCsum}} {
+		o := c.f.IpvsadmOption()
+		specs = append(specs, optSpec{long: o.Long, short: o.Short, opt: c.id, csum: c.f})
+	}
+	return specs
+}()
 
 func findLong(name string) *optSpec {
 	for i := range optSpecs {
@@ -585,33 +601,60 @@ func (p *parser) option(c *command, o occurrence) error {
 		c.options |= 1 << id
 		c.optAt[id] = o.written
 	}
-	v, vcol := o.value, o.valueCol
 	switch id {
 	case optService:
-		if o.spec.long == "fwmark-service" {
-			m, err := p.fwmark(v, vcol)
-			if err != nil {
-				return err
-			}
-			c.fwmark, c.family = m, lvs.IPv4
-			return nil
-		}
-		switch o.spec.long {
-		case "tcp-service":
-			c.proto = lvs.TCP
-		case "udp-service":
-			c.proto = lvs.UDP
-		default:
-			c.proto = lvs.SCTP
-		}
-		a, port, _, err := p.addrPort(v, vcol, "virtual service")
+		return p.serviceAddress(c, o)
+	case optServer:
+		return p.serverAddress(c, o)
+	case optScheduler, optPersistent, optNetmask, optIPv6, optOnePacket, optPE, optSchedFlags:
+		return p.serviceOption(c, o)
+	case optForward, optWeight, optUThreshold, optLThreshold, optTunType, optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum:
+		return p.serverOption(c, o)
+	}
+	// -n is what a dump is written with; --sort is ipvsadm's default.
+	return nil
+}
+
+// serviceAddress reads the virtual service of -t, -u, --sctp-service or
+// -f.
+func (p *parser) serviceAddress(c *command, o occurrence) error {
+	if o.spec.proto == 0 {
+		m, err := p.fwmark(o.value, o.valueCol)
 		if err != nil {
 			return err
 		}
-		c.addr, c.port, c.family = a, port, lvs.FamilyOf(a)
-		if c.family == lvs.IPv6 {
-			c.netmask = 128
-		}
+		c.fwmark, c.family = m, lvs.IPv4
+		return nil
+	}
+	a, port, _, err := p.addrPort(o.value, o.valueCol, "virtual service")
+	if err != nil {
+		return err
+	}
+	c.proto, c.addr, c.port, c.family = o.spec.proto, a, port, lvs.FamilyOf(a)
+	if c.family == lvs.IPv6 {
+		c.netmask = 128
+	}
+	return nil
+}
+
+// serverAddress reads the real server of -r.
+func (p *parser) serverAddress(c *command, o occurrence) error {
+	a, port, hasPort, err := p.addrPort(o.value, o.valueCol, "real server")
+	if err != nil {
+		return err
+	}
+	c.dAddr, c.dPort, c.dHasPort = a, port, hasPort
+	if !hasPort {
+		// ipvsadm copies the virtual port as it stands at this point.
+		c.dPort = c.port
+	}
+	return nil
+}
+
+// serviceOption records an option of the virtual service.
+func (p *parser) serviceOption(c *command, o occurrence) error {
+	v, vcol := o.value, o.valueCol
+	switch o.spec.opt {
 	case optScheduler:
 		if !slices.Contains(lvs.Schedulers, v) {
 			return p.errAt(vcol, "unknown scheduler %q: the kernel has %s", v, strings.Join(lvs.Schedulers, ", "))
@@ -632,16 +675,29 @@ func (p *parser) option(c *command, o occurrence) error {
 			return err
 		}
 		c.netmask = m
-	case optServer:
-		a, port, hasPort, err := p.addrPort(v, vcol, "real server")
-		if err != nil {
-			return err
+	case optIPv6:
+		if c.fwmark == 0 {
+			return p.errAt(o.written.col, "-6 belongs after -f MARK: it makes a firewall-mark service IPv6 (the address tells the family of other services)")
 		}
-		c.dAddr, c.dPort, c.dHasPort = a, port, hasPort
-		if !hasPort {
-			// ipvsadm copies the virtual port as it stands at this point.
-			c.dPort = c.port
+		c.family, c.netmask = lvs.IPv6, 128
+	case optOnePacket:
+		c.ops = true
+	case optPE:
+		if err := lvs.CheckPE(v); err != nil {
+			return p.errAt(vcol, "%v", err)
 		}
+		c.pe = v
+	case optSchedFlags:
+		// Read once the scheduler is known (see check).
+		c.flagsArg, c.flagsCol = v, vcol
+	}
+	return nil
+}
+
+// serverOption records an option of the real server.
+func (p *parser) serverOption(c *command, o occurrence) error {
+	v, vcol := o.value, o.valueCol
+	switch id := o.spec.opt; id {
 	case optForward:
 		c.fwd = o.spec.fwd
 	case optWeight:
@@ -660,20 +716,6 @@ func (p *parser) option(c *command, o occurrence) error {
 		} else {
 			c.lth = uint32(n)
 		}
-	case optIPv6:
-		if c.fwmark == 0 {
-			return p.errAt(o.written.col, "-6 belongs after -f MARK: it makes a firewall-mark service IPv6 (the address tells the family of other services)")
-		}
-		c.family, c.netmask = lvs.IPv6, 128
-	case optOnePacket:
-		c.ops = true
-	case optPE:
-		if v != "sip" {
-			return p.errAt(vcol, "unknown persistence engine %q: the kernel has only sip", v)
-		}
-		c.pe = v
-	case optSchedFlags:
-		c.flagsArg, c.flagsCol = v, vcol
 	case optTunType:
 		t, err := lvs.ParseTunnelType(v)
 		if err != nil {
@@ -686,12 +728,8 @@ func (p *parser) option(c *command, o occurrence) error {
 			return err
 		}
 		c.tunPort = uint16(n)
-	case optTunCsum:
-		c.tunFlags |= lvs.TunnelCsum
-	case optTunRemCsum:
-		c.tunFlags |= lvs.TunnelRemCsum
-	case optTunNoCsum, optSort, optNumeric:
-		// -n is what a dump is written with; --sort is ipvsadm's default.
+	case optTunNoCsum, optTunCsum, optTunRemCsum:
+		c.tunFlags |= o.spec.csum
 	}
 	return nil
 }
@@ -796,26 +834,11 @@ func (p *parser) schedFlags(c *command) error {
 			continue
 		}
 		seen = true
-		var need string
-		switch name {
-		case "flag-1":
-			f |= lvs.SchedFlag1
-		case "flag-2":
-			f |= lvs.SchedFlag2
-		case "flag-3":
-			f |= lvs.SchedFlag3
-		case "sh-fallback", "mh-fallback":
-			f |= lvs.SchedFlag1
-			need = name[:2]
-		case "sh-port", "mh-port":
-			f |= lvs.SchedFlag2
-			need = name[:2]
-		default:
-			return p.errAt(col, "unknown scheduler flag %q: use flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback or mh-port", name)
+		flag, err := lvs.ParseSchedFlag(c.sched, name)
+		if err != nil {
+			return p.errAt(col, "%v", err)
 		}
-		if need != "" && c.sched != need {
-			return p.errAt(col, "scheduler flag %q is for the %s scheduler, not %s", name, need, c.sched)
-		}
+		f |= flag
 		col += len(name) + 1
 	}
 	if !seen {

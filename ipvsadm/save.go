@@ -43,7 +43,7 @@ func WriteSave(w io.Writer, t *lvs.Table) error {
 		if s.Opts.OnePacket {
 			bw.WriteString(" -o")
 		}
-		if s.Opts.SchedFlags&(lvs.SchedFlag1|lvs.SchedFlag2|lvs.SchedFlag3) != 0 {
+		if s.Opts.SchedFlags&lvs.SchedFlagsMask != 0 {
 			// For sh and mh a lone flag-3 has no name, and ipvsadm
 			// prints "-b " with nothing after it.
 			bw.WriteString(" -b " + SchedFlagNames(s.Opts.Scheduler, s.Opts.SchedFlags))
@@ -70,25 +70,10 @@ func WriteSave(w io.Writer, t *lvs.Table) error {
 
 // SchedFlagNames returns the scheduler flags as ipvsadm names them for
 // sched, comma-separated: "sh-fallback,sh-port" for sh, "mh-fallback,mh-port"
-// for mh (which have no name for flag-3), "flag-1,flag-2,flag-3" otherwise.
+// for mh (which have no name for flag-3), "flag-1,flag-2,flag-3" otherwise
+// (see [lvs.SchedFlags.IpvsadmNames]).
 func SchedFlagNames(sched string, f lvs.SchedFlags) string {
-	var names []string
-	switch sched {
-	case "sh", "mh":
-		if f&lvs.SchedFlag1 != 0 {
-			names = append(names, sched+"-fallback")
-		}
-		if f&lvs.SchedFlag2 != 0 {
-			names = append(names, sched+"-port")
-		}
-	default:
-		for i, n := range []string{"flag-1", "flag-2", "flag-3"} {
-			if f&(lvs.SchedFlag1<<i) != 0 {
-				names = append(names, n)
-			}
-		}
-	}
-	return strings.Join(names, ",")
+	return strings.Join(f.IpvsadmNames(sched), ",")
 }
 
 // ruleServiceName is the service as -S names it: "-t 10.0.0.2:80",
@@ -101,13 +86,8 @@ func ruleServiceName(k lvs.ServiceKey) string {
 		return fmt.Sprintf("-f %d", k.FWMark)
 	}
 	opt := "--xxx-service"
-	switch k.Protocol {
-	case lvs.TCP:
-		opt = "-t"
-	case lvs.UDP:
-		opt = "-u"
-	case lvs.SCTP:
-		opt = "--sctp-service"
+	if o := k.Protocol.IpvsadmOption(); o.Long != "" {
+		opt = o.String()
 	}
 	return opt + " " + addrPort(k.AddrPort())
 }
@@ -130,39 +110,36 @@ func maskString(f lvs.Family, bits uint8) (string, bool) {
 		if bits == 128 {
 			return "", false
 		}
-		return fmt.Sprintf("%d", bits), true
+		return lvs.FormatNetmask(f, bits), true
 	}
 	if bits >= 32 {
 		return "", false
 	}
-	m := ^uint32(0) << (32 - uint32(bits))
-	if bits == 0 {
-		m = 0
-	}
-	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&0xff, m>>8&0xff, m&0xff), true
+	return lvs.FormatNetmask(f, bits), true
 }
 
 // fwdSwitch is ipvsadm's fwd_switch: Local, which only the kernel sets,
 // is saved as -g. An unknown method prints as glibc prints a NULL string.
 func fwdSwitch(f lvs.Forward) string {
-	switch f {
-	case lvs.Masq:
-		return "-m"
-	case lvs.Tunnel:
-		return "-i"
-	case lvs.Local, lvs.Route:
-		return "-g"
+	if o := f.IpvsadmOption(); o.Long != "" {
+		return o.String()
 	}
 	return "(null)"
 }
 
-// tunFlagOption is ipvsadm's tun_flags_opts[flags].
-func tunFlagOption(f lvs.TunnelFlags) string {
+// checksum is the one checksum option ipvsadm reads tunnel flags as:
+// remote checksum offload before checksum before none.
+func checksum(f lvs.TunnelFlags) lvs.TunnelFlags {
 	switch {
 	case f&lvs.TunnelRemCsum != 0:
-		return "--tun-remcsum"
+		return lvs.TunnelRemCsum
 	case f&lvs.TunnelCsum != 0:
-		return "--tun-csum"
+		return lvs.TunnelCsum
 	}
-	return "--tun-nocsum"
+	return 0
+}
+
+// tunFlagOption is ipvsadm's tun_flags_opts[flags].
+func tunFlagOption(f lvs.TunnelFlags) string {
+	return checksum(f).IpvsadmOption().String()
 }

@@ -153,14 +153,14 @@ func (t Table) MarshalJSON() ([]byte, error) {
 			js.Protocol, js.Address = s.Key.Protocol.String(), s.Key.AddrPort().String()
 		}
 		if s.Opts.SchedFlags != 0 {
-			js.SchedulerFlags = schedFlagNames(s.Opts.Scheduler, s.Opts.SchedFlags)
+			js.SchedulerFlags = s.Opts.SchedFlags.Names(s.Opts.Scheduler)
 		}
 		if s.Opts.Persistent {
 			var mask []byte
 			if s.Key.Family == IPv6 {
 				mask = strconv.AppendUint(nil, uint64(s.Opts.Netmask), 10)
 			} else {
-				mask = strconv.AppendQuote(nil, dottedMask(s.Opts.Netmask))
+				mask = strconv.AppendQuote(nil, FormatNetmask(IPv4, s.Opts.Netmask))
 			}
 			timeout := s.Opts.Timeout
 			js.Persistence = &jsonPersistence{Timeout: &timeout, Netmask: mask}
@@ -182,7 +182,7 @@ func (t Table) MarshalJSON() ([]byte, error) {
 			if d.Opts.Forward == Tunnel {
 				jd.TunnelType = d.Opts.TunnelType.String()
 				jd.TunnelPort = d.Opts.TunnelPort
-				jd.TunnelChecksum = checksumName(d.Opts.TunnelFlags)
+				jd.TunnelChecksum = d.Opts.TunnelFlags.String()
 			}
 			js.RealServers = append(js.RealServers, jd)
 		}
@@ -200,79 +200,6 @@ func (j *jsonStats) stats() Stats {
 		return Stats{}
 	}
 	return Stats{j.Conns, j.InPkts, j.OutPkts, j.InBytes, j.OutBytes, j.CPS, j.InPPS, j.OutPPS, j.InBPS, j.OutBPS}
-}
-
-// schedFlagNames names flags as ipvsadm does (sh-fallback, sh-port for sh;
-// mh-... for mh; flag-N otherwise). A flag-3 of sh or mh keeps its
-// generic name, so that nothing is lost.
-func schedFlagNames(sched string, f SchedFlags) []string {
-	var names []string
-	for i, generic := range []string{"flag-1", "flag-2", "flag-3"} {
-		if f&(SchedFlag1<<i) == 0 {
-			continue
-		}
-		switch {
-		case (sched == "sh" || sched == "mh") && i == 0:
-			names = append(names, sched+"-fallback")
-		case (sched == "sh" || sched == "mh") && i == 1:
-			names = append(names, sched+"-port")
-		default:
-			names = append(names, generic)
-		}
-	}
-	return names
-}
-
-func parseSchedFlag(sched, name string) (SchedFlags, error) {
-	switch name {
-	case "flag-1":
-		return SchedFlag1, nil
-	case "flag-2":
-		return SchedFlag2, nil
-	case "flag-3":
-		return SchedFlag3, nil
-	case "sh-fallback", "mh-fallback", "sh-port", "mh-port":
-		if sched != name[:2] {
-			return 0, fmt.Errorf("scheduler flag %q is for the %s scheduler, not %s", name, name[:2], sched)
-		}
-		if strings.HasSuffix(name, "fallback") {
-			return SchedFlag1, nil
-		}
-		return SchedFlag2, nil
-	}
-	return 0, fmt.Errorf("unknown scheduler flag %q: use flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback or mh-port", name)
-}
-
-func checksumName(f TunnelFlags) string {
-	switch f {
-	case 0:
-		return "nocsum"
-	case TunnelCsum:
-		return "csum"
-	case TunnelRemCsum:
-		return "remcsum"
-	}
-	return fmt.Sprintf("flags(%d)", uint16(f))
-}
-
-func parseChecksum(s string) (TunnelFlags, error) {
-	switch s {
-	case "", "nocsum", "none":
-		return 0, nil
-	case "csum":
-		return TunnelCsum, nil
-	case "remcsum":
-		return TunnelRemCsum, nil
-	}
-	return 0, fmt.Errorf("unknown tunnel checksum %q: use nocsum, csum or remcsum", s)
-}
-
-func dottedMask(bits uint8) string {
-	var m uint32
-	if bits > 0 {
-		m = ^uint32(0) << (32 - min(uint32(bits), 32))
-	}
-	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&0xff, m>>8&0xff, m&0xff)
 }
 
 // parseNetmask reads a netmask: a prefix length as a JSON number or as
@@ -628,7 +555,7 @@ func (js *jsonService) service(path string) (Service, error) {
 			return fail("address", "%v", err)
 		}
 		if js.Protocol == "" {
-			return fail("protocol", "missing: use tcp, udp or sctp")
+			return fail("protocol", "missing: use %s", orList(ProtocolNames))
 		}
 		proto, err := ParseProtocol(js.Protocol)
 		if err != nil {
@@ -645,7 +572,7 @@ func (js *jsonService) service(path string) (Service, error) {
 		sched = "wlc"
 	}
 	for _, name := range js.SchedulerFlags {
-		f, err := parseSchedFlag(sched, name)
+		f, err := ParseSchedFlag(sched, name)
 		if err != nil {
 			return fail("scheduler_flags", "%v", err)
 		}
@@ -701,7 +628,7 @@ func (jd *jsonDest) dest(k ServiceKey) (Dest, error) {
 	}
 	switch jd.Forwarding {
 	case "":
-	case "local":
+	case Local.String():
 		d.Opts.Forward = Local
 	default:
 		if d.Opts.Forward, err = ParseForward(jd.Forwarding); err != nil {
@@ -718,8 +645,12 @@ func (jd *jsonDest) dest(k ServiceKey) (Dest, error) {
 			}
 		}
 		d.Opts.TunnelPort = jd.TunnelPort
-		if d.Opts.TunnelFlags, err = parseChecksum(jd.TunnelChecksum); err != nil {
-			return Dest{}, fmt.Errorf("tunnel_checksum: %v", err)
+		switch jd.TunnelChecksum {
+		case "", "none":
+		default:
+			if d.Opts.TunnelFlags, err = ParseChecksum(jd.TunnelChecksum); err != nil {
+				return Dest{}, fmt.Errorf("tunnel_checksum: %v", err)
+			}
 		}
 	}
 	return d, nil

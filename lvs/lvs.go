@@ -45,7 +45,8 @@ func FamilyOf(a netip.Addr) Family {
 	return IPv6
 }
 
-// Protocol is a transport protocol, with its IANA number.
+// Protocol is a transport protocol, with its IANA number. Its names are
+// in words.go, with the other words of the domain.
 type Protocol uint16
 
 const (
@@ -53,33 +54,6 @@ const (
 	UDP  Protocol = 17
 	SCTP Protocol = 132
 )
-
-func (p Protocol) String() string {
-	switch p {
-	case TCP:
-		return "tcp"
-	case UDP:
-		return "udp"
-	case SCTP:
-		return "sctp"
-	case 0:
-		return ""
-	}
-	return fmt.Sprintf("proto(%d)", uint16(p))
-}
-
-// ParseProtocol parses "tcp", "udp" or "sctp".
-func ParseProtocol(s string) (Protocol, error) {
-	switch s {
-	case "tcp":
-		return TCP, nil
-	case "udp":
-		return UDP, nil
-	case "sctp":
-		return SCTP, nil
-	}
-	return 0, fmt.Errorf("unknown protocol %q: use tcp, udp or sctp", s)
-}
 
 // A ServiceKey identifies a virtual service: either an address service
 // (Protocol, Addr, Port) or a firewall-mark service (FWMark, Family).
@@ -140,7 +114,9 @@ func (k ServiceKey) Compare(o ServiceKey) int {
 }
 
 // SchedFlags are the scheduler flags (ipvsadm -b). Their meaning depends on
-// the scheduler: for sh and mh, Flag1 is "fallback" and Flag2 is "port".
+// the scheduler: for sh and mh, Flag1 is "fallback" and Flag2 is "port"
+// (see [SchedFlagNames]). Shifted left by 3 bits they are the kernel's
+// IP_VS_SVC_F_SCHED1..3 service flags.
 type SchedFlags uint8
 
 const (
@@ -162,7 +138,9 @@ type ServiceOpts struct {
 	SchedFlags SchedFlags
 }
 
-// Forward is a destination's forwarding method, with the kernel's values.
+// Forward is a destination's forwarding method, with the kernel's values
+// (IP_VS_CONN_F_MASQ, _LOCALNODE, _TUNNEL, _DROUTE). Its names are in
+// words.go.
 type Forward uint8
 
 const (
@@ -172,35 +150,8 @@ const (
 	Route  Forward = 3 // direct routing, ipvsadm -g
 )
 
-func (f Forward) String() string {
-	switch f {
-	case Masq:
-		return "nat"
-	case Local:
-		return "local"
-	case Tunnel:
-		return "tun"
-	case Route:
-		return "dr"
-	}
-	return fmt.Sprintf("forward(%d)", uint8(f))
-}
-
-// ParseForward parses "nat", "dr" or "tun" (and the aliases "masq", "route",
-// "direct", "gatewaying", "tunnel", "ipip").
-func ParseForward(s string) (Forward, error) {
-	switch s {
-	case "nat", "masq", "masquerading":
-		return Masq, nil
-	case "dr", "route", "direct", "gatewaying":
-		return Route, nil
-	case "tun", "tunnel", "ipip":
-		return Tunnel, nil
-	}
-	return 0, fmt.Errorf("unknown forwarding method %q: use nat, dr or tun", s)
-}
-
-// TunnelType is the encapsulation of a tunnelled destination.
+// TunnelType is the encapsulation of a tunnelled destination, with the
+// kernel's values (IP_VS_CONN_F_TUNNEL_TYPE_*).
 type TunnelType uint8
 
 const (
@@ -209,33 +160,9 @@ const (
 	GRE  TunnelType = 2
 )
 
-func (t TunnelType) String() string {
-	switch t {
-	case IPIP:
-		return "ipip"
-	case GUE:
-		return "gue"
-	case GRE:
-		return "gre"
-	}
-	return fmt.Sprintf("tunnel(%d)", uint8(t))
-}
-
-// ParseTunnelType parses "ipip", "gue" or "gre".
-func ParseTunnelType(s string) (TunnelType, error) {
-	switch s {
-	case "ipip":
-		return IPIP, nil
-	case "gue":
-		return GUE, nil
-	case "gre":
-		return GRE, nil
-	}
-	return 0, fmt.Errorf("unknown tunnel type %q: use ipip, gue or gre", s)
-}
-
-// TunnelFlags are the checksum options of GUE and GRE tunnels. No flag
-// means no checksum (ipvsadm --tun-nocsum).
+// TunnelFlags are the checksum options of GUE and GRE tunnels, with the
+// kernel's values (IP_VS_TUNNEL_ENCAP_FLAG_*). No flag means no checksum
+// (ipvsadm --tun-nocsum); at most one is set (see [Checksums]).
 type TunnelFlags uint16
 
 const (

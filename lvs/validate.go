@@ -148,8 +148,8 @@ func validateKey(s *Service, add func(field, format string, args ...any)) {
 	case k.Addr.IsUnspecified():
 		add(FieldAddress, "%s is not a usable virtual address", k.Addr)
 	}
-	if k.Protocol != TCP && k.Protocol != UDP && k.Protocol != SCTP {
-		add(FieldProtocol, "protocol must be tcp, udp or sctp")
+	if !slices.Contains(Protocols, k.Protocol) {
+		add(FieldProtocol, "protocol must be %s", orList(ProtocolNames))
 	}
 	if k.Port == 0 && !s.Opts.Persistent {
 		add(FieldPort, "port 0 (all ports) needs persistence: the kernel only accepts it for a persistent service")
@@ -199,8 +199,10 @@ func validateOpts(s *Service, add func(field, format string, args ...any)) {
 	} else if o.PE != "" {
 		add(FieldPE, "persistence engine %q needs persistence: add a persistence block", o.PE)
 	}
-	if o.PE != "" && (len(o.PE) > MaxPENameLen || o.PE != "sip") {
-		add(FieldPE, "unknown persistence engine %q: the kernel has only sip", o.PE)
+	if o.PE != "" {
+		if err := CheckPE(o.PE); err != nil {
+			add(FieldPE, "%v", err)
+		}
 	}
 	if o.OnePacket && !s.Key.IsFWMark() && s.Key.Protocol != UDP {
 		add(FieldOnePacket, "one-packet scheduling works only for udp and fwmark services, not %s", s.Key.Protocol)
@@ -233,7 +235,7 @@ func validateDest(k ServiceKey, d *Dest, add func(field, format string, args ...
 		}
 	}
 	if o.Forward > MaxForward {
-		add(FieldForwarding, "unknown forwarding method %d: the kernel has 0 (nat), 1 (local), 2 (tun) and 3 (dr)", uint8(o.Forward))
+		add(FieldForwarding, "unknown forwarding method %d: the kernel has %s", uint8(o.Forward), kernelValues(len(forwardWords), func(i int) string { return Forward(i).String() }))
 	}
 	if o.Weight < 0 || o.Weight > MaxWeight {
 		add(FieldWeight, "weight must be between 0 and %d, not %d", MaxWeight, o.Weight)
@@ -270,9 +272,9 @@ func validateDest(k ServiceKey, d *Dest, add func(field, format string, args ...
 			add(FieldTunnelCsum, "remote checksum offload (remcsum) is for gue tunnels only")
 		}
 	default:
-		add(FieldTunnelType, "unknown tunnel type %d: the kernel has 0 (ipip), 1 (gue) and 2 (gre)", o.TunnelType)
+		add(FieldTunnelType, "unknown tunnel type %d: the kernel has %s", o.TunnelType, kernelValues(len(tunnelTypeNames), func(i int) string { return TunnelType(i).String() }))
 	}
 	if o.TunnelFlags&^TunnelFlagsMask != 0 || o.TunnelFlags == TunnelFlagsMask {
-		add(FieldTunnelCsum, "choose one checksum option: nocsum, csum or remcsum")
+		add(FieldTunnelCsum, "choose one checksum option: %s", orList(ChecksumNames))
 	}
 }

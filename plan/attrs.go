@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ func serviceAttrs(k lvs.ServiceKey, o lvs.ServiceOpts) []attr {
 	}
 	if o.Persistent {
 		as = append(as, strAttr(lvs.FieldTimeout, seconds(time.Duration(o.Timeout)*time.Second)))
-		as = append(as, netmaskAttr(k.Family, o.Netmask))
+		as = append(as, strAttr(lvs.FieldNetmask, lvs.FormatNetmask(k.Family, o.Netmask)))
 	}
 	if o.PE != "" {
 		as = append(as, strAttr(lvs.FieldPE, o.PE))
@@ -61,39 +60,11 @@ func serviceAttrs(k lvs.ServiceKey, o lvs.ServiceOpts) []attr {
 	return as
 }
 
-// netmaskAttr writes an IPv4 persistence netmask as a dotted quad and an
-// IPv6 one as a prefix length ("64"), the way the configuration and
-// ipvsadm take them.
-func netmaskAttr(f lvs.Family, bits uint8) attr {
-	if f == lvs.IPv6 {
-		return strAttr(lvs.FieldNetmask, strconv.Itoa(int(bits)))
-	}
-	var m uint32
-	if bits > 0 {
-		m = ^uint32(0) << (32 - min(bits, 32))
-	}
-	a := netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
-	return strAttr(lvs.FieldNetmask, a.String())
-}
-
-// schedFlagNames names scheduler flags as ipvsadm -b does: sh and mh have
-// their own names for the first two flags.
+// schedFlagNames names scheduler flags as the configuration does; bits the
+// kernel does not have are shown in hex.
 func schedFlagNames(sched string, f lvs.SchedFlags) []string {
-	var names []string
-	for i, flag := range []lvs.SchedFlags{lvs.SchedFlag1, lvs.SchedFlag2, lvs.SchedFlag3} {
-		if f&flag == 0 {
-			continue
-		}
-		switch {
-		case (sched == "sh" || sched == "mh") && flag == lvs.SchedFlag1:
-			names = append(names, sched+"-fallback")
-		case (sched == "sh" || sched == "mh") && flag == lvs.SchedFlag2:
-			names = append(names, sched+"-port")
-		default:
-			names = append(names, fmt.Sprintf("flag-%d", i+1))
-		}
-	}
-	if rest := f &^ (lvs.SchedFlag1 | lvs.SchedFlag2 | lvs.SchedFlag3); rest != 0 {
+	names := f.Names(sched)
+	if rest := f &^ lvs.SchedFlagsMask; rest != 0 {
 		names = append(names, fmt.Sprintf("0x%x", uint8(rest)))
 	}
 	return names
@@ -126,18 +97,13 @@ func destAttrs(d lvs.Dest) []attr {
 	return as
 }
 
-// checksumName names tunnel checksum options as ipvsadm does
-// (--tun-nocsum, --tun-csum, --tun-remcsum).
+// checksumName names a tunnel checksum option; flags that are none of
+// them are shown in hex.
 func checksumName(f lvs.TunnelFlags) string {
-	switch f {
-	case 0:
-		return "nocsum"
-	case lvs.TunnelCsum:
-		return "csum"
-	case lvs.TunnelRemCsum:
-		return "remcsum"
+	if !f.IsChecksum() {
+		return fmt.Sprintf("flags(0x%x)", uint16(f))
 	}
-	return fmt.Sprintf("flags(0x%x)", uint16(f))
+	return f.String()
 }
 
 // timeoutsAttrs lists the connection timeouts, as in the timeouts block.
