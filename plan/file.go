@@ -11,11 +11,11 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/atomicfile"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -101,34 +101,10 @@ func WriteFile(path string, f *File) error {
 	}
 	data = append(data, '\n')
 
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing plan: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing plan: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing plan %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing plan %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing plan %s: %w", path, err)
-	}
-	// rename replaces a symbolic link created meanwhile instead of
+	// The rename replaces a symbolic link created meanwhile instead of
 	// following it.
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing plan: %w", err)
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing plan %s: %w", path, err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/lvsctl/lvsctl/internal/atomicfile"
 )
 
 // maxStateSize bounds the state file: it records a few sysctls, links and
@@ -86,8 +88,9 @@ func decodeState(b []byte) (*State, error) {
 	return &st, nil
 }
 
-// SaveState writes st to path (0600, written whole through a temporary
-// file and a rename), or removes the file when st is empty.
+// SaveState writes st to path (0600, written whole through a synced
+// temporary file and a rename: see [atomicfile.WriteFile]), or removes the
+// file when st is empty.
 func SaveState(path string, st *State) error {
 	if st.Empty() {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -103,23 +106,7 @@ func SaveState(path string, st *State) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".realserver-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // checkKeys refuses a JSON text with an object key that is not one of
