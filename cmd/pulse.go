@@ -2,17 +2,14 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/health"
-	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/pulse"
 	"github.com/lvsctl/lvsctl/reconcile"
@@ -121,15 +118,11 @@ func pulseCommand(env Env) *cli.Command {
 			defer closeKernel(k)
 			r.Kernel = k
 			r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
-			if sd := cfg.Pulse.SyncDaemon; sd != nil {
-				ks, ok := k.(daemonKernel)
-				if !ok {
-					return errors.New("sync_daemon is configured but this kernel adapter cannot run the IPVS sync daemon")
-				}
-				// The reconciler switches it with the role: backup from
-				// the start on a standby node, so that it already holds the
-				// active node's connections when it takes over.
-				r.Sync = syncDaemon{k: ks, cfg: kernel.DaemonConfig{Interface: sd.Interface, SyncID: sd.ID}}
+			// The reconciler switches the sync daemon with the role:
+			// backup from the start on a standby node, so that it already
+			// holds the active node's connections when it takes over.
+			if r.Sync, err = reconcile.NewSyncDaemon(k, cfg.Pulse.SyncDaemon); err != nil {
+				return err
 			}
 			paths, err := node.Listen()
 			if err != nil {
@@ -235,39 +228,4 @@ func (w slogWriter) Write(b []byte) (int, error) {
 		w.log.Info(strings.TrimPrefix(line, "pulse: "))
 	}
 	return len(b), nil
-}
-
-// daemonKernel is the part of the kernel adapter that runs sync daemons.
-type daemonKernel interface {
-	StartDaemon(kernel.DaemonConfig) error
-	StopDaemon(kernel.DaemonState) error
-}
-
-// syncDaemon switches the IPVS sync daemon between master and backup.
-type syncDaemon struct {
-	k   daemonKernel
-	cfg kernel.DaemonConfig
-}
-
-func (s syncDaemon) Sync(master bool) error {
-	want, other := kernel.DaemonBackup, kernel.DaemonMaster
-	if master {
-		want, other = other, want
-	}
-	if err := s.k.StopDaemon(other); err != nil && !errors.Is(err, syscall.ESRCH) && !errors.Is(err, syscall.ENOENT) {
-		return fmt.Errorf("stopping the %s sync daemon: %w", stateName(other), err)
-	}
-	c := s.cfg
-	c.State = want
-	if err := s.k.StartDaemon(c); err != nil && !errors.Is(err, syscall.EEXIST) {
-		return fmt.Errorf("starting the %s sync daemon on %s: %w", stateName(want), c.Interface, err)
-	}
-	return nil
-}
-
-func stateName(s kernel.DaemonState) string {
-	if s == kernel.DaemonMaster {
-		return "master"
-	}
-	return "backup"
 }

@@ -51,13 +51,13 @@ virtual_server "mail" {
 }
 `
 
-// kernel counts the whole-table reads of an applytest kernel.
-type kernel struct {
+// countingKernel counts the whole-table reads of an applytest kernel.
+type countingKernel struct {
 	*applytest.Kernel
 	reads atomic.Int64
 }
 
-func (k *kernel) Table() (*lvs.Table, error) {
+func (k *countingKernel) Table() (*lvs.Table, error) {
 	k.reads.Add(1)
 	if os.Getenv("DBG") != "" {
 		debug.PrintStack()
@@ -124,7 +124,7 @@ type fixture struct {
 	t     *testing.T
 	dir   string
 	file  string
-	k     *kernel
+	k     *countingKernel
 	addrs *addrs
 	ev    *events
 	r     *Reconciler
@@ -160,7 +160,7 @@ func load(path string) (*model.Config, error) {
 
 func newFixture(t *testing.T, src string, failover bool) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), k: &kernel{Kernel: applytest.New()}, ev: &events{}, logs: &syncBuffer{}}
+	f := &fixture{t: t, dir: t.TempDir(), k: &countingKernel{Kernel: applytest.New()}, ev: &events{}, logs: &syncBuffer{}}
 	f.file = filepath.Join(f.dir, "lvsctl.hcl")
 	f.write(src)
 	f.addrs = &addrs{held: map[netip.Addr]bool{}, log: f.ev}
