@@ -10,6 +10,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/health"
 	"github.com/lvsctl/lvsctl/model"
+	"github.com/lvsctl/lvsctl/reconcile"
 	"github.com/lvsctl/lvsctl/rundir"
 )
 
@@ -50,9 +51,9 @@ func publishedHealth(env Env, netns string, now time.Time) *health.StateFile {
 }
 
 // honourHealth lays the health that check published for netns over d's
-// table, so that plan and apply keep a down real server out instead of
-// fighting check, and says so on w. Without a usable published state (see
-// publishedHealth) it changes nothing.
+// table (see [reconcile.HonourHealth]), so that plan and apply keep a down
+// real server out instead of fighting check, and says so on w. Without a
+// usable published state (see publishedHealth) it changes nothing.
 func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 	if d.cfg == nil || len(d.cfg.Services) == 0 {
 		return
@@ -62,30 +63,22 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 	if f == nil {
 		return
 	}
-	targets := health.Targets(d.cfg)
-	states := f.States(targets)
-	d.table = health.Desired(d.cfg, states, f.Policy(), now)
-	for _, t := range targets {
-		s := states[t.Key]
-		if !s.Down {
-			continue
-		}
+	h := reconcile.HonourHealth(d.cfg, f, now)
+	d.table = h.Table
+	for _, s := range h.Down {
 		stays := "out"
-		if t.Check.OnFailure == model.OnFailureQuiesce {
+		if s.Check.OnFailure == model.OnFailureQuiesce {
 			stays = "at weight 0"
 		}
 		since := ""
-		if !s.Since.IsZero() {
-			since = " since " + s.Since.Local().Format(time.DateTime)
+		if !s.State.Since.IsZero() {
+			since = " since " + s.State.Since.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(w, "Note: virtual_server.%s.real_server.%s (%s) is down according to lvsctl check%s (%s); it stays %s.\n",
-			t.VS, t.Name, t.Key.Dest, since, s.Reason, stays)
+			s.VS, s.Name, s.Key.Dest, since, s.State.Reason, stays)
 	}
-	for _, s := range d.table.Services {
-		st := d.cfg.Settings(s.Name)
-		if st != nil && st.SorryServer.IsValid() && s.Dest(st.SorryServer) != nil {
-			fmt.Fprintf(w, "Note: virtual_server.%s has too few healthy real servers; its sorry server %s stands in.\n", s.Name, st.SorryServer)
-		}
+	for _, s := range h.Sorry {
+		fmt.Fprintf(w, "Note: virtual_server.%s has too few healthy real servers; its sorry server %s stands in.\n", s.Service, s.Addr)
 	}
 }
 
