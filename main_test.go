@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -55,14 +57,36 @@ func TestMain(m *testing.M) {
 				StateDir:   os.Getenv("LVSCTL_TEST_STATEDIR"),
 			})
 			stop()
+			if path := os.Getenv(statusVar); path != "" {
+				// For a script that runs lvsctl in the background, whose
+				// exit status "wait" does not show.
+				if err := os.WriteFile(path, []byte(strconv.Itoa(code)+"\n"), 0o600); err != nil {
+					fmt.Fprintf(os.Stderr, "lvsctl test hook: %v\n", err)
+				}
+			}
 			os.Exit(code)
 		},
 	})
 }
 
+// callsVar names the file in which the lvsctl command of this test binary
+// notes each operation it sends to the real kernel, one line each, so that
+// kernel-calls can count them as it counts the fake kernel's calls.
+const callsVar = "LVSCTL_TEST_CALLS"
+
+// pauseVar names a file that the lvsctl command of this test binary
+// creates after each batch of operations the kernel (real or fake) has
+// done, and then waits until it is removed: a script can interrupt or race
+// an apply at that point, as it would a long one, on either kernel.
+const pauseVar = "LVSCTL_TEST_PAUSE"
+
+// statusVar names a file in which the lvsctl command of this test binary
+// writes its exit status, for a script that runs it in the background.
+const statusVar = "LVSCTL_TEST_STATUS"
+
 // openTestKernel opens the script's network namespace on the real kernel
 // when netnsVar is set (an explicit --netns still wins), and the fake
-// kernel's file otherwise.
+// kernel's file otherwise. Both batch, as the production handle does.
 func openTestKernel(netns string) (apply.Kernel, error) {
 	if ns := os.Getenv(netnsVar); ns != "" {
 		if netns == "" {
@@ -72,13 +96,134 @@ func openTestKernel(netns string) (apply.Kernel, error) {
 		if err != nil {
 			return nil, err // not a typed nil inside a non-nil interface
 		}
-		return k, nil
+		return &realScriptKernel{IPVS: k, calls: os.Getenv(callsVar), pause: os.Getenv(pauseVar)}, nil
 	}
 	k, err := applytest.OpenFile(os.Getenv(fakeKernelVar))
 	if err != nil {
 		return nil, err
 	}
-	return k, nil
+	return &fakeScriptKernel{BatchFileKernel: k.Batching(), pause: os.Getenv(pauseVar)}, nil
+}
+
+// fakeScriptKernel is the fake kernel as scripts' lvsctl sees it: batching,
+// and pausing after each batch when pauseVar asks.
+type fakeScriptKernel struct {
+	*applytest.BatchFileKernel
+	pause string
+}
+
+var _ apply.Batcher = (*fakeScriptKernel)(nil)
+
+func (k *fakeScriptKernel) Batch(cs []kernel.Change) []error {
+	errs := k.BatchFileKernel.Batch(cs)
+	pauseAt(k.pause)
+	return errs
+}
+
+// realScriptKernel is the real kernel as scripts' lvsctl sees it: the
+// production handle, with each operation that reaches the kernel noted in
+// the calls file, and pausing after each batch when pauseVar asks. Its other
+// methods (Close, the sync daemon) are the handle's.
+type realScriptKernel struct {
+	*kernel.IPVS
+	calls string
+	pause string
+}
+
+var _ apply.Batcher = (*realScriptKernel)(nil)
+
+// note appends one line per kernel operation to the calls file.
+func (k *realScriptKernel) note(lines ...string) {
+	if k.calls == "" || len(lines) == 0 {
+		return
+	}
+	f, err := os.OpenFile(k.calls, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		// The count would be wrong: say so where the script shows it.
+		fmt.Fprintf(os.Stderr, "lvsctl test hook: noting kernel calls in %s: %v\n", k.calls, err)
+	}
+}
+
+// Batch is the path apply takes (the handle is an apply.Batcher). Every
+// change the handle sent is one kernel command and is noted, failed ones
+// included; those it never sent (apply.ErrNotRun) and those that need no
+// kernel call are not.
+func (k *realScriptKernel) Batch(cs []kernel.Change) []error {
+	errs := k.IPVS.Batch(cs)
+	var lines []string
+	for i, c := range cs {
+		if errs != nil && errors.Is(errs[i], apply.ErrNotRun) {
+			continue
+		}
+		if c.Kind == kernel.SetTimeouts && c.Timeouts == (lvs.Timeouts{}) {
+			continue
+		}
+		lines = append(lines, c.String())
+	}
+	k.note(lines...)
+	pauseAt(k.pause)
+	return errs
+}
+
+func (k *realScriptKernel) AddService(s lvs.Service) error {
+	k.note("AddService " + s.Key.String())
+	return k.IPVS.AddService(s)
+}
+
+func (k *realScriptKernel) EditService(s lvs.Service) error {
+	k.note("EditService " + s.Key.String())
+	return k.IPVS.EditService(s)
+}
+
+func (k *realScriptKernel) DeleteService(key lvs.ServiceKey) error {
+	k.note("DeleteService " + key.String())
+	return k.IPVS.DeleteService(key)
+}
+
+func (k *realScriptKernel) AddDest(key lvs.ServiceKey, d lvs.Dest) error {
+	k.note("AddDest " + key.String())
+	return k.IPVS.AddDest(key, d)
+}
+
+func (k *realScriptKernel) EditDest(key lvs.ServiceKey, d lvs.Dest) error {
+	k.note("EditDest " + key.String())
+	return k.IPVS.EditDest(key, d)
+}
+
+func (k *realScriptKernel) DeleteDest(key lvs.ServiceKey, addr netip.AddrPort) error {
+	k.note("DeleteDest " + key.String())
+	return k.IPVS.DeleteDest(key, addr)
+}
+
+func (k *realScriptKernel) SetTimeouts(t lvs.Timeouts) error {
+	if t != (lvs.Timeouts{}) {
+		k.note("SetTimeouts")
+	}
+	return k.IPVS.SetTimeouts(t)
+}
+
+// pauseAt, when path is set, creates it and waits until a script removes
+// it (two minutes at most, so that a broken script cannot hang an apply).
+func pauseAt(path string) {
+	if path == "" {
+		return
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		fmt.Fprintf(os.Stderr, "lvsctl test hook: pause: %v\n", err)
+		return
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "lvsctl test hook: %s was not removed within 2 minutes; going on\n", path)
 }
 
 // TestScripts runs testscripts/*.txtar against the in-memory fake kernel.
@@ -94,9 +239,9 @@ func TestKernelScripts(t *testing.T) {
 }
 
 // scriptParams returns the testscript parameters for the fake kernel or,
-// with real, for the real one. Scripts tell them apart with the [fake] and
-// [kernel] conditions, and [sched:NAME] says whether the kernel under test
-// has scheduler NAME.
+// with real, for the real one. A script states one expectation for both;
+// the [fake] and [kernel] conditions are for what only one of them can
+// show (ipvsadm, the witness on the real kernel).
 func scriptParams(real bool) testscript.Params {
 	return testscript.Params{
 		Dir:                 "testscripts",
@@ -108,6 +253,9 @@ func scriptParams(real bool) testscript.Params {
 			"kernel-calls": kernelCalls,
 			"ipvsadm-ns":   ipvsadmNetns,
 			"sleep":        sleep,
+			"await":        await,
+			"await-exit":   awaitExit,
+			"status":       status,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch {
@@ -115,12 +263,6 @@ func scriptParams(real bool) testscript.Params {
 				return !real, nil
 			case cond == "kernel":
 				return real, nil
-			case strings.HasPrefix(cond, "sched:"):
-				name := strings.TrimPrefix(cond, "sched:")
-				if !real {
-					return true, nil // the fake has every scheduler unless told otherwise
-				}
-				return kernelHasScheduler(name), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -144,6 +286,7 @@ func scriptParams(real bool) testscript.Params {
 				e.Setenv(fakeKernelVar, e.WorkDir+"/kernel.json")
 				return nil
 			}
+			e.Setenv(callsVar, e.WorkDir+"/.kernel-calls")
 			ns, err := newScriptNetns()
 			if err != nil {
 				return err
@@ -186,43 +329,13 @@ func ipCommand() string {
 	return "ip"
 }
 
-// kernelHasScheduler says whether the running kernel has IPVS scheduler
-// name: built in or loaded (under /sys/module), or as a module it could
-// load (in modules.dep).
-func kernelHasScheduler(name string) bool {
-	mod := "ip_vs_" + name
-	if _, err := os.Stat("/sys/module/" + mod); err == nil {
-		return true
-	}
-	var uts syscall.Utsname
-	if err := syscall.Uname(&uts); err != nil {
-		return false
-	}
-	var rel []byte
-	for _, c := range uts.Release {
-		if c == 0 {
-			break
-		}
-		rel = append(rel, byte(c))
-	}
-	dep, err := os.ReadFile(filepath.Join("/lib/modules", string(rel), "modules.dep"))
-	if err != nil {
-		return false
-	}
-	return strings.Contains(string(dep), "/"+mod+".ko")
-}
-
-// fakeOnly fails a script that runs a fake-kernel command on the real one.
-func fakeOnly(ts *testscript.TestScript, name string) {
-	if ts.Getenv(netnsVar) != "" {
-		ts.Fatalf("%s works on the fake kernel only: guard the line with [fake]", name)
-	}
-}
-
-// kernelConns sets a real server's connection counters in the fake kernel,
-// as traffic would: kernel-conns PROTO VIP:PORT RIP:PORT ACTIVE INACTIVE.
+// kernelConns gives a real server connections: kernel-conns PROTO
+// VIP:PORT RIP:PORT ACTIVE INACTIVE. On the fake kernel it sets the
+// counters, as traffic would. On the real one it makes the traffic (see
+// realConns): ACTIVE connections through the VIP held open on RIP (for UDP,
+// at least ACTIVE flows); INACTIVE must be 0 there, as the kernel keeps a
+// connection inactive only until its state times out.
 func kernelConns(ts *testscript.TestScript, neg bool, args []string) {
-	fakeOnly(ts, "kernel-conns")
 	if neg || len(args) != 5 {
 		ts.Fatalf("usage: kernel-conns PROTO VIP:PORT RIP:PORT ACTIVE INACTIVE")
 	}
@@ -236,14 +349,38 @@ func kernelConns(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	inact, err := strconv.ParseUint(args[4], 10, 32)
 	ts.Check(err)
+	if ts.Getenv(netnsVar) != "" {
+		if inact != 0 {
+			ts.Fatalf("kernel-conns: inactive connections cannot be held on the real kernel: give 0")
+		}
+		realConns(ts, proto, vip, rip, int(active))
+		return
+	}
 	k, err := applytest.OpenFile(ts.Getenv(fakeKernelVar))
 	ts.Check(err)
 	ts.Check(k.SetConns(lvs.AddrKey(proto, vip), rip, uint32(active), uint32(inact)))
 }
 
-// kernelCalls prints how many mutating calls the fake kernel has seen.
+// kernelCalls prints how many operations lvsctl has sent to the kernel in
+// this script: the fake kernel's count of mutating calls, or on the real
+// kernel the lines the test hook noted for each command the handle sent
+// (see realScriptKernel). Refused operations count; unsent ones do not.
 func kernelCalls(ts *testscript.TestScript, neg bool, args []string) {
-	fakeOnly(ts, "kernel-calls")
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: kernel-calls")
+	}
+	if ts.Getenv(netnsVar) != "" {
+		n := 0
+		data, err := os.ReadFile(ts.Getenv(callsVar))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			ts.Fatalf("%v", err)
+		}
+		if len(data) > 0 {
+			n = strings.Count(string(data), "\n")
+		}
+		fmt.Fprintf(ts.Stdout(), "%d\n", n)
+		return
+	}
 	k, err := applytest.OpenFile(ts.Getenv(fakeKernelVar))
 	ts.Check(err)
 	kk, err := k.Kernel()
@@ -278,4 +415,87 @@ func sleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// await waits until FILE exists and, with REGEXP, until its contents
+// match it (a minute at most): await FILE [REGEXP].
+func await(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: await FILE [REGEXP]")
+	}
+	var re *regexp.Regexp
+	if len(args) == 2 {
+		var err error
+		re, err = regexp.Compile(args[1])
+		ts.Check(err)
+	}
+	path := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		data, err := os.ReadFile(path)
+		if err == nil && (re == nil || re.Match(data)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			if re != nil {
+				ts.Fatalf("%s did not match %s within a minute", args[0], re)
+			}
+			ts.Fatalf("%s did not appear within a minute", args[0])
+		}
+	}
+}
+
+// awaitExit fails unless every background command has exited within
+// DURATION: await-exit DURATION. It does not reap them: wait still
+// collects their output and status.
+func awaitExit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: await-exit DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	deadline := time.Now().Add(d)
+	for _, c := range ts.BackgroundCmds() {
+		for !exited(c.Process.Pid) {
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s is still running after %s", strings.Join(c.Args, " "), d)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// exited reports whether process pid, a child not yet waited for, has
+// exited: it is a zombie, or gone.
+func exited(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name, which is in parentheses.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
+}
+
+// status runs PROG ARGS... as exec does, and fails unless it exits with
+// status N: status N PROG ARGS... Its output is there for stdout and
+// stderr to check, as after exec.
+func status(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("%s: %v", args[1], err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
 }

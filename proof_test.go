@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -22,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lvsctl/lvsctl/apply"
+	"github.com/lvsctl/lvsctl/apply/applytest"
 	"github.com/lvsctl/lvsctl/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/kernel"
@@ -170,29 +173,30 @@ func (c *countingKernel) SetTimeouts(t lvs.Timeouts) error {
 }
 
 // Batch is the path apply takes in production (the real handle is an
-// [apply.Batcher]): each op is still one kernel command, counted as such.
-func (c *countingKernel) Batch(ops []plan.Op) []error {
-	for _, op := range ops {
-		switch op.Action {
-		case plan.SetTimeouts:
+// [apply.Batcher]): each change is still one kernel command, counted as
+// such.
+func (c *countingKernel) Batch(cs []kernel.Change) []error {
+	for _, ch := range cs {
+		switch ch.Kind {
+		case kernel.SetTimeouts:
 			c.record("SetTimeouts")
-		case plan.AddService:
-			c.record("AddService %s", op.Service)
-		case plan.EditService:
-			c.record("EditService %s", op.Service)
-		case plan.DeleteService:
-			c.record("DeleteService %s", op.Service)
-		case plan.AddDest:
-			c.record("AddDest %s %s", op.Service, op.ToDest.Addr)
-		case plan.EditDest, plan.DrainDest:
-			c.record("EditDest %s %s", op.Service, op.ToDest.Addr)
-		case plan.DeleteDest:
-			c.record("DeleteDest %s %s", op.Service, op.FromDest.Addr)
+		case kernel.AddService:
+			c.record("AddService %s", ch.Service)
+		case kernel.EditService:
+			c.record("EditService %s", ch.Service)
+		case kernel.DeleteService:
+			c.record("DeleteService %s", ch.Service)
+		case kernel.AddDest:
+			c.record("AddDest %s %s", ch.Service, ch.Dest.Addr)
+		case kernel.EditDest:
+			c.record("EditDest %s %s", ch.Service, ch.Dest.Addr)
+		case kernel.DeleteDest:
+			c.record("DeleteDest %s %s", ch.Service, ch.Dest.Addr)
 		default:
-			c.record("op %d", op.Action)
+			c.record("%s", ch)
 		}
 	}
-	return c.Kernel.(apply.Batcher).Batch(ops)
+	return c.Kernel.(apply.Batcher).Batch(cs)
 }
 
 func readFile(t *testing.T, path string) string {
@@ -500,16 +504,17 @@ virtual_server "web" {
 // report and exactly the done part in the table, and the next apply
 // converges; two applies on one namespace never interleave.
 func TestKernelFaults(t *testing.T) {
-	t.Run("missing-scheduler", testMissingScheduler)
+	t.Run("refused-mid-batch", testRefusedMidBatch)
 	t.Run("concurrent-applies", testConcurrentApplies)
 }
 
-var reportLine = regexp.MustCompile(`(?m)^(\S.*?): (created|updated|destroyed|failed|not attempted)$`)
+var reportLine = regexp.MustCompile(`(?m)^(\S.*?): (created|updated in place|destroyed|failed|not attempted)$`)
 
-func testMissingScheduler(t *testing.T) {
-	if kernelHasScheduler("twos") {
-		t.Skip("this kernel has the twos scheduler (Linux 6.2 and later): no module is missing")
-	}
+// testRefusedMidBatch makes the kernel refuse one operation in the middle
+// of an apply, by a means every kernel has: a real server at a multicast
+// address, which lvsctl's validation lets through and ip_vs_new_dest
+// refuses (EINVAL: only a unicast or local address can be a real server).
+func testRefusedMidBatch(t *testing.T) {
 	d := newDirector(t)
 	dir := t.TempDir()
 	base, broken, fixed := filepath.Join(dir, "base.hcl"), filepath.Join(dir, "broken.hcl"), filepath.Join(dir, "fixed.hcl")
@@ -529,11 +534,10 @@ virtual_server "web" {
   }
 }
 virtual_server "dns" {
-  address   = "10.0.0.2:53"
-  protocol  = "udp"
-  scheduler = "%s"
+  address  = "10.0.0.2:53"
+  protocol = "udp"
   real_server "ns1" {
-    address = "192.168.10.100:53"
+    address = "%s"
   }
 }
 virtual_server "mail" {
@@ -543,41 +547,41 @@ virtual_server "mail" {
   }
 }
 `
-	writeFile(t, broken, fmt.Sprintf(services, "twos"))
-	writeFile(t, fixed, fmt.Sprintf(services, "sh"))
+	writeFile(t, broken, fmt.Sprintf(services, "224.0.0.53:53"))
+	writeFile(t, fixed, fmt.Sprintf(services, "192.168.10.100:53"))
 	d.must(0, "apply", "--auto-approve", "-f", base)
+	d.must(0, "validate", "-f", broken) // the fault is the kernel's, not the configuration's
 
 	r := d.must(1, "apply", "--auto-approve", "-f", broken)
 	for _, want := range []string{
-		`scheduler "twos" is not available in this kernel (no module ip_vs_twos)`,
-		"run apply again to converge",
+		"adding virtual_server.dns.real_server.ns1 (224.0.0.53:53): the kernel refused the real server's settings (invalid argument)",
+		"6 of 7 changes were made; run apply again to converge",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("the failed apply's error does not say %q:\n%s", want, r)
 		}
 	}
 	// Every operation of the plan is reported as done, failed or not
-	// attempted. The real kernel is sent the whole plan in one batch (see
-	// apply.Batcher), so the operations after the failed one ran too and
-	// are reported with their own outcome: dns's real server failed for
-	// want of its service, everything else was done.
+	// attempted. The kernel is sent the whole plan in one batch (see
+	// apply.Batcher), so the operations after the refused one ran too and
+	// are reported with their own outcome.
 	statuses := map[string]string{}
 	for _, m := range reportLine.FindAllStringSubmatch(r.stdout, -1) {
 		statuses[m[1]] = m[2]
 	}
 	wantStatuses := map[string]string{
 		"virtual_server.web (tcp 10.0.0.2:80)":                     "created",
+		"virtual_server.dns (udp 10.0.0.2:53)":                     "created",
 		"virtual_server.mail (tcp 10.0.0.3:25)":                    "created",
-		"virtual_server.dns (udp 10.0.0.2:53)":                     "failed",
 		"virtual_server.web.real_server.real1 (192.168.10.100:80)": "created",
-		"virtual_server.dns.real_server.ns1 (192.168.10.100:53)":   "failed",
+		"virtual_server.dns.real_server.ns1 (224.0.0.53:53)":       "failed",
 		"virtual_server.mail.real_server.mx1 (192.168.10.101:25)":  "created",
 		"service tcp 10.0.0.9:80":                                  "destroyed",
 	}
 	if d := cmp.Diff(wantStatuses, statuses); d != "" {
 		t.Errorf("report of the failed apply (-want +got):\n%s\n%s", d, r)
 	}
-	if !strings.Contains(r.stdout, "Apply incomplete! Resources: 4 added, 0 changed, 2 destroyed. 2 changes not made.") {
+	if !strings.Contains(r.stdout, "Apply incomplete! Resources: 5 added, 0 changed, 2 destroyed. 1 change not made.") {
 		t.Errorf("the failed apply's summary does not count what was done:\n%s", r)
 	}
 	// The table holds exactly what the report says was done.
@@ -585,20 +589,104 @@ virtual_server "mail" {
 -a -t 10.0.0.2:80 -r 192.168.10.100:80 -m -w 1
 -A -t 10.0.0.3:25 -s wlc
 -a -t 10.0.0.3:25 -r 192.168.10.101:25 -m -w 1
+-A -u 10.0.0.2:53 -s wlc
 `, d.ipvsadm("-S", "-n"))
 
 	r = d.must(0, "apply", "--auto-approve", "-f", fixed)
-	if !strings.Contains(r.stdout, "Apply complete!") {
-		t.Errorf("apply of the fixed configuration:\n%s", r)
+	if !strings.Contains(r.stdout, "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.") {
+		t.Errorf("apply of the fixed configuration: want the one real server left added\n%s", r)
 	}
 	d.must(0, "plan", "--detailed-exitcode", "-f", fixed)
 	diff(t, "ipvsadm -S -n after the fixed apply", `-A -t 10.0.0.2:80 -s wlc
 -a -t 10.0.0.2:80 -r 192.168.10.100:80 -m -w 1
 -A -t 10.0.0.3:25 -s wlc
 -a -t 10.0.0.3:25 -r 192.168.10.101:25 -m -w 1
--A -u 10.0.0.2:53 -s sh
+-A -u 10.0.0.2:53 -s wlc
 -a -u 10.0.0.2:53 -r 192.168.10.100:53 -m -w 1
 `, d.ipvsadm("-S", "-n"))
+}
+
+// TestKernelFakeBatchesAlike runs one plan through apply.Run on the real
+// kernel and on applytest's batching kernel: more operations than one
+// batch, one of them refused in the first. Both must report every
+// operation alike (the rest of the first batch done, the second batch not
+// attempted) and end with the same table: the testscripts' one
+// expectation for both kernels rests on it.
+func TestKernelFakeBatchesAlike(t *testing.T) {
+	ipvstest.Require(t)
+	ns := ipvstest.NewNetns(t)
+	a := lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80"))
+	b := lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.3:80"))
+	desired := &lvs.Table{Services: []lvs.Service{
+		{Key: a, Opts: lvs.ServiceOpts{Scheduler: "wlc"}, Dests: []lvs.Dest{
+			{Addr: netip.MustParseAddrPort("192.168.10.100:80"), Opts: lvs.DestOpts{Weight: 1}},
+			{Addr: netip.MustParseAddrPort("239.1.1.1:80"), Opts: lvs.DestOpts{Weight: 1}},
+		}},
+		{Key: b, Opts: lvs.ServiceOpts{Scheduler: "rr"}},
+	}}
+	for i := range 300 {
+		desired.Services[1].Dests = append(desired.Services[1].Dests, lvs.Dest{
+			Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, byte(20 + i/200), byte(1 + i%200)}), 80), Opts: lvs.DestOpts{Weight: 1}})
+	}
+	desired.Normalize()
+	p := plan.Diff(&lvs.Table{}, desired, plan.Options{})
+	if len(p.Ops) <= 256 {
+		t.Fatalf("the plan has %d operations: not more than one batch", len(p.Ops))
+	}
+
+	h, err := kernel.Open(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	fake := applytest.New().Batching()
+	type outcome struct {
+		statuses []string
+		table    []string
+	}
+	run := func(k apply.Kernel) outcome {
+		rep, err := apply.Run(context.Background(), k, p, apply.RunOptions{})
+		if !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("apply.Run: %v, want the kernel's EINVAL", err)
+		}
+		var o outcome
+		for _, r := range rep.Ops {
+			o.statuses = append(o.statuses, fmt.Sprintf("%s %s %s: %s", r.Op.Action, r.Op.Service, r.Op.ToDest.Addr, r.Status))
+		}
+		tb, err := k.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range tb.Services {
+			o.table = append(o.table, fmt.Sprintf("%s %s", s.Key, s.Opts.Scheduler))
+			for _, d := range s.Dests {
+				o.table = append(o.table, fmt.Sprintf("  %s %s %d", d.Addr, d.Opts.Forward, d.Opts.Weight))
+			}
+		}
+		return o
+	}
+	real, fk := run(h), run(fake)
+	if d := cmp.Diff(real.statuses, fk.statuses); d != "" {
+		t.Errorf("reports differ (-real +fake):\n%s", d)
+	}
+	if d := cmp.Diff(real.table, fk.table); d != "" {
+		t.Errorf("tables differ (-real +fake):\n%s", d)
+	}
+	// And what they agree on is the batch semantics.
+	var done, failed, notAttempted int
+	for _, s := range real.statuses {
+		switch {
+		case strings.HasSuffix(s, ": done"):
+			done++
+		case strings.HasSuffix(s, ": failed"):
+			failed++
+		case strings.HasSuffix(s, ": not attempted"):
+			notAttempted++
+		}
+	}
+	if done != 255 || failed != 1 || notAttempted != len(p.Ops)-256 {
+		t.Errorf("%d done, %d failed, %d not attempted; want 255, 1 and %d: the first batch runs to its end, the second is not sent", done, failed, notAttempted, len(p.Ops)-256)
+	}
 }
 
 // bigConfig is n services on 10.NET.0.x:80, two real servers each.
