@@ -94,6 +94,48 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Unlock()
 
 	recv := make(chan received, 64)
+	stopReading := d.read(ctx, recv)
+	defer stopReading()
+
+	links := make(map[string]bool)
+	d.step(d.Now(), Event{Kind: Start})
+	// The role is known from the start (standby, or active when alone or
+	// forced): the director can release what a crashed run left behind,
+	// or keep it, at once.
+	d.Director.SetActive(d.Active())
+	lastStatus := time.Time{}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := d.Now()
+		if len(d.Links) > 0 {
+			d.pollLinks(now, links)
+		}
+		if now.Sub(lastStatus) >= time.Second {
+			d.writeStatus()
+			lastStatus = now
+		}
+		timer.Reset(d.wait(now))
+		select {
+		case <-ctx.Done():
+			if d.Release != nil {
+				d.Release()
+			}
+			d.step(d.Now(), Event{Kind: Stop})
+			d.writeStatus()
+			return nil
+		case r := <-recv:
+			d.receive(r)
+		case <-timer.C:
+			d.step(d.Now(), Event{Kind: Tick})
+		}
+	}
+}
+
+// read reads every path's socket in a goroutine of its own, sending what
+// arrives to recv until ctx ends. The returned stop closes the sockets and
+// waits for the readers.
+func (d *Daemon) read(ctx context.Context, recv chan<- received) (stop func()) {
 	var readers sync.WaitGroup
 	for i, p := range d.Paths {
 		readers.Add(1)
@@ -121,85 +163,63 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	defer func() {
+	return func() {
 		for _, p := range d.Paths {
 			p.Conn.Close()
 		}
 		readers.Wait()
-	}()
-
-	links := make(map[string]bool)
-	d.step(d.Now(), Event{Kind: Start})
-	// The role is known from the start (standby, or active when alone or
-	// forced): the director can release what a crashed run left behind,
-	// or keep it, at once.
-	d.Director.SetActive(d.Active())
-	lastStatus := time.Time{}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		now := d.Now()
-		if len(d.Links) > 0 {
-			d.pollLinks(now, links)
-		}
-		if now.Sub(lastStatus) >= time.Second {
-			d.writeStatus()
-			lastStatus = now
-		}
-		wake := d.m.Wake()
-		wait := time.Second
-		if !wake.IsZero() {
-			wait = min(wait, max(wake.Sub(now), 0))
-		}
-		if len(d.Links) > 0 {
-			wait = min(wait, d.Settings.Keepalive)
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			if d.Release != nil {
-				d.Release()
-			}
-			d.step(d.Now(), Event{Kind: Stop})
-			d.writeStatus()
-			return nil
-		case r := <-recv:
-			if r.from != d.Paths[r.path].Peer.Addr() {
-				d.mu.Lock()
-				d.foreign++
-				d.mu.Unlock()
-				continue
-			}
-			d.mu.Lock()
-			st, err := d.Codec.Decode(r.b)
-			d.mu.Unlock()
-			if errors.Is(err, wire.ErrDuplicate) {
-				continue
-			}
-			if errors.Is(err, wire.ErrUnconfirmed) {
-				// The partner has just started (or this is a replay): a
-				// heartbeat now tells it this node's epoch, so that the
-				// handshake ends within a round trip rather than a few
-				// keepalives — which could outlast the deadtime and let a
-				// restarted node take over beside an active one.
-				d.nudge()
-			}
-			if err != nil {
-				d.confirmed = false
-				d.logIgnored(r.from, err)
-				continue
-			}
-			if !d.confirmed {
-				// The first heartbeat of a new handshake: answering at
-				// once lets the partner confirm this node in turn.
-				d.confirmed = true
-				d.nudge()
-			}
-			d.step(d.Now(), Event{Kind: Heartbeat, Peer: st})
-		case <-timer.C:
-			d.step(d.Now(), Event{Kind: Tick})
-		}
 	}
+}
+
+// wait is how long the loop may sleep at now: until the machine's next
+// deadline, a second at most (the status file), a keepalive at most when
+// links are monitored.
+func (d *Daemon) wait(now time.Time) time.Duration {
+	wait := time.Second
+	if wake := d.m.Wake(); !wake.IsZero() {
+		wait = min(wait, max(wake.Sub(now), 0))
+	}
+	if len(d.Links) > 0 {
+		wait = min(wait, d.Settings.Keepalive)
+	}
+	return wait
+}
+
+// receive feeds the machine a packet from the partner's address, once it
+// is decoded and authenticated; it counts, answers or logs the rest.
+func (d *Daemon) receive(r received) {
+	if r.from != d.Paths[r.path].Peer.Addr() {
+		d.mu.Lock()
+		d.foreign++
+		d.mu.Unlock()
+		return
+	}
+	d.mu.Lock()
+	st, err := d.Codec.Decode(r.b)
+	d.mu.Unlock()
+	if errors.Is(err, wire.ErrDuplicate) {
+		return
+	}
+	if errors.Is(err, wire.ErrUnconfirmed) {
+		// The partner has just started (or this is a replay): a
+		// heartbeat now tells it this node's epoch, so that the
+		// handshake ends within a round trip rather than a few
+		// keepalives — which could outlast the deadtime and let a
+		// restarted node take over beside an active one.
+		d.nudge()
+	}
+	if err != nil {
+		d.confirmed = false
+		d.logIgnored(r.from, err)
+		return
+	}
+	if !d.confirmed {
+		// The first heartbeat of a new handshake: answering at
+		// once lets the partner confirm this node in turn.
+		d.confirmed = true
+		d.nudge()
+	}
+	d.step(d.Now(), Event{Kind: Heartbeat, Peer: st})
 }
 
 // SetKey changes the heartbeat key (SIGHUP re-reads the key file); a
