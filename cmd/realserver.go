@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/realserver"
 )
@@ -77,7 +78,7 @@ func realserverCommand(env Env) *cli.Command {
 				where = " in network namespace " + ns
 			}
 			var done, notes []string
-			runErr := realserver.InNetns(path, func() error {
+			runErr := netns.Do(path, func() error {
 				var err error
 				if undo {
 					done, notes, err = realserver.Undo(realserver.Linux{}, st, vips)

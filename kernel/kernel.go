@@ -21,11 +21,11 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/mdlayher/netlink"
 
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -75,18 +75,9 @@ func Open(netns string) (*IPVS, error) {
 // NetnsPath returns the namespace file that [Open] uses for netns: "" for
 // the caller's own namespace, a value with a slash as the path it is, and
 // any other value as a name under /run/netns, as "ip netns add" makes them.
-// lvsctl keys its state by namespace with the same rule (package rundir).
-func NetnsPath(netns string) (string, error) {
-	switch {
-	case netns == "":
-		return "", nil
-	case strings.Contains(netns, "/"):
-		return netns, nil
-	case netns == "." || netns == "..":
-		return "", fmt.Errorf("%q is not a network namespace name", netns)
-	}
-	return "/run/netns/" + netns, nil
-}
+// lvsctl keys its state by namespace with the same rule (package rundir):
+// both are [netns.Path].
+func NetnsPath(name string) (string, error) { return netns.Path(name) }
 
 // Close releases the handle's socket.
 func (h *IPVS) Close() error {

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -22,10 +21,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // openNetns returns a handle on a fresh namespace and its name.
@@ -451,29 +450,7 @@ func TestKernelBatchFailure(t *testing.T) {
 // creates stay there.
 func inNetns(t *testing.T, ns string, fn func()) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer unix.Close(self)
-		target, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer unix.Close(target)
-		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			done <- err
-			return
-		}
-		fn()
-		done <- nil
-	}()
-	if err := <-done; err != nil {
+	if err := netns.Do("/run/netns/"+ns, func() error { fn(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsctl/lvsctl/realserver"
+	"github.com/lvsctl/lvsctl/internal/netns"
 )
 
 // BenchmarkTakeover times "primary killed -> VIP answering on the backup"
@@ -92,7 +92,7 @@ func takeoverTrial(b *testing.B, keepalive, deadtime string) time.Duration {
 			b.Fatalf("the VIP did not answer on the backup %s after the primary was killed:\n%s", time.Since(killed), l.logs())
 		}
 		var c net.Conn
-		err := realserver.InNetns("/run/netns/"+l.ns("c"), func() (err error) {
+		err := netns.Do("/run/netns/"+l.ns("c"), func() (err error) {
 			c, err = net.DialTimeout("tcp", "10.99.0.100:9000", 20*time.Millisecond)
 			return err
 		})

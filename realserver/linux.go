@@ -11,51 +11,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
 // Linux is the [System] of the calling thread's network namespace: links
 // and addresses over rtnetlink, sysctls through /proc/sys (whose net/
 // subtree shows the namespace of the thread that opens it). Use it inside
-// [InNetns] to work on another namespace.
+// [github.com/lvsctl/lvsctl/internal/netns.Do] to work on another
+// namespace.
 type Linux struct{}
-
-// InNetns runs f on an OS thread switched into the network namespace at
-// path ("" runs f on the current one). The thread is thrown away if it
-// cannot be switched back.
-func InNetns(path string, f func() error) error {
-	if path == "" {
-		return f()
-	}
-	target, err := netns.GetFromPath(path)
-	if err != nil {
-		return fmt.Errorf("cannot open network namespace %s: %w", path, err)
-	}
-	defer target.Close()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("cannot read this thread's network namespace: %w", err)
-	}
-	defer orig.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("cannot enter network namespace %s: %w", path, err)
-	}
-	err = f()
-	if netns.Set(orig) == nil {
-		// Only a thread back in its own namespace may serve other
-		// goroutines; otherwise it stays locked and exits with ours.
-		runtime.UnlockOSThread()
-	}
-	return err
-}
 
 // Sysctl reads /proc/sys/NAME.
 func (Linux) Sysctl(name string) (string, error) {

@@ -13,14 +13,6 @@ var errNotLinux = errors.New("real-server preparation works on Linux only")
 // fails.
 type Linux struct{}
 
-// InNetns runs f; network namespaces exist on Linux only.
-func InNetns(path string, f func() error) error {
-	if path != "" {
-		return errNotLinux
-	}
-	return f()
-}
-
 func (Linux) Sysctl(string) (string, error)              { return "", errNotLinux }
 func (Linux) SetSysctl(string, string) error             { return errNotLinux }
 func (Linux) CheckSysctl(string) error                   { return errNotLinux }

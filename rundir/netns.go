@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/lvsctl/lvsctl/internal/netns"
 )
 
 // NetnsID identifies a network namespace: the device and inode of its
@@ -30,18 +32,9 @@ func (id NetnsID) String() string { return fmt.Sprintf("netns-%d-%d", id.Dev, id
 
 // NetnsPath returns the namespace file for netns: "" for the calling
 // thread's own namespace, a value with a slash as the path it is, and any
-// other value as a name under /run/netns, as "ip netns" keeps them.
-func NetnsPath(netns string) (string, error) {
-	switch {
-	case netns == "":
-		return "", nil
-	case strings.Contains(netns, "/"):
-		return netns, nil
-	case netns == "." || netns == "..":
-		return "", fmt.Errorf("%q is not a network namespace name", netns)
-	}
-	return "/run/netns/" + netns, nil
-}
+// other value as a name under /run/netns, as "ip netns" keeps them. It is
+// [netns.Path], the rule the kernel handle opens namespaces by too.
+func NetnsPath(name string) (string, error) { return netns.Path(name) }
 
 // Netns returns the identity of network namespace netns, spelled as for
 // [NetnsPath]: "" is this thread's namespace (/proc/thread-self/ns/net).

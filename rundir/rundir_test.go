@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/rundir"
 )
 
@@ -33,25 +34,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// newNetns creates a network namespace with ip netns add and deletes it at
-// the end of the test; it skips without root or iproute2.
+// newNetns creates a network namespace named after name with ip netns add
+// and deletes it at the end of the test; it skips without root or
+// iproute2, and fails instead under CI=true ([ipvstest.RequireNetns]).
 func newNetns(t *testing.T, name string) string {
 	t.Helper()
-	// Under CI=true a test that cannot run fails: CI has root and iproute2.
-	skip := t.Skipf
-	if os.Getenv("CI") == "true" {
-		skip = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		skip("creating a network namespace needs root")
-	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		skip("no ip command (iproute2)")
-	}
+	ipvstest.RequireNetns(t)
+	ip := ipvstest.IPCommand(t)
 	name = fmt.Sprintf("lvsctl-rundir-%d-%s", os.Getpid(), name)
 	if out, err := exec.Command(ip, "netns", "add", name).CombinedOutput(); err != nil {
-		skip("ip netns add %s: %v: %s", name, err, out)
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command(ip, "netns", "delete", name).CombinedOutput(); err != nil {
@@ -83,7 +75,7 @@ func TestNetnsOneIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := exec.Command("ip", "netns", "exec", name, self)
+	c := exec.Command(ipvstest.IPCommand(t), "netns", "exec", name, self)
 	c.Env = append(os.Environ(), helperVar+"=1")
 	out, err := c.Output()
 	if err != nil {
