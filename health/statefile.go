@@ -11,8 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/renameio/v2"
-
+	"github.com/lvsctl/lvsctl/internal/atomicfile"
 	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/rundir"
 )
@@ -63,15 +62,7 @@ func WriteState(path string, f *StateFile) error {
 	if _, err := rundir.Open(dir); err != nil {
 		return err
 	}
-	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
-	if err != nil {
-		return fmt.Errorf("cannot write the health state: %w", err)
-	}
-	defer t.Cleanup()
-	if _, err := t.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("cannot write the health state: %w", err)
-	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("cannot write the health state: %w", err)
 	}
 	return nil

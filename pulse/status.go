@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/atomicfile"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
@@ -65,19 +66,10 @@ func writeFile(path string, sf StatusFile) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("cannot write the status file: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pulse-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("cannot write the status file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the status file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write the status file: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // ReadStatus reads a status file written by a running pulse.
