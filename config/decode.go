@@ -20,6 +20,8 @@ import (
 // which made that reflection most of the time spent on a 10,000-service
 // file. Only the tag kinds the schema uses are supported; any other is a
 // programming error and panics when its type is first seen, as in gohcl.
+// A remain field takes what the struct's schema does not name (the
+// health_check block's probe settings, read against the model's schema).
 func decodeBody(body hcl.Body, v any) hcl.Diagnostics {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
@@ -40,6 +42,9 @@ type structInfo struct {
 	labels      []int // field index per label, in order
 	labelRange  map[int]int
 	defRange    int // -1 when absent
+	// remain is the field that takes the attributes and blocks the schema
+	// does not name, as gohcl's remain does; -1 when absent.
+	remain int
 }
 
 type attrField struct {
@@ -68,11 +73,8 @@ func infoOf(t reflect.Type) *structInfo {
 	if i, ok := infoCache.Load(t); ok {
 		return i.(*structInfo)
 	}
-	schema, partial := gohcl.ImpliedBodySchema(reflect.New(t).Elem().Interface())
-	if partial {
-		panic(fmt.Sprintf("decodeBody: %s has a remain field, which decodeBody does not support", t))
-	}
-	info := &structInfo{schema: schema, defRange: -1, labelRange: map[int]int{},
+	schema, _ := gohcl.ImpliedBodySchema(reflect.New(t).Elem().Interface())
+	info := &structInfo{schema: schema, defRange: -1, remain: -1, labelRange: map[int]int{},
 		attrNames: map[string]bool{}, blockLabels: map[string]int{}}
 	for _, a := range schema.Attributes {
 		info.attrNames[a.Name] = a.Required
@@ -111,6 +113,11 @@ func infoOf(t reflect.Type) *structInfo {
 			labelByName["range:"+name] = i
 		case "def_range":
 			info.defRange = i
+		case "remain":
+			if f.Type != reflect.TypeFor[hcl.Body]() {
+				panic(fmt.Sprintf("decodeBody: remain field %s.%s must be an hcl.Body", t, f.Name))
+			}
+			info.remain = i
 		default:
 			panic(fmt.Sprintf("decodeBody: tag kind %q on %s.%s is not supported", kind, t, f.Name))
 		}
@@ -143,7 +150,12 @@ func decodeStruct(body hcl.Body, v reflect.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var attr func(name string) hcl.Expression
 	var blocksOf func(typeName string) []blockRef
-	if sb, ok := body.(*hclsyntax.Body); ok && syntaxFits(sb, info) {
+	if info.remain >= 0 && len(info.schema.Attributes) == 0 && len(info.schema.Blocks) == 0 {
+		// Everything remains: the body is the rest as it is.
+		v.Field(info.remain).Set(reflect.ValueOf(body))
+		return nil
+	}
+	if sb, ok := body.(*hclsyntax.Body); ok && info.remain < 0 && syntaxFits(sb, info) {
 		// What body.Content would give without a diagnostic, read from
 		// hclsyntax's tree directly: Content makes four maps, a body, and
 		// a copy of each attribute and block, which was a fifth of the
@@ -165,7 +177,13 @@ func decodeStruct(body hcl.Body, v reflect.Value) hcl.Diagnostics {
 		}
 	} else {
 		var content *hcl.BodyContent
-		content, diags = body.Content(info.schema)
+		if info.remain >= 0 {
+			var rest hcl.Body
+			content, rest, diags = body.PartialContent(info.schema)
+			v.Field(info.remain).Set(reflect.ValueOf(rest))
+		} else {
+			content, diags = body.Content(info.schema)
+		}
 		if content == nil {
 			return diags
 		}

@@ -4,49 +4,12 @@ import "github.com/hashicorp/hcl/v2"
 
 // The HCL schema of the settings beside the table (see extras.go).
 
+// checkBlock is a health_check block. Its attributes are the model's
+// probe settings beside the common ones, so they are read against a schema
+// made from the model (see check.go), not declared here.
 type checkBlock struct {
-	Type        *string        `hcl:"type,optional"`
-	Protocol    *string        `hcl:"protocol,optional"`
-	Port        *int64         `hcl:"port,optional"`
-	Send        *string        `hcl:"send,optional"`
-	Expect      *string        `hcl:"expect,optional"`
-	ExpectRegex *string        `hcl:"expect_regex,optional"`
-	Program     *string        `hcl:"program,optional"`
-	Method      *string        `hcl:"method,optional"`
-	Path        *string        `hcl:"path,optional"`
-	Host        *string        `hcl:"host,optional"`
-	Status      hcl.Expression `hcl:"status,optional"`
-	BodyRegex   *string        `hcl:"body_regex,optional"`
-	TLSVerify   *bool          `hcl:"tls_verify,optional"`
-	QueryName   *string        `hcl:"query_name,optional"`
-	QueryType   *string        `hcl:"query_type,optional"`
-	Interval    *string        `hcl:"interval,optional"`
-	Timeout     *string        `hcl:"timeout,optional"`
-	Rise        *int64         `hcl:"rise,optional"`
-	Fall        *int64         `hcl:"fall,optional"`
-	OnFailure   *string        `hcl:"on_failure,optional"`
-
-	TypeRange        hcl.Range `hcl:"type,attr_value_range"`
-	ProtocolRange    hcl.Range `hcl:"protocol,attr_value_range"`
-	PortRange        hcl.Range `hcl:"port,attr_value_range"`
-	SendRange        hcl.Range `hcl:"send,attr_value_range"`
-	ExpectRange      hcl.Range `hcl:"expect,attr_value_range"`
-	ExpectRegexRange hcl.Range `hcl:"expect_regex,attr_value_range"`
-	ProgramRange     hcl.Range `hcl:"program,attr_value_range"`
-	MethodRange      hcl.Range `hcl:"method,attr_value_range"`
-	PathRange        hcl.Range `hcl:"path,attr_value_range"`
-	HostRange        hcl.Range `hcl:"host,attr_value_range"`
-	StatusRange      hcl.Range `hcl:"status,attr_value_range"`
-	BodyRegexRange   hcl.Range `hcl:"body_regex,attr_value_range"`
-	TLSVerifyRange   hcl.Range `hcl:"tls_verify,attr_value_range"`
-	QueryNameRange   hcl.Range `hcl:"query_name,attr_value_range"`
-	QueryTypeRange   hcl.Range `hcl:"query_type,attr_value_range"`
-	IntervalRange    hcl.Range `hcl:"interval,attr_value_range"`
-	TimeoutRange     hcl.Range `hcl:"timeout,attr_value_range"`
-	RiseRange        hcl.Range `hcl:"rise,attr_value_range"`
-	FallRange        hcl.Range `hcl:"fall,attr_value_range"`
-	OnFailureRange   hcl.Range `hcl:"on_failure,attr_value_range"`
-	DefRange         hcl.Range `hcl:",def_range"`
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
 }
 
 // aliasBlock is an address on an interface alias, as piranha brought up

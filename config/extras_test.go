@@ -90,6 +90,7 @@ virtual_server "dns" {
   }
   health_check {
     type       = "dns"
+    protocol   = "udp"
     query_name = "example.com"
     query_type = "AAAA"
     port       = 53
@@ -120,17 +121,20 @@ func TestExtrasParse(t *testing.T) {
 		t.Errorf("web = %+v %+v", web, web.VIP)
 	}
 	a, b, c := web.RealServers["a"], web.RealServers["b"], web.RealServers["c"]
-	if a.Type != model.CheckHTTPS || a.Send != "" || !slices.Equal(a.Status, []int{200, 204}) || a.TLSVerify || a.Interval != 6*time.Second || a.Rise != 3 || a.Method != "GET" {
+	if ap, ok := a.Probe.(model.HTTPSProbe); !ok || !slices.Equal(ap.Status, []int{200, 204}) || ap.TLSVerify || a.Interval != 6*time.Second || a.Rise != 3 || ap.Method != "GET" {
 		t.Errorf("a = %+v: want https, inheriting the common attributes only", a)
 	}
-	if b.Type != model.CheckSendExpect || b.Send != "GET / HTTP/1.0\r\n\r\n" || b.Interval != 10*time.Second || b.Timeout != 2*time.Second {
+	if bp, ok := b.Probe.(model.SendExpectProbe); !ok || bp.Send != "GET / HTTP/1.0\r\n\r\n" || b.Interval != 10*time.Second || b.Timeout != 2*time.Second {
 		t.Errorf("b = %+v: want the virtual's check with interval 10s and its timeout", b)
 	}
 	if c != web.HealthCheck || c.Fall != 2 || c.OnFailure != model.OnFailureQuiesce {
 		t.Errorf("c = %+v: want the virtual's check", c)
 	}
 	dns := cfg.Settings("dns")
-	if dns.VIP.Address.String() != "10.0.0.53" || dns.HealthCheck.QueryType != "AAAA" || dns.RealServers["ns1"].Port != 53 || dns.RealServers["ns1"].Expect != "OK" {
+	if p := dns.HealthCheck.Probe.(model.DNSProbe); p.Protocol != lvs.UDP || p.QueryName != "example.com" {
+		t.Errorf("dns probe = %+v: want UDP, not the fwmark service's default TCP", p)
+	}
+	if dns.VIP.Address.String() != "10.0.0.53" || dns.HealthCheck.Probe.(model.DNSProbe).QueryType != "AAAA" || dns.RealServers["ns1"].Port != 53 || dns.RealServers["ns1"].Probe.(model.ExecProbe).Expect != "OK" {
 		t.Errorf("dns = %+v", dns)
 	}
 }
@@ -191,6 +195,11 @@ func TestExtrasRules(t *testing.T) {
 		{"bad on_failure", base("  health_check {\n    type = \"tcp\"\n    on_failure = \"quiese\"\n  }"), []string{"5:18 Invalid on_failure"}},
 		{"bad status", base("  health_check {\n    type = \"http\"\n    status = [200, 999]\n  }"), []string{"5:20 Invalid HTTP status"}},
 		{"dns without name", base("  health_check {\n    type = \"dns\"\n  }"), []string{"3:3 Missing DNS query name"}},
+		{"dns bad protocol", base("  health_check {\n    type = \"dns\"\n    query_name = \"a\"\n    protocol = \"sctp\"\n  }"), []string{"6:16 Invalid health check protocol"}},
+		{"protocol of another type", base("  health_check {\n    type = \"http\"\n    protocol = \"tcp\"\n  }"), []string{"5:16 Attribute not used by this check"}},
+		{"bad status element", base("  health_check {\n    type = \"http\"\n    status = [999, 200, 99]\n  }"), []string{"5:15 Invalid HTTP status", "5:25 Invalid HTTP status"}},
+		{"misspelt attribute", base("  health_check {\n    type = \"tcp\"\n    intervl = \"2s\"\n  }"), []string{"5:5 Unsupported argument"}},
+		{"override without a port", "virtual_server \"m\" {\n  fwmark = 1\n  real_server \"r\" {\n    address = \"192.168.0.1\"\n    health_check {\n      type = \"dns\"\n      query_name = \"a\"\n    }\n  }\n}\n", []string{"5:5 Health check without a port"}},
 		{"sorry family", base("  sorry_server = \"[2001:db8::1]:80\""), []string{"3:18 Invalid sorry server"}},
 		{"sorry is a real server", base("  sorry_server = \"192.168.10.100\""), []string{"3:18 Invalid sorry server"}},
 		{"vip without device", base("  vip {\n  }"), []string{"3:3 Missing device"}},

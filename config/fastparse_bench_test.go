@@ -19,7 +19,7 @@ func BenchmarkFastParse(b *testing.B) {
 		cfg := model.FromTable(gen.Table(n, 4))
 		cfg.Services = map[string]*model.ServiceSettings{}
 		for _, s := range cfg.Table.Services {
-			hc := model.DefaultHealthCheck(model.CheckTCP)
+			hc := model.DefaultHealthCheck(model.TCPProbe{})
 			st := &model.ServiceSettings{Key: s.Key, HealthCheck: &hc, RealServers: map[string]*model.HealthCheck{}}
 			for _, d := range s.Dests {
 				st.RealServers[d.Name] = &hc

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/lvsctl/lvsctl/model"
 )
 
 var configOpts = cmp.Options{
@@ -124,7 +126,7 @@ func TestFastParseEscapes(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if got := cfg.Services["a\"b\\c"].HealthCheck.Send; got != "GET / HTTP/1.0\r\n\r\n\t\"\\" {
+	if got := cfg.Services["a\"b\\c"].HealthCheck.Probe.(model.SendExpectProbe).Send; got != "GET / HTTP/1.0\r\n\r\n\t\"\\" {
 		t.Errorf("send is %q", got)
 	}
 }

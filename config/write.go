@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math/big"
 	"net/netip"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -696,39 +695,19 @@ func schedFlagName(sched string, bit lvs.SchedFlags) string {
 	return "flag-3"
 }
 
-// statusField is the index of HealthCheck.Status, the one field that is
-// not comparable.
-var statusField = func() int {
-	f, _ := reflect.TypeFor[model.HealthCheck]().FieldByName("Status")
-	return f.Index[0]
-}()
-
-// equalCheck compares two checks, field by field through reflection so
-// that a new field is compared too, without copying them (it is called
-// for every real server a conversion writes).
-func equalCheck(a, b *model.HealthCheck) bool {
-	if a == b {
-		return true
-	}
-	if !slices.Equal(a.Status, b.Status) {
-		return false
-	}
-	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
-	for i := range va.NumField() {
-		if i != statusField && !va.Field(i).Equal(vb.Field(i)) {
-			return false
-		}
-	}
-	return true
-}
+// equalCheck compares two checks (see [model.HealthCheck.Equal]).
+func equalCheck(a, b *model.HealthCheck) bool { return a.Equal(b) }
 
 // check writes hc as a health_check block. With a base (the virtual
 // server's check, for a real server's override) only what differs from
-// it is written.
+// it is written. The probe's settings are written as the model names
+// them, whatever the type: the transport first, then the port, then the
+// rest in the order the type declares them.
 func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceKey, path []string) {
-	ref := model.DefaultHealthCheck(hc.Type)
-	ref.Protocol = model.DefaultCheckProtocol(k)
-	sameType := base != nil && base.Type == hc.Type
+	typ := hc.Type()
+	probe, _ := model.NewProbe(typ, k)
+	ref := model.DefaultHealthCheck(probe)
+	sameType := base != nil && base.Type() == typ
 	if base != nil {
 		if sameType {
 			ref = *base
@@ -744,38 +723,42 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 		}
 	}
 	if !sameType {
-		a("type", str(hc.Type))
+		a("type", str(typ))
 	}
-	if hc.Type == model.CheckSendExpect && hc.Protocol != ref.Protocol {
-		a("protocol", str(hc.Protocol.String()))
+	settings := model.Settings(typ)
+	for _, set := range settings {
+		if set.Kind == model.SettingProtocol {
+			s(set.Name, model.Setting(hc.Probe, set.Name).(string), model.Setting(ref.Probe, set.Name).(string))
+		}
 	}
 	if hc.Port != ref.Port {
 		a("port", num(int64(hc.Port)))
 	}
-	s("send", hc.Send, ref.Send)
-	s("expect", hc.Expect, ref.Expect)
-	s("expect_regex", hc.ExpectRegex, ref.ExpectRegex)
-	s("program", hc.Program, ref.Program)
-	s("method", hc.Method, ref.Method)
-	s("path", hc.Path, ref.Path)
-	s("host", hc.Host, ref.Host)
-	if !slices.Equal(hc.Status, ref.Status) {
-		vals := make([]cty.Value, len(hc.Status))
-		for i, c := range hc.Status {
-			vals[i] = num(int64(c))
-		}
-		if len(vals) == 0 {
-			a("status", cty.EmptyTupleVal)
-		} else {
-			a("status", cty.TupleVal(vals))
+	for _, set := range settings {
+		v, refv := model.Setting(hc.Probe, set.Name), model.Setting(ref.Probe, set.Name)
+		switch set.Kind {
+		case model.SettingString:
+			s(set.Name, v.(string), refv.(string))
+		case model.SettingBool:
+			if v != refv {
+				a(set.Name, cty.BoolVal(v.(bool)))
+			}
+		case model.SettingNumbers:
+			ns := v.([]int)
+			if slices.Equal(ns, refv.([]int)) {
+				continue
+			}
+			if len(ns) == 0 {
+				a(set.Name, cty.EmptyTupleVal)
+				continue
+			}
+			vals := make([]cty.Value, len(ns))
+			for i, n := range ns {
+				vals[i] = num(int64(n))
+			}
+			a(set.Name, cty.TupleVal(vals))
 		}
 	}
-	s("body_regex", hc.BodyRegex, ref.BodyRegex)
-	if hc.Type == model.CheckHTTPS && hc.TLSVerify != ref.TLSVerify {
-		a("tls_verify", cty.BoolVal(hc.TLSVerify))
-	}
-	s("query_name", hc.QueryName, ref.QueryName)
-	s("query_type", hc.QueryType, ref.QueryType)
 	interval := hc.Interval != ref.Interval
 	if interval {
 		a("interval", str(fmtDuration(hc.Interval)))

@@ -158,10 +158,9 @@ func TestWriteLinear(t *testing.T) {
 
 // TestEqualCheck checks that equalCheck compares every field.
 func TestEqualCheck(t *testing.T) {
-	a := model.DefaultHealthCheck(model.CheckHTTP)
-	a.Status = []int{200}
+	a := model.DefaultHealthCheck(model.HTTPProbe{Status: []int{200}})
 	b := a
-	b.Status = []int{200}
+	b.Probe = model.HTTPProbe{Status: []int{200}}
 	if !equalCheck(&a, &b) {
 		t.Error("equal checks differ")
 	}
@@ -170,7 +169,7 @@ func TestEqualCheck(t *testing.T) {
 		t.Error("a different fall is equal")
 	}
 	b = a
-	b.Status = nil
+	b.Probe = model.HTTPProbe{}
 	if equalCheck(&a, &b) {
 		t.Error("a different status is equal")
 	}

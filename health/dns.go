@@ -44,21 +44,23 @@ const maxCNAMEHops = 8
 // fits in a UDP datagram.
 var errTruncated = errors.New("the DNS answer is truncated (TC bit set)")
 
-// probeDNS asks addr for hc.QueryName/hc.QueryType over UDP (or TCP when
-// the check's protocol is TCP) and passes on an answer that [checkDNSReply]
+func init() { register(probeDNS, nil) }
+
+// probeDNS asks addr for p.QueryName/p.QueryType over UDP (or TCP when
+// p.Protocol is TCP) and passes on an answer that [checkDNSReply]
 // accepts. A UDP answer with the TC bit set is asked again over TCP on the
 // same port, as resolvers do; the probe fails when that fails, or when the
 // TCP answer is truncated too.
-func probeDNS(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error {
-	qtype, ok := dnsTypes[strings.ToUpper(hc.QueryType)]
+func probeDNS(ctx context.Context, p model.DNSProbe, _ *model.HealthCheck, addr netip.AddrPort) error {
+	qtype, ok := dnsTypes[strings.ToUpper(p.QueryType)]
 	if !ok {
-		return fmt.Errorf("unknown DNS query type %q", hc.QueryType)
+		return fmt.Errorf("unknown DNS query type %q", p.QueryType)
 	}
-	msg, q, err := dnsQuery(hc.QueryName, qtype)
+	msg, q, err := dnsQuery(p.QueryName, qtype)
 	if err != nil {
 		return err
 	}
-	if hc.Protocol == lvs.TCP {
+	if p.Protocol == lvs.TCP {
 		resp, err := exchangeDNSTCP(ctx, addr, msg)
 		if err != nil {
 			return err

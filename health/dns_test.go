@@ -130,10 +130,10 @@ func raw(rest string) func([]byte) []byte {
 
 func TestProbeDNSReplies(t *testing.T) {
 	udp := func(name, typ string) func(*model.HealthCheck) {
-		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
+		return set(func(p *model.DNSProbe) { p.Protocol, p.QueryName, p.QueryType = lvs.UDP, name, typ })
 	}
 	tcp := func(name, typ string) func(*model.HealthCheck) {
-		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.TCP, name, typ }
+		return set(func(p *model.DNSProbe) { p.Protocol, p.QueryName, p.QueryType = lvs.TCP, name, typ })
 	}
 	ok := []dnsmessage.Resource{aRR("example.com.")}
 	truncated := respond(nil, func(m *dnsmessage.Message) { m.Header.Truncated = true })

@@ -91,12 +91,22 @@ func replier(delay time.Duration, parts ...string) func(net.Conn) {
 }
 
 func check(typ string, mod func(*model.HealthCheck)) *model.HealthCheck {
-	hc := model.DefaultHealthCheck(typ)
+	p, _ := model.NewProbe(typ, lvs.ServiceKey{Protocol: lvs.TCP})
+	hc := model.DefaultHealthCheck(p)
 	hc.Timeout = short
 	if mod != nil {
 		mod(&hc)
 	}
 	return &hc
+}
+
+// set returns a mod that edits a check's probe, a P.
+func set[P model.Probe](f func(p *P)) func(*model.HealthCheck) {
+	return func(hc *model.HealthCheck) {
+		p := hc.Probe.(P)
+		f(&p)
+		hc.Probe = p
+	}
 }
 
 // wantResult checks err against want: "" passes, otherwise a substring of
@@ -134,7 +144,7 @@ func TestProbeSendExpect(t *testing.T) {
 		_, _ = c.Write([]byte("OK"))
 	})
 	get := func(expect string) func(*model.HealthCheck) {
-		return func(hc *model.HealthCheck) { hc.Send, hc.Expect = "GET / HTTP/1.0\r\n\r\n", expect }
+		return set(func(p *model.SendExpectProbe) { p.Send, p.Expect = "GET / HTTP/1.0\r\n\r\n", expect })
 	}
 	tests := []struct {
 		name string
@@ -147,13 +157,13 @@ func TestProbeSendExpect(t *testing.T) {
 		{"wrong answer", wrong, get("HTTP"), `reply "SSH-2.0-OpenSSH\r\n" does not start with "HTTP"`},
 		{"any reply", wrong, get("*"), ""},
 		{"any reply but none", hangup, get("*"), "closed without a reply"},
-		{"regex matches", httpOK, func(hc *model.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP/1\.[01] 200` }, ""},
-		{"regex does not match", wrong, func(hc *model.HealthCheck) { hc.Send, hc.ExpectRegex = "x", `^HTTP` }, "does not match"},
+		{"regex matches", httpOK, set(func(p *model.SendExpectProbe) { p.Send, p.ExpectRegex = "x", `^HTTP/1\.[01] 200` }), ""},
+		{"regex does not match", wrong, set(func(p *model.SendExpectProbe) { p.Send, p.ExpectRegex = "x", `^HTTP` }), "does not match"},
 		{"accepts but never answers", silent, get("HTTP"), "no answer within the 300ms timeout"},
 		{"slow answer within the timeout", slow, get("HTTP"), ""},
 		{"slow answer past the timeout", slow, func(hc *model.HealthCheck) { get("HTTP")(hc); hc.Timeout = 50 * time.Millisecond }, "no answer within the 50ms timeout"},
 		{"refused", closedPort(t, "tcp"), get("HTTP"), "connection refused"},
-		{"nothing to expect: connect and send", silent, func(hc *model.HealthCheck) { hc.Send = "PING\r\n" }, ""},
+		{"nothing to expect: connect and send", silent, set(func(p *model.SendExpectProbe) { p.Send = "PING\r\n" }), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +171,7 @@ func TestProbeSendExpect(t *testing.T) {
 		})
 	}
 	t.Run("sends the bytes as they are", func(t *testing.T) {
-		wantResult(t, Probe(context.Background(), check("send_expect", func(hc *model.HealthCheck) { hc.Send, hc.Expect = "A\r\n\tB", "OK" }), echoSend), "")
+		wantResult(t, Probe(context.Background(), check("send_expect", set(func(p *model.SendExpectProbe) { p.Send, p.Expect = "A\r\n\tB", "OK" })), echoSend), "")
 		if got := gotSend.Load(); got != "A\r\n\tB" {
 			t.Errorf("server got %q", got)
 		}
@@ -177,7 +187,7 @@ func TestProbeFlapping(t *testing.T) {
 		}
 		_, _ = c.Write([]byte("OK"))
 	})
-	hc := check("send_expect", func(hc *model.HealthCheck) { hc.Expect = "OK" })
+	hc := check("send_expect", set(func(p *model.SendExpectProbe) { p.Expect = "OK" }))
 	var s State
 	for i := range 6 {
 		s, _ = Step(s, 2, 2, Result{Err: Probe(context.Background(), hc, flap), At: t0.Add(time.Duration(i) * time.Second)})
@@ -218,7 +228,7 @@ func TestProbeUDP(t *testing.T) {
 	echo := serveUDP(t, func(b []byte) []byte { return append([]byte("re:"), b...) })
 	silent := serveUDP(t, func([]byte) []byte { return nil })
 	udp := func(send, expect string) func(*model.HealthCheck) {
-		return func(hc *model.HealthCheck) { hc.Protocol, hc.Send, hc.Expect = lvs.UDP, send, expect }
+		return set(func(p *model.SendExpectProbe) { p.Protocol, p.Send, p.Expect = lvs.UDP, send, expect })
 	}
 	tests := []struct {
 		name string
@@ -270,18 +280,21 @@ func TestProbeHTTP(t *testing.T) {
 		want string
 	}{
 		{"healthy", "http", addr, nil, ""},
-		{"body regex", "http", addr, func(hc *model.HealthCheck) { hc.BodyRegex = "status: (green|yellow)" }, ""},
-		{"body regex fails", "http", addr, func(hc *model.HealthCheck) { hc.BodyRegex = "status: red" }, `body does not match "status: red"`},
-		{"method, path, host, status", "http", addr, func(hc *model.HealthCheck) {
-			hc.Method, hc.Path, hc.Host, hc.Status = "HEAD", "/health", "www.example.com", []int{204}
-		}, ""},
-		{"wrong host", "http", addr, func(hc *model.HealthCheck) { hc.Method, hc.Path, hc.Status = "HEAD", "/health", []int{204} }, "status 404, want 204"},
-		{"404 is not healthy", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/missing" }, "status 404, want 2xx or 3xx"},
-		{"404 when asked for", "http", addr, func(hc *model.HealthCheck) { hc.Path, hc.Status = "/missing", []int{404} }, ""},
-		{"redirect is not followed", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/redirect" }, ""},
-		{"slow answer", "http", addr, func(hc *model.HealthCheck) { hc.Path = "/slow"; hc.Timeout = 100 * time.Millisecond }, "no answer within the 100ms timeout"},
+		{"body regex", "http", addr, set(func(p *model.HTTPProbe) { p.BodyRegex = "status: (green|yellow)" }), ""},
+		{"body regex fails", "http", addr, set(func(p *model.HTTPProbe) { p.BodyRegex = "status: red" }), `body does not match "status: red"`},
+		{"method, path, host, status", "http", addr, set(func(p *model.HTTPProbe) {
+			p.Method, p.Path, p.Host, p.Status = "HEAD", "/health", "www.example.com", []int{204}
+		}), ""},
+		{"wrong host", "http", addr, set(func(p *model.HTTPProbe) { p.Method, p.Path, p.Status = "HEAD", "/health", []int{204} }), "status 404, want 204"},
+		{"404 is not healthy", "http", addr, set(func(p *model.HTTPProbe) { p.Path = "/missing" }), "status 404, want 2xx or 3xx"},
+		{"404 when asked for", "http", addr, set(func(p *model.HTTPProbe) { p.Path, p.Status = "/missing", []int{404} }), ""},
+		{"redirect is not followed", "http", addr, set(func(p *model.HTTPProbe) { p.Path = "/redirect" }), ""},
+		{"slow answer", "http", addr, func(hc *model.HealthCheck) {
+			set(func(p *model.HTTPProbe) { p.Path = "/slow" })(hc)
+			hc.Timeout = 100 * time.Millisecond
+		}, "no answer within the 100ms timeout"},
 		{"refused", "http", closedPort(t, "tcp"), nil, "connection refused"},
-		{"https unverified", "https", tlsAddr, func(hc *model.HealthCheck) { hc.TLSVerify = false }, ""},
+		{"https unverified", "https", tlsAddr, set(func(p *model.HTTPSProbe) { p.TLSVerify = false }), ""},
 		{"https verified fails on a self-signed certificate", "https", tlsAddr, nil, "certificate"},
 		{"plain http to https", "http", tlsAddr, nil, "status 400"},
 	}
@@ -311,7 +324,7 @@ func dnsServer(t *testing.T, rcode byte, answers bool, sameID bool) netip.AddrPo
 
 func TestProbeDNS(t *testing.T) {
 	dns := func(name, typ string) func(*model.HealthCheck) {
-		return func(hc *model.HealthCheck) { hc.Protocol, hc.QueryName, hc.QueryType = lvs.UDP, name, typ }
+		return set(func(p *model.DNSProbe) { p.Protocol, p.QueryName, p.QueryType = lvs.UDP, name, typ })
 	}
 	tests := []struct {
 		name string
@@ -346,7 +359,7 @@ func TestProbeDNS(t *testing.T) {
 			q = append(q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
 			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...))
 		})
-		wantResult(t, Probe(context.Background(), check("dns", func(hc *model.HealthCheck) { hc.QueryName = "example.com" }), addr), "")
+		wantResult(t, Probe(context.Background(), check("dns", set(func(p *model.DNSProbe) { p.QueryName = "example.com" })), addr), "")
 	})
 	t.Run("query encoding", func(t *testing.T) {
 		q, dq, err := dnsQuery("www.example.com.", dnsmessage.TypeAAAA)
@@ -381,7 +394,9 @@ func TestProbeExec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hc := check("exec", func(hc *model.HealthCheck) { hc.Program, hc.Expect, hc.Timeout = tt.program, tt.expect, tt.timeout })
+			hc := check("exec", func(hc *model.HealthCheck) {
+				hc.Probe, hc.Timeout = model.ExecProbe{Program: tt.program, Expect: tt.expect}, tt.timeout
+			})
 			start := time.Now()
 			err := Probe(context.Background(), hc, addr)
 			if tt.name == "timeout" {
@@ -402,11 +417,11 @@ func TestProbeExecHostile(t *testing.T) {
 	dir := t.TempDir()
 	pwned := filepath.Join(dir, "pwned")
 	host := "; touch " + pwned + " #$(touch " + pwned + ")`touch " + pwned + "`"
-	hc := check("exec", func(hc *model.HealthCheck) {
-		hc.Program = "/bin/echo %h"
-		hc.Expect = host // the argument arrives whole and verbatim
-	})
-	if err := probeExec(context.Background(), hc, host, "80"); err != nil {
+	p := model.ExecProbe{
+		Program: "/bin/echo %h",
+		Expect:  host, // the argument arrives whole and verbatim
+	}
+	if err := probeExecHost(context.Background(), p, check("exec", nil), host, "80"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(pwned); !errors.Is(err, os.ErrNotExist) {
@@ -449,9 +464,12 @@ func TestProbeIn(t *testing.T) {
 	probe := ProbeIn(func(f func() error) error { entered.Add(1); return f() })
 	for _, typ := range []string{model.CheckTCP, model.CheckHTTP, model.CheckExec} {
 		entered.Store(0)
-		hc := model.DefaultHealthCheck(typ)
+		p, _ := model.NewProbe(typ, lvs.ServiceKey{})
+		if typ == model.CheckExec {
+			p = model.ExecProbe{Program: "/bin/true %h"}
+		}
+		hc := model.DefaultHealthCheck(p)
 		hc.Timeout = 2 * time.Second
-		hc.Program = "/bin/true %h"
 		if err := probe(context.Background(), &hc, addr); err != nil {
 			t.Errorf("%s: %v", typ, err)
 		}
@@ -460,7 +478,7 @@ func TestProbeIn(t *testing.T) {
 		}
 	}
 	// A namespace that cannot be entered fails the probe, saying why.
-	hc := model.DefaultHealthCheck(model.CheckTCP)
+	hc := model.DefaultHealthCheck(model.TCPProbe{})
 	err = ProbeIn(func(func() error) error { return errors.New("cannot enter network namespace x") })(context.Background(), &hc, addr)
 	if err == nil || !strings.Contains(err.Error(), "cannot enter network namespace x") {
 		t.Errorf("got %v", err)
@@ -489,7 +507,9 @@ func TestProbeExecNoOrphans(t *testing.T) {
 			}
 		}
 	})
-	hc := check("exec", func(hc *model.HealthCheck) { hc.Program, hc.Timeout = prog+" %h", 200*time.Millisecond })
+	hc := check("exec", func(hc *model.HealthCheck) {
+		hc.Probe, hc.Timeout = model.ExecProbe{Program: prog + " %h"}, 200*time.Millisecond
+	})
 	addr := netip.MustParseAddrPort("127.0.0.1:80")
 	var wg sync.WaitGroup
 	for range 20 {
@@ -530,4 +550,21 @@ func running(prog string) []int {
 		}
 	}
 	return pids
+}
+
+// Every probe type of the model has a prober, and a probe of a type
+// without one fails saying so.
+func TestProbers(t *testing.T) {
+	for _, typ := range model.CheckTypes {
+		if _, ok := probers[typ]; !ok {
+			t.Errorf("no prober for the probe type %q", typ)
+		}
+	}
+	if len(probers) != len(model.CheckTypes) {
+		t.Errorf("%d probers for %d probe types", len(probers), len(model.CheckTypes))
+	}
+	var hc model.HealthCheck
+	if err := Probe(context.Background(), &hc, netip.MustParseAddrPort("127.0.0.1:1")); err == nil || !strings.Contains(err.Error(), "unknown health check type") {
+		t.Errorf("a check without a probe: %v", err)
+	}
 }

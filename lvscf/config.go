@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -443,7 +442,7 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *model.ServiceSettings {
 		st.RealServers = map[string]*model.HealthCheck{}
 		for _, d := range svc.Dests {
 			st.RealServers[d.Name] = st.HealthCheck
-			if svc.Key.IsFWMark() && d.Addr.Port() == 0 && st.HealthCheck.Type != model.CheckExec {
+			if st.HealthCheck.ValidateTarget(d.Addr, d.Name) != nil {
 				c.errorf(lineOf(v.Setting("port"), v.Line), "virtual %s: real server %s has port 0, so its health check has no port to probe; set the port", show(v.Name), show(d.Name))
 			}
 		}
@@ -477,67 +476,88 @@ func (c *converter) service(v *Virtual, t *lvs.Table) *model.ServiceSettings {
 // check builds the health check nanny ran for v.
 func (c *converter) check(v *Virtual, k lvs.ServiceKey, vp []string) *model.HealthCheck {
 	hp := append(slices.Clone(vp), "health_check")
-	var hc model.HealthCheck
+	proto := model.DefaultCheckProtocol(k)
+	if v.Protocol == "udp" {
+		proto = lvs.UDP
+	}
+	var probe model.Probe
+	var send, expect, program string
 	switch {
-	case v.SendProgram.IsSet() && v.SendProgram.Arg() != "":
-		hc = model.DefaultHealthCheck(model.CheckExec)
-		hc.Program = strings.TrimSpace(v.SendProgram.Arg())
-		if first := strings.Fields(hc.Program)[0]; !filepath.IsAbs(first) {
-			c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", quote.Excerpt(first))
-		}
-		hc.Expect = nannyUnescape(v.Expect.Arg())
-		if hc.Expect != "" {
+	case strings.TrimSpace(v.SendProgram.Arg()) != "":
+		program = strings.TrimSpace(v.SendProgram.Arg())
+		expect = nannyUnescape(v.Expect.Arg())
+		probe = model.ExecProbe{Program: program, Expect: expect}
+		if expect != "" {
 			c.note("nanny compared the program's output with expect, and no output at all passed; the exec check does the same.", hp...)
 		}
 		if v.Send.IsSet() {
 			c.note(fmt.Sprintf("send (line %d) was ignored by nanny because send_program is set; it is not converted.", v.Setting("send").Line), hp...)
 		}
 	case v.Send.Arg() != "" || v.Expect.Arg() != "":
-		hc = model.DefaultHealthCheck(model.CheckSendExpect)
-		hc.Send = nannyUnescape(v.Send.Arg())
+		send = nannyUnescape(v.Send.Arg())
+		p := model.SendExpectProbe{Protocol: proto, Send: send}
 		if v.UseRegex && v.Expect.Arg() != "" {
-			hc.ExpectRegex = v.Expect.Arg()
-			if _, err := regexp.Compile(hc.ExpectRegex); err != nil {
-				c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %s is not a regular expression lvsctl can use (use_regex = 1): %s", quote.Excerpt(hc.ExpectRegex), shorten(err.Error()))
-			}
+			expect = v.Expect.Arg()
+			p.ExpectRegex = expect
 		} else {
-			hc.Expect = nannyUnescape(v.Expect.Arg())
+			expect = nannyUnescape(v.Expect.Arg())
+			p.Expect = expect
 		}
+		probe = p
 	case v.Port == 80 && v.Protocol == "tcp":
-		hc = model.DefaultHealthCheck(model.CheckSendExpect)
-		hc.Send, hc.Expect = nannyDefaultSend, nannyDefaultExpect
+		probe = model.SendExpectProbe{Protocol: proto, Send: nannyDefaultSend, Expect: nannyDefaultExpect}
 		c.note("nanny's default probe for port 80, written out: no send, expect or send_program was set.", hp...)
 	case v.Protocol == "udp":
-		hc = model.DefaultHealthCheck(model.CheckSendExpect)
-		hc.Expect = "*"
+		probe = model.SendExpectProbe{Protocol: proto, Expect: "*"}
 		c.note("nanny accepted any reply to a UDP probe with nothing to send or expect.", hp...)
 	default:
-		hc = model.DefaultHealthCheck(model.CheckTCP)
+		probe = model.TCPProbe{}
 	}
-	c.text(hc.Send, v.Setting("send"), v.Line)
-	c.text(hc.Expect+hc.ExpectRegex, v.Setting("expect"), v.Line)
-	c.text(hc.Program, v.Setting("send_program"), v.Line)
-	hc.Protocol = model.DefaultCheckProtocol(k)
-	if hc.Type == model.CheckSendExpect && v.Protocol == "udp" {
-		hc.Protocol = lvs.UDP
-	}
-	if v.Timeout < 1 {
-		c.errorf(lineOf(v.Setting("timeout"), v.Line), "virtual %s: timeout %d is not a number of seconds of at least 1", show(v.Name), v.Timeout)
-	}
+	c.text(send, v.Setting("send"), v.Line)
+	c.text(expect, v.Setting("expect"), v.Line)
+	c.text(program, v.Setting("send_program"), v.Line)
+	hc := model.DefaultHealthCheck(probe)
 	hc.Interval = time.Duration(v.Timeout) * time.Second
 	hc.Timeout = hc.Interval
 	rise := 1
 	if v.Timeout > 0 && v.Reentry > 0 {
 		rise = (v.Reentry + v.Timeout - 1) / v.Timeout
 	}
-	if rise > 10000 {
-		c.errorf(lineOf(v.Setting("reentry"), v.Line), "virtual %s: reentry %d over timeout %d makes %d passes before a server comes back; lvsctl allows at most 10000", show(v.Name), v.Reentry, v.Timeout, rise)
-	}
 	hc.Rise = max(rise, 1)
 	if v.QuiesceServer {
 		hc.OnFailure = model.OnFailureQuiesce
 	}
+	timeout := false // the interval and the timeout are both lvs.cf's timeout
+	for _, p := range hc.Validate(nil) {
+		if p.Setting == "interval" || p.Setting == "timeout" {
+			if timeout {
+				continue
+			}
+			timeout = true
+		}
+		c.checkProblem(v, &hc, p)
+	}
 	return &hc
+}
+
+// checkProblem reports a problem of v's health check hc (see
+// [model.HealthCheck.Validate]) at the line of the lvs.cf setting it comes
+// from, in the words of lvs.cf.
+func (c *converter) checkProblem(v *Virtual, hc *model.HealthCheck, p model.Problem) {
+	switch {
+	case p.Setting == "interval" || p.Setting == "timeout":
+		c.errorf(lineOf(v.Setting("timeout"), v.Line), "virtual %s: timeout %d is not a number of seconds of at least 1", show(v.Name), v.Timeout)
+	case p.Setting == "rise":
+		c.errorf(lineOf(v.Setting("reentry"), v.Line), "virtual %s: reentry %d over timeout %d makes %d passes before a server comes back; lvsctl allows at most %d", show(v.Name), v.Reentry, v.Timeout, hc.Rise, model.MaxCheckCount)
+	case p.Setting == "program":
+		// The program is not empty (see check), so it is not absolute.
+		first := strings.Fields(v.SendProgram.Arg())[0]
+		c.errorf(lineOf(v.Setting("send_program"), v.Line), "send_program %s is not an absolute path; lvsctl runs it without a shell or PATH search, so write the full path", quote.Excerpt(first))
+	case p.Setting == "expect_regex" && p.Err != nil:
+		c.errorf(lineOf(v.Setting("expect"), v.Line), "expect %s is not a regular expression lvsctl can use (use_regex = 1): %s", quote.Excerpt(v.Expect.Arg()), shorten(p.Err.Error()))
+	default:
+		c.errorf(v.Line, "virtual %s: health check: %s", show(v.Name), shorten(quote.Clip(p.Msg)))
+	}
 }
 
 // nannyUnescape decodes the escapes nanny understood in send and expect:

@@ -141,11 +141,12 @@ func TestConvertMapping(t *testing.T) {
 		t.Fatalf("web has no health check: %+v", st)
 	}
 	hc := st.HealthCheck
-	if hc.Type != model.CheckSendExpect || hc.ExpectRegex == "" || hc.OnFailure != model.OnFailureQuiesce {
+	sp, _ := hc.Probe.(model.SendExpectProbe)
+	if hc.Type() != model.CheckSendExpect || sp.ExpectRegex == "" || hc.OnFailure != model.OnFailureQuiesce {
 		t.Errorf("web check = %+v; want send_expect with expect_regex and quiesce", hc)
 	}
-	if !strings.Contains(hc.Send, "\r\n") {
-		t.Errorf("send %q: nanny's \\r\\n escapes were not decoded", hc.Send)
+	if !strings.Contains(sp.Send, "\r\n") {
+		t.Errorf("send %q: nanny's \\r\\n escapes were not decoded", sp.Send)
 	}
 	if hc.Interval.Seconds() != 4 || hc.Rise != 15 || hc.Fall != 1 {
 		t.Errorf("interval %s rise %d fall %d; want 4s, reentry/timeout = 15, 1", hc.Interval, hc.Rise, hc.Fall)

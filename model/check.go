@@ -1,23 +1,14 @@
 package model
 
 import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-// Health check types.
-const (
-	CheckTCP        = "tcp"         // a TCP connect
-	CheckSendExpect = "send_expect" // nanny's probe: send, then match the reply, over TCP or UDP
-	CheckHTTP       = "http"
-	CheckHTTPS      = "https"
-	CheckDNS        = "dns"
-	CheckExec       = "exec" // an external program, run without a shell
-)
-
-// CheckTypes are the health check types.
-var CheckTypes = []string{CheckTCP, CheckSendExpect, CheckHTTP, CheckHTTPS, CheckDNS, CheckExec}
 
 // What a health check does with a real server that fails it.
 const (
@@ -25,55 +16,25 @@ const (
 	OnFailureQuiesce = "quiesce" // set its weight to 0 so its connections drain (nanny -q)
 )
 
-// Health check defaults, in effect when a source does not say.
+// Health check defaults, in effect when a source does not say. The
+// defaults of each probe type's settings are its Default method's.
 const (
 	DefaultCheckInterval = 5 * time.Second
 	DefaultCheckRise     = 1
 	DefaultCheckFall     = 1
-	DefaultHTTPMethod    = "GET"
-	DefaultHTTPPath      = "/"
-	DefaultDNSQueryType  = "A"
 )
 
-// DNSQueryTypes are the record types a dns check may ask for.
-var DNSQueryTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}
+// MaxCheckCount bounds rise and fall: counts of consecutive probes.
+const MaxCheckCount = 10000
 
 // A HealthCheck is how one real server is probed: its virtual server's
 // check, with the real server's own settings merged in when it has any.
 // Every field holds the value in effect, defaults filled in.
 type HealthCheck struct {
-	Type string // one of CheckTypes
-
-	// Protocol is the transport of a send_expect probe: lvs.TCP or lvs.UDP.
-	// It defaults to the service's protocol (TCP for fwmark services).
-	Protocol lvs.Protocol
+	// Probe is what is sent and expected: the settings of the check's type.
+	Probe Probe
 	// Port is the port probed; 0 means the real server's own port.
 	Port uint16
-
-	// Send is sent after connecting (send_expect); the bytes as they are,
-	// escapes such as \r\n already decoded.
-	Send string
-	// Expect is matched against the start of the reply (send_expect; "*"
-	// accepts any reply), or, for exec, compared with the program's whole
-	// output as nanny did: no output at all also passes.
-	Expect string
-	// ExpectRegex is a regular expression the reply must match (send_expect).
-	ExpectRegex string
-	// Program is the exec command line, split on blanks and run without a
-	// shell; %h and %p are replaced by the real server's address and port.
-	Program string
-
-	// HTTP and HTTPS.
-	Method    string // default GET
-	Path      string // default /
-	Host      string // Host header; "" uses the real server's address
-	Status    []int  // accepted status codes; empty accepts any 2xx or 3xx
-	BodyRegex string // the body must match, when set
-	TLSVerify bool   // https: verify the certificate (default true)
-
-	// DNS.
-	QueryName string
-	QueryType string // default A
 
 	Interval  time.Duration // between probes; default 5s
 	Timeout   time.Duration // of one probe; default the interval
@@ -82,25 +43,25 @@ type HealthCheck struct {
 	OnFailure string        // OnFailureRemove (default) or OnFailureQuiesce
 }
 
-// DefaultHealthCheck returns a check of type typ with every default set.
-func DefaultHealthCheck(typ string) HealthCheck {
-	hc := HealthCheck{
-		Type:      typ,
-		Protocol:  lvs.TCP,
+// DefaultHealthCheck returns a check that runs p, with every other
+// setting at its default.
+func DefaultHealthCheck(p Probe) HealthCheck {
+	return HealthCheck{
+		Probe:     p,
 		Interval:  DefaultCheckInterval,
 		Timeout:   DefaultCheckInterval,
 		Rise:      DefaultCheckRise,
 		Fall:      DefaultCheckFall,
 		OnFailure: OnFailureRemove,
-		TLSVerify: true,
 	}
-	switch typ {
-	case CheckHTTP, CheckHTTPS:
-		hc.Method, hc.Path = DefaultHTTPMethod, DefaultHTTPPath
-	case CheckDNS:
-		hc.QueryType = DefaultDNSQueryType
+}
+
+// Type returns the name of the check's probe type, "" when it has none.
+func (hc *HealthCheck) Type() string {
+	if hc.Probe == nil {
+		return ""
 	}
-	return hc
+	return hc.Probe.Type()
 }
 
 // DefaultCheckProtocol is the probe protocol of a service's checks when
@@ -110,4 +71,131 @@ func DefaultCheckProtocol(k lvs.ServiceKey) lvs.Protocol {
 		return lvs.UDP
 	}
 	return lvs.TCP
+}
+
+// A Problem is a value that a configuration may not hold, named by the
+// setting it is about, so that each source can point at where it wrote
+// that setting (as [lvs.Problem] does for the table).
+type Problem struct {
+	// Setting names what is wrong: a setting of the probe ("program"), one
+	// of the check's own ("rise", "port"), or "" for the check as a whole.
+	Setting string
+	// Element is the 1-based position of the wrong element of a list
+	// setting; 0 when the problem is with the whole setting.
+	Element int
+	// Summary is a short title: "Invalid HTTP status".
+	Summary string
+	// Msg says what is wrong and what to write instead, as a sentence
+	// without its final full stop.
+	Msg string
+	// Err is the cause, when there is one (a regular expression's error).
+	Err error
+}
+
+func (p Problem) Error() string { return p.Msg }
+
+// Validate returns the problems of hc: its probe's (see [Probe.Validate]
+// for written), then its own settings'.
+func (hc *HealthCheck) Validate(written func(setting string) bool) []Problem {
+	var ps []Problem
+	if hc.Probe == nil {
+		ps = append(ps, Problem{Summary: "Missing health check type", Msg: "The check has no probe type"})
+	} else {
+		ps = hc.Probe.Validate(written)
+	}
+	if hc.Interval <= 0 {
+		ps = append(ps, Problem{Setting: "interval", Summary: "Invalid health check interval", Msg: fmt.Sprintf("The interval is %s; write a duration of more than zero", hc.Interval)})
+	}
+	if hc.Timeout <= 0 {
+		ps = append(ps, Problem{Setting: "timeout", Summary: "Invalid health check timeout", Msg: fmt.Sprintf("The timeout is %s; write a duration of more than zero", hc.Timeout)})
+	} else if hc.Interval > 0 && hc.Timeout > hc.Interval {
+		ps = append(ps, Problem{Setting: "timeout", Summary: "Health check timeout too long",
+			Msg: fmt.Sprintf("The timeout (%s) is longer than the interval (%s), so probes would overlap; make the timeout at most the interval", FormatDuration(hc.Timeout), FormatDuration(hc.Interval))})
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"rise", hc.Rise}, {"fall", hc.Fall}} {
+		if c.v < 1 || c.v > MaxCheckCount {
+			ps = append(ps, Problem{Setting: c.name, Summary: "Invalid " + c.name,
+				Msg: fmt.Sprintf("%s is a count of consecutive probes from 1 to %d, not %d", c.name, MaxCheckCount, c.v)})
+		}
+	}
+	if hc.OnFailure != OnFailureRemove && hc.OnFailure != OnFailureQuiesce {
+		ps = append(ps, Problem{Setting: "on_failure", Summary: "Invalid on_failure",
+			Msg: fmt.Sprintf("%q is not a failure action; use %q (weight 0, connections drain) or %q (delete the real server)", hc.OnFailure, OnFailureQuiesce, OnFailureRemove)})
+	}
+	return ps
+}
+
+// ValidateTarget returns the problem of probing the real server name at
+// dest with hc, if any: a probe that connects needs a port, and a real
+// server of a firewall-mark service may have none of its own (the packet
+// keeps its port).
+func (hc *HealthCheck) ValidateTarget(dest netip.AddrPort, name string) *Problem {
+	if hc.Port != 0 || !dest.Addr().IsValid() || dest.Port() != 0 || hc.Probe == nil {
+		return nil
+	}
+	if _, ok := hc.Probe.(portless); ok {
+		return nil
+	}
+	return &Problem{Setting: "port", Summary: "Health check without a port",
+		Msg: fmt.Sprintf("real_server %q has no port (a firewall-mark service keeps the packet's port), so the check cannot know where to probe; set port in the health_check block", name)}
+}
+
+// Normalize puts hc's settings in their canonical form (a list of status
+// codes sorted, without repeats), so that equal checks compare equal. A
+// source calls it once the check is valid.
+func (hc *HealthCheck) Normalize() {
+	if n, ok := hc.Probe.(normalizer); ok {
+		hc.Probe = n.normalize()
+	}
+}
+
+// Equal reports whether a and b are the same check: the same probe type
+// and settings, and the same common settings. An empty list equals a nil
+// one.
+func (hc *HealthCheck) Equal(b *HealthCheck) bool {
+	if hc == b {
+		return true
+	}
+	if hc.Port != b.Port || hc.Interval != b.Interval || hc.Timeout != b.Timeout ||
+		hc.Rise != b.Rise || hc.Fall != b.Fall || hc.OnFailure != b.OnFailure {
+		return false
+	}
+	return equalProbes(hc.Probe, b.Probe)
+}
+
+func equalProbes(a, b Probe) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	for _, f := range settingsOf(va.Type()) {
+		x, y := va.FieldByIndex(f.index), vb.FieldByIndex(f.index)
+		if f.Kind == SettingNumbers {
+			if !slices.Equal(x.Interface().([]int), y.Interface().([]int)) {
+				return false
+			}
+		} else if !x.Equal(y) {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatDuration writes d as a configuration would: "5s", "1m30s",
+// "500ms".
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if len(s) > 3 && s[len(s)-3:] == "m0s" {
+		s = s[:len(s)-2]
+	}
+	if len(s) > 3 && s[len(s)-3:] == "h0m" {
+		s = s[:len(s)-2]
+	}
+	return s
 }

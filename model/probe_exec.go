@@ -1,0 +1,44 @@
+package model
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// CheckExec is the type of an external program, run without a shell.
+const CheckExec = "exec"
+
+// ExecProbe runs a program; its exit status decides, or its output does
+// when Expect is set.
+type ExecProbe struct {
+	// Expect, when set, is compared with the program's whole output, as
+	// nanny did: no output at all also passes.
+	Expect string `setting:"expect"`
+	// Program is the command line, split on blanks and run without a
+	// shell; %h and %p are replaced by the real server's address and port.
+	Program string `setting:"program"`
+}
+
+// Type implements [Probe].
+func (ExecProbe) Type() string { return CheckExec }
+
+// Default implements [Probe].
+func (ExecProbe) Default(lvs.ServiceKey) Probe { return ExecProbe{} }
+
+// Validate implements [Probe].
+func (p ExecProbe) Validate(func(string) bool) []Problem {
+	f := strings.Fields(p.Program)
+	switch {
+	case len(f) == 0:
+		return []Problem{{Setting: "program", Summary: "Missing program", Msg: `An exec check needs program = "/path/to/check %h %p"; %h and %p become the real server's address and port`}}
+	case !filepath.IsAbs(f[0]):
+		return []Problem{{Setting: "program", Summary: "Program path not absolute", Msg: fmt.Sprintf("%q is not an absolute path; lvsctl runs the program without a shell or PATH search, so write the full path", f[0])}}
+	}
+	return nil
+}
+
+// The program gets the port as %p, but need not connect to it.
+func (ExecProbe) portless() {}
