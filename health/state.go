@@ -3,6 +3,10 @@
 // up/down decisions ([Step]), the table those decisions give ([Desired]) and
 // the loop that ties them together ([Checker]).
 //
+// Each probe type of the model ([model.Probe]) is run by a file of its own
+// here (tcp.go, send_expect.go, http.go, dns.go, exec.go), which registers
+// it by type; [Probe] looks it up.
+//
 // Health never touches the kernel. [Desired] computes the table the
 // configuration asks for with the health state laid over it; the caller
 // hands that to the same plan → apply path `lvsctl apply` uses, so there is

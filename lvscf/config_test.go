@@ -191,6 +191,22 @@ func TestConvertRenames(t *testing.T) {
 	}
 }
 
+// A blank send_program is no program: the virtual gets the check it would
+// have without one (it used to crash the conversion).
+func TestBlankSendProgram(t *testing.T) {
+	f, _, err := Parse(strings.NewReader("virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n send_program = \"   \"\n server a {\n  address = 10.0.1.1\n  active = 1\n }\n}\n"), "lvs.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := cfg.Settings("v").HealthCheck; hc.Type() == model.CheckExec {
+		t.Errorf("check = %+v, want no exec check", hc)
+	}
+}
+
 // Settings that piranha took but lvsctl cannot run are errors with a line.
 func TestConvertErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{

@@ -17,8 +17,14 @@
 // Each source checks what it reads and reports a problem where its format
 // can point at it (file:line:column for HCL, file:line for lvs.cf); a
 // Config it returns is valid, with every default filled in. The rules that
-// need no position live here ([CheckDevice], and [lvs.Table.Validate] for
-// the table itself).
+// need no position live here ([CheckDevice], [HealthCheck.Validate], and
+// [lvs.Table.Validate] for the table itself): they return problems by
+// setting, which each source maps to where it wrote that setting.
+//
+// A health check's probe is one of the probe types ([Probe]), each in a
+// file of its own with its settings, defaults and validation; sources set
+// the settings by name ([WithSetting]), so that a new probe type is a file
+// here and one in health.
 package model
 
 import (
