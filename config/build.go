@@ -418,8 +418,8 @@ func (b *builder) buildKey(vs *vsBlock, s *lvs.Service) bool {
 	if vs.Protocol != nil {
 		p, err := lvs.ParseProtocol(*vs.Protocol)
 		if err != nil {
-			b.errorAt(vs.ProtocolRange, "Invalid protocol", "%q is not a protocol IPVS balances; use \"tcp\", \"udp\" or \"sctp\".%s",
-				*vs.Protocol, didYouMean(*vs.Protocol, []string{"tcp", "udp", "sctp"}))
+			b.errorAt(vs.ProtocolRange, "Invalid protocol", "%q is not a protocol IPVS balances; use %s.%s",
+				*vs.Protocol, quotedList(lvs.ProtocolNames), didYouMean(*vs.Protocol, lvs.ProtocolNames))
 			ok = false
 		}
 		s.Key.Protocol = p
@@ -458,7 +458,7 @@ func (b *builder) buildSchedFlags(vs *vsBlock, s *lvs.Service) {
 	}
 	seen := map[string]bool{}
 	for _, it := range flags {
-		f, ok := schedFlagNames[it.v]
+		f, owner, ok := lvs.LookupSchedFlag(it.v)
 		switch {
 		case !ok:
 			b.errorAt(it.r, "Invalid scheduler flag", "%q is not a scheduler flag; use %s.%s",
@@ -467,14 +467,14 @@ func (b *builder) buildSchedFlags(vs *vsBlock, s *lvs.Service) {
 		case seen[it.v]:
 			b.errorAt(it.r, "Duplicate scheduler flag", "%q is listed twice; list each flag once", it.v)
 			continue
-		case f.sched != "" && sched != "" && f.sched != sched:
+		case owner != "" && sched != "" && owner != sched:
 			b.errorAt(it.r, "Scheduler flag for another scheduler",
 				"%q is a flag of the %s scheduler, but this virtual server uses %s; set scheduler = %q, or use flag-1, flag-2 or flag-3 for the raw bits",
-				it.v, f.sched, sched, f.sched)
+				it.v, owner, sched, owner)
 			continue
 		}
 		seen[it.v] = true
-		s.Opts.SchedFlags |= f.flag
+		s.Opts.SchedFlags |= f
 	}
 }
 
@@ -482,7 +482,7 @@ func (b *builder) parseForward(v string, r hcl.Range) lvs.Forward {
 	f, err := lvs.ParseForward(v)
 	if err != nil {
 		b.errorAt(r, "Invalid forwarding method", "%q is not a forwarding method; use \"nat\" (masquerading), \"dr\" (direct routing) or \"tun\" (tunnelling).%s",
-			v, didYouMean(v, []string{"nat", "dr", "tun"}))
+			v, didYouMean(v, lvs.ForwardNames))
 		return lvs.Masq
 	}
 	return f
@@ -550,8 +550,8 @@ func (b *builder) buildTunnel(tb *tunnelBlock, o *lvs.DestOpts) {
 	if tb.Type != nil {
 		tt, err := lvs.ParseTunnelType(*tb.Type)
 		if err != nil {
-			b.errorAt(tb.TypeRange, "Invalid tunnel type", "%q is not a tunnel type; use \"ipip\", \"gue\" or \"gre\".%s",
-				*tb.Type, didYouMean(*tb.Type, []string{"ipip", "gue", "gre"}))
+			b.errorAt(tb.TypeRange, "Invalid tunnel type", "%q is not a tunnel type; use %s.%s",
+				*tb.Type, quotedList(lvs.TunnelTypeNames), didYouMean(*tb.Type, lvs.TunnelTypeNames))
 		}
 		o.TunnelType = tt
 	}
@@ -563,15 +563,11 @@ func (b *builder) buildTunnel(tb *tunnelBlock, o *lvs.DestOpts) {
 		}
 	}
 	if tb.Checksum != nil {
-		switch *tb.Checksum {
-		case "nocsum":
-		case "csum":
-			o.TunnelFlags = lvs.TunnelCsum
-		case "remcsum":
-			o.TunnelFlags = lvs.TunnelRemCsum
-		default:
+		f, err := lvs.ParseChecksum(*tb.Checksum)
+		if err != nil {
 			b.errorAt(tb.ChecksumRange, "Invalid tunnel checksum", "%q is not a checksum option; use \"nocsum\", \"csum\" or \"remcsum\" (gue only).%s",
-				*tb.Checksum, didYouMean(*tb.Checksum, []string{"nocsum", "csum", "remcsum"}))
+				*tb.Checksum, didYouMean(*tb.Checksum, lvs.ChecksumNames))
 		}
+		o.TunnelFlags = f
 	}
 }

@@ -187,23 +187,31 @@ func parseNetmask(s string, f lvs.Family) (uint8, error) {
 	return uint8(ones), nil
 }
 
-// schedFlag is one name accepted in scheduler_flags, as ipvsadm -b takes it.
-type schedFlag struct {
-	flag  lvs.SchedFlags
-	sched string // the scheduler the name belongs to; "" for any
-}
+// schedFlagList is lvs.SchedFlagNames in the order the configuration's
+// messages list them: the schedulers' own names first.
+var schedFlagList = func() []string {
+	var own, generic []string
+	for _, name := range lvs.SchedFlagNames {
+		if _, sched, _ := lvs.LookupSchedFlag(name); sched != "" {
+			own = append(own, name)
+		} else {
+			generic = append(generic, name)
+		}
+	}
+	return append(own, generic...)
+}()
 
-var schedFlagNames = map[string]schedFlag{
-	"flag-1":      {lvs.SchedFlag1, ""},
-	"flag-2":      {lvs.SchedFlag2, ""},
-	"flag-3":      {lvs.SchedFlag3, ""},
-	"sh-fallback": {lvs.SchedFlag1, "sh"},
-	"sh-port":     {lvs.SchedFlag2, "sh"},
-	"mh-fallback": {lvs.SchedFlag1, "mh"},
-	"mh-port":     {lvs.SchedFlag2, "mh"},
+// quotedList joins names as messages list choices: "tcp", "udp" or "sctp".
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
-
-var schedFlagList = []string{"sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"}
 
 // suggest returns the candidate closest to s if it is close enough to be a
 // plausible typo, or "".

@@ -526,18 +526,14 @@ func (wr *writer) pulse(body *wbody, p *model.Pulse) {
 }
 
 // maskString writes a prefix length as a dotted mask for IPv4 (as
-// admins know them from ifconfig) and as a number for IPv6.
+// admins know them from ifconfig) and as a number for IPv6, whichever
+// family a is.
 func maskString(bits int, a netip.Addr) string {
+	f := lvs.IPv4
 	if a.Is6() && !a.Is4In6() {
-		return strconv.Itoa(bits)
+		f = lvs.IPv6
 	}
-	var m [4]byte
-	v := ^uint32(0) << (32 - bits)
-	if bits == 0 {
-		v = 0
-	}
-	m[0], m[1], m[2], m[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
-	return netip.AddrFrom4(m).String()
+	return lvs.FormatNetmask(f, uint8(bits))
 }
 
 func hostPortString(ap netip.AddrPort, withPort bool) string {
@@ -548,16 +544,52 @@ func hostPortString(ap netip.AddrPort, withPort bool) string {
 	return ap.String() // [v6]:port or v4:port
 }
 
+// service writes a virtual_server block: its attributes, its persistence
+// and vip blocks, its health check and its real servers.
 func (wr *writer) service(body *wbody, s lvs.Service) {
 	vp := []string{"virtual_server", s.Name}
 	vb := wr.block(body, "virtual_server", []string{s.Name}, vp...)
-	a := func(name string, v cty.Value) { wr.attr(vb, v, append(vp, name)...) }
 	st := wr.cfg.Settings(s.Name)
+	fwd := serviceForward(s)
+	wr.serviceAttrs(vb, vp, s, fwd, st)
+	if s.Opts.Persistent {
+		wr.persistence(vb, vp, s.Key.Family, s.Opts)
+	}
+	if st != nil && st.VIP != nil {
+		wr.vip(vb, vp, s.Key, st.VIP)
+	}
+	var base *model.HealthCheck
+	if st != nil && st.HealthCheck != nil {
+		base = st.HealthCheck
+		wr.check(vb, base, nil, s.Key, append(slices.Clone(vp), "health_check"))
+	}
+	var order []string
+	if wr.ann.RealOrder != nil {
+		order = wr.ann.RealOrder[s.Name]
+	}
+	for _, d := range ordered(s.Dests, order, func(d lvs.Dest) string { return d.Name }) {
+		// A real server's check is written where it differs from the
+		// virtual server's.
+		var hc *model.HealthCheck
+		if st != nil {
+			if c := st.RealServers[d.Name]; c != nil && (base == nil || !equalCheck(c, base)) {
+				hc = c
+			}
+		}
+		wr.realServer(vb, vp, s.Key, d, fwd, hc, base)
+	}
+}
+
+// serviceAttrs writes the attributes of a virtual_server block: its key,
+// the options that differ from their defaults, the forwarding method fwd
+// its real servers share, and its sorry server.
+func (wr *writer) serviceAttrs(vb *wbody, vp []string, s lvs.Service, fwd lvs.Forward, st *model.ServiceSettings) {
+	a := func(name string, v cty.Value) { wr.attr(vb, v, append(vp, name)...) }
 	k := s.Key
 	if k.IsFWMark() {
 		a("fwmark", num(int64(k.FWMark)))
 		if k.Family == lvs.IPv6 {
-			a("family", str("ipv6"))
+			a("family", str(k.Family.String()))
 		}
 	} else {
 		a("address", str(k.AddrPort().String()))
@@ -569,15 +601,13 @@ func (wr *writer) service(body *wbody, s lvs.Service) {
 		a("scheduler", str(s.Opts.Scheduler))
 	}
 	if f := s.Opts.SchedFlags; f != 0 {
-		var vals []cty.Value
-		for _, bit := range []lvs.SchedFlags{lvs.SchedFlag1, lvs.SchedFlag2, lvs.SchedFlag3} {
-			if f&bit != 0 {
-				vals = append(vals, str(schedFlagName(s.Opts.Scheduler, bit)))
-			}
+		names := f.Names(s.Opts.Scheduler)
+		vals := make([]cty.Value, len(names))
+		for i, n := range names {
+			vals[i] = str(n)
 		}
 		a("scheduler_flags", cty.TupleVal(vals))
 	}
-	fwd := serviceForward(s)
 	if fwd != lvs.Masq {
 		a("forwarding", str(fwd.String()))
 	}
@@ -590,77 +620,78 @@ func (wr *writer) service(body *wbody, s lvs.Service) {
 	if st != nil && st.SorryServer.IsValid() {
 		a("sorry_server", str(hostPortString(st.SorryServer, st.SorryServer.Port() != k.Port)))
 	}
-	if s.Opts.Persistent {
-		pp := append(slices.Clone(vp), "persistence")
-		pb := wr.block(vb, "persistence", nil, pp...)
-		if s.Opts.Timeout != defaultPersistTimeout {
-			wr.attr(pb, str(fmtDuration(secs(int64(s.Opts.Timeout)))), append(pp, "timeout")...)
-		}
-		if s.Opts.Netmask != lvs.FullMask(k.Family) {
-			ref := netip.IPv4Unspecified()
-			if k.Family == lvs.IPv6 {
-				ref = netip.IPv6Unspecified()
-			}
-			wr.attr(pb, str(maskString(int(s.Opts.Netmask), ref)), append(pp, "netmask")...)
-		}
+}
+
+// persistence writes the persistence block of a service of family f.
+func (wr *writer) persistence(vb *wbody, vp []string, f lvs.Family, o lvs.ServiceOpts) {
+	pp := append(slices.Clone(vp), "persistence")
+	pb := wr.block(vb, "persistence", nil, pp...)
+	if o.Timeout != defaultPersistTimeout {
+		wr.attr(pb, str(fmtDuration(secs(int64(o.Timeout)))), append(pp, "timeout")...)
 	}
-	if st != nil && st.VIP != nil {
-		pp := append(slices.Clone(vp), "vip")
-		pb := wr.block(vb, "vip", nil, pp...)
-		if k.IsFWMark() {
-			wr.attr(pb, str(st.VIP.Address.String()), append(pp, "address")...)
-		}
-		wr.attr(pb, str(st.VIP.Device), append(pp, "device")...)
-		if st.VIP.Netmask != 0 {
-			wr.attr(pb, str(maskString(st.VIP.Netmask, st.VIP.Address)), append(pp, "netmask")...)
-		}
+	if o.Netmask != lvs.FullMask(f) {
+		wr.attr(pb, str(lvs.FormatNetmask(f, o.Netmask)), append(pp, "netmask")...)
 	}
-	var base *model.HealthCheck
-	if st != nil && st.HealthCheck != nil {
-		base = st.HealthCheck
-		wr.check(vb, base, nil, k, append(slices.Clone(vp), "health_check"))
+}
+
+// vip writes the vip block of the service with key k.
+func (wr *writer) vip(vb *wbody, vp []string, k lvs.ServiceKey, v *model.VIP) {
+	pp := append(slices.Clone(vp), "vip")
+	pb := wr.block(vb, "vip", nil, pp...)
+	if k.IsFWMark() {
+		wr.attr(pb, str(v.Address.String()), append(pp, "address")...)
 	}
-	var order []string
-	if wr.ann.RealOrder != nil {
-		order = wr.ann.RealOrder[s.Name]
+	wr.attr(pb, str(v.Device), append(pp, "device")...)
+	if v.Netmask != 0 {
+		wr.attr(pb, str(maskString(v.Netmask, v.Address)), append(pp, "netmask")...)
 	}
-	for _, d := range ordered(s.Dests, order, func(d lvs.Dest) string { return d.Name }) {
-		rp := append(append(make([]string, 0, len(vp)+5), vp...), "real_server", d.Name) // room for an attribute's name
-		rb := wr.block(vb, "real_server", []string{d.Name}, rp...)
-		ra := func(name string, v cty.Value) { wr.attr(rb, v, append(rp, name)...) }
-		ra("address", str(hostPortString(d.Addr, d.Addr.Port() != k.Port)))
-		if d.Opts.Weight != 1 {
-			ra("weight", num(int64(d.Opts.Weight)))
-		}
-		if d.Opts.Forward != fwd {
-			ra("forwarding", str(d.Opts.Forward.String()))
-		}
-		if d.Opts.UpperThreshold != 0 {
-			ra("upper_threshold", num(int64(d.Opts.UpperThreshold)))
-		}
-		if d.Opts.LowerThreshold != 0 {
-			ra("lower_threshold", num(int64(d.Opts.LowerThreshold)))
-		}
-		if o := d.Opts; o.Forward == lvs.Tunnel && (o.TunnelType != lvs.IPIP || o.TunnelPort != 0 || o.TunnelFlags != 0) {
-			tp := append(slices.Clone(rp), "tunnel")
-			tb := wr.block(rb, "tunnel", nil, tp...)
-			if o.TunnelType != lvs.IPIP {
-				wr.attr(tb, str(o.TunnelType.String()), append(tp, "type")...)
-			}
-			if o.TunnelPort != 0 {
-				wr.attr(tb, num(int64(o.TunnelPort)), append(tp, "port")...)
-			}
-			switch {
-			case o.TunnelFlags&lvs.TunnelRemCsum != 0:
-				wr.attr(tb, str("remcsum"), append(tp, "checksum")...)
-			case o.TunnelFlags&lvs.TunnelCsum != 0:
-				wr.attr(tb, str("csum"), append(tp, "checksum")...)
-			}
-		}
-		if st != nil {
-			if hc := st.RealServers[d.Name]; hc != nil && (base == nil || !equalCheck(hc, base)) {
-				wr.check(rb, hc, base, k, append(slices.Clone(rp), "health_check"))
-			}
+}
+
+// realServer writes a real_server block of the service with key k: the
+// settings of d that differ from their defaults (the forwarding method
+// from the service's fwd), and hc, its health check, when it has one of
+// its own (base is the service's).
+func (wr *writer) realServer(vb *wbody, vp []string, k lvs.ServiceKey, d lvs.Dest, fwd lvs.Forward, hc, base *model.HealthCheck) {
+	rp := append(append(make([]string, 0, len(vp)+5), vp...), "real_server", d.Name) // room for an attribute's name
+	rb := wr.block(vb, "real_server", []string{d.Name}, rp...)
+	ra := func(name string, v cty.Value) { wr.attr(rb, v, append(rp, name)...) }
+	o := d.Opts
+	ra("address", str(hostPortString(d.Addr, d.Addr.Port() != k.Port)))
+	if o.Weight != 1 {
+		ra("weight", num(int64(o.Weight)))
+	}
+	if o.Forward != fwd {
+		ra("forwarding", str(o.Forward.String()))
+	}
+	if o.UpperThreshold != 0 {
+		ra("upper_threshold", num(int64(o.UpperThreshold)))
+	}
+	if o.LowerThreshold != 0 {
+		ra("lower_threshold", num(int64(o.LowerThreshold)))
+	}
+	if o.Forward == lvs.Tunnel && (o.TunnelType != lvs.IPIP || o.TunnelPort != 0 || o.TunnelFlags != 0) {
+		wr.tunnel(rb, rp, o)
+	}
+	if hc != nil {
+		wr.check(rb, hc, base, k, append(slices.Clone(rp), "health_check"))
+	}
+}
+
+// tunnel writes the tunnel block of a real server.
+func (wr *writer) tunnel(rb *wbody, rp []string, o lvs.DestOpts) {
+	tp := append(slices.Clone(rp), "tunnel")
+	tb := wr.block(rb, "tunnel", nil, tp...)
+	if o.TunnelType != lvs.IPIP {
+		wr.attr(tb, str(o.TunnelType.String()), append(tp, "type")...)
+	}
+	if o.TunnelPort != 0 {
+		wr.attr(tb, num(int64(o.TunnelPort)), append(tp, "port")...)
+	}
+	// One checksum option, the strongest, as ipvsadm reads the flags.
+	for _, c := range []lvs.TunnelFlags{lvs.TunnelRemCsum, lvs.TunnelCsum} {
+		if o.TunnelFlags&c != 0 {
+			wr.attr(tb, str(c.String()), append(tp, "checksum")...)
+			break
 		}
 	}
 }
@@ -678,21 +709,6 @@ func serviceForward(s lvs.Service) lvs.Forward {
 		}
 	}
 	return f
-}
-
-func schedFlagName(sched string, bit lvs.SchedFlags) string {
-	for _, name := range schedFlagList {
-		if f := schedFlagNames[name]; f.flag == bit && f.sched != "" && f.sched == sched {
-			return name
-		}
-	}
-	switch bit {
-	case lvs.SchedFlag1:
-		return "flag-1"
-	case lvs.SchedFlag2:
-		return "flag-2"
-	}
-	return "flag-3"
 }
 
 // equalCheck compares two checks (see [model.HealthCheck.Equal]).
