@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -30,11 +29,11 @@ func applyCommand(env Env) *cli.Command {
 			"Flags go before PLANFILE.",
 		Flags: []cli.Flag{
 			fileFlag(env),
-			netnsFlag,
+			netnsFlag(),
 			stateDirFlag(&env),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "allow-empty", Usage: "apply a configuration with no virtual servers, deleting every service lvsctl manages"},
-			drainTimeoutFlag,
+			drainTimeoutFlag(),
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "wait up to `DURATION` for another apply on the same namespace to finish"},
 		},
 		Action: func(c *cli.Context) error {
@@ -59,13 +58,13 @@ func applyCommand(env Env) *cli.Command {
 			if err := checkOwner(env, c.String("netns"), source); err != nil {
 				return err
 			}
-			k, err := openKernel(c, env)
+			k, err := openKernel(env, c.String("netns"))
 			if err != nil {
 				return err
 			}
 			defer closeKernel(k)
 
-			info := fmt.Sprintf("apply %s", strings.Join(os.Args[1:], " "))
+			info := fmt.Sprintf("apply %s", strings.Join(arguments(env), " "))
 			lock := func() (unlock func() error, err error) {
 				return apply.Lock(lockPath(env, c.String("netns")), c.Duration("lock-timeout"), info)
 			}

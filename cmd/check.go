@@ -3,16 +3,19 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/realserver"
+	"github.com/lvsctl/lvsctl/model"
 	"github.com/lvsctl/lvsctl/reconcile"
 )
 
@@ -34,119 +37,152 @@ func checkCommand(env Env) *cli.Command {
 			"check beside lvsctl pulse on one director: pulse checks the real servers itself.",
 		Flags: append(append([]cli.Flag{
 			fileFlag(env),
-			netnsFlag,
+			netnsFlag(),
 			&cli.BoolFlag{Name: "once", Usage: "probe every real server once, apply and exit"},
 			stateDirFlag(&env),
-			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
-			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
+			quorumFlag(),
+			slowStartFlag(),
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "with --once, wait up to `DURATION` for another apply on the same namespace"},
-			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
+			metricsFlag(),
 		}, daemonFlags()...), directorFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("check takes no arguments (got %q)", c.Args().First())}
-			}
-			log, err := newLogger(c, env.Stderr)
+			o, err := readCheckOptions(c, env.Stderr)
 			if err != nil {
 				return err
 			}
-			if c.Int("quorum") < 1 {
-				return usageError{fmt.Sprintf("--quorum must be at least 1 (got %d)", c.Int("quorum"))}
-			}
-			if c.Duration("slow-start") < 0 {
-				return usageError{"--slow-start must not be negative"}
-			}
-			if c.Bool("once") && c.String("metrics") != "" {
-				return usageError{"--metrics serves while check runs; --once exits after one round, so drop one of them"}
-			}
-			path := c.String("file")
-			if !c.Bool("once") {
-				ignoreSIGHUP()
-			}
-			k, err := openKernel(c, env)
-			if err != nil {
-				return err
-			}
-			defer closeKernel(k)
-
-			ns := c.String("netns")
-			dir, id, err := stateFiles(env, ns)
-			if err != nil {
-				return err
-			}
-			r := &reconcile.Reconciler{
-				Kernel: k, LockPath: dir.LockPath(id), LockInfo: daemonInfo(),
-				Source: configSource(env, path), Log: log, Resync: c.Duration("resync"),
-			}
-			cfg, err := r.Start()
-			if err != nil {
-				return err
-			}
-			chk := newChecker(c, dir.HealthPath(id), log)
-			if ns != "" {
-				// Probes go out from the director's namespace, where the
-				// real servers are reachable, as they would from a check
-				// started with "ip netns exec".
-				nsPath, err := kernel.NetnsPath(ns)
-				if err != nil {
-					return err
-				}
-				chk.Probe = health.ProbeIn(func(f func() error) error { return realserver.InNetns(nsPath, f) })
-			}
-			ctx, cancel := context.WithCancel(c.Context)
-			defer cancel()
-			if addr := c.String("metrics"); addr != "" {
-				stop, err := serveMetrics(ctx, addr, chk, r, k, log)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
-			if err := chk.Load(cfg); err != nil {
-				log.Warn("starting with every real server up", "error", err)
-			}
-			if c.Bool("once") {
-				if err := checkOwner(env, ns, path); err != nil {
-					return err
-				}
-				if err := chk.Once(ctx); err != nil {
-					return err
-				}
-				states, pol := chk.Snapshot()
-				return applyHealth(ctx, log, k, health.Desired(cfg, states, pol, time.Now()), dir.LockPath(id), c.Duration("lock-timeout"), daemonInfo())
-			}
-
-			release, err := claimNamespace(env, ns, "check", path)
-			if err != nil {
-				return err
-			}
-			defer release()
-			reload := healthEngine(chk, r)
-			n := newNotifier(log)
-			signals(ctx, r, n, log, nil)
-			watchdog(ctx, r, n)
-			go func() {
-				select {
-				case <-r.Ready():
-					n.Ready()
-				case <-ctx.Done():
-				}
-			}()
-			chkDone := make(chan struct{})
-			go func() { defer close(chkDone); _ = chk.Run(ctx, reload) }()
-			log.Info("checking", "file", path, "real_servers", len(health.Targets(cfg)))
-			err = r.Run(ctx, 0)
-			n.Stopping()
-			<-chkDone // its last publish of the health
-			return err
+			return runCheck(c.Context, env, o)
 		},
 	}
 }
 
+// checkOptions are check's flags, read and checked.
+type checkOptions struct {
+	directorOptions
+	netns       string
+	once        bool
+	lockTimeout time.Duration
+}
+
+func readCheckOptions(c *cli.Context, stderr io.Writer) (checkOptions, error) {
+	if c.NArg() > 0 {
+		return checkOptions{}, usageError{fmt.Sprintf("check takes no arguments (got %q)", c.Args().First())}
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return checkOptions{}, err
+	}
+	pol, err := healthPolicy(c)
+	if err != nil {
+		return checkOptions{}, err
+	}
+	if c.Bool("once") && c.String("metrics") != "" {
+		return checkOptions{}, usageError{"--metrics serves while check runs; --once exits after one round, so drop one of them"}
+	}
+	return checkOptions{
+		directorOptions: readDirectorOptions(c, log, pol),
+		netns:           c.String("netns"),
+		once:            c.Bool("once"),
+		lockTimeout:     c.Duration("lock-timeout"),
+	}, nil
+}
+
+// runCheck runs check with o: one round with --once, else until ctx ends.
+func runCheck(ctx context.Context, env Env, o checkOptions) error {
+	if !o.once {
+		ignoreSIGHUP()
+	}
+	k, err := openKernel(env, o.netns)
+	if err != nil {
+		return err
+	}
+	defer closeKernel(k)
+
+	dir, id, err := stateFiles(env, o.netns)
+	if err != nil {
+		return err
+	}
+	r := &reconcile.Reconciler{
+		Kernel: k, LockPath: dir.LockPath(id), LockInfo: commandLine(env),
+		Source: configSource(env, o.file), Log: o.log, Resync: o.resync,
+	}
+	cfg, err := r.Start()
+	if err != nil {
+		return err
+	}
+	chk := newChecker(o.policy, dir.HealthPath(id), o.log)
+	if o.netns != "" {
+		// Probes go out from the director's namespace, where the
+		// real servers are reachable, as they would from a check
+		// started with "ip netns exec".
+		nsPath, err := kernel.NetnsPath(o.netns)
+		if err != nil {
+			return err
+		}
+		chk.Probe = health.ProbeIn(func(f func() error) error { return netns.Do(nsPath, f) })
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.metrics != "" {
+		stop, err := serveMetrics(ctx, o.metrics, chk, r, k, o.log, nil)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if err := chk.Load(cfg); err != nil {
+		o.log.Warn("starting with every real server up", "error", err)
+	}
+	if o.once {
+		return checkOnce(ctx, env, o, chk, k, cfg, dir.LockPath(id))
+	}
+	return checkUntilDone(ctx, env, o, chk, r, cfg)
+}
+
+// checkOnce probes every real server once and applies the table their
+// health asks for, under the apply lock at lock: check --once.
+func checkOnce(ctx context.Context, env Env, o checkOptions, chk *health.Checker, k apply.Kernel, cfg *model.Config, lock string) error {
+	if err := checkOwner(env, o.netns, o.file); err != nil {
+		return err
+	}
+	if err := chk.Once(ctx); err != nil {
+		return err
+	}
+	states, pol := chk.Snapshot()
+	return applyHealth(ctx, o.log, k, health.Desired(cfg, states, pol, time.Now()), lock, o.lockTimeout, commandLine(env))
+}
+
+// checkUntilDone is check as a daemon: it owns the namespace's table, and
+// r converges it to the health chk finds, until ctx ends.
+func checkUntilDone(ctx context.Context, env Env, o checkOptions, chk *health.Checker, r *reconcile.Reconciler, cfg *model.Config) error {
+	release, err := claimNamespace(env, o.netns, "check", o.file)
+	if err != nil {
+		return err
+	}
+	defer release()
+	reload := healthEngine(chk, r)
+	n := newNotifier(o.log)
+	signals(ctx, r, n, o.log, nil)
+	watchdog(ctx, r, n)
+	go readyWhenConverged(ctx, r, n)
+	chkDone := make(chan struct{})
+	go func() { defer close(chkDone); _ = chk.Run(ctx, reload) }()
+	o.log.Info("checking", "file", o.file, "real_servers", len(health.Targets(cfg)))
+	err = r.Run(ctx, 0)
+	n.Stopping()
+	<-chkDone // its last publish of the health
+	return err
+}
+
 // serveMetrics registers chk's and r's metrics, with the kernel's counters
-// read from k at each scrape, and serves them on addr (see serveRegistry).
-func serveMetrics(ctx context.Context, addr string, chk *health.Checker, r *reconcile.Reconciler, k apply.Kernel, log *slog.Logger) (stop func(), err error) {
+// read from k at each scrape, and those that register adds (if not nil),
+// and serves them on addr (see serveRegistry).
+func serveMetrics(ctx context.Context, addr string, chk *health.Checker, r *reconcile.Reconciler, k apply.Kernel, log *slog.Logger, register func(prometheus.Registerer) error) (stop func(), err error) {
 	reg := newRegistry()
+	if register != nil {
+		if err := register(reg); err != nil {
+			return nil, err
+		}
+	}
 	if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,6 +36,11 @@ type Env struct {
 	StateDir string
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
+
+	// args is the command line Main was given, args[0] the program name:
+	// what the apply lock records as its holder. Commands never read
+	// os.Args, so that concurrent Mains (tests) keep to their own.
+	args []string
 }
 
 // exitError ends a command with a status after its message was printed.
@@ -56,6 +63,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.StateDir == "" {
 		env.StateDir = rundir.Default
 	}
+	env.args = args
+	// The app, its commands and their flags are made afresh for each run:
+	// urfave/cli writes into its flags while it parses, so no flag is
+	// shared between two runs.
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
 	return exitCode(env.Stderr, err)
@@ -140,18 +151,37 @@ func fileFlag(env Env) *cli.StringFlag {
 	}
 }
 
-var netnsFlag = &cli.StringFlag{
-	Name:  "netns",
-	Usage: "work on the IPVS table of network namespace `NAME` (under /run/netns) or at a path",
+func netnsFlag() *cli.StringFlag {
+	return &cli.StringFlag{
+		Name:  "netns",
+		Usage: "work on the IPVS table of network namespace `NAME` (under /run/netns) or at a path",
+	}
 }
 
-// openKernel opens the live table of the namespace the command targets.
-func openKernel(c *cli.Context, env Env) (apply.Kernel, error) {
-	ns := c.String("netns")
+// openKernel opens the live table of network namespace netns ("" = ours).
+func openKernel(env Env, netns string) (apply.Kernel, error) {
 	if env.OpenKernel == nil {
 		return nil, errors.New("no kernel access in this build")
 	}
-	return env.OpenKernel(ns)
+	return env.OpenKernel(netns)
+}
+
+// commandLine is the command line lvsctl was run with, its program name
+// without directories: what the apply lock says about a daemon holding it.
+func commandLine(env Env) string {
+	if len(env.args) == 0 {
+		return ""
+	}
+	return strings.Join(append([]string{filepath.Base(env.args[0])}, env.args[1:]...), " ")
+}
+
+// arguments are the arguments lvsctl was run with, its program name left
+// out.
+func arguments(env Env) []string {
+	if len(env.args) == 0 {
+		return nil
+	}
+	return env.args[1:]
 }
 
 // stateDirFlag is --state-dir, the one setting of every command that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -42,6 +43,50 @@ func directorFlags() []cli.Flag {
 	}
 }
 
+// Flags both daemons have, each in its place among the command's flags.
+
+func quorumFlag() cli.Flag {
+	return &cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"}
+}
+
+func slowStartFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"}
+}
+
+func metricsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"}
+}
+
+// directorOptions are the settings check and pulse share, read from their
+// flags.
+type directorOptions struct {
+	file    string // the configuration (-f)
+	log     *slog.Logger
+	policy  health.Policy // --quorum, --slow-start
+	resync  time.Duration
+	metrics string // the address to serve metrics on; "" serves none
+}
+
+// readDirectorOptions reads the shared settings; log and pol come from
+// newLogger and healthPolicy, which each command calls in its own order.
+func readDirectorOptions(c *cli.Context, log *slog.Logger, pol health.Policy) directorOptions {
+	return directorOptions{
+		file: c.String("file"), log: log, policy: pol,
+		resync: c.Duration("resync"), metrics: c.String("metrics"),
+	}
+}
+
+// healthPolicy reads --quorum and --slow-start.
+func healthPolicy(c *cli.Context) (health.Policy, error) {
+	if c.Int("quorum") < 1 {
+		return health.Policy{}, usageError{fmt.Sprintf("--quorum must be at least 1 (got %d)", c.Int("quorum"))}
+	}
+	if c.Duration("slow-start") < 0 {
+		return health.Policy{}, usageError{"--slow-start must not be negative"}
+	}
+	return health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")}, nil
+}
+
 // configSource is the configuration file as a reconciler reads it: the
 // same loader as every other command, with the diagnostics kept as the
 // error's text (one log record) instead of printed.
@@ -60,11 +105,6 @@ func configSource(env Env, path string) *reconcile.Source {
 		}
 		return cfg, nil
 	}}
-}
-
-// daemonInfo is what the apply lock file says while a daemon holds it.
-func daemonInfo() string {
-	return strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " ")
 }
 
 // commandRunner runs active_cmd or inactive_cmd: no shell, its own process
@@ -115,12 +155,8 @@ func killLeftovers(tag string, log *slog.Logger) {
 
 // newChecker is check's engine as both daemons and check --once set it up:
 // the --quorum and --slow-start policy, publishing to statePath.
-func newChecker(c *cli.Context, statePath string, log *slog.Logger) *health.Checker {
-	return &health.Checker{
-		Policy:    health.Policy{Quorum: c.Int("quorum"), SlowStart: c.Duration("slow-start")},
-		StatePath: statePath,
-		Log:       log,
-	}
+func newChecker(pol health.Policy, statePath string, log *slog.Logger) *health.Checker {
+	return &health.Checker{Policy: pol, StatePath: statePath, Log: log}
 }
 
 // healthEngine is check's engine for a reconciler: its changes kick r, and
@@ -174,6 +210,16 @@ func signals(ctx context.Context, r *reconcile.Reconciler, n *notifier, log *slo
 			n.Ready()
 		}
 	}()
+}
+
+// readyWhenConverged tells systemd that the daemon is ready once r first
+// reached its desired state, unless ctx ends first.
+func readyWhenConverged(ctx context.Context, r *reconcile.Reconciler, n *notifier) {
+	select {
+	case <-r.Ready():
+		n.Ready()
+	case <-ctx.Done():
+	}
 }
 
 // watchdog pets systemd's watchdog while r's loop turns.

@@ -10,9 +10,11 @@ import (
 	"github.com/lvsctl/lvsctl/plan"
 )
 
-var drainTimeoutFlag = &cli.DurationFlag{
-	Name:  "drain-timeout",
-	Usage: "drain removed TCP/SCTP real servers (weight 0) for up to `DURATION` before deleting them (overrides drain_timeout in the config)",
+func drainTimeoutFlag() *cli.DurationFlag {
+	return &cli.DurationFlag{
+		Name:  "drain-timeout",
+		Usage: "drain removed TCP/SCTP real servers (weight 0) for up to `DURATION` before deleting them (overrides drain_timeout in the config)",
+	}
 }
 
 func planCommand(env Env) *cli.Command {
@@ -22,13 +24,13 @@ func planCommand(env Env) *cli.Command {
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			fileFlag(env),
-			netnsFlag,
+			netnsFlag(),
 			stateDirFlag(&env),
 			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json) instead of the kernel; needs no root"},
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
-			drainTimeoutFlag,
+			drainTimeoutFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -131,7 +133,7 @@ func liveTable(c *cli.Context, env Env) (*lvs.Table, error) {
 		}
 		return readLive(path)
 	}
-	k, err := openKernel(c, env)
+	k, err := openKernel(env, c.String("netns"))
 	if err != nil {
 		return nil, err
 	}

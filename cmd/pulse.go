@@ -3,10 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/health"
@@ -16,7 +18,6 @@ import (
 )
 
 func pulseCommand(env Env) *cli.Command {
-	statusFlag := &cli.StringFlag{Name: "status-file", Value: pulse.DefaultStatusFile, Usage: "where pulse publishes its state (`FILE`)"}
 	return &cli.Command{
 		Name:  "pulse",
 		Usage: "fail a pair of directors over: heartbeats, VIP takeover, gratuitous ARP",
@@ -37,172 +38,234 @@ func pulseCommand(env Env) *cli.Command {
 			&cli.StringFlag{Name: "key-file", Usage: "heartbeat HMAC key `FILE` (default: the configuration's, /etc/lvsctl/pulse.key)"},
 			&cli.IntFlag{Name: "arp-count", Value: reconcile.DefaultARPCount, Usage: "gratuitous ARPs sent per VIP on takeover"},
 			&cli.DurationFlag{Name: "arp-interval", Value: reconcile.DefaultARPInterval, Usage: "between two gratuitous ARPs"},
-			statusFlag,
+			statusFileFlag(),
 			stateDirFlag(&env),
-			&cli.IntFlag{Name: "quorum", Value: 1, Usage: "add the sorry server while fewer than `N` real servers are healthy"},
-			&cli.DurationFlag{Name: "slow-start", Usage: "ramp a returning real server's weight up over `DURATION`"},
-			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on `ADDR` (host:port), at /metrics"},
+			quorumFlag(),
+			slowStartFlag(),
+			metricsFlag(),
 		}, daemonFlags()...), directorFlags()...),
-		Subcommands: []*cli.Command{{
-			Name:      "status",
-			Usage:     "show this director's role, state, partner and last heartbeat",
-			ArgsUsage: " ",
-			Flags:     []cli.Flag{statusFlag},
-			Action: func(c *cli.Context) error {
-				if c.NArg() > 0 {
-					return usageError{fmt.Sprintf("pulse status takes no arguments (got %q)", c.Args().First())}
-				}
-				sf, err := pulse.ReadStatus(c.String("status-file"))
-				if err != nil {
-					return err
-				}
-				sf.Render(env.Stdout, time.Now())
-				return nil
-			},
-		}},
+		Subcommands: []*cli.Command{pulseStatusCommand(env)},
+		Action: func(c *cli.Context) error {
+			o, err := readPulseOptions(c, env.Stderr)
+			if err != nil {
+				return err
+			}
+			return runPulse(c.Context, env, o)
+		},
+	}
+}
+
+func statusFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "status-file", Value: pulse.DefaultStatusFile, Usage: "where pulse publishes its state (`FILE`)"}
+}
+
+func pulseStatusCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show this director's role, state, partner and last heartbeat",
+		ArgsUsage: " ",
+		Flags:     []cli.Flag{statusFileFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("pulse takes no arguments (got %q); did you mean pulse status?", c.Args().First())}
+				return usageError{fmt.Sprintf("pulse status takes no arguments (got %q)", c.Args().First())}
 			}
-			opts := pulse.Options{ForceActive: c.Bool("force-active"), KeyFile: c.String("key-file")}
-			if r := c.String("role"); r != "" {
-				role, err := pulse.ParseRole(r)
-				if err != nil {
-					return usageError{err.Error()}
-				}
-				opts.Role = role
-			}
-			if c.Int("arp-count") < 1 {
-				return usageError{"--arp-count must be at least 1"}
-			}
-			if c.Int("quorum") < 1 {
-				return usageError{fmt.Sprintf("--quorum must be at least 1 (got %d)", c.Int("quorum"))}
-			}
-			if c.Duration("slow-start") < 0 {
-				return usageError{"--slow-start must not be negative"}
-			}
-			log, err := newLogger(c, env.Stderr)
+			sf, err := pulse.ReadStatus(c.String("status-file"))
 			if err != nil {
 				return err
 			}
-			ignoreSIGHUP()
-			dir, id, err := stateFiles(env, "")
-			if err != nil {
-				return err
-			}
-			r := &reconcile.Reconciler{
-				LockPath: dir.LockPath(id), LockInfo: daemonInfo(),
-				Source:   configSource(env, c.String("file")),
-				Failover: true, Addrs: reconcile.Netlink{},
-				ARPCount: c.Int("arp-count"), ARPInterval: c.Duration("arp-interval"),
-				Command: commandRunner(commandTag(id)), Log: log, Resync: c.Duration("resync"),
-			}
-			cfg, err := r.Start()
-			if err != nil {
-				return err
-			}
-			node, err := pulse.Setup(cfg, opts)
-			if err != nil {
-				return err
-			}
-			release, err := claimNamespace(env, "", "pulse", c.String("file"))
-			if err != nil {
-				return err
-			}
-			defer release()
-			killLeftovers(commandTag(id), log)
-			k, err := openKernel(c, env)
-			if err != nil {
-				return err
-			}
-			defer closeKernel(k)
-			r.Kernel = k
-			r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
-			// The reconciler switches the sync daemon with the role:
-			// backup from the start on a standby node, so that it already
-			// holds the active node's connections when it takes over.
-			if r.Sync, err = reconcile.NewSyncDaemon(k, cfg.Pulse.SyncDaemon); err != nil {
-				return err
-			}
-			paths, err := node.Listen()
-			if err != nil {
-				return err
-			}
-			// check's engine runs on both nodes, so that the table a node
-			// takes over with already leaves the down real servers out.
-			chk := newChecker(c, dir.HealthPath(id), log)
-			reload := healthEngine(chk, r)
-			inner := r.OnConfig
-			r.OnConfig = func(cfg *model.Config) {
-				inner(cfg)
-				r.ActiveCmd, r.InactiveCmd = strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
-				warnPulseChanges(log, node, cfg, opts)
-			}
-			d := &pulse.Daemon{
-				Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: r,
-				Links: node.Links, StatusFile: c.String("status-file"), Log: slogWriter{log},
-			}
-			ctx, cancel := context.WithCancel(c.Context)
-			defer cancel()
-			if addr := c.String("metrics"); addr != "" {
-				reg := newRegistry()
-				if _, err := pulse.NewMetrics(reg, d); err != nil {
-					return err
-				}
-				if chk.Metrics, err = health.NewMetrics(reg, k.Table, log); err != nil {
-					return err
-				}
-				if _, err := reconcile.NewMetrics(reg, r); err != nil {
-					return err
-				}
-				if _, err := serveRegistry(ctx, addr, reg, log); err != nil {
-					return err
-				}
-			}
-			if err := chk.Load(cfg); err != nil {
-				log.Warn("starting with every real server up", "error", err)
-			}
-			n := newNotifier(log)
-			rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
-			defer rcancel()
-			rdone := make(chan error, 1)
-			go func() { rdone <- r.Run(rctx, releaseTimeout) }()
-			chkDone := make(chan struct{})
-			go func() { defer close(chkDone); _ = chk.Run(rctx, reload) }()
-			defer func() { rcancel(); <-chkDone }() // its last publish of the health
-			d.Release = func() {
-				// The partner hears this node is standby only once its
-				// VIPs and table are gone; inactive_cmd may run on after.
-				n.Stopping()
-				rcancel()
-				<-r.Released()
-			}
-			signals(ctx, r, n, log, func() {
-				if key, err := node.ReloadKey(r.Config(), opts); err != nil {
-					log.Error("heartbeat key not reloaded; keeping the one in force", "error", err)
-				} else if key != nil {
-					d.SetKey(key)
-				}
-			})
-			watchdog(ctx, r, n)
-			go func() {
-				select {
-				case <-r.Ready():
-					n.Ready()
-				case <-ctx.Done():
-				}
-			}()
-			log.Info("pulse starting", "role", node.Settings.Role.String(), "keepalive", node.Settings.Keepalive, "deadtime", node.Settings.Deadtime, "peer", fmt.Sprint(node.Peer))
-			err = d.Run(ctx)
-			rcancel()
-			if rerr := <-rdone; rerr != nil {
-				log.Error("release incomplete", "error", rerr)
-			}
-			// Nothing a command started outlives pulse, even what left
-			// its process group.
-			killLeftovers(commandTag(id), log)
-			return err
+			sf.Render(env.Stdout, time.Now())
+			return nil
 		},
+	}
+}
+
+// pulseOptions are pulse's flags, read and checked.
+type pulseOptions struct {
+	directorOptions
+	node        pulse.Options // --role, --force-active, --key-file
+	arpCount    int
+	arpInterval time.Duration
+	statusFile  string
+}
+
+func readPulseOptions(c *cli.Context, stderr io.Writer) (pulseOptions, error) {
+	if c.NArg() > 0 {
+		return pulseOptions{}, usageError{fmt.Sprintf("pulse takes no arguments (got %q); did you mean pulse status?", c.Args().First())}
+	}
+	node := pulse.Options{ForceActive: c.Bool("force-active"), KeyFile: c.String("key-file")}
+	if r := c.String("role"); r != "" {
+		role, err := pulse.ParseRole(r)
+		if err != nil {
+			return pulseOptions{}, usageError{err.Error()}
+		}
+		node.Role = role
+	}
+	if c.Int("arp-count") < 1 {
+		return pulseOptions{}, usageError{"--arp-count must be at least 1"}
+	}
+	pol, err := healthPolicy(c)
+	if err != nil {
+		return pulseOptions{}, err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return pulseOptions{}, err
+	}
+	return pulseOptions{
+		directorOptions: readDirectorOptions(c, log, pol),
+		node:            node,
+		arpCount:        c.Int("arp-count"),
+		arpInterval:     c.Duration("arp-interval"),
+		statusFile:      c.String("status-file"),
+	}, nil
+}
+
+// runPulse runs pulse with o until ctx ends: it sets the director up, runs
+// it (see pulseRun), and leaves nothing its commands started behind.
+func runPulse(ctx context.Context, env Env, o pulseOptions) error {
+	ignoreSIGHUP()
+	dir, id, err := stateFiles(env, "")
+	if err != nil {
+		return err
+	}
+	tag := commandTag(id)
+	r := &reconcile.Reconciler{
+		LockPath: dir.LockPath(id), LockInfo: commandLine(env),
+		Source:   configSource(env, o.file),
+		Failover: true, Addrs: reconcile.Netlink{},
+		ARPCount: o.arpCount, ARPInterval: o.arpInterval,
+		Command: commandRunner(tag), Log: o.log, Resync: o.resync,
+	}
+	cfg, err := r.Start()
+	if err != nil {
+		return err
+	}
+	node, err := pulse.Setup(cfg, o.node)
+	if err != nil {
+		return err
+	}
+	release, err := claimNamespace(env, "", "pulse", o.file)
+	if err != nil {
+		return err
+	}
+	defer release()
+	killLeftovers(tag, o.log)
+	k, err := openKernel(env, "")
+	if err != nil {
+		return err
+	}
+	defer closeKernel(k)
+	r.Kernel = k
+	r.ActiveCmd, r.InactiveCmd = pulseCommands(cfg)
+	// The reconciler switches the sync daemon with the role:
+	// backup from the start on a standby node, so that it already
+	// holds the active node's connections when it takes over.
+	if r.Sync, err = reconcile.NewSyncDaemon(k, cfg.Pulse.SyncDaemon); err != nil {
+		return err
+	}
+	paths, err := node.Listen()
+	if err != nil {
+		return err
+	}
+	// check's engine runs on both nodes, so that the table a node
+	// takes over with already leaves the down real servers out.
+	chk := newChecker(o.policy, dir.HealthPath(id), o.log)
+	reload := healthEngine(chk, r)
+	inner := r.OnConfig
+	r.OnConfig = func(cfg *model.Config) {
+		inner(cfg)
+		r.ActiveCmd, r.InactiveCmd = pulseCommands(cfg)
+		warnPulseChanges(o.log, node, cfg, o.node)
+	}
+	p := &pulseRun{
+		log: o.log, node: node, opts: o.node, r: r, chk: chk, reload: reload,
+		d: &pulse.Daemon{
+			Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: r,
+			Links: node.Links, StatusFile: o.statusFile, Log: slogWriter{o.log},
+		},
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.metrics != "" {
+		stop, err := serveMetrics(ctx, o.metrics, chk, r, k, o.log, func(reg prometheus.Registerer) error {
+			_, err := pulse.NewMetrics(reg, p.d)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if err := chk.Load(cfg); err != nil {
+		o.log.Warn("starting with every real server up", "error", err)
+	}
+	err = p.run(ctx)
+	// Nothing a command started outlives pulse, even what left
+	// its process group.
+	killLeftovers(tag, o.log)
+	return err
+}
+
+// pulseCommands are the configuration's active_cmd and inactive_cmd, as
+// argv.
+func pulseCommands(cfg *model.Config) (active, inactive []string) {
+	return strings.Fields(cfg.Pulse.ActiveCmd), strings.Fields(cfg.Pulse.InactiveCmd)
+}
+
+// A pulseRun is a director set up by runPulse: the heartbeat daemon d, the
+// reconciler r it drives, and check's engine chk, which feeds r the
+// real servers' health and takes each configuration r accepts from reload.
+type pulseRun struct {
+	log    *slog.Logger
+	node   *pulse.Node
+	opts   pulse.Options
+	d      *pulse.Daemon
+	r      *reconcile.Reconciler
+	chk    *health.Checker
+	reload chan *model.Config
+}
+
+// run runs the director until ctx ends, then releases it: the VIPs and
+// the table go before the last heartbeat tells the partner, which takes
+// over at once.
+func (p *pulseRun) run(ctx context.Context) error {
+	log, r := p.log, p.r
+	n := newNotifier(log)
+	// r and chk outlive ctx: r releases the director after it.
+	rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer rcancel()
+	rdone := make(chan error, 1)
+	go func() { rdone <- r.Run(rctx, releaseTimeout) }()
+	chkDone := make(chan struct{})
+	go func() { defer close(chkDone); _ = p.chk.Run(rctx, p.reload) }()
+	defer func() { rcancel(); <-chkDone }() // its last publish of the health
+	p.d.Release = func() {
+		// The partner hears this node is standby only once its
+		// VIPs and table are gone; inactive_cmd may run on after.
+		n.Stopping()
+		rcancel()
+		<-r.Released()
+	}
+	signals(ctx, r, n, log, p.reloadKey)
+	watchdog(ctx, r, n)
+	go readyWhenConverged(ctx, r, n)
+	s := p.node.Settings
+	log.Info("pulse starting", "role", s.Role.String(), "keepalive", s.Keepalive, "deadtime", s.Deadtime, "peer", fmt.Sprint(p.node.Peer))
+	err := p.d.Run(ctx)
+	rcancel()
+	if rerr := <-rdone; rerr != nil {
+		log.Error("release incomplete", "error", rerr)
+	}
+	return err
+}
+
+// reloadKey reads the heartbeat key file again (SIGHUP); a key that cannot
+// be read leaves the one in force.
+func (p *pulseRun) reloadKey() {
+	if key, err := p.node.ReloadKey(p.r.Config(), p.opts); err != nil {
+		p.log.Error("heartbeat key not reloaded; keeping the one in force", "error", err)
+	} else if key != nil {
+		p.d.SetKey(key)
 	}
 }
 

@@ -24,7 +24,7 @@ func showCommand(env Env) *cli.Command {
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			fileFlag(env),
-			netnsFlag,
+			netnsFlag(),
 			stateDirFlag(&env),
 			&cli.BoolFlag{Name: "stats", Usage: "show traffic counters"},
 			&cli.BoolFlag{Name: "rate", Usage: "show traffic rates"},
