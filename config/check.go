@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/model"
@@ -100,30 +101,57 @@ func (b *builder) readCheck(cb *checkBlock) *checkSpec {
 		return nil
 	}
 	spec := &checkSpec{attrs: map[string]checkAttr{}, def: cb.DefRange}
-	content, diags := cb.Body.Content(checkSchema)
-	for name, a := range content.Attributes {
-		ca := checkAttr{r: a.Expr.Range()}
+	var diags hcl.Diagnostics
+	read := func(name string, expr hcl.Expression) {
+		a := checkAttr{r: expr.Range()}
 		var ds hcl.Diagnostics
 		switch checkAttrKinds[name] {
 		case kindString:
-			ca.val, ds = decodeScalar[string](a.Expr)
+			a.val, ds = decodeScalar[string](expr)
 		case kindNumber:
-			ca.val, ds = decodeScalar[int64](a.Expr)
+			a.val, ds = decodeScalar[int64](expr)
 		case kindBool:
-			ca.val, ds = decodeScalar[bool](a.Expr)
+			a.val, ds = decodeScalar[bool](expr)
 		case kindNumbers:
-			var items []item[int64]
-			items, ds = decodeList[int64](a.Expr)
-			if items != nil {
-				ca.val = items // the elements that decoded
+			if items, lds := decodeList[int64](expr); items != nil {
+				a.val, ds = items, lds // the elements that decoded
+			} else {
+				ds = lds
 			}
 		}
-		ca.bad = ds.HasErrors() && ca.val == nil
+		a.bad = ds.HasErrors() && a.val == nil
 		diags = append(diags, ds...)
-		spec.attrs[name] = ca
+		spec.attrs[name] = a
+	}
+	if sb, ok := cb.Body.(*hclsyntax.Body); ok && checkFits(sb) {
+		// What Content would give, without its copies (see decodeStruct).
+		for name, a := range sb.Attributes {
+			read(name, a.Expr)
+		}
+	} else {
+		var content *hcl.BodyContent
+		content, diags = cb.Body.Content(checkSchema)
+		for name, a := range content.Attributes {
+			read(name, a.Expr)
+		}
 	}
 	b.diags = append(b.diags, dedup(diags)...)
 	return spec
+}
+
+// checkFits reports whether Content(checkSchema) would take every item of
+// b without a diagnostic: every attribute is one it names, and there are
+// no blocks.
+func checkFits(b *hclsyntax.Body) bool {
+	if fastContentDisabled || len(b.Blocks) > 0 {
+		return false
+	}
+	for name := range b.Attributes {
+		if _, known := checkAttrKinds[name]; !known {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeScalar decodes expr as decodeBody decodes a *T attribute: a null

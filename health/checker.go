@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
-	"reflect"
 	"sync"
 	"time"
 
@@ -73,7 +72,7 @@ func (c *Checker) Load(cfg *model.Config) error {
 		if !ok {
 			continue
 		}
-		if oc, had := oldCheck[t.Key]; had && !reflect.DeepEqual(oc, t.Check) {
+		if oc, had := oldCheck[t.Key]; had && !oc.Equal(t.Check) {
 			s.Passes, s.Fails = 0, 0
 		}
 		states[t.Key] = s
