@@ -2,9 +2,11 @@ package cmd
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,126 +38,145 @@ func applyCommand(env Env) *cli.Command {
 			drainTimeoutFlag(),
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "wait up to `DURATION` for another apply on the same namespace to finish"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 1 {
-				return usageError{fmt.Sprintf("apply takes at most one PLANFILE (got %q); flags go before PLANFILE", c.Args().Slice())}
+				return nil, usageError{fmt.Sprintf("apply takes at most one PLANFILE (got %q); flags go before PLANFILE", c.Args().Slice())}
 			}
-			planFile := c.Args().First()
-			if planFile != "" && fileGiven(c, env) {
-				return usageError{"give either -f FILE or a PLANFILE, not both"}
+			o := applyOptions{
+				planFile: c.Args().First(), file: c.String("file"), netns: c.String("netns"),
+				autoApprove: c.Bool("auto-approve"), allowEmpty: c.Bool("allow-empty"),
+				drain: readDrain(c), lockTimeout: c.Duration("lock-timeout"),
 			}
-			var f *plan.File
-			if planFile != "" {
-				var err error
-				if f, err = readPlanFile(c, planFile); err != nil {
-					return err
-				}
+			if o.planFile != "" && fileGiven(c, env) {
+				return nil, usageError{"give either -f FILE or a PLANFILE, not both"}
 			}
-			source := c.String("file")
-			if f != nil {
-				source = f.Config
-			}
-			if err := checkOwner(env, c.String("netns"), source); err != nil {
-				return err
-			}
-			k, err := openKernel(env, c.String("netns"))
-			if err != nil {
-				return err
-			}
-			defer closeKernel(k)
-
-			info := fmt.Sprintf("apply %s", strings.Join(arguments(env), " "))
-			lock := func() (unlock func() error, err error) {
-				return apply.Lock(lockPath(env, c.String("netns")), c.Duration("lock-timeout"), info)
-			}
-
-			switch {
-			case f != nil:
-				unlock, err := lock()
-				if err != nil {
-					return err
-				}
-				defer unlock()
-				live, err := checkSaved(k, f, planFile)
-				if err != nil {
-					return err
-				}
-				if err := refuseEmptySaved(c, live, f); err != nil {
-					return err
-				}
-				return applyFile(c, env, readOnce(k, live), f)
-
-			case c.Bool("auto-approve"):
-				// Nobody to wait for: plan under the lock, so that the
-				// plan is made against the table it is applied to.
-				unlock, err := lock()
-				if err != nil {
-					return err
-				}
-				defer unlock()
-				f, live, err := planNow(c, env, k)
-				if err != nil {
-					return err
-				}
-				if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
-					return nil
-				}
-				if err := refuseEmpty(c, live, f.Desired); err != nil {
-					return err
-				}
-				if f.DrainTimeout > 0 {
-					return applyFile(c, env, k, f)
-				}
-				// Nothing can have changed the table since it was read: we
-				// hold the lock and asked no question. Reading it again to
-				// check the fingerprint would cost as much as the plan did.
-				rep, err := apply.Run(c.Context, k, f.Plan, apply.RunOptions{})
-				fmt.Fprintln(env.Stdout)
-				rep.Render(env.Stdout)
-				return err
-
-			default:
-				// Never hold the lock while a person decides: a pulse
-				// daemon taking over, or another apply, must be able to
-				// change the table meanwhile. Plan and ask first, then
-				// lock and apply the shown plan only if the table is
-				// still the one it was made against.
-				f, live, err := planNow(c, env, k)
-				if err != nil {
-					return err
-				}
-				if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
-					return nil
-				}
-				if err := refuseEmpty(c, live, f.Desired); err != nil {
-					return err
-				}
-				asked := !f.Plan.Empty()
-				if asked {
-					if err := confirm(env); err != nil {
-						return err
-					}
-				}
-				unlock, err := lock()
-				if err != nil {
-					return err
-				}
-				defer unlock()
-				err = applyFile(c, env, k, f)
-				if errors.Is(err, apply.ErrStale) {
-					if asked {
-						return errors.New("the IPVS table changed while you were deciding: nothing was applied; run apply again to see the new plan")
-					}
-					return errors.New("the IPVS table changed while the plan was made: nothing was applied; run apply again to see the new plan")
-				}
-				return err
-			}
-		},
+			return func(ctx context.Context) error { return runApply(ctx, env, o) }, nil
+		}),
 	}
 }
 
-// readPlanFile reads a saved plan and checks that this command may run it.
-func readPlanFile(c *cli.Context, path string) (*plan.File, error) {
+// applyOptions are apply's flags and PLANFILE.
+type applyOptions struct {
+	planFile    string // "": plan now
+	file        string
+	netns       string
+	autoApprove bool
+	allowEmpty  bool
+	drain       drainOption
+	lockTimeout time.Duration
+}
+
+func runApply(ctx context.Context, env Env, o applyOptions) error {
+	var f *plan.File
+	if o.planFile != "" {
+		var err error
+		if f, err = readPlanFile(o, o.planFile); err != nil {
+			return err
+		}
+	}
+	source := o.file
+	if f != nil {
+		source = f.Config
+	}
+	if err := checkOwner(env, o.netns, source); err != nil {
+		return err
+	}
+	k, err := openKernel(env, o.netns)
+	if err != nil {
+		return err
+	}
+	defer closeKernel(k)
+
+	info := fmt.Sprintf("apply %s", strings.Join(arguments(env), " "))
+	lock := func() (unlock func() error, err error) {
+		return apply.Lock(lockPath(env, o.netns), o.lockTimeout, info)
+	}
+
+	switch {
+	case f != nil:
+		unlock, err := lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		live, err := checkSaved(k, f, o.planFile)
+		if err != nil {
+			return err
+		}
+		if err := refuseEmptySaved(o, live, f); err != nil {
+			return err
+		}
+		return applyFile(ctx, env, readOnce(k, live), f)
+
+	case o.autoApprove:
+		// Nobody to wait for: plan under the lock, so that the
+		// plan is made against the table it is applied to.
+		unlock, err := lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		f, live, err := planNow(env, o, k)
+		if err != nil {
+			return err
+		}
+		if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
+			return nil
+		}
+		if err := refuseEmpty(o, live, f.Desired); err != nil {
+			return err
+		}
+		if f.DrainTimeout > 0 {
+			return applyFile(ctx, env, k, f)
+		}
+		// Nothing can have changed the table since it was read: we
+		// hold the lock and asked no question. Reading it again to
+		// check the fingerprint would cost as much as the plan did.
+		rep, err := apply.Run(ctx, k, f.Plan, apply.RunOptions{})
+		fmt.Fprintln(env.Stdout)
+		rep.Render(env.Stdout)
+		return err
+
+	default:
+		// Never hold the lock while a person decides: a pulse
+		// daemon taking over, or another apply, must be able to
+		// change the table meanwhile. Plan and ask first, then
+		// lock and apply the shown plan only if the table is
+		// still the one it was made against.
+		f, live, err := planNow(env, o, k)
+		if err != nil {
+			return err
+		}
+		if f.Plan.Empty() && len(f.Plan.Waiting) == 0 {
+			return nil
+		}
+		if err := refuseEmpty(o, live, f.Desired); err != nil {
+			return err
+		}
+		asked := !f.Plan.Empty()
+		if asked {
+			if err := confirm(env); err != nil {
+				return err
+			}
+		}
+		unlock, err := lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		err = applyFile(ctx, env, k, f)
+		if errors.Is(err, apply.ErrStale) {
+			if asked {
+				return errors.New("the IPVS table changed while you were deciding: nothing was applied; run apply again to see the new plan")
+			}
+			return errors.New("the IPVS table changed while the plan was made: nothing was applied; run apply again to see the new plan")
+		}
+		return err
+	}
+}
+
+// readPlanFile reads a saved plan and checks that apply o may run it.
+func readPlanFile(o applyOptions, path string) (*plan.File, error) {
 	f, err := plan.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -163,10 +184,10 @@ func readPlanFile(c *cli.Context, path string) (*plan.File, error) {
 	if f.Version != Version {
 		return nil, fmt.Errorf("%s was made by lvsctl %s, and this is lvsctl %s: plans are not carried between versions; run lvsctl plan --out again", path, f.Version, Version)
 	}
-	if f.Netns != c.String("netns") {
-		return nil, fmt.Errorf("%s was planned for network namespace %s, not %s: pass the same --netns", path, nsName(f.Netns), nsName(c.String("netns")))
+	if f.Netns != o.netns {
+		return nil, fmt.Errorf("%s was planned for network namespace %s, not %s: pass the same --netns", path, nsName(f.Netns), nsName(o.netns))
 	}
-	if c.IsSet("drain-timeout") {
+	if o.drain.set {
 		return nil, usageError{"a saved plan carries its drain timeout; make a new plan with --drain-timeout instead"}
 	}
 	return f, nil
@@ -175,8 +196,8 @@ func readPlanFile(c *cli.Context, path string) (*plan.File, error) {
 // applyFile runs f through [apply.ApplySaved], which refuses it with
 // [apply.ErrStale] if the live table no longer has f's fingerprint, and
 // prints the report.
-func applyFile(c *cli.Context, env Env, k apply.Kernel, f *plan.File) error {
-	rep, err := apply.ApplySaved(c.Context, k, f, apply.ConvergeOptions{
+func applyFile(ctx context.Context, env Env, k apply.Kernel, f *plan.File) error {
+	rep, err := apply.ApplySaved(ctx, k, f, apply.ConvergeOptions{
 		DrainTimeout: f.DrainTimeout,
 		Progress: func(p plan.Plan) {
 			if len(p.Waiting) > 0 {
@@ -193,8 +214,8 @@ func applyFile(c *cli.Context, env Env, k apply.Kernel, f *plan.File) error {
 
 // refuseEmpty refuses, unless --allow-empty, to converge live to a desired
 // table that has no virtual servers when that deletes services.
-func refuseEmpty(c *cli.Context, live, desired *lvs.Table) error {
-	if c.Bool("allow-empty") || !plan.DeletesEverything(live, desired) {
+func refuseEmpty(o applyOptions, live, desired *lvs.Table) error {
+	if o.allowEmpty || !plan.DeletesEverything(live, desired) {
 		return nil
 	}
 	return errors.New(emptyMessage(live, desired) + ". If that is what you want, pass --allow-empty")
@@ -223,11 +244,11 @@ func checkSaved(k apply.Kernel, f *plan.File, path string) (*lvs.Table, error) {
 
 // refuseEmptySaved is refuseEmpty for a saved plan, given the live table
 // [checkSaved] read.
-func refuseEmptySaved(c *cli.Context, live *lvs.Table, f *plan.File) error {
-	if c.Bool("allow-empty") || plan.ManagedServices(f.Desired, f.Desired.Ignore) > 0 {
+func refuseEmptySaved(o applyOptions, live *lvs.Table, f *plan.File) error {
+	if o.allowEmpty || plan.ManagedServices(f.Desired, f.Desired.Ignore) > 0 {
 		return nil
 	}
-	return refuseEmpty(c, live, f.Desired)
+	return refuseEmpty(o, live, f.Desired)
 }
 
 // readOnce returns k with a first Table call that returns live instead of
@@ -277,18 +298,18 @@ func emptyMessage(live, desired *lvs.Table) string {
 
 // planNow plans against the live table and prints the plan, the way plan
 // does. It returns the live table it planned against as well.
-func planNow(c *cli.Context, env Env, k apply.Kernel) (*plan.File, *lvs.Table, error) {
-	d, live, err := loadWithLive(env, c.String("file"), k.Table)
+func planNow(env Env, o applyOptions, k apply.Kernel) (*plan.File, *lvs.Table, error) {
+	d, live, err := loadWithLive(env, o.file, k.Table)
 	if err != nil {
 		return nil, nil, err
 	}
-	honourHealth(env, c.String("netns"), d, env.Stdout)
-	drain := drainTimeout(c, d)
+	honourHealth(env, o.netns, d, env.Stdout)
+	drain := o.drain.or(d.drainTimeout)
 	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
 	if err := renderPlan(env, p, drain); err != nil {
 		return nil, nil, err
 	}
-	return newPlanFile(c, live, d, drain, p), live, nil
+	return newPlanFile(o.netns, live, d, drain, p), live, nil
 }
 
 // confirm asks for "yes" on stdin, as Terraform does.

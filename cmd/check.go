@@ -45,13 +45,13 @@ func checkCommand(env Env) *cli.Command {
 			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "with --once, wait up to `DURATION` for another apply on the same namespace"},
 			metricsFlag(),
 		}, daemonFlags()...), directorFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			o, err := readCheckOptions(c, env.Stderr)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			return runCheck(c.Context, env, o)
-		},
+			return func(ctx context.Context) error { return runCheck(ctx, env, o) }, nil
+		}),
 	}
 }
 

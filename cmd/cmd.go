@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,10 +38,40 @@ type Env struct {
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
 
-	// args is the command line Main was given, args[0] the program name:
-	// what the apply lock records as its holder. Commands never read
-	// os.Args, so that concurrent Mains (tests) keep to their own.
-	args []string
+	// inv is the run of Main the command belongs to; Main sets it.
+	inv *invocation
+}
+
+// An invocation is one run of Main. Commands take the command line from
+// it, never from os.Args, so that Mains running at once (tests) each keep
+// to their own.
+type invocation struct {
+	args []string // args[0] is the program name
+	work work     // what the command's Action left to do
+}
+
+// work is what a command does once its command line is read.
+type work func(ctx context.Context) error
+
+// cliMu serialises urfave/cli: while it parses a command line it writes
+// package variables of its own (the --help and --version flags, the help
+// subcommand), so that two Mains parsing at once would race. Main holds it
+// only while the library runs: a command's Action (see action) just reads
+// its flags into options, and its work runs after, outside the lock.
+var cliMu sync.Mutex
+
+// action is a command's Action: read checks the command line and reads it
+// into options, and returns the work to do with them, which Main runs once
+// urfave/cli is done. The work must not use c.
+func action(env Env, read func(c *cli.Context) (work, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		w, err := read(c)
+		if err != nil {
+			return err
+		}
+		env.inv.work = w
+		return nil
+	}
 }
 
 // exitError ends a command with a status after its message was printed.
@@ -63,13 +94,24 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.StateDir == "" {
 		env.StateDir = rundir.Default
 	}
-	env.args = args
+	inv := &invocation{args: args}
+	env.inv = inv
 	// The app, its commands and their flags are made afresh for each run:
 	// urfave/cli writes into its flags while it parses, so no flag is
 	// shared between two runs.
-	app := newApp(env)
-	err := app.RunContext(ctx, args)
+	err := parse(ctx, newApp(env), args)
+	if err == nil && inv.work != nil {
+		err = inv.work(ctx)
+	}
 	return exitCode(env.Stderr, err)
+}
+
+// parse runs app on args under cliMu: the command's Action reads its
+// options and leaves its work in the invocation.
+func parse(ctx context.Context, app *cli.App, args []string) error {
+	cliMu.Lock()
+	defer cliMu.Unlock()
+	return app.RunContext(ctx, args)
 }
 
 func exitCode(stderr io.Writer, err error) int {
@@ -169,19 +211,19 @@ func openKernel(env Env, netns string) (apply.Kernel, error) {
 // commandLine is the command line lvsctl was run with, its program name
 // without directories: what the apply lock says about a daemon holding it.
 func commandLine(env Env) string {
-	if len(env.args) == 0 {
+	if env.inv == nil || len(env.inv.args) == 0 {
 		return ""
 	}
-	return strings.Join(append([]string{filepath.Base(env.args[0])}, env.args[1:]...), " ")
+	return strings.Join(append([]string{filepath.Base(env.inv.args[0])}, env.inv.args[1:]...), " ")
 }
 
 // arguments are the arguments lvsctl was run with, its program name left
 // out.
 func arguments(env Env) []string {
-	if len(env.args) == 0 {
+	if env.inv == nil || len(env.inv.args) == 0 {
 		return nil
 	}
-	return env.args[1:]
+	return env.inv.args[1:]
 }
 
 // stateDirFlag is --state-dir, the one setting of every command that

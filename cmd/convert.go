@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,50 +31,56 @@ func convertCommand(env Env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf` or ipvsadm (default: detect)"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() != 1 {
-				return usageError{"convert takes one FILE (an lvs.cf or an ipvsadm -S -n dump; - reads stdin)"}
+				return nil, usageError{"convert takes one FILE (an lvs.cf or an ipvsadm -S -n dump; - reads stdin)"}
 			}
 			path := c.Args().First()
 			from := c.String("from")
 			switch from {
 			case "", "lvscf", "ipvsadm":
 			default:
-				return usageError{fmt.Sprintf("--from %q is not a format; use lvscf or ipvsadm", from)}
+				return nil, usageError{fmt.Sprintf("--from %q is not a format; use lvscf or ipvsadm", from)}
 			}
-			src, name, err := readInput(env, path)
-			if err != nil {
-				return err
-			}
-			if from == "" {
-				if from = detectFormat(name, src); from == "" {
-					return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
-				}
-			}
-			var cfg *model.Config
-			var ann *model.Annotations
-			if from == "lvscf" {
-				cfg, ann, err = convertLVSCF(env, name, src)
-			} else {
-				cfg, ann, err = convertIpvsadm(name, src)
-			}
-			if err != nil {
-				return err
-			}
-			var out bytes.Buffer
-			if err := config.Write(&out, cfg, ann); err != nil {
-				return err
-			}
-			// The conversion must mean what the source meant; a difference
-			// is a bug in lvsctl, and writing the HCL would hide it.
-			back, _, diags := config.Parse(out.Bytes(), "converted.hcl")
-			if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
-				return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
-			}
-			_, err = env.Stdout.Write(out.Bytes())
-			return err
-		},
+			return func(context.Context) error { return runConvert(env, path, from) }, nil
+		}),
 	}
+}
+
+// runConvert converts the file at path ("-": stdin) from format from
+// ("": detect it) and writes the HCL to stdout.
+func runConvert(env Env, path, from string) error {
+	src, name, err := readInput(env, path)
+	if err != nil {
+		return err
+	}
+	if from == "" {
+		if from = detectFormat(name, src); from == "" {
+			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
+		}
+	}
+	var cfg *model.Config
+	var ann *model.Annotations
+	if from == "lvscf" {
+		cfg, ann, err = convertLVSCF(env, name, src)
+	} else {
+		cfg, ann, err = convertIpvsadm(name, src)
+	}
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := config.Write(&out, cfg, ann); err != nil {
+		return err
+	}
+	// The conversion must mean what the source meant; a difference
+	// is a bug in lvsctl, and writing the HCL would hide it.
+	back, _, diags := config.Parse(out.Bytes(), "converted.hcl")
+	if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
+		return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
+	}
+	_, err = env.Stdout.Write(out.Bytes())
+	return err
 }
 
 func readInput(env Env, path string) ([]byte, string, error) {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -32,47 +33,68 @@ func planCommand(env Env) *cli.Command {
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
 			drainTimeoutFlag(),
 		},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("plan takes no arguments (got %q); flags go before arguments", c.Args().First())}
+				return nil, usageError{fmt.Sprintf("plan takes no arguments (got %q); flags go before arguments", c.Args().First())}
 			}
-			d, live, err := loadWithLive(env, c.String("file"), func() (*lvs.Table, error) { return liveTable(c, env) })
-			if err != nil {
-				return err
+			o := planOptions{
+				file: c.String("file"), netns: c.String("netns"), netnsSet: c.IsSet("netns"),
+				live: c.String("live"), out: c.String("out"), json: c.Bool("json"),
+				detailedExitcode: c.Bool("detailed-exitcode"), drain: readDrain(c),
 			}
-			notes := env.Stdout
-			if c.Bool("json") {
-				notes = env.Stderr
-			}
-			honourHealth(env, c.String("netns"), d, notes)
-			drain := drainTimeout(c, d)
-			p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
-			if c.Bool("json") {
-				if err := plan.RenderJSON(env.Stdout, p); err != nil {
-					return err
-				}
-			} else if err := renderPlan(env, p, drain); err != nil {
-				return err
-			}
-			if plan.DeletesEverything(live, d.table) {
-				fmt.Fprintf(notes, "\nWarning: %s; lvsctl apply refuses it without --allow-empty.\n", emptyMessage(live, d.table))
-			}
-			if out := c.String("out"); out != "" {
-				if err := plan.WriteFile(out, newPlanFile(c, live, d, drain, p)); err != nil {
-					return err
-				}
-				if !c.Bool("json") {
-					fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    lvsctl apply %s%s\n", out, netnsArg(c), out)
-				}
-			} else if !c.Bool("json") && !p.Empty() {
-				fmt.Fprintln(env.Stdout, "\nNote: You didn't use the --out option to save this plan, so lvsctl can't guarantee to take exactly these actions if you run \"lvsctl apply\" now.")
-			}
-			if c.Bool("detailed-exitcode") && !p.Empty() {
-				return exitError{2}
-			}
-			return nil
-		},
+			return func(context.Context) error { return runPlan(env, o) }, nil
+		}),
 	}
+}
+
+// planOptions are plan's flags.
+type planOptions struct {
+	file             string
+	netns            string
+	netnsSet         bool // --netns was given
+	live             string
+	out              string
+	json             bool
+	detailedExitcode bool
+	drain            drainOption
+}
+
+func runPlan(env Env, o planOptions) error {
+	d, live, err := loadWithLive(env, o.file, func() (*lvs.Table, error) { return liveTable(env, o.live, o.netns, o.netnsSet) })
+	if err != nil {
+		return err
+	}
+	notes := env.Stdout
+	if o.json {
+		notes = env.Stderr
+	}
+	honourHealth(env, o.netns, d, notes)
+	drain := o.drain.or(d.drainTimeout)
+	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
+	if o.json {
+		if err := plan.RenderJSON(env.Stdout, p); err != nil {
+			return err
+		}
+	} else if err := renderPlan(env, p, drain); err != nil {
+		return err
+	}
+	if plan.DeletesEverything(live, d.table) {
+		fmt.Fprintf(notes, "\nWarning: %s; lvsctl apply refuses it without --allow-empty.\n", emptyMessage(live, d.table))
+	}
+	if o.out != "" {
+		if err := plan.WriteFile(o.out, newPlanFile(o.netns, live, d, drain, p)); err != nil {
+			return err
+		}
+		if !o.json {
+			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    lvsctl apply %s%s\n", o.out, netnsArg(o.netns), o.out)
+		}
+	} else if !o.json && !p.Empty() {
+		fmt.Fprintln(env.Stdout, "\nNote: You didn't use the --out option to save this plan, so lvsctl can't guarantee to take exactly these actions if you run \"lvsctl apply\" now.")
+	}
+	if o.detailedExitcode && !p.Empty() {
+		return exitError{2}
+	}
+	return nil
 }
 
 // renderPlan prints a plan for people, with the drain note when it drains.
@@ -86,12 +108,13 @@ func renderPlan(env Env, p plan.Plan, drain time.Duration) error {
 	return nil
 }
 
-// newPlanFile records a plan with what apply needs to check and finish it.
-func newPlanFile(c *cli.Context, live *lvs.Table, d *desired, drain time.Duration, p plan.Plan) *plan.File {
+// newPlanFile records a plan for network namespace netns with what apply
+// needs to check and finish it.
+func newPlanFile(netns string, live *lvs.Table, d *desired, drain time.Duration, p plan.Plan) *plan.File {
 	return &plan.File{
 		Version:      Version,
 		Created:      time.Now().UTC(),
-		Netns:        c.String("netns"),
+		Netns:        netns,
 		Config:       absPath(d.path),
 		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
 		DrainTimeout: drain,
@@ -100,19 +123,30 @@ func newPlanFile(c *cli.Context, live *lvs.Table, d *desired, drain time.Duratio
 	}
 }
 
-func netnsArg(c *cli.Context) string {
-	if ns := c.String("netns"); ns != "" {
-		return "--netns " + ns + " "
+func netnsArg(netns string) string {
+	if netns != "" {
+		return "--netns " + netns + " "
 	}
 	return ""
 }
 
-// drainTimeout is the command line's --drain-timeout, else the config's.
-func drainTimeout(c *cli.Context, d *desired) time.Duration {
-	if c.IsSet("drain-timeout") {
-		return c.Duration("drain-timeout")
+// drainOption is --drain-timeout as given on the command line.
+type drainOption struct {
+	timeout time.Duration
+	set     bool // false: not given
+}
+
+func readDrain(c *cli.Context) drainOption {
+	return drainOption{timeout: c.Duration("drain-timeout"), set: c.IsSet("drain-timeout")}
+}
+
+// or is the command line's --drain-timeout, else config, the
+// configuration's.
+func (o drainOption) or(config time.Duration) time.Duration {
+	if o.set {
+		return o.timeout
 	}
-	return d.drainTimeout
+	return config
 }
 
 func hasDrains(p plan.Plan) bool {
@@ -124,16 +158,17 @@ func hasDrains(p plan.Plan) bool {
 	return len(p.Waiting) > 0
 }
 
-// liveTable reads the table to plan against: a saved one with --live,
-// else the kernel's.
-func liveTable(c *cli.Context, env Env) (*lvs.Table, error) {
-	if path := c.String("live"); path != "" {
-		if c.IsSet("netns") {
+// liveTable reads the table to plan against: a saved one at path (--live),
+// else the kernel's of network namespace netns; netnsSet says --netns was
+// given.
+func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, error) {
+	if path != "" {
+		if netnsSet {
 			return nil, usageError{"--live and --netns exclude each other: --live plans against a saved table"}
 		}
 		return readLive(path)
 	}
-	k, err := openKernel(env, c.String("netns"))
+	k, err := openKernel(env, netns)
 	if err != nil {
 		return nil, err
 	}

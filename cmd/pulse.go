@@ -45,13 +45,13 @@ func pulseCommand(env Env) *cli.Command {
 			metricsFlag(),
 		}, daemonFlags()...), directorFlags()...),
 		Subcommands: []*cli.Command{pulseStatusCommand(env)},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			o, err := readPulseOptions(c, env.Stderr)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			return runPulse(c.Context, env, o)
-		},
+			return func(ctx context.Context) error { return runPulse(ctx, env, o) }, nil
+		}),
 	}
 }
 
@@ -65,17 +65,20 @@ func pulseStatusCommand(env Env) *cli.Command {
 		Usage:     "show this director's role, state, partner and last heartbeat",
 		ArgsUsage: " ",
 		Flags:     []cli.Flag{statusFileFlag()},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("pulse status takes no arguments (got %q)", c.Args().First())}
+				return nil, usageError{fmt.Sprintf("pulse status takes no arguments (got %q)", c.Args().First())}
 			}
-			sf, err := pulse.ReadStatus(c.String("status-file"))
-			if err != nil {
-				return err
-			}
-			sf.Render(env.Stdout, time.Now())
-			return nil
-		},
+			path := c.String("status-file")
+			return func(context.Context) error {
+				sf, err := pulse.ReadStatus(path)
+				if err != nil {
+					return err
+				}
+				sf.Render(env.Stdout, time.Now())
+				return nil
+			}, nil
+		}),
 	}
 }
 

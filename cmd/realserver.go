@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -30,100 +31,111 @@ func realserverCommand(env Env) *cli.Command {
 			&cli.StringFlag{Name: "netns", Usage: "prepare network namespace `NAME` (under /run/netns, or a path) instead of this one"},
 			stateDirFlag(&env),
 		},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("realserver takes no arguments (got %q); name VIPs with --vip", c.Args().First())}
+				return nil, usageError{fmt.Sprintf("realserver takes no arguments (got %q); name VIPs with --vip", c.Args().First())}
 			}
 			var vips []netip.Addr
 			for _, s := range c.StringSlice("vip") {
 				for _, f := range strings.Split(s, ",") {
 					a, err := netip.ParseAddr(strings.TrimSpace(f))
 					if err != nil {
-						return usageError{fmt.Sprintf("--vip %q is not an IP address (give the address only, no port or prefix)", f)}
+						return nil, usageError{fmt.Sprintf("--vip %q is not an IP address (give the address only, no port or prefix)", f)}
 					}
 					vips = append(vips, a.Unmap())
 				}
 			}
-			undo := c.Bool("undo")
-			var mode realserver.Mode
-			if !undo || c.IsSet("mode") {
+			o := realserverOptions{vips: vips, undo: c.Bool("undo"), netns: c.String("netns")}
+			if !o.undo || c.IsSet("mode") {
 				if !c.IsSet("mode") {
-					return usageError{"realserver needs --mode dr or --mode tun"}
+					return nil, usageError{"realserver needs --mode dr or --mode tun"}
 				}
 				m, err := realserver.ParseMode(c.String("mode"))
 				if err != nil {
-					return usageError{err.Error()}
+					return nil, usageError{err.Error()}
 				}
-				mode = m
+				o.mode = m
 			}
-			if !undo && len(vips) == 0 {
-				return usageError{"realserver needs at least one --vip ADDR"}
+			if !o.undo && len(vips) == 0 {
+				return nil, usageError{"realserver needs at least one --vip ADDR"}
 			}
-			ns := c.String("netns")
-			path, err := kernel.NetnsPath(ns)
-			if err != nil {
-				return err
-			}
-			dir, id, err := stateFiles(env, ns)
-			if err != nil {
-				return err
-			}
-			statePath := dir.RealserverPath(id)
-			st, err := realserver.LoadState(statePath)
-			if err != nil {
-				return err
-			}
-			where := ""
-			if ns != "" {
-				where = " in network namespace " + ns
-			}
-			var done, notes []string
-			runErr := netns.Do(path, func() error {
-				var err error
-				if undo {
-					done, notes, err = realserver.Undo(realserver.Linux{}, st, vips)
-				} else {
-					done, err = realserver.Prepare(realserver.Linux{}, st, mode, vips)
-				}
-				return err
-			})
-			if errors.Is(runErr, realserver.ErrBadState) {
-				// Refused before anything was changed: the file stays
-				// as it is, for whoever looks into it.
-				return realserver.BadStateFile(statePath, runErr)
-			}
-			// What was done is recorded even when a later step failed, so
-			// that --undo can reverse it.
-			saveErr := realserver.SaveState(statePath, st)
-			out := env.Stdout
-			for _, l := range done {
-				fmt.Fprintln(out, l)
-			}
-			for _, n := range notes {
-				fmt.Fprintf(out, "note: %s\n", n)
-			}
-			if runErr != nil {
-				if len(done) > 0 {
-					fmt.Fprintf(env.Stderr, "lvsctl: stopped after %d changes%s; run with --undo to reverse them\n", len(done), where)
-				}
-				return runErr
-			}
-			if saveErr != nil {
-				return fmt.Errorf("changes made but not recorded in %s (undo cannot restore them): %w", statePath, saveErr)
-			}
-			switch {
-			case undo && len(done) == 0:
-				fmt.Fprintf(out, "Nothing to undo%s.\n", where)
-			case undo:
-				fmt.Fprintf(out, "Undone: %s%s.\n", changes(len(done)), where)
-			case len(done) == 0:
-				fmt.Fprintf(out, "No changes: already a %s real server for %s%s.\n", mode, joinAddrs(vips), where)
-			default:
-				fmt.Fprintf(out, "Prepared as a %s real server for %s%s: %s, recorded in %s.\n", mode, joinAddrs(vips), where, changes(len(done)), statePath)
-			}
-			return nil
-		},
+			return func(context.Context) error { return runRealserver(env, o) }, nil
+		}),
 	}
+}
+
+// realserverOptions are realserver's flags.
+type realserverOptions struct {
+	mode  realserver.Mode // unset with --undo and no --mode
+	vips  []netip.Addr
+	undo  bool
+	netns string
+}
+
+func runRealserver(env Env, o realserverOptions) error {
+	ns := o.netns
+	path, err := kernel.NetnsPath(ns)
+	if err != nil {
+		return err
+	}
+	dir, id, err := stateFiles(env, ns)
+	if err != nil {
+		return err
+	}
+	statePath := dir.RealserverPath(id)
+	st, err := realserver.LoadState(statePath)
+	if err != nil {
+		return err
+	}
+	where := ""
+	if ns != "" {
+		where = " in network namespace " + ns
+	}
+	var done, notes []string
+	runErr := netns.Do(path, func() error {
+		var err error
+		if o.undo {
+			done, notes, err = realserver.Undo(realserver.Linux{}, st, o.vips)
+		} else {
+			done, err = realserver.Prepare(realserver.Linux{}, st, o.mode, o.vips)
+		}
+		return err
+	})
+	if errors.Is(runErr, realserver.ErrBadState) {
+		// Refused before anything was changed: the file stays
+		// as it is, for whoever looks into it.
+		return realserver.BadStateFile(statePath, runErr)
+	}
+	// What was done is recorded even when a later step failed, so
+	// that --undo can reverse it.
+	saveErr := realserver.SaveState(statePath, st)
+	out := env.Stdout
+	for _, l := range done {
+		fmt.Fprintln(out, l)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
+	if runErr != nil {
+		if len(done) > 0 {
+			fmt.Fprintf(env.Stderr, "lvsctl: stopped after %d changes%s; run with --undo to reverse them\n", len(done), where)
+		}
+		return runErr
+	}
+	if saveErr != nil {
+		return fmt.Errorf("changes made but not recorded in %s (undo cannot restore them): %w", statePath, saveErr)
+	}
+	switch {
+	case o.undo && len(done) == 0:
+		fmt.Fprintf(out, "Nothing to undo%s.\n", where)
+	case o.undo:
+		fmt.Fprintf(out, "Undone: %s%s.\n", changes(len(done)), where)
+	case len(done) == 0:
+		fmt.Fprintf(out, "No changes: already a %s real server for %s%s.\n", o.mode, joinAddrs(o.vips), where)
+	default:
+		fmt.Fprintf(out, "Prepared as a %s real server for %s%s: %s, recorded in %s.\n", o.mode, joinAddrs(o.vips), where, changes(len(done)), statePath)
+	}
+	return nil
 }
 
 func joinAddrs(as []netip.Addr) string {

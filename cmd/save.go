@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -14,20 +15,25 @@ func saveCommand(env Env) *cli.Command {
 		Usage:     "print the live table exactly as \"ipvsadm -S -n\" does (for ipvsadm -R and existing scripts)",
 		ArgsUsage: " ",
 		Flags:     []cli.Flag{netnsFlag()},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("save takes no arguments (got %q)", c.Args().First())}
+				return nil, usageError{fmt.Sprintf("save takes no arguments (got %q)", c.Args().First())}
 			}
-			k, err := openKernel(env, c.String("netns"))
-			if err != nil {
-				return err
-			}
-			defer closeKernel(k)
-			t, err := k.Table()
-			if err != nil {
-				return err
-			}
-			return ipvsadm.WriteSave(env.Stdout, t)
-		},
+			netns := c.String("netns")
+			return func(context.Context) error { return runSave(env, netns) }, nil
+		}),
 	}
+}
+
+func runSave(env Env, netns string) error {
+	k, err := openKernel(env, netns)
+	if err != nil {
+		return err
+	}
+	defer closeKernel(k)
+	t, err := k.Table()
+	if err != nil {
+		return err
+	}
+	return ipvsadm.WriteSave(env.Stdout, t)
 }

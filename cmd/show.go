@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -30,43 +31,60 @@ func showCommand(env Env) *cli.Command {
 			&cli.BoolFlag{Name: "rate", Usage: "show traffic rates"},
 			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON (what plan --live reads)"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
-				return usageError{fmt.Sprintf("show takes no arguments (got %q)", c.Args().First())}
+				return nil, usageError{fmt.Sprintf("show takes no arguments (got %q)", c.Args().First())}
 			}
 			if c.Bool("stats") && c.Bool("rate") {
-				return usageError{"choose one of --stats and --rate"}
+				return nil, usageError{"choose one of --stats and --rate"}
 			}
-			live, err := liveTable(c, env)
-			if err != nil {
-				return err
+			o := showOptions{
+				file: c.String("file"), fileSet: c.IsSet("file"), netns: c.String("netns"),
+				stats: c.Bool("stats"), rate: c.Bool("rate"), json: c.Bool("json"),
 			}
-			nameTable(c, env, live)
-			if c.Bool("json") {
-				b, err := live.MarshalJSON()
-				if err != nil {
-					return err
-				}
-				var out bytes.Buffer
-				out.Write(b)
-				out.WriteByte('\n')
-				_, err = env.Stdout.Write(out.Bytes())
-				return err
-			}
-			if err := renderShow(env, live, c.Bool("stats"), c.Bool("rate")); err != nil {
-				return err
-			}
-			showHealth(env, c.String("netns"))
-			return nil
-		},
+			return func(context.Context) error { return runShow(env, o) }, nil
+		}),
 	}
 }
 
-// nameTable copies names from the configuration onto the live table. A
-// missing default config is fine; a broken one is worth a warning only.
-func nameTable(c *cli.Context, env Env, live *lvs.Table) {
-	path := c.String("file")
-	if !c.IsSet("file") {
+// showOptions are show's flags.
+type showOptions struct {
+	file        string
+	fileSet     bool // -f was given, or LVSCTL_CONFIG
+	netns       string
+	stats, rate bool
+	json        bool
+}
+
+func runShow(env Env, o showOptions) error {
+	live, err := liveTable(env, "", o.netns, false)
+	if err != nil {
+		return err
+	}
+	nameTable(env, o.file, o.fileSet, live)
+	if o.json {
+		b, err := live.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		out.Write(b)
+		out.WriteByte('\n')
+		_, err = env.Stdout.Write(out.Bytes())
+		return err
+	}
+	if err := renderShow(env, live, o.stats, o.rate); err != nil {
+		return err
+	}
+	showHealth(env, o.netns)
+	return nil
+}
+
+// nameTable copies names from the configuration at path onto the live
+// table. A missing default config (given says it was not given) is fine; a
+// broken one is worth a warning only.
+func nameTable(env Env, path string, given bool, live *lvs.Table) {
+	if !given {
 		if _, err := os.Stat(path); err != nil {
 			return
 		}
