@@ -45,7 +45,7 @@ func TestProbeTypes(t *testing.T) {
 	if !slices.Equal(CheckTypes[:6], []string{"tcp", "send_expect", "http", "https", "dns", "exec"}) {
 		t.Errorf("CheckTypes = %q", CheckTypes)
 	}
-	if _, ok := NewProbe("smtp", tcpService); ok {
+	if _, ok := NewProbe("carrier-pigeon", tcpService); ok {
 		t.Error("NewProbe made an unknown type")
 	}
 }
