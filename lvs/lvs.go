@@ -8,6 +8,11 @@
 // kernel can change in place. Counters read from the kernel live beside them
 // and never take part in a comparison.
 //
+// The words of the domain (protocols, forwarding methods, tunnel types and
+// checksum options, scheduler flags, persistence engines) are named,
+// parsed and formatted here once, in every spelling lvsctl reads or writes
+// them: see [ParseSchedFlag], [SchedFlags.Names], [Forward.IpvsadmOption].
+//
 // This package uses the standard library only.
 package lvs
 
