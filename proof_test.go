@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,12 +27,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
 
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/apply/applytest"
 	"github.com/lvsctl/lvsctl/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/plan"
@@ -299,34 +298,7 @@ func TestKernelForeignWriter(t *testing.T) {
 // so that the sockets fn creates live there; they keep working from any
 // thread afterwards.
 func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// The thread goes back to its own namespace afterwards; if that
-		// fails it stays locked, and Go discards it with the goroutine.
-		self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open own network namespace: %w", err)
-			return
-		}
-		defer unix.Close(self)
-		target, err := unix.Open(filepath.Join("/run/netns", ns), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open network namespace %s: %w", ns, err)
-			return
-		}
-		defer unix.Close(target)
-		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("join network namespace %s: %w", ns, err)
-			return
-		}
-		err = fn()
-		if unix.Setns(self, unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
+	return netns.Do(filepath.Join("/run/netns", ns), fn)
 }
 
 // ip runs iproute2's ip with args and fails t if it fails.
