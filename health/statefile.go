@@ -76,7 +76,9 @@ const maxStateFile = 16 << 20
 // ReadState reads a published state file. A missing file is no error: it
 // gives nil, nothing known yet.
 func ReadState(path string) (*StateFile, error) {
-	fd, err := os.Open(path)
+	// The file is in the state directory: not through a symbolic link, not
+	// blocking on a FIFO, only a regular file.
+	fd, err := rundir.OpenFile(path, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

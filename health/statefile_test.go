@@ -143,3 +143,38 @@ func TestStateFileStale(t *testing.T) {
 		t.Errorf("%v, want it to start %q", err, want)
 	}
 }
+
+// The state file is read as every file of the state directory is: never
+// through a symbolic link (it could point anywhere root can read), and a
+// FIFO is refused at once instead of blocking plan, apply and show.
+func TestReadStateRefusesLinksAndFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.json")
+	if err := os.WriteFile(target, []byte(`{"version": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "health-link.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := ReadState(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("ReadState of a symbolic link: %v, %v", f, err)
+	}
+	fifo := filepath.Join(dir, "health-fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadState(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadState of a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadState of a FIFO nobody writes blocked")
+	}
+	if f, err := ReadState(filepath.Join(dir, "missing.json")); f != nil || err != nil {
+		t.Errorf("ReadState of a missing file: %v, %v", f, err)
+	}
+}
