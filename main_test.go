@@ -152,13 +152,13 @@ func (k *realScriptKernel) note(lines ...string) {
 
 // Batch is the path apply takes (the handle is an apply.Batcher). Every
 // change the handle sent is one kernel command and is noted, failed ones
-// included; those it never sent (apply.ErrNotRun) and those that need no
-// kernel call are not.
+// included; those it never sent (apply.ErrNotRun, or refused by
+// Change.Check) and those that need no kernel call are not.
 func (k *realScriptKernel) Batch(cs []kernel.Change) []error {
 	errs := k.IPVS.Batch(cs)
 	var lines []string
 	for i, c := range cs {
-		if errs != nil && errors.Is(errs[i], apply.ErrNotRun) {
+		if errs != nil && errors.Is(errs[i], apply.ErrNotRun) || c.Check() != nil {
 			continue
 		}
 		if c.Kind == kernel.SetTimeouts && c.Timeouts == (lvs.Timeouts{}) {

@@ -199,8 +199,8 @@ func (n *scriptNet) connect(proto lvs.Protocol, vip netip.AddrPort) (net.Conn, s
 // realConns makes the real server rip of the service proto vip hold
 // exactly active connections from the client, as counted by the kernel:
 // it opens connections through the VIP until the scheduler has given rip
-// enough (those it gives other real servers are closed at once), or resets
-// the surplus. A reset connection leaves the kernel's active count at once and
+// enough (those it gives other real servers are reset once it has), or
+// resets the surplus. A reset connection leaves the kernel's active count at once and
 // its inactive one after the 10-second CLOSE timeout. UDP flows cannot be
 // closed: their number only grows.
 func realConns(ts *testscript.TestScript, proto lvs.Protocol, vip, rip netip.AddrPort, active int) {
@@ -231,6 +231,20 @@ func realConns(ts *testscript.TestScript, proto lvs.Protocol, vip, rip netip.Add
 		}
 		n.conns[key] = held[:active]
 	}
+	// The connections other real servers take are held open until the end,
+	// so that the scheduler counts them as active (wlc weighs an active
+	// connection as 256 inactive ones). Reset then, they leave the kernel's
+	// counters after the 10-second CLOSE timeout; a UDP flow stays until
+	// its UDP timeout anyway.
+	var others []net.Conn
+	defer func() {
+		for _, c := range others {
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			c.Close()
+		}
+	}()
 	for tries := 0; len(n.conns[key]) < active; tries++ {
 		if tries > 4*active+10 {
 			ts.Fatalf("kernel-conns: after %d connections through %s, %s took only %d", tries, vip, rip, len(n.conns[key]))
@@ -239,16 +253,10 @@ func realConns(ts *testscript.TestScript, proto lvs.Protocol, vip, rip netip.Add
 		if err != nil {
 			ts.Fatalf("kernel-conns: %v", err)
 		}
-		switch {
-		case by == rip.String():
+		if by == rip.String() {
 			n.conns[key] = append(n.conns[key], c)
-		case proto == lvs.TCP:
-			// Not wanted: reset at once, so that it leaves the other real
-			// server's counters within the 10-second CLOSE timeout.
-			c.(*net.TCPConn).SetLinger(0)
-			c.Close()
-		default:
-			c.Close() // the kernel keeps the flow until its UDP timeout anyway
+		} else {
+			others = append(others, c)
 		}
 	}
 	if proto != lvs.TCP {
