@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -121,8 +122,13 @@ func readSysctl(t *testing.T, ns, name string) string {
 	return v
 }
 
+// bigBody is the size of the answer to GET /big: large enough that the
+// director's counters tell whether it passed through the director.
+const bigBody = 1 << 20
+
 // serve runs an HTTP server on port 80 of every address of namespace ns
-// that answers every request with name.
+// that answers every request with name, and GET /big with name followed by
+// bigBody bytes in all.
 func serve(t *testing.T, ns, name string) {
 	t.Helper()
 	var ln net.Listener
@@ -134,10 +140,80 @@ func serve(t *testing.T, ns, name string) {
 		t.Fatalf("listening in %s: %v", ns, err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			body := append([]byte(name+"\n"), bytes.Repeat([]byte{'.'}, bigBody-len(name)-1)...)
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.Write(body)
+			return
+		}
 		fmt.Fprintf(w, "%s\n", name)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+}
+
+// txBytes is how many bytes the interface dev of namespace ns has sent.
+// A bridge's own counter counts what the namespace's IP stack sent
+// through it, not the frames it forwards between its ports.
+func txBytes(t *testing.T, ns, dev string) uint64 {
+	t.Helper()
+	var links []struct {
+		Stats struct {
+			TX struct {
+				Bytes uint64 `json:"bytes"`
+			} `json:"tx"`
+		} `json:"stats64"`
+	}
+	out := run(t, "ip", "-n", ns, "-s", "-j", "link", "show", "dev", dev)
+	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -n %s -s -j link show dev %s: %v\n%s", ns, dev, err, out)
+	}
+	return links[0].Stats.TX.Bytes
+}
+
+// fetchBig gets /big through the VIP from the client, checks that all of
+// it arrived, and returns which real server sent it.
+func (h *fourHost) fetchBig(t *testing.T) string {
+	t.Helper()
+	c := h.dial(t)
+	defer func() {
+		c.(*net.TCPConn).SetLinger(0) // see fetch
+		c.Close()
+	}()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, "GET /big HTTP/1.0\r\nHost: "+vip+"\r\n\r\n"); err != nil {
+		t.Fatalf("sending a request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || len(b) != bigBody {
+		t.Fatalf("GET /big through the VIP: %d bytes, %v; want %d", len(b), err, bigBody)
+	}
+	return string(b[:bytes.IndexByte(b, '\n')])
+}
+
+// checkReplyPath fetches /big (1 MiB) through the VIP and checks, by the
+// director's own transmit counter on its client-side interface, whether
+// the answer went through the director: for NAT it must (the director
+// rewrites the replies), for DR and TUN it must not (the real servers
+// answer the client directly, which is the point of those methods).
+// Requests and the client's ACKs do pass the director in every method,
+// a small fraction of the answer.
+func checkReplyPath(t *testing.T, h *fourHost, viaDirector bool) {
+	before := txBytes(t, h.director, "br0")
+	by := h.fetchBig(t)
+	sent := txBytes(t, h.director, "br0") - before
+	t.Logf("%s sent %d bytes through the VIP; the director's br0 sent %d meanwhile", by, bigBody, sent)
+	switch {
+	case viaDirector && sent < bigBody:
+		t.Errorf("the director sent %d bytes towards the client while the client received %d through the VIP: the replies did not go through the director", sent, bigBody)
+	case !viaDirector && sent > bigBody/8:
+		t.Errorf("the director sent %d bytes towards the client while the client received %d through the VIP: the replies did not bypass the director", sent, bigBody)
+	}
 }
 
 // dial opens a TCP connection from the client namespace to the VIP.

@@ -56,6 +56,7 @@ func TestKernelNAT(t *testing.T) {
 	h := newFourHost(t, true)
 	checkScheduling(t, h, "nat-four-host.hcl", "-m")
 	t.Run("drain", func(t *testing.T) { checkDrain(t, h) })
+	t.Run("reply-path", func(t *testing.T) { checkReplyPath(t, h, true) })
 }
 
 // checkDrain removes the real server that holds an open connection, with a
@@ -178,6 +179,7 @@ func TestKernelDR(t *testing.T) {
 	h := newFourHost(t, false)
 	prepareReals(t, h, "dr", "lo")
 	checkScheduling(t, h, "dr-four-host.hcl", "-g")
+	t.Run("reply-path", func(t *testing.T) { checkReplyPath(t, h, false) })
 	checkARP(t, h)
 }
 
@@ -191,5 +193,6 @@ func TestKernelTUN(t *testing.T) {
 		}
 	}
 	checkScheduling(t, h, "tun-four-host.hcl", "-i")
+	t.Run("reply-path", func(t *testing.T) { checkReplyPath(t, h, false) })
 	checkARP(t, h)
 }
