@@ -26,15 +26,14 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
+	"github.com/lvsctl/lvsctl/internal/regular"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -138,32 +137,23 @@ func parse(src []byte, filename string, allowFast bool) (*model.Config, map[stri
 // readLimited reads the file name, refusing one larger than max bytes
 // before reading it (the file may also grow while it is read).
 func readLimited(name string, max int) ([]byte, error) {
-	// O_NONBLOCK, so that opening a FIFO nobody writes does not hang (a
-	// daemon reloading would hang with it); anything but a regular file is
-	// refused below.
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := regular.Open(name, 0)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("%v; give the configuration file itself", err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s); give the configuration file itself", name, fileType(fi.Mode()))
-	}
 	if fi.Size() > int64(max) {
 		return nil, fmt.Errorf("the file %s is %d bytes, and lvsctl reads a configuration of at most %s (a 10,000-service configuration is 4.2 MB); check that it is the file you meant", name, fi.Size(), quote.Size(MaxFileSize))
 	}
-	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(src) > max {
+	src, err := regular.ReadAll(f, fi, int64(max))
+	if errors.Is(err, regular.ErrTooLarge) {
 		return nil, fmt.Errorf("the file %s makes the configuration more than %s, the most lvsctl reads; check that it is the file you meant", name, quote.Size(MaxFileSize))
 	}
-	return src, nil
+	return src, err
 }
 
 // decode builds the configuration from the parsed files; it is nil when
@@ -230,21 +220,4 @@ func globEscape(dir string) string {
 		out = append(out, dir[i])
 	}
 	return string(out)
-}
-
-// fileType names the type of a file that is not a regular one.
-func fileType(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return m.Type().String()
 }

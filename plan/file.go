@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/atomicfile"
+	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -90,30 +91,26 @@ func WriteFile(path string, f *File) error {
 // and data the format does not have, and refuses a plan whose desired
 // table or operations do not pass validation.
 func ReadFile(path string) (*File, error) {
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("%s is a symbolic link: refusing to read a plan through it; give the plan file's real path", path)
-		}
+	fh, fi, err := regular.Open(path, syscall.O_NOFOLLOW)
+	var nr *regular.NotRegularError
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return nil, fmt.Errorf("%s is a symbolic link: refusing to read a plan through it; give the plan file's real path", path)
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("%v: a plan is the file lvsctl plan --out writes", err)
+	case err != nil:
 		return nil, fmt.Errorf("reading plan: %w", err)
 	}
 	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading plan %s: %w", path, err)
-	}
 	if err := checkFileInfo(path, fi, os.Geteuid()); err != nil {
 		return nil, err
 	}
-	if fi.Size() > maxFileSize {
+	data, err := regular.ReadAll(fh, fi, maxFileSize)
+	if errors.Is(err, regular.ErrTooLarge) {
 		return nil, fmt.Errorf("%s is larger than %d MiB, more than any lvsctl plan: check the path", path, maxFileSize>>20)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading plan %s: %w", path, err)
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB, more than any lvsctl plan: check the path", path, maxFileSize>>20)
 	}
 	return decodeFile(data, path)
 }
@@ -122,7 +119,7 @@ func ReadFile(path string) (*File, error) {
 // could have written, or that is not a regular file.
 func checkFileInfo(path string, fi fs.FileInfo, euid int) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%s): a plan is the file lvsctl plan --out writes", path, fi.Mode().Type())
+		return fmt.Errorf("%s is not a regular file (%s): a plan is the file lvsctl plan --out writes", path, regular.Kind(fi.Mode()))
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != euid {
 		return fmt.Errorf("%s is owned by uid %d, not by root or you (uid %d): apply runs a plan with your privileges, so it runs only a plan that you or root own; make the plan yourself with lvsctl plan --out, or check it and chown it", path, st.Uid, euid)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/lvsctl/lvsctl/internal/atomicfile"
+	"github.com/lvsctl/lvsctl/internal/regular"
 )
 
 // maxStateSize bounds the state file: it records a few sysctls, links and
@@ -30,30 +31,25 @@ func LoadState(path string) (*State, error) {
 	refuse := func(format string, args ...any) (*State, error) {
 		return nil, BadStateFile(path, fmt.Errorf(format, args...))
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, fi, err := regular.Open(path, syscall.O_NOFOLLOW)
+	var nr *regular.NotRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return &State{}, nil
-	}
-	if errors.Is(err, syscall.ELOOP) {
+	case errors.Is(err, syscall.ELOOP):
 		return refuse("a symbolic link")
-	}
-	if err != nil {
+	case errors.As(err, &nr):
+		return refuse("not a regular file (%s)", regular.Kind(nr.Mode))
+	case err != nil:
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	b, err := regular.ReadAll(f, fi, maxStateSize)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return refuse("larger than %d bytes", maxStateSize)
 	}
-	if !fi.Mode().IsRegular() {
-		return refuse("not a regular file (%s)", fi.Mode().Type())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxStateSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("state file %s: %w", path, err)
-	}
-	if len(b) > maxStateSize {
-		return refuse("larger than %d bytes", maxStateSize)
 	}
 	st, err := decodeState(b)
 	if err != nil {
