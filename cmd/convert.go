@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvscf"
 	"github.com/lvsctl/lvsctl/model"
@@ -88,7 +88,11 @@ func readInput(env Env, path string) ([]byte, string, error) {
 		src, err := io.ReadAll(io.LimitReader(env.Stdin, max(lvscf.MaxSize, ipvsadm.MaxInputSize)+1))
 		return src, "stdin", err
 	}
-	f, err := os.Open(path)
+	f, fi, err := regular.Open(path, 0)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, path, fmt.Errorf("%v: give the file, or - to read stdin", err)
+	}
 	if err != nil {
 		return nil, path, err
 	}
@@ -97,14 +101,14 @@ func readInput(env Env, path string) ([]byte, string, error) {
 	// before reading it, and otherwise read one byte past the larger so
 	// that the parser refuses what grew meanwhile.
 	limit := int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize))
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
+	if fi.Size() > limit {
 		return nil, path, fmt.Errorf("%s is %d bytes; lvsctl converts an lvs.cf of at most %d MiB and an ipvsadm dump of at most %d MiB", path, fi.Size(), lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
 	}
-	src, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, path, err
+	src, err := regular.ReadAll(f, fi, limit)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, path, fmt.Errorf("%s grew past %d MiB while it was read", path, limit>>20)
 	}
-	return src, path, nil
+	return src, path, err
 }
 
 // detectFormat tells an lvs.cf from an ipvsadm dump, or returns "".

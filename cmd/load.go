@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/config"
+	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/ipvsadm"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/lvsctl/lvsctl/lvscf"
@@ -79,25 +78,36 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 }
 
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
-// ipvsadm -S -n dump, told apart by the first non-blank byte.
-// Either form is read whole first, so at most ipvsadm.MaxInputSize bytes
-// of it.
-func readLive(path string) (*lvs.Table, error) {
-	f, err := os.Open(path)
+// ipvsadm -S -n dump, told apart by the first non-blank byte; "-" reads
+// stdin. Either form is read whole first, so at most ipvsadm.MaxInputSize
+// bytes of it.
+func readLive(env Env, path string) (*lvs.Table, error) {
+	tooLarge := fmt.Errorf("%s: the saved table is larger than %d MiB", path, ipvsadm.MaxInputSize>>20)
+	if path == "-" {
+		data, err := io.ReadAll(io.LimitReader(env.Stdin, ipvsadm.MaxInputSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the saved table from stdin: %w", err)
+		}
+		if len(data) > ipvsadm.MaxInputSize {
+			return nil, tooLarge
+		}
+		return parseLive("stdin", data)
+	}
+	f, fi, err := regular.Open(path, 0)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("%v: give the saved table's file, or - to read it from stdin", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved table: %w", err)
 	}
 	defer f.Close()
-	var data []byte
-	fi, err := f.Stat()
-	if err == nil && fi.Size() <= ipvsadm.MaxInputSize {
-		data, err = io.ReadAll(io.LimitReader(f, ipvsadm.MaxInputSize+1))
+	data, err := regular.ReadAll(f, fi, ipvsadm.MaxInputSize)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, tooLarge
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved table: %w", err)
-	}
-	if fi.Size() > ipvsadm.MaxInputSize || len(data) > ipvsadm.MaxInputSize {
-		return nil, fmt.Errorf("%s: the saved table is larger than %d MiB", path, ipvsadm.MaxInputSize>>20)
 	}
 	return parseLive(path, data)
 }
@@ -119,15 +129,11 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 // Directories and unreadable files are left to config.Load, which reports
 // them.
 func legacySource(path string) ([]byte, bool) {
-	// O_NONBLOCK: opening a FIFO nobody writes must not hang.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := regular.Open(path, 0)
 	if err != nil {
 		return nil, false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, false
-	}
 	// At most one byte more than lvscf.Parse accepts: enough to tell an
 	// lvs.cf apart and for Parse to refuse one that is too large, without
 	// reading a huge file whole (config.Load refuses those by their size).

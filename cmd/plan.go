@@ -27,7 +27,7 @@ func planCommand(env Env) *cli.Command {
 			fileFlag(env),
 			netnsFlag(),
 			stateDirFlag(&env),
-			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json) instead of the kernel; needs no root"},
+			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json; - reads stdin) instead of the kernel; needs no root"},
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
@@ -166,7 +166,7 @@ func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, error) {
 		if netnsSet {
 			return nil, usageError{"--live and --netns exclude each other: --live plans against a saved table"}
 		}
-		return readLive(path)
+		return readLive(env, path)
 	}
 	k, err := openKernel(env, netns)
 	if err != nil {

@@ -54,7 +54,7 @@ func TestReadLiveLimit(t *testing.T) {
 	}
 	f.Close()
 	var tab *lvs.Table
-	if tab, err = readLive(path); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+	if tab, err = readLive(Env{}, path); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Errorf("a 64 MiB table: %v, %v", tab, err)
 	}
 }

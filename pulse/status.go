@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/atomicfile"
+	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/pulse/wire"
 )
 
@@ -74,12 +76,18 @@ func writeFile(path string, sf StatusFile) error {
 
 // ReadStatus reads a status file written by a running pulse.
 func ReadStatus(path string) (*StatusFile, error) {
-	b, err := os.ReadFile(path)
+	f, fi, err := regular.Open(path, syscall.O_NOFOLLOW)
 	if os.IsNotExist(err) {
 		return nil, fmt.Errorf("no pulse status at %s: is lvsctl pulse running on this director?", path)
 	}
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	// A status file is a few hundred bytes.
+	b, err := regular.ReadAll(f, fi, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var sf StatusFile
 	if err := json.Unmarshal(b, &sf); err != nil {

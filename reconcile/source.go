@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/model"
 )
 
@@ -110,7 +111,8 @@ func (s *Source) files() ([]string, error) {
 }
 
 func hashFile(h io.Writer, path string) error {
-	f, err := os.Open(path)
+	// Not blocking on a FIFO: the daemon's loop would hang with it.
+	f, _, err := regular.Open(path, 0)
 	if err != nil {
 		return err
 	}

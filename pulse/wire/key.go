@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+
+	"github.com/lvsctl/lvsctl/internal/regular"
 )
 
 // MinKeySize is the shortest key accepted: 256 bits, the HMAC's block
@@ -21,21 +22,17 @@ func keyHelp(path string) string {
 // they are. It refuses a missing file, one readable or writable by group or
 // others, and one shorter than MinKeySize, saying how to make a good one.
 func LoadKey(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, fi, err := regular.Open(path, 0)
+	var nr *regular.NotRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("heartbeat key file %s does not exist: %s", path, keyHelp(path))
-	}
-	if err != nil {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("heartbeat key file %s is not a regular file: %s", path, keyHelp(path))
+	case err != nil:
 		return nil, fmt.Errorf("cannot open the heartbeat key file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot stat the heartbeat key file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("heartbeat key file %s is not a regular file: %s", path, keyHelp(path))
-	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("heartbeat key file %s has mode %04o, open to group or others: run chmod 0600 %s (and make a new key if others may have read it)", path, perm, path)
 	}
