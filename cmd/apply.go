@@ -87,7 +87,7 @@ func runApply(ctx context.Context, env Env, o applyOptions) error {
 	}
 	defer closeKernel(k)
 
-	info := fmt.Sprintf("apply %s", strings.Join(arguments(env), " "))
+	info := commandLine(env)
 	lock := func() (unlock func() error, err error) {
 		return apply.Lock(lockPath(env, o.netns), o.lockTimeout, info)
 	}

@@ -217,15 +217,6 @@ func commandLine(env Env) string {
 	return strings.Join(append([]string{filepath.Base(env.inv.args[0])}, env.inv.args[1:]...), " ")
 }
 
-// arguments are the arguments lvsctl was run with, its program name left
-// out.
-func arguments(env Env) []string {
-	if env.inv == nil || len(env.inv.args) == 0 {
-		return nil
-	}
-	return env.inv.args[1:]
-}
-
 // stateDirFlag is --state-dir, the one setting of every command that
 // takes a lock or reads or writes state: the flag, else LVSCTL_STATE_DIR
 // (if not empty), else env.StateDir. It writes the directory in effect into
