@@ -13,8 +13,8 @@ import (
 	"github.com/mdlayher/netlink"
 )
 
-// recvTimeout bounds the wait for one kernel answer, so that a lost answer
-// becomes an error instead of a hang.
+// recvTimeout bounds the wait for one kernel answer (at least half of it is
+// always left), so that a lost answer becomes an error instead of a hang.
 const recvTimeout = 10 * time.Second
 
 // recvBuffer is the size of the buffer each answer is read into. The kernel
@@ -29,6 +29,8 @@ type conn struct {
 	nl     *netlink.Conn
 	family uint16 // the IPVS generic-netlink family id
 	seq    uint32
+	// deadline is the socket's read deadline: see receive.
+	deadline time.Time
 }
 
 // newConn sets nl up for IPVS and looks up the IPVS family, which loads
@@ -182,7 +184,13 @@ func (r *refusal) Error() string { return r.err.Error() }
 // answer from the kernel is a [*refusal]; any other error means answers
 // may be lost.
 func (c *conn) receive() ([]netlink.Message, error) {
-	_ = c.nl.SetReadDeadline(time.Now().Add(recvTimeout))
+	// Each read may wait recvTimeout/2 to recvTimeout: the deadline is
+	// moved only when less than half of it is left, which spares the
+	// runtime a timer change on almost every read.
+	if now := time.Now(); c.deadline.Sub(now) < recvTimeout/2 {
+		c.deadline = now.Add(recvTimeout)
+		_ = c.nl.SetReadDeadline(c.deadline)
+	}
 	msgs, err := c.nl.Receive()
 	if err == nil {
 		return msgs, nil
