@@ -12,7 +12,7 @@ import (
 
 // ErrStale is returned by [ApplySaved] when the live table no longer is the
 // one the saved plan was made against.
-var ErrStale = errors.New("Saved plan is stale: the IPVS table changed since the plan was made; run plan again")
+var ErrStale = errors.New("saved plan is stale: the IPVS table changed since the plan was made; run plan again")
 
 // DefaultPoll is how often a drain re-reads the connection counters.
 const DefaultPoll = time.Second

@@ -221,7 +221,7 @@ func TestApplySavedRefusesStalePlan(t *testing.T) {
 	if !errors.Is(err, apply.ErrStale) || rep != nil {
 		t.Fatalf("ApplySaved = %v, %v; want ErrStale", rep, err)
 	}
-	if !strings.HasPrefix(err.Error(), "Saved plan is stale") || k.Ops() != 0 {
+	if !strings.HasPrefix(err.Error(), "saved plan is stale") || k.Ops() != 0 {
 		t.Errorf("err %q after %d kernel calls", err, k.Ops())
 	}
 	// Traffic alone does not make a plan stale.

@@ -54,10 +54,6 @@ func (b *builder) errorAt(subject hcl.Range, summary, detail string, args ...any
 	})
 }
 
-func sameRange(a, b hcl.Range) bool {
-	return a.Filename == b.Filename && a.Start.Byte == b.Start.Byte && a.End.Byte == b.End.Byte
-}
-
 // sentence makes an error message read as a diagnostic detail: capitalised,
 // with a full stop.
 func sentence(s string) string {

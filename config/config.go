@@ -183,11 +183,6 @@ func decode(files []*hcl.File) (*model.Config, hcl.Diagnostics) {
 	return cfg, sortDiags(b.diags)
 }
 
-// within reports whether a lies inside b.
-func within(a, b hcl.Range) bool {
-	return a.Filename == b.Filename && a.Start.Byte >= b.Start.Byte && a.End.Byte <= b.End.Byte
-}
-
 // sortDiags orders diagnostics by position, so that a file's problems read
 // top to bottom whatever order they were found in (gohcl walks attributes
 // in map order).

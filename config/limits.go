@@ -595,7 +595,7 @@ func (s *limitScanner) heredoc(f *scanFrame) {
 			end := bytes.IndexByte(s.src[s.i:], '\n')
 			if end >= 0 {
 				line := s.src[s.i : s.i+end]
-				if bytes.IndexAny(line, "$%") < 0 && bytes.Equal(bytes.TrimSpace(line), f.marker) {
+				if !bytes.ContainsAny(line, "$%") && bytes.Equal(bytes.TrimSpace(line), f.marker) {
 					s.tokens(1)
 					s.closeString(s.pop(), s.i+end)
 					s.i += end // the line end is code's

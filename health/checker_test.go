@@ -45,7 +45,6 @@ func (f *fakeProbes) probe(_ context.Context, _ *model.HealthCheck, a netip.Addr
 type applied struct {
 	mu     sync.Mutex
 	tables []*lvs.Table
-	fail   bool
 }
 
 func (a *applied) apply(t *lvs.Table) {

@@ -401,14 +401,6 @@ func findShort(c byte) *optSpec {
 	return nil
 }
 
-// spelling is how an option is written in messages: "-w" or "--pe".
-func (s *optSpec) spelling() string {
-	if s.short != 0 {
-		return "-" + string(s.short)
-	}
-	return "--" + s.long
-}
-
 // An occurrence is one option as written on a line.
 type occurrence struct {
 	spec     *optSpec

@@ -49,12 +49,13 @@ func Flock(path string, record []byte, wait, poll time.Duration) (release func()
 		}
 		time.Sleep(max(min(poll, time.Until(deadline)), time.Millisecond))
 	}
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(append(record, '\n'), 0)
+	werr := f.Truncate(0)
+	if werr == nil {
+		_, werr = f.WriteAt(append(record, '\n'), 0)
 	}
-	if err != nil {
+	if werr != nil {
 		f.Close() // drops the flock
-		return nil, nil, fmt.Errorf("cannot write the lock %s: %w", path, err)
+		return nil, nil, fmt.Errorf("cannot write the lock %s: %w", path, werr)
 	}
 	_ = f.Chmod(0o600)
 	done := false

@@ -154,7 +154,7 @@ func (n *node) recv(b []byte) error {
 // round is one keepalive of a pair that both send at once: each sends,
 // then each receives the other's packet (over two paths when dup). It
 // returns what p and b made of the other's packet.
-func round(p, b *node, dup bool) (pErr, bErr error, fromP, fromB []byte) {
+func round(p, b *node, dup bool) (fromP, fromB []byte, pErr, bErr error) {
 	fromP, fromB = p.send(Standby), b.send(Standby)
 	pErr, bErr = p.recv(fromB), b.recv(fromP)
 	if dup {
@@ -165,7 +165,7 @@ func round(p, b *node, dup bool) (pErr, bErr error, fromP, fromB []byte) {
 			panic(fmt.Sprintf("second copy to %s: %v", b.name, err))
 		}
 	}
-	return pErr, bErr, fromP, fromB
+	return fromP, fromB, pErr, bErr
 }
 
 // confirm runs rounds until both accept, failing after max rounds, and
@@ -173,7 +173,7 @@ func round(p, b *node, dup bool) (pErr, bErr error, fromP, fromB []byte) {
 func confirm(t *testing.T, p, b *node, max int) int {
 	t.Helper()
 	for i := 1; i <= max; i++ {
-		pErr, bErr, _, _ := round(p, b, true)
+		_, _, pErr, bErr := round(p, b, true)
 		if pErr == nil && bErr == nil {
 			return i
 		}
@@ -191,7 +191,7 @@ func TestHandshake(t *testing.T) {
 	// Both start at once and send each keepalive: the first packets
 	// echo nothing; the second ones echo the partner and are accepted.
 	p, b := newNode("primary", Primary), newNode("backup", Backup)
-	pErr, bErr, _, _ := round(p, b, true)
+	_, _, pErr, bErr := round(p, b, true)
 	if !errors.Is(pErr, ErrUnconfirmed) || !errors.Is(bErr, ErrUnconfirmed) {
 		t.Fatalf("first packets: %v, %v", pErr, bErr)
 	}
@@ -199,7 +199,7 @@ func TestHandshake(t *testing.T) {
 		t.Fatalf("confirmed in %d more keepalives", n)
 	}
 	for i := range 100 {
-		if pErr, bErr, _, _ := round(p, b, true); pErr != nil || bErr != nil {
+		if _, _, pErr, bErr := round(p, b, true); pErr != nil || bErr != nil {
 			t.Fatalf("keepalive %d: %v, %v", i, pErr, bErr)
 		}
 	}
@@ -299,25 +299,25 @@ func TestPartnerRestarts(t *testing.T) {
 	confirm(t, p, b, 2)
 	var recorded [][]byte // what the backup's first run sent
 	for range 10 {
-		_, _, _, fromB := round(p, b, true)
+		_, fromB, _, _ := round(p, b, true)
 		recorded = append(recorded, fromB)
 	}
 
 	// The backup restarts: the primary accepts its second packet, and
 	// the backup the primary's packet that follows.
 	b2 := newNode("backup restarted", Backup)
-	pErr, bErr, _, _ := round(p, b2, true)
+	_, _, pErr, bErr := round(p, b2, true)
 	if !errors.Is(pErr, ErrUnconfirmed) || !errors.Is(bErr, ErrUnconfirmed) {
 		t.Fatalf("first keepalive after the restart: %v, %v", pErr, bErr)
 	}
-	pErr, bErr, _, _ = round(p, b2, true)
+	_, _, pErr, bErr = round(p, b2, true)
 	if pErr != nil {
 		t.Fatalf("the restarted backup's second packet: %v", pErr)
 	}
 	if !errors.Is(bErr, ErrUnconfirmed) {
 		t.Fatalf("the primary's packet sent before it confirmed: %v", bErr)
 	}
-	if pErr, bErr, _, _ = round(p, b2, true); pErr != nil || bErr != nil {
+	if _, _, pErr, bErr = round(p, b2, true); pErr != nil || bErr != nil {
 		t.Fatalf("third keepalive: %v, %v", pErr, bErr)
 	}
 	// The first run's packets are replays now, forever.
@@ -326,7 +326,7 @@ func TestPartnerRestarts(t *testing.T) {
 			t.Fatalf("the first run's packet: %v", err)
 		}
 	}
-	if pErr, bErr, _, _ = round(p, b2, true); pErr != nil || bErr != nil {
+	if _, _, pErr, bErr = round(p, b2, true); pErr != nil || bErr != nil {
 		t.Fatalf("after the replays: %v, %v", pErr, bErr)
 	}
 
@@ -344,7 +344,7 @@ func TestBothRestart(t *testing.T) {
 	confirm(t, p, b, 2)
 	var old [][]byte
 	for range 5 {
-		_, _, fromP, fromB := round(p, b, true)
+		fromP, fromB, _, _ := round(p, b, true)
 		old = append(old, fromP, fromB)
 	}
 	p2, b2 := newNode("primary restarted", Primary), newNode("backup restarted", Backup)
@@ -369,7 +369,7 @@ func TestBothRestart(t *testing.T) {
 func record(t *testing.T, p, b *node, keepalives int) (fromP, fromB [][]byte) {
 	t.Helper()
 	for range keepalives {
-		_, _, pp, bb := round(p, b, false)
+		pp, bb, _, _ := round(p, b, false)
 		fromP, fromB = append(fromP, pp), append(fromB, bb)
 	}
 	if p.v.Confirmed() == 0 || b.v.Confirmed() == 0 {
