@@ -1,7 +1,7 @@
 # Entry points for people and CI. See lab/README.md for the VM lab.
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
-.PHONY: deps test vet lab-kernel lab-check demo
+.PHONY: deps test vet race lab-kernel lab-check demo
 
 # Everything: unit tests, CLI testscripts, and the TestKernel... tests
 # (in the QEMU lab when this kernel has no IPVS).
@@ -14,8 +14,18 @@ test: deps
 deps:
 	scripts/deps.sh
 
+# go vet and staticcheck (the version pinned here, fetched by go run).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# The packages that run goroutines, under the race detector (the
+# TestKernel... tests ran in make test; under -race they would run in the
+# VM again).
+RACE_PKGS = ./apply/... ./cmd/ ./health/ ./internal/... ./kernel/ ./pulse/... ./reconcile/ ./rundir/
+race:
+	$(GO) test -race -skip '^TestKernel' $(RACE_PKGS)
 
 # Download the lab's kernel into the cache ahead of time.
 lab-kernel:

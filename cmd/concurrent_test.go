@@ -90,7 +90,7 @@ func concurrentRun(t *testing.T, i, round int) {
 
 	run("apply", "--netns", netns, "--state-dir", stateDir, planFile)
 	// The apply lock names its holder by the command line of this run.
-	if want := "apply apply --netns " + netns + " --state-dir " + stateDir + " " + planFile; k.holder != want {
+	if want := "lvsctl apply --netns " + netns + " --state-dir " + stateDir + " " + planFile; k.holder != want {
 		t.Errorf("run %d: lock holder %q, want %q", i, k.holder, want)
 	}
 

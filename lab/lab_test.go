@@ -575,3 +575,21 @@ func TestBuildInitramfs(t *testing.T) {
 		t.Error("/bin/busybox is a link: every applet would fail with ELOOP")
 	}
 }
+
+func TestSkipTests(t *testing.T) {
+	names := []string{"TestKernelApply", "TestKernelScheduler", "TestKernelSync"}
+	for _, c := range []struct {
+		skip string
+		want []string
+	}{
+		{"", names},
+		{"^TestKernel", nil},
+		{"Sched", []string{"TestKernelApply", "TestKernelSync"}},
+		{"Sched/wlc", names}, // skips subtests only: the test runs
+		{"[", names},
+	} {
+		if got := skipTests(names, c.skip); !slices.Equal(got, c.want) {
+			t.Errorf("skipTests(-skip %q) = %q, want %q", c.skip, got, c.want)
+		}
+	}
+}

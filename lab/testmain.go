@@ -70,7 +70,7 @@ func (w *M) Run() int {
 	if err != nil {
 		return w.notRun(err)
 	}
-	names = selectTests(names, flagValue("test.run"))
+	names = skipTests(selectTests(names, flagValue("test.run")), flagValue("test.skip"))
 	if len(names) == 0 {
 		return w.m.Run()
 	}
@@ -223,6 +223,26 @@ func selectTests(names []string, run string) []string {
 	var out []string
 	for _, n := range names {
 		if re.MatchString(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// skipTests leaves out the names a -skip pattern skips whole: one with
+// no slash (a pattern A/B skips subtests B of A, not A).
+func skipTests(names []string, skip string) []string {
+	parts := splitRegexp(skip)
+	if len(parts) != 1 || parts[0] == "" {
+		return names
+	}
+	re, err := regexp.Compile(parts[0])
+	if err != nil {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		if !re.MatchString(n) {
 			out = append(out, n)
 		}
 	}
