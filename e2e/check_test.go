@@ -16,8 +16,8 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
-	"github.com/lvsctl/lvsctl/realserver"
 )
 
 // checkConfig is the four-host NAT layout on port 8080, where the test's
@@ -77,7 +77,7 @@ type web struct {
 func (w *web) start() {
 	w.t.Helper()
 	var ln net.Listener
-	err := realserver.InNetns(nsPath(w.ns), func() (err error) {
+	err := netns.Do(nsPath(w.ns), func() (err error) {
 		ln, err = net.Listen("tcp", w.addr)
 		return err
 	})
@@ -110,7 +110,7 @@ func (w *web) stop() {
 // the name of whoever answered, or why nobody did.
 func (h *fourHost) tryGet(addr string) (string, error) {
 	var c net.Conn
-	err := realserver.InNetns(nsPath(h.client), func() (err error) {
+	err := netns.Do(nsPath(h.client), func() (err error) {
 		c, err = net.DialTimeout("tcp", addr, 2*time.Second)
 		return err
 	})

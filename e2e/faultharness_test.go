@@ -471,7 +471,6 @@ type client struct {
 	mu       sync.Mutex
 	ok       int
 	fails    []span
-	oks      []time.Time
 	stop     chan struct{}
 	finished chan struct{}
 }
@@ -586,8 +585,6 @@ type faultPair struct {
 	deathLog    []string
 	seenOrphans map[int]bool
 }
-
-func (f *faultPair) node(i int) string { return f.nodes[i] }
 
 func (f *faultPair) index(ns string) int {
 	if ns == f.nodes[0] {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
-	"github.com/lvsctl/lvsctl/realserver"
+	"github.com/lvsctl/lvsctl/internal/netns"
 )
 
 // TestKernelFaults injects faults into a pulse pair on the real kernel, at
@@ -571,11 +571,9 @@ func replayedHeartbeats(f *faultPair, tl *tally) {
 	f.cause(t1)
 	done := make(chan error, 1)
 	go func() { done <- replay(nsPath(act), pkts) }()
-	took, ok := f.waitTakeover(f.index(standby), t1.Add(faultDeadtime+faultSlack))
-	if !ok {
+	if _, ok := f.waitTakeover(f.index(standby), t1.Add(faultDeadtime+faultSlack)); !ok {
 		tl.add(cLate, 1)
-		took, ok = f.waitTakeover(f.index(standby), time.Now().Add(pkts[len(pkts)-1].at+faultDeadtime+faultSlack))
-		if ok {
+		if took, ok := f.waitTakeover(f.index(standby), time.Now().Add(pkts[len(pkts)-1].at+faultDeadtime+faultSlack)); ok {
 			tl.note("the restarted %s took over only %s after its start, while replayed heartbeats went on", standby, took.Sub(t1).Round(time.Millisecond))
 		}
 	}
@@ -746,7 +744,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 func startCapture(ns string, from []net.IP) (*capture, error) {
 	c := &capture{from: from, quit: make(chan struct{}), done: make(chan struct{})}
-	err := realserver.InNetns(ns, func() (err error) {
+	err := netns.Do(ns, func() (err error) {
 		c.fd, err = syscall.Socket(syscall.AF_PACKET, syscall.SOCK_DGRAM, int(htons(syscall.ETH_P_IP)))
 		return err
 	})
@@ -837,7 +835,7 @@ func replay(ns string, pkts []udpPacket) error {
 			continue
 		}
 		var c *net.UDPConn
-		err := realserver.InNetns(ns, func() (err error) {
+		err := netns.Do(ns, func() (err error) {
 			c, err = net.ListenUDP("udp4", p.src)
 			return err
 		})

@@ -21,9 +21,9 @@ import (
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/pulse"
-	"github.com/lvsctl/lvsctl/realserver"
 )
 
 func init() { helpers["pulse"] = pulseHelper }
@@ -295,7 +295,7 @@ func (pl *poller) counts() (ok, fail int) {
 // fetchOnce makes one request on a new connection, with a short timeout.
 func (p *pulsePair) fetchOnce() error {
 	var c net.Conn
-	err := realserver.InNetns(nsPath(p.client), func() (err error) {
+	err := netns.Do(nsPath(p.client), func() (err error) {
 		c, err = net.DialTimeout("tcp", vip+":80", 500*time.Millisecond)
 		return err
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/apply"
 	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/realserver"
 )
@@ -106,7 +107,7 @@ func nsPath(ns string) string { return "/run/netns/" + ns }
 
 func writeSysctl(t *testing.T, ns, name, value string) {
 	t.Helper()
-	err := realserver.InNetns(nsPath(ns), func() error { return realserver.Linux{}.SetSysctl(name, value) })
+	err := netns.Do(nsPath(ns), func() error { return realserver.Linux{}.SetSysctl(name, value) })
 	if err != nil {
 		t.Fatalf("sysctl %s=%s in %s: %v", name, value, ns, err)
 	}
@@ -115,7 +116,7 @@ func writeSysctl(t *testing.T, ns, name, value string) {
 func readSysctl(t *testing.T, ns, name string) string {
 	t.Helper()
 	var v string
-	err := realserver.InNetns(nsPath(ns), func() (err error) { v, err = realserver.Linux{}.Sysctl(name); return err })
+	err := netns.Do(nsPath(ns), func() (err error) { v, err = realserver.Linux{}.Sysctl(name); return err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ const bigBody = 1 << 20
 func serve(t *testing.T, ns, name string) {
 	t.Helper()
 	var ln net.Listener
-	err := realserver.InNetns(nsPath(ns), func() (err error) {
+	err := netns.Do(nsPath(ns), func() (err error) {
 		ln, err = net.Listen("tcp", ":80")
 		return err
 	})
@@ -220,7 +221,7 @@ func checkReplyPath(t *testing.T, h *fourHost, viaDirector bool) {
 func (h *fourHost) dial(t *testing.T) net.Conn {
 	t.Helper()
 	var c net.Conn
-	err := realserver.InNetns(nsPath(h.client), func() (err error) {
+	err := netns.Do(nsPath(h.client), func() (err error) {
 		c, err = net.DialTimeout("tcp", vip+":80", 5*time.Second)
 		return err
 	})

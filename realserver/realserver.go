@@ -20,8 +20,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/lvsctl/lvsctl/internal/netns"
 )
 
 // Mode is the IPVS forwarding method the real server is prepared for.
@@ -47,12 +45,6 @@ func ParseMode(s string) (Mode, error) {
 	}
 	return "", fmt.Errorf("unknown mode %q: use --mode dr or --mode tun", s)
 }
-
-// InNetns runs f in the network namespace at path ("" for this one): it
-// is [netns.Do].
-//
-// Deprecated: use [netns.Do]; this stays until the e2e tests move to it.
-func InNetns(path string, f func() error) error { return netns.Do(path, f) }
 
 // System is what preparing a real server touches. Sysctl names are paths
 // under /proc/sys ("net/ipv4/conf/all/arp_ignore"); values are the file's
