@@ -34,9 +34,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -82,7 +84,7 @@ func main() {
 func run() int {
 	var s settings
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	sizes := fs.String("sizes", "1000,10000", "comma-separated `numbers` of services; the largest also gets the no-op plan and the weight change")
+	sizes := fs.String("sizes", "1000,10000", "comma-separated `numbers` of services; the largest also gets the weight change, the saved plan and the parse alone")
 	fs.IntVar(&s.dests, "dests", 4, "real servers per service (1 to 15)")
 	fs.IntVar(&s.reps, "reps", 3, "repetitions of each measurement on tables under 5,000 services")
 	fs.IntVar(&s.repsLarge, "reps-large", 2, "repetitions of each measurement on tables of 5,000 services or more")
@@ -177,6 +179,7 @@ func runHost(s settings) (int, error) {
 		sizes[i] = strconv.Itoa(n)
 	}
 	fmt.Printf("host: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	col := &collector{out: os.Stdout}
 	res, err := lab.Run(ctx, lab.Options{
 		Files: map[string]string{guestLvsctl: bin, guestBench: self},
 		Command: []string{guestBench, "-guest",
@@ -187,9 +190,16 @@ func runHost(s settings) (int, error) {
 			"-only", s.only,
 			"-transitions", strconv.Itoa(s.transitions)},
 		Timeout: s.timeout,
-		Stream:  os.Stdout,
+		Stream:  col,
 		Log:     os.Stderr,
 	})
+	// The guest prints the table when it finishes, and when a measurement
+	// fails; a run cut short (the VM's timeout on a slow machine) prints
+	// none, so print what it measured.
+	if err != nil && len(col.results) > 0 {
+		fmt.Printf("\nThe run did not finish (%v); what it measured before:\n", err)
+		printResults(col.results)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -197,13 +207,63 @@ func runHost(s settings) (int, error) {
 	return res.ExitCode, nil
 }
 
+// The targets of issue 11 (ratio lvsctl / ipvsadm, at every size).
+const (
+	coldTarget = 0.8 // cold apply vs ipvsadm -R
+	noopTarget = 1.2 // no-op plan vs ipvsadm -S -n
+)
+
 // A result is one line of the final table.
 type result struct {
-	what          string
-	lvsctl, other []time.Duration
-	against       string  // the ipvsadm command compared with
-	target        float64 // 0: no target
-	note          string
+	What          string
+	LVSCTL, Other []time.Duration
+	Against       string  // the ipvsadm command compared with
+	Target        float64 // 0: no target
+	Note          string
+}
+
+// resultPrefix starts the line the guest prints for each result as soon as
+// it is measured, so that the host can print the table of what was
+// measured even when the run does not finish (a slow machine hits the VM's
+// timeout).
+const resultPrefix = "bench-result "
+
+// emit prints r for the host to collect.
+func emit(r result) {
+	j, _ := jsonOf(r)
+	fmt.Printf("%s%s\n", resultPrefix, j)
+}
+
+func jsonOf(r result) (string, error) {
+	b, err := json.Marshal(r)
+	return string(b), err
+}
+
+// collector passes the guest's output on and keeps the results in it.
+type collector struct {
+	out     io.Writer
+	line    []byte
+	results []result
+}
+
+func (c *collector) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b != '\n' {
+			c.line = append(c.line, b)
+			continue
+		}
+		line := strings.TrimRight(string(c.line), "\r")
+		c.line = c.line[:0]
+		if rest, ok := strings.CutPrefix(line, resultPrefix); ok {
+			var r result
+			if json.Unmarshal([]byte(rest), &r) == nil {
+				c.results = append(c.results, r)
+			}
+			continue
+		}
+		fmt.Fprintln(c.out, line)
+	}
+	return len(p), nil
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -216,7 +276,7 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func (r result) ratio() float64 {
-	return float64(median(r.lvsctl)) / float64(median(r.other))
+	return float64(median(r.LVSCTL)) / float64(median(r.Other))
 }
 
 // runGuest runs every measurement; it is meant for the lab VM, where it
@@ -231,6 +291,17 @@ func runGuest(s settings) error {
 		return err
 	}
 	var results []result
+	add := func(r result) {
+		results = append(results, r)
+		emit(r)
+	}
+	// A measurement that fails ends the run: the table of what was
+	// measured before it is still printed.
+	defer func() {
+		if len(results) > 0 {
+			printResults(results)
+		}
+	}()
 	largest := s.sizes[len(s.sizes)-1]
 	sizes := s.sizes
 	if s.only == "health" {
@@ -247,8 +318,8 @@ func runGuest(s settings) error {
 			reps = s.repsLarge
 		}
 		fmt.Printf("\n== %d services × %d real servers: %d ipvsadm rules, %d bytes of HCL\n", n, s.dests, n*(1+s.dests), size(hcl))
-		cold := result{what: fmt.Sprintf("cold apply, %d × %d", n, s.dests), against: "ipvsadm -R", target: 1.0}
-		var keep string // a namespace left loaded by lvsctl, for the largest table
+		cold := result{What: fmt.Sprintf("cold apply, %d × %d", n, s.dests), Against: "ipvsadm -R", Target: coldTarget}
+		var keep string // a namespace left loaded by lvsctl: the no-op plan, and the weight change on the largest table
 		for rep := range reps {
 			// Alternate which tool goes first, so that neither always
 			// runs on a machine still busy with the previous cleanup.
@@ -275,11 +346,11 @@ func runGuest(s settings) error {
 				}
 				fmt.Printf("  rep %d  %-8s %8.3fs\n", rep+1, tool, d.Seconds())
 				if tool == "ipvsadm" {
-					cold.other = append(cold.other, d)
+					cold.Other = append(cold.Other, d)
 				} else {
-					cold.lvsctl = append(cold.lvsctl, d)
+					cold.LVSCTL = append(cold.LVSCTL, d)
 				}
-				if n == largest && tool == "lvsctl" && keep == "" {
+				if tool == "lvsctl" && keep == "" {
 					keep = ns
 					continue
 				}
@@ -288,40 +359,40 @@ func runGuest(s settings) error {
 				}
 			}
 		}
-		results = append(results, cold)
-		if n != largest {
-			continue
-		}
-		saved, err := measureSavedPlan(work, hcl, want, cold.other, reps)
+		add(cold)
+		noop, err := measureNoop(keep, hcl, n, s.dests, reps)
 		if err != nil {
 			return err
 		}
-		results = append(results, saved)
-		parse, err := measureParse(hcl, cold.other, reps)
-		if err != nil {
-			return err
+		add(noop)
+		if n == largest {
+			saved, err := measureSavedPlan(work, hcl, want, cold.Other, reps)
+			if err != nil {
+				return err
+			}
+			add(saved)
+			parse, err := measureParse(hcl, cold.Other, reps)
+			if err != nil {
+				return err
+			}
+			add(parse)
+			one, err := measureOneChange(work, keep, t, hcl, reps)
+			if err != nil {
+				return err
+			}
+			add(one)
 		}
-		results = append(results, parse)
-		noop, err := measureNoop(keep, hcl, reps)
-		if err != nil {
-			return err
-		}
-		results = append(results, noop)
-		one, err := measureOneChange(work, keep, t, hcl, reps)
-		if err != nil {
-			return err
-		}
-		results = append(results, one)
 		if err := dropNamespace(keep); err != nil {
 			return err
 		}
 	}
+	if len(results) > 0 {
+		printResults(results)
+		results = nil // printed
+	}
 	hr, err := measureHealth(work, largest, s.dests, s.transitions, s.repsLarge)
 	if err != nil {
 		return fmt.Errorf("health transitions: %w", err)
-	}
-	if len(results) > 0 {
-		printResults(results)
 	}
 	hr.print()
 	return nil
@@ -502,7 +573,7 @@ func dropNamespace(ns string) error {
 // untimed, against an empty namespace; every fresh namespace has the same
 // empty table, so the plan's fingerprint matches in each.
 func measureSavedPlan(dir, hcl, want string, ipvsadmR []time.Duration, reps int) (result, error) {
-	r := result{what: "cold apply of a saved plan, largest table", against: "ipvsadm -R", other: ipvsadmR, note: "no HCL parse"}
+	r := result{What: "cold apply of a saved plan, largest table", Against: "ipvsadm -R", Other: ipvsadmR, Note: "no HCL parse"}
 	fmt.Printf("\n== lvsctl apply PLANFILE into a fresh namespace (plan made once, untimed)\n")
 	planFile := filepath.Join(dir, "cold.plan")
 	if err := addNamespace("bplan"); err != nil {
@@ -530,7 +601,7 @@ func measureSavedPlan(dir, hcl, want string, ipvsadmR []time.Duration, reps int)
 		if err := dropNamespace(ns); err != nil {
 			return r, err
 		}
-		r.lvsctl = append(r.lvsctl, d)
+		r.LVSCTL = append(r.LVSCTL, d)
 		fmt.Printf("  rep %d  lvsctl apply PLANFILE %8.3fs\n", rep+1, d.Seconds())
 	}
 	return r, nil
@@ -540,14 +611,14 @@ func measureSavedPlan(dir, hcl, want string, ipvsadmR []time.Duration, reps int)
 // configuration and touches no kernel: the share of an apply or plan that
 // is spent on the HCL alone, set against ipvsadm -R's whole load.
 func measureParse(hcl string, ipvsadmR []time.Duration, reps int) (result, error) {
-	r := result{what: "HCL parse only (validate), largest table", against: "ipvsadm -R", other: ipvsadmR, note: "where the time goes"}
+	r := result{What: "HCL parse only (validate), largest table", Against: "ipvsadm -R", Other: ipvsadmR, Note: "where the time goes"}
 	fmt.Printf("\n== lvsctl validate of the largest configuration (no kernel)\n")
 	for rep := range reps {
 		d, err := timed("", nil, guestLvsctl, "validate", "-f", hcl)
 		if err != nil {
 			return r, err
 		}
-		r.lvsctl = append(r.lvsctl, d)
+		r.LVSCTL = append(r.LVSCTL, d)
 		fmt.Printf("  rep %d  lvsctl validate %8.3fs\n", rep+1, d.Seconds())
 	}
 	return r, nil
@@ -555,20 +626,20 @@ func measureParse(hcl string, ipvsadmR []time.Duration, reps int) (result, error
 
 // measureNoop times a plan that has nothing to do against reading the
 // table with ipvsadm.
-func measureNoop(ns, hcl string, reps int) (result, error) {
-	r := result{what: "no-op plan, largest table", against: "ipvsadm -S -n", target: 1.5}
+func measureNoop(ns, hcl string, n, dests, reps int) (result, error) {
+	r := result{What: fmt.Sprintf("no-op plan, %d × %d", n, dests), Against: "ipvsadm -S -n", Target: noopTarget}
 	fmt.Printf("\n== no-op plan against the loaded table\n")
 	for rep := range reps {
 		d, err := timed("", nil, "ip", "netns", "exec", ns, guestLvsctl, "plan", "--detailed-exitcode", "-f", hcl)
 		if err != nil {
 			return r, fmt.Errorf("no-op lvsctl plan (exit 0 = no changes expected): %w", err)
 		}
-		r.lvsctl = append(r.lvsctl, d)
+		r.LVSCTL = append(r.LVSCTL, d)
 		e, err := timed("", nil, "ip", "netns", "exec", ns, "ipvsadm", "-S", "-n")
 		if err != nil {
 			return r, err
 		}
-		r.other = append(r.other, e)
+		r.Other = append(r.Other, e)
 		fmt.Printf("  rep %d  lvsctl plan %8.3fs   ipvsadm -S -n %8.3fs\n", rep+1, d.Seconds(), e.Seconds())
 	}
 	return r, nil
@@ -594,7 +665,7 @@ func measureOneChange(dir, ns string, t *lvs.Table, hcl string, reps int) (resul
 		return result{}, err
 	}
 	proto := map[lvs.Protocol]string{lvs.TCP: "-t", lvs.UDP: "-u", lvs.SCTP: "--sctp-service"}[s.Key.Protocol]
-	r := result{what: "one weight change, largest table", against: "ipvsadm -e", note: "exactly 1 kernel op"}
+	r := result{What: "one weight change, largest table", Against: "ipvsadm -e", Note: "exactly 1 kernel op"}
 	fmt.Printf("\n== one weight change: %s real server %s, weight %d <-> %d\n", s.Key, d.Addr, d.Opts.Weight, newWeight)
 	for rep := range reps {
 		// Even repetitions go to the new weight, odd ones back.
@@ -632,8 +703,8 @@ func measureOneChange(dir, ns string, t *lvs.Table, hcl string, reps int) (resul
 		if err != nil {
 			return r, err
 		}
-		r.lvsctl = append(r.lvsctl, el)
-		r.other = append(r.other, e)
+		r.LVSCTL = append(r.LVSCTL, el)
+		r.Other = append(r.Other, e)
 		fmt.Printf("  rep %d  lvsctl apply %8.3fs   ipvsadm -e %8.3fs\n", rep+1, el.Seconds(), e.Seconds())
 	}
 	return r, nil
@@ -644,15 +715,15 @@ func printResults(rs []result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintln(tw, "measurement\tlvsctl\tipvsadm\tcompared with\tratio\ttarget\t")
 	for _, r := range rs {
-		target := r.note
-		if r.target > 0 {
+		target := r.Note
+		if r.Target > 0 {
 			verdict := "met"
-			if r.ratio() > r.target {
+			if r.ratio() > r.Target {
 				verdict = "NOT met"
 			}
-			target = fmt.Sprintf("≤ %.1f× %s", r.target, verdict)
+			target = fmt.Sprintf("≤ %.1f× %s", r.Target, verdict)
 		}
-		fmt.Fprintf(tw, "%s\t%.3fs\t%.3fs\t%s\t%.2f×\t%s\t\n", r.what, median(r.lvsctl).Seconds(), median(r.other).Seconds(), r.against, r.ratio(), target)
+		fmt.Fprintf(tw, "%s\t%.3fs\t%.3fs\t%s\t%.2f×\t%s\t\n", r.What, median(r.LVSCTL).Seconds(), median(r.Other).Seconds(), r.Against, r.ratio(), target)
 	}
 	tw.Flush()
 }
