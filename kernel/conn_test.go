@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nltest"
 
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -21,7 +21,7 @@ func TestOpenLooksUpIPVS(t *testing.T) {
 		t.Errorf("family %#x after the lookup, %d IPVS requests; want %#x and none", h.c.family, len(f.reqs), fakeFamily)
 	}
 	f = &fakeKernel{noIPVS: true}
-	if _, err := newConn(nltest.Dial(f.serve)); !errors.Is(err, ErrNoIPVS) {
+	if _, err := newConn(f.dial()); !errors.Is(err, ErrNoIPVS) {
 		t.Errorf("a kernel without the IPVS family: %v, want ErrNoIPVS", err)
 	}
 }
@@ -41,10 +41,17 @@ func destBody(k lvs.ServiceKey, d lvs.Dest) []byte {
 }
 
 func TestTableOverNetlink(t *testing.T) {
+	// 5 services are read on one socket, 300 on two.
+	for _, n := range []int{5, 300} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { testTable(t, n) })
+	}
+}
+
+func testTable(t *testing.T, n int) {
 	var keys []lvs.ServiceKey
 	var want lvs.Table
-	for i := range 5 {
-		k := lvs.AddrKey(lvs.TCP, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 80))
+	for i := range n {
+		k := lvs.AddrKey(lvs.TCP, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i + 1)}), 80))
 		keys = append(keys, k)
 		s := lvs.Service{Key: k, Opts: lvs.ServiceOpts{Scheduler: "rr", Netmask: 32}}
 		for j := range i % 3 {
@@ -97,8 +104,11 @@ func TestTableOverNetlink(t *testing.T) {
 	if d := cmp.Diff(&want, got, addrCmp); d != "" {
 		t.Errorf("table (-want +got):\n%s", d)
 	}
-	if n := len(f.reqs); n != 1+len(keys)+1 {
-		t.Errorf("%d requests, want a service dump, one real-server dump per service and the timeouts", n)
+	if got := len(f.reqs); got != 1+len(keys)+1 {
+		t.Errorf("%d requests, want a service dump, one real-server dump per service and the timeouts", got)
+	}
+	if wantConns := 1 + min(1, n/parallelRead); f.conns != wantConns {
+		t.Errorf("%d sockets for %d services, want %d", f.conns, n, wantConns)
 	}
 }
 

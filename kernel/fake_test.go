@@ -33,48 +33,55 @@ const (
 // say: a real socket would time out.
 var errNoAnswer = errors.New("fake kernel: no answer")
 
-// A fakeKernel answers requests. Each answer is one datagram, delivered
-// by one read, as the kernel sends them: an acknowledgement each, a dump
-// in several parts.
+// A fakeKernel answers requests, on as many sockets as are opened to it.
+// Each answer is one datagram, delivered by one read, as the kernel sends
+// them: an acknowledgement each, a dump in several parts.
 type fakeKernel struct {
-	mu      sync.Mutex
-	handle  func(req netlink.Message) [][]netlink.Message
-	queue   [][]netlink.Message
-	sends   int               // writes: one per Send or SendMessages
-	reqs    []netlink.Message // IPVS requests, in order
-	noIPVS  bool              // the controller knows no IPVS family
-	dropped bool              // stop answering once the queue is empty
+	mu     sync.Mutex
+	handle func(req netlink.Message) [][]netlink.Message
+	sends  int               // writes: one per Send or SendMessages
+	reqs   []netlink.Message // IPVS requests, in order
+	conns  int               // sockets opened
+	noIPVS bool              // the controller knows no IPVS family
 }
 
 // dialFake returns a handle on a fake kernel whose IPVS requests handle
-// answers; handle may be nil for a kernel without answers.
+// answers; handle may be nil for a kernel without answers. The handle's
+// second socket, for reading large tables, goes to the same fake.
 func dialFake(t testing.TB, handle func(req netlink.Message) [][]netlink.Message) (*IPVS, *fakeKernel) {
 	t.Helper()
 	f := &fakeKernel{handle: handle}
-	c, err := newConn(nltest.Dial(f.serve))
+	c, err := newConn(f.dial())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &IPVS{c: c}, f
+	return &IPVS{c: c, dialReader: func() (*conn, error) { return newConn(f.dial()) }}, f
 }
 
-// serve is the nltest.Func: requests when sent, nil when read with nothing
-// left from the last write.
-func (f *fakeKernel) serve(reqs []netlink.Message) ([]netlink.Message, error) {
+// dial opens a socket to f: an nltest connection whose function gets the
+// requests when they are sent, and nil when a read finds nothing left from
+// the last write.
+func (f *fakeKernel) dial() *netlink.Conn {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if reqs != nil {
-		f.sends++
-		for _, req := range reqs {
-			f.queue = append(f.queue, f.answer(req)...)
+	f.conns++
+	f.mu.Unlock()
+	var queue [][]netlink.Message
+	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if reqs != nil {
+			f.sends++
+			for _, req := range reqs {
+				queue = append(queue, f.answer(req)...)
+			}
 		}
-	}
-	if len(f.queue) == 0 {
-		return nil, errNoAnswer
-	}
-	d := f.queue[0]
-	f.queue = f.queue[1:]
-	return d, nil
+		if len(queue) == 0 {
+			return nil, errNoAnswer
+		}
+		d := queue[0]
+		queue = queue[1:]
+		return d, nil
+	})
 }
 
 func (f *fakeKernel) answer(req netlink.Message) [][]netlink.Message {

@@ -48,7 +48,16 @@ type IPVS struct {
 	mu sync.Mutex
 	c  *conn
 	m  msgBuf
+	// reader is a second socket, opened by dialReader when a table is
+	// large enough, that reads the real servers of half the services
+	// while c reads the other half (see readDests).
+	reader     *conn
+	dialReader func() (*conn, error)
 }
+
+// parallelRead is the number of services from which [IPVS.Table] reads
+// real servers on two sockets at once.
+const parallelRead = 128
 
 // Open returns a handle on the IPVS table of a network namespace, spelled
 // as [NetnsPath] reads it.
@@ -69,7 +78,7 @@ func Open(netns string) (*IPVS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IPVS{c: c}, nil
+	return &IPVS{c: c, dialReader: func() (*conn, error) { return dial(path) }}, nil
 }
 
 // NetnsPath returns the namespace file that [Open] uses for netns: "" for
@@ -88,6 +97,10 @@ func (h *IPVS) Close() error {
 	}
 	err := h.c.close()
 	h.c = nil
+	if h.reader != nil {
+		h.reader.close()
+		h.reader = nil
+	}
 	return err
 }
 
@@ -113,19 +126,8 @@ func (h *IPVS) Table() (*lvs.Table, error) {
 	if err != nil {
 		return nil, &readError{"read the services", err}
 	}
-	for i := range t.Services {
-		s := &t.Services[i]
-		err := h.dump(cmdGetDest, func(m *msgBuf) { putService(m, s.Key, nil) }, func(body []byte) error {
-			d, err := decodeDestMsg(body, s.Key.Family)
-			if err != nil {
-				return err
-			}
-			s.Dests = append(s.Dests, d)
-			return nil
-		})
-		if err != nil {
-			return nil, &readError{"read the real servers of " + s.Key.String(), err}
-		}
+	if err := h.readDests(t.Services); err != nil {
+		return nil, err
 	}
 	h.m.reset()
 	h.m.begin(cmdGetConfig)
@@ -139,6 +141,64 @@ func (h *IPVS) Table() (*lvs.Table, error) {
 	}
 	t.Normalize()
 	return t, nil
+}
+
+// readDests reads the real servers of svcs into them. Each service's are
+// a dump of their own: a request and two reads (the real servers, then the
+// end of the dump). From parallelRead services on, a second socket reads
+// the second half of them at the same time, which keeps a table read as
+// fast as it was on the blocking socket lvsctl had before the netlink
+// library: each answer that reaches a socket in the Go runtime's poller
+// also wakes a thread there. When the second socket cannot be opened, one
+// reads them all.
+func (h *IPVS) readDests(svcs []lvs.Service) error {
+	if len(svcs) >= parallelRead && h.reader == nil && h.dialReader != nil {
+		h.reader, _ = h.dialReader()
+	}
+	if len(svcs) < parallelRead || h.reader == nil {
+		return readDests(h.c, &h.m, svcs)
+	}
+	half := len(svcs) / 2
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m msgBuf
+		err2 = readDests(h.reader, &m, svcs[half:])
+	}()
+	err := readDests(h.c, &h.m, svcs[:half])
+	<-done
+	if err2 != nil {
+		// Its answers may be out of step: open another next time.
+		h.reader.close()
+		h.reader = nil
+	}
+	if err != nil {
+		return err
+	}
+	return err2
+}
+
+// readDests reads the real servers of svcs on c, with m for the requests.
+func readDests(c *conn, m *msgBuf, svcs []lvs.Service) error {
+	for i := range svcs {
+		s := &svcs[i]
+		m.reset()
+		m.begin(cmdGetDest)
+		putService(m, s.Key, nil)
+		err := c.request(c.message(netlink.Dump, 0, m.b), func(body []byte) error {
+			d, err := decodeDestMsg(body, s.Key.Family)
+			if err != nil {
+				return err
+			}
+			s.Dests = append(s.Dests, d)
+			return nil
+		})
+		if err != nil {
+			return &readError{"read the real servers of " + s.Key.String(), err}
+		}
+	}
+	return nil
 }
 
 // dump runs a dump request of cmd whose attributes fill adds.
