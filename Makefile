@@ -1,4 +1,4 @@
-# Entry points for people and CI. See lab/README.md for the VM lab.
+# Entry points for people and CI. See internal/lab/README.md for the VM lab.
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 .PHONY: deps test vet race lab-kernel lab-check demo
@@ -23,17 +23,17 @@ vet:
 # The packages that run goroutines, under the race detector (the
 # TestKernel... tests ran in make test; under -race they would run in the
 # VM again).
-RACE_PKGS = ./apply/... ./cmd/ ./health/ ./internal/... ./kernel/ ./pulse/... ./reconcile/ ./rundir/
+RACE_PKGS = ./kernel/ ./internal/apply/... ./internal/cmd/ ./internal/health/ ./internal/pulse/... ./internal/reconcile/ ./internal/rundir/ ./internal/netns/ ./internal/proc/ ./internal/regular/ ./internal/atomicfile/
 race:
 	$(GO) test -race -skip '^TestKernel' $(RACE_PKGS)
 
 # Download the lab's kernel into the cache ahead of time.
 lab-kernel:
-	$(GO) run ./lab/cmd/lab -fetch
+	$(GO) run ./internal/lab/cmd/lab -fetch
 
 # Boot the lab once and show that IPVS answers.
 lab-check:
-	$(GO) run ./lab/cmd/lab -- ipvsadm -L -n
+	$(GO) run ./internal/lab/cmd/lab -- ipvsadm -L -n
 
 .PHONY: bench bench-go
 
@@ -44,11 +44,11 @@ bench:
 
 # The Go benchmarks of the pure parts, on this machine.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 6 ./plan/ ./config/ ./ipvsadm/ ./apply/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 6 ./internal/plan/ ./internal/source/config/ ./internal/ipvsadm/ ./internal/apply/
 
 # See lvsctl work without an IPVS kernel of your own: builds lvsctl, boots
 # the lab VM, builds the LVS HOWTO's four hosts as namespaces there, applies
 # examples/nat-four-host.hcl and a round-robin variant of it, and shows the
 # client's requests alternating between real1 and real2.
 demo: deps
-	$(GO) run ./lab/cmd/demo -go $(GO)
+	$(GO) run ./internal/lab/cmd/demo -go $(GO)

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/apply/applytest"
-	"github.com/lvsctl/lvsctl/config"
-	"github.com/lvsctl/lvsctl/plan"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+	"github.com/lvsctl/lvsctl/internal/plan"
+	"github.com/lvsctl/lvsctl/internal/source/config"
 )
 
 // TestExamples validates and plans every example against an empty kernel,

@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
-	"github.com/lvsctl/lvsctl/rundir"
+	"github.com/lvsctl/lvsctl/internal/rundir"
 )
 
 // hostileCase is one row of the table: files to make in a fresh

@@ -20,14 +20,14 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/apply/applytest"
-	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
+	"github.com/lvsctl/lvsctl/internal/lab"
+	"github.com/lvsctl/lvsctl/internal/rundir"
 	"github.com/lvsctl/lvsctl/kernel"
-	"github.com/lvsctl/lvsctl/lab"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/rundir"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp golden sections of the testscripts")

@@ -28,15 +28,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/apply/applytest"
-	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/internal/netns"
+	"github.com/lvsctl/lvsctl/internal/plan"
+	"github.com/lvsctl/lvsctl/internal/rundir"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/plan"
-	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // result is what one lvsctl command printed and returned.

@@ -13,12 +13,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lvsctl/lvsctl/bench/gen"
-	"github.com/lvsctl/lvsctl/bench/transition"
-	"github.com/lvsctl/lvsctl/health"
+	"github.com/lvsctl/lvsctl/internal/bench/gen"
+	"github.com/lvsctl/lvsctl/internal/bench/transition"
+	"github.com/lvsctl/lvsctl/internal/health"
+	"github.com/lvsctl/lvsctl/internal/reconcile"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/reconcile"
 )
 
 // healthResult is the health-transition section's outcome.

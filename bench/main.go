@@ -52,12 +52,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lvsctl/lvsctl/bench/gen"
-	"github.com/lvsctl/lvsctl/config"
-	"github.com/lvsctl/lvsctl/ipvsadm"
-	"github.com/lvsctl/lvsctl/lab"
+	"github.com/lvsctl/lvsctl/internal/bench/gen"
+	"github.com/lvsctl/lvsctl/internal/ipvsadm"
+	"github.com/lvsctl/lvsctl/internal/lab"
+	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/model"
 )
 
 // Guest paths of the two binaries the VM gets.

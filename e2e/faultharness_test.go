@@ -31,8 +31,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/kernel"
 )
 

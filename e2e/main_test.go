@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/lvsctl/lvsctl/lab"
+	"github.com/lvsctl/lvsctl/internal/lab"
 )
 
 // helpers are the roles this test binary plays when a test re-executes it

@@ -18,12 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/internal/netns"
+	"github.com/lvsctl/lvsctl/internal/pulse"
 	"github.com/lvsctl/lvsctl/kernel"
-	"github.com/lvsctl/lvsctl/pulse"
 )
 
 func init() { helpers["pulse"] = pulseHelper }

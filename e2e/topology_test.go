@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsctl/lvsctl/apply"
-	"github.com/lvsctl/lvsctl/cmd"
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/netns"
+	"github.com/lvsctl/lvsctl/internal/realserver"
 	"github.com/lvsctl/lvsctl/kernel"
-	"github.com/lvsctl/lvsctl/realserver"
 )
 
 // fourHost is the LVS HOWTO's layout as network namespaces: client

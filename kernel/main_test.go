@@ -3,7 +3,7 @@ package kernel
 import (
 	"testing"
 
-	"github.com/lvsctl/lvsctl/lab"
+	"github.com/lvsctl/lvsctl/internal/lab"
 )
 
 // TestMain runs the TestKernel... tests in the QEMU lab when this machine's

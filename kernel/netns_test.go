@@ -3,8 +3,8 @@ package kernel_test
 import (
 	"testing"
 
+	"github.com/lvsctl/lvsctl/internal/rundir"
 	"github.com/lvsctl/lvsctl/kernel"
-	"github.com/lvsctl/lvsctl/rundir"
 )
 
 // TestNetnsPathAgrees: the namespace that Open enters is the one whose

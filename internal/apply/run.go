@@ -1,0 +1,139 @@
+// Package apply changes the live IPVS table: it executes plans made by
+// package plan, one kernel call per operation, through the [Kernel]
+// interface; it drains real servers by running plans in sequence
+// ([Converge]); and it keeps two applies from interleaving ([Lock]).
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lvsctl/lvsctl/internal/plan"
+	"github.com/lvsctl/lvsctl/kernel"
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// RunOptions change how [Run] executes a plan.
+type RunOptions struct {
+	// OnOp, if set, is called after each operation that was attempted,
+	// done or failed, so that a caller can show progress as it happens.
+	OnOp func(OpResult)
+}
+
+// Status is what became of one operation of a plan.
+type Status uint8
+
+const (
+	NotAttempted Status = iota // an earlier operation failed, or the run was interrupted
+	Done
+	Failed
+)
+
+func (s Status) String() string {
+	switch s {
+	case Done:
+		return "done"
+	case Failed:
+		return "failed"
+	}
+	return "not attempted"
+}
+
+// OpResult is one operation of a plan and what became of it.
+type OpResult struct {
+	Op     plan.Op
+	Status Status
+	Err    error // the kernel's error when Failed
+}
+
+// Run executes p.Ops in order through k, one kernel call per operation, and
+// stops at the first error. It never re-reads the table or re-decides: the
+// plan is what the user approved.
+//
+// ctx is checked between operations only, so that an interruption (Ctrl-C)
+// never leaves a kernel call half-seen; Run then stops and returns an
+// [*InterruptedError]. A kernel error is returned as an [*OpError], which
+// keeps the errno for errors.Is. The report lists every operation as done,
+// failed or not attempted, and is never nil.
+//
+// When k is a [Batcher], Run sends the operations in batches and checks ctx
+// between batches. A batch may run operations after the one that failed
+// before the failure is seen; the report then shows them as done, and
+// nothing after that batch is attempted.
+func Run(ctx context.Context, k Kernel, p plan.Plan, opts RunOptions) (*Report, error) {
+	r := &Report{Dropped: p.Dropped}
+	for _, op := range p.Ops {
+		r.Ops = append(r.Ops, OpResult{Op: op})
+	}
+	if b, ok := k.(Batcher); ok {
+		return r, runBatched(ctx, b, r, opts)
+	}
+	for i := range r.Ops {
+		if err := ctx.Err(); err != nil {
+			r.Interrupted = true
+			return r, &InterruptedError{Done: i, Total: len(r.Ops), Err: err}
+		}
+		res := &r.Ops[i]
+		if err := call(k, res.Op); err != nil {
+			res.Status, res.Err = Failed, err
+			if opts.OnOp != nil {
+				opts.OnOp(*res)
+			}
+			return r, &OpError{Op: res.Op, Err: err, Done: i, Total: len(r.Ops)}
+		}
+		res.Status = Done
+		if opts.OnOp != nil {
+			opts.OnOp(*res)
+		}
+	}
+	return r, nil
+}
+
+// changeOf translates op into the kernel change it stands for. It is the
+// one place that maps plan operations to kernel calls: a drain is an edit
+// of the real server (weight 0), and an edit of a service carries the
+// options it replaces, so that an error can say which module is missing.
+func changeOf(op plan.Op) (kernel.Change, error) {
+	switch op.Action {
+	case plan.SetTimeouts:
+		return kernel.Change{Kind: kernel.SetTimeouts, Timeouts: op.ToTimeouts}, nil
+	case plan.AddService:
+		return kernel.Change{Kind: kernel.AddService, Service: op.Service, Opts: op.To}, nil
+	case plan.EditService:
+		return kernel.Change{Kind: kernel.EditService, Service: op.Service, Opts: op.To, Was: op.From}, nil
+	case plan.DeleteService:
+		return kernel.Change{Kind: kernel.DeleteService, Service: op.Service}, nil
+	case plan.AddDest:
+		return kernel.Change{Kind: kernel.AddDest, Service: op.Service, Dest: op.ToDest}, nil
+	case plan.EditDest, plan.DrainDest:
+		return kernel.Change{Kind: kernel.EditDest, Service: op.Service, Dest: op.ToDest}, nil
+	case plan.DeleteDest:
+		return kernel.Change{Kind: kernel.DeleteDest, Service: op.Service, Dest: lvs.Dest{Addr: op.FromDest.Addr}}, nil
+	}
+	return kernel.Change{}, fmt.Errorf("unknown plan operation %d: this lvsctl cannot run it; make the plan again with this version", op.Action)
+}
+
+// call makes the one kernel call that op stands for.
+func call(k Kernel, op plan.Op) error {
+	c, err := changeOf(op)
+	if err != nil {
+		return err
+	}
+	switch c.Kind {
+	case kernel.SetTimeouts:
+		return k.SetTimeouts(c.Timeouts)
+	case kernel.AddService:
+		return k.AddService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
+	case kernel.EditService:
+		return k.EditService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
+	case kernel.DeleteService:
+		return k.DeleteService(c.Service)
+	case kernel.AddDest:
+		return k.AddDest(c.Service, c.Dest)
+	case kernel.EditDest:
+		return k.EditDest(c.Service, c.Dest)
+	case kernel.DeleteDest:
+		return k.DeleteDest(c.Service, c.Dest.Addr)
+	}
+	return fmt.Errorf("%s is not a change to a table", c)
+}

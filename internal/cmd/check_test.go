@@ -1,0 +1,196 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lvsctl/lvsctl/internal/apply"
+	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+)
+
+// syncBuffer is a bytes.Buffer that the check goroutine and the test may
+// share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const reloadConfig = `
+virtual_server "web" {
+  address = "10.0.0.1:80"
+  health_check {
+    type     = "exec"
+    program  = "/bin/false"
+    interval = "100ms"
+    timeout  = "100ms"
+  }
+  real_server "real1" {
+    address = "127.0.0.1:80"
+    health_check {
+      program = "PROGRAM1"
+    }
+  }
+  real_server "real2" {
+    address = "127.0.0.2:80"
+  }
+}
+`
+
+// SIGHUP re-reads the configuration and keeps the health of the real
+// servers that are still there: real2, down before the reload with an
+// unchanged check, is not seen going down a second time.
+func TestCheckReload(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "lvsctl.hcl")
+	write := func(program string) {
+		if err := os.WriteFile(cfgPath, []byte(strings.Replace(reloadConfig, "PROGRAM1", program, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("/bin/false")
+	k := applytest.New()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath}, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
+			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
+		})
+	}()
+	waitOutput := func(what string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(out.String(), what) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q (x%d) in:\n%s", what, n, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitOutput("real_server=real1", 1)
+	waitOutput("real_server=real2", 1)
+
+	write("/bin/true")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput("configuration reloaded", 1)
+	waitOutput(`msg="real server up" virtual_server=web real_server=real1`, 1)
+	time.Sleep(200 * time.Millisecond) // several more probes of real2
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit status %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("check did not stop")
+	}
+	if n := strings.Count(out.String(), `msg="real server down" virtual_server=web real_server=real2`); n != 1 {
+		t.Errorf("real2 went down %d times; the reload forgot its health:\n%s", n, out.String())
+	}
+	live, err := k.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := live.Services; len(s) != 1 || len(s[0].Dests) != 1 || s[0].Dests[0].Addr.String() != "127.0.0.1:80" {
+		t.Errorf("live table after stopping: %+v", s)
+	}
+}
+
+// check --metrics serves the health and the kernel's counters over HTTP on
+// the address given (port 0: any free one, which the log names).
+func TestCheckMetrics(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "lvsctl.hcl")
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(reloadConfig, "PROGRAM1", "/bin/true", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := applytest.New()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath, "--metrics", "127.0.0.1:0"}, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
+			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
+		})
+	}()
+	urlRE := regexp.MustCompile(`msg="serving metrics" address=(http://127\.0\.0\.1:\d+/metrics)`)
+	var page string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			resp, err := http.Get(m[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page = string(b)
+			if strings.Contains(page, `lvsctl_real_server_transitions_total{address="127.0.0.2:80",direction="down",real_server="real2",virtual_server="web"} 1`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics with real2 down; log:\n%s\nlast scrape:\n%s", out.String(), page)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`lvsctl_real_server_up{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
+		`lvsctl_real_server_up{address="127.0.0.2:80",real_server="real2",virtual_server="web"} 0`,
+		`lvsctl_ipvs_up 1`,
+		`lvsctl_ipvs_real_server_weight{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
+		`lvsctl_ipvs_service_connections_total{address="tcp 10.0.0.1:80",virtual_server="web"} 0`,
+		`process_cpu_seconds_total`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scrape has no %q:\n%s", want, page)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit status %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("check did not stop")
+	}
+}
+
+func TestCheckMetricsWithOnce(t *testing.T) {
+	var out bytes.Buffer
+	code := Main(context.Background(), []string{"lvsctl", "check", "--once", "--metrics", "127.0.0.1:0", "-f", "x.hcl"}, Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: t.TempDir(),
+	})
+	if code == 0 || !strings.Contains(out.String(), "--metrics serves while check runs") {
+		t.Errorf("exit status %d:\n%s", code, out.String())
+	}
+}

@@ -1,0 +1,169 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/internal/ipvsadm"
+	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/regular"
+	"github.com/lvsctl/lvsctl/internal/source/config"
+	"github.com/lvsctl/lvsctl/internal/source/lvscf"
+)
+
+func convertCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:  "convert",
+		Usage: "turn a piranha lvs.cf or an \"ipvsadm -S -n\" dump into lvsctl's HCL, written to stdout",
+		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
+			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
+			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl",
+		ArgsUsage: "FILE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf` or ipvsadm (default: detect)"},
+		},
+		Action: action(env, func(c *cli.Context) (work, error) {
+			if c.NArg() != 1 {
+				return nil, usageError{"convert takes one FILE (an lvs.cf or an ipvsadm -S -n dump; - reads stdin)"}
+			}
+			path := c.Args().First()
+			from := c.String("from")
+			switch from {
+			case "", "lvscf", "ipvsadm":
+			default:
+				return nil, usageError{fmt.Sprintf("--from %q is not a format; use lvscf or ipvsadm", from)}
+			}
+			return func(context.Context) error { return runConvert(env, path, from) }, nil
+		}),
+	}
+}
+
+// runConvert converts the file at path ("-": stdin) from format from
+// ("": detect it) and writes the HCL to stdout.
+func runConvert(env Env, path, from string) error {
+	src, name, err := readInput(env, path)
+	if err != nil {
+		return err
+	}
+	if from == "" {
+		if from = detectFormat(name, src); from == "" {
+			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
+		}
+	}
+	var cfg *model.Config
+	var ann *model.Annotations
+	if from == "lvscf" {
+		cfg, ann, err = convertLVSCF(env, name, src)
+	} else {
+		cfg, ann, err = convertIpvsadm(name, src)
+	}
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := config.Write(&out, cfg, ann); err != nil {
+		return err
+	}
+	// The conversion must mean what the source meant; a difference
+	// is a bug in lvsctl, and writing the HCL would hide it.
+	back, _, diags := config.Parse(out.Bytes(), "converted.hcl")
+	if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
+		return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
+	}
+	_, err = env.Stdout.Write(out.Bytes())
+	return err
+}
+
+func readInput(env Env, path string) ([]byte, string, error) {
+	if path == "-" {
+		src, err := io.ReadAll(io.LimitReader(env.Stdin, max(lvscf.MaxSize, ipvsadm.MaxInputSize)+1))
+		return src, "stdin", err
+	}
+	f, fi, err := regular.Open(path, 0)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, path, fmt.Errorf("%v: give the file, or - to read stdin", err)
+	}
+	if err != nil {
+		return nil, path, err
+	}
+	defer f.Close()
+	// Both formats have a size limit: refuse a file larger than both
+	// before reading it, and otherwise read one byte past the larger so
+	// that the parser refuses what grew meanwhile.
+	limit := int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize))
+	if fi.Size() > limit {
+		return nil, path, fmt.Errorf("%s is %d bytes; lvsctl converts an lvs.cf of at most %d MiB and an ipvsadm dump of at most %d MiB", path, fi.Size(), lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
+	}
+	src, err := regular.ReadAll(f, fi, limit)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, path, fmt.Errorf("%s grew past %d MiB while it was read", path, limit>>20)
+	}
+	return src, path, err
+}
+
+// detectFormat tells an lvs.cf from an ipvsadm dump, or returns "".
+func detectFormat(name string, src []byte) string {
+	if lvscf.Detect(name, src) {
+		return "lvscf"
+	}
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimSpace(strings.TrimPrefix(line, "ipvsadm"))
+		for _, p := range []string{"-A ", "-a ", "--add-service", "--add-server", "-C", "--clear", "--set "} {
+			if strings.HasPrefix(line, p) {
+				return "ipvsadm"
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+func convertLVSCF(env Env, name string, src []byte) (*model.Config, *model.Annotations, error) {
+	f, warns, err := lvscf.Parse(bytes.NewReader(src), name)
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
+	}
+	if err == nil {
+		var cfg *model.Config
+		var ann *model.Annotations
+		if cfg, ann, err = f.Convert(); err == nil {
+			return cfg, ann, nil
+		}
+	}
+	var errs lvscf.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+		}
+		return nil, nil, exitError{1}
+	}
+	return nil, nil, err
+}
+
+func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations, error) {
+	t, err := ipvsadm.ParseSave(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ann := &model.Annotations{Header: []string{
+		"# Converted from " + filepath.Base(name) + " (ipvsadm -S -n) by lvsctl convert.",
+		"# NOTE: the names were made from the addresses; rename the blocks as you like.",
+		"# NOTE: a dump has no health checks, thresholds or connection timeouts; add them here.",
+	}}
+	return model.FromTable(t), ann, nil
+}

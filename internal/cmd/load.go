@@ -1,0 +1,171 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lvsctl/lvsctl/internal/ipvsadm"
+	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/regular"
+	"github.com/lvsctl/lvsctl/internal/source/config"
+	"github.com/lvsctl/lvsctl/internal/source/lvscf"
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+// desired is what a configuration file asks for.
+type desired struct {
+	path         string
+	table        *lvs.Table
+	drainTimeout time.Duration
+	// cfg is the whole configuration, health checks included.
+	cfg *model.Config
+}
+
+// loadDesired reads and validates the configuration at path for plan and
+// apply. Diagnostics are printed to stderr; the returned error then only
+// carries the status.
+func loadDesired(env Env, path string) (*desired, error) {
+	cfg, err := loadConfig(env, path)
+	if err != nil {
+		return nil, err
+	}
+	return &desired{path: path, table: cfg.Table, drainTimeout: cfg.DrainTimeout, cfg: cfg}, nil
+}
+
+// loadConfig reads the whole configuration at path, health checks and pulse
+// settings included: lvsctl's HCL, or a piranha lvs.cf (told apart by
+// lvscf.Detect), which gives the same configuration as its conversion.
+// Diagnostics go to stderr.
+func loadConfig(env Env, path string) (*model.Config, error) {
+	if src, ok := legacySource(path); ok {
+		return loadLegacy(env, path, src)
+	}
+	cfg, files, diags := config.Load(path)
+	if len(diags) > 0 {
+		_ = config.WriteDiagnostics(env.Stderr, files, diags, 78)
+	}
+	if diags.HasErrors() {
+		return nil, exitError{1}
+	}
+	return cfg, nil
+}
+
+// loadWithLive reads the configuration at path and, at the same time, the
+// live table with read: on a large director both take seconds, and they are
+// independent.
+func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desired, *lvs.Table, error) {
+	type result struct {
+		t   *lvs.Table
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		t, err := read()
+		ch <- result{t, err}
+	}()
+	d, err := loadDesired(env, path)
+	live := <-ch
+	if err != nil {
+		return nil, nil, err
+	}
+	if live.err != nil {
+		return nil, nil, live.err
+	}
+	return d, live.t, nil
+}
+
+// readLive reads a saved table: lvsctl's JSON (show --json) or an
+// ipvsadm -S -n dump, told apart by the first non-blank byte; "-" reads
+// stdin. Either form is read whole first, so at most ipvsadm.MaxInputSize
+// bytes of it.
+func readLive(env Env, path string) (*lvs.Table, error) {
+	tooLarge := fmt.Errorf("%s: the saved table is larger than %d MiB", path, ipvsadm.MaxInputSize>>20)
+	if path == "-" {
+		data, err := io.ReadAll(io.LimitReader(env.Stdin, ipvsadm.MaxInputSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the saved table from stdin: %w", err)
+		}
+		if len(data) > ipvsadm.MaxInputSize {
+			return nil, tooLarge
+		}
+		return parseLive("stdin", data)
+	}
+	f, fi, err := regular.Open(path, 0)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("%v: give the saved table's file, or - to read it from stdin", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved table: %w", err)
+	}
+	defer f.Close()
+	data, err := regular.ReadAll(f, fi, ipvsadm.MaxInputSize)
+	if errors.Is(err, regular.ErrTooLarge) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved table: %w", err)
+	}
+	return parseLive(path, data)
+}
+
+// parseLive reads data, the content of the saved table at path.
+func parseLive(path string, data []byte) (*lvs.Table, error) {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		var tab lvs.Table
+		if err := tab.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		tab.Normalize()
+		return &tab, nil
+	}
+	return ipvsadm.ParseSave(bytes.NewReader(data), path)
+}
+
+// legacySource returns the content of path when it is a piranha lvs.cf.
+// Directories and unreadable files are left to config.Load, which reports
+// them.
+func legacySource(path string) ([]byte, bool) {
+	f, _, err := regular.Open(path, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	// At most one byte more than lvscf.Parse accepts: enough to tell an
+	// lvs.cf apart and for Parse to refuse one that is too large, without
+	// reading a huge file whole (config.Load refuses those by their size).
+	src, err := io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
+	if err != nil || !lvscf.Detect(path, src) {
+		return nil, false
+	}
+	return src, true
+}
+
+// loadLegacy parses an lvs.cf into the configuration its conversion would
+// give. Warnings go to stderr; errors too, one per line as file:line:
+// message, and then only the status is returned.
+func loadLegacy(env Env, path string, src []byte) (*model.Config, error) {
+	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
+	}
+	var cfg *model.Config
+	if err == nil {
+		cfg, err = f.Config()
+	}
+	if err != nil {
+		var errs lvscf.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+			}
+		} else {
+			fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+		}
+		return nil, exitError{1}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,184 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/internal/plan"
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+func drainTimeoutFlag() *cli.DurationFlag {
+	return &cli.DurationFlag{
+		Name:  "drain-timeout",
+		Usage: "drain removed TCP/SCTP real servers (weight 0) for up to `DURATION` before deleting them (overrides drain_timeout in the config)",
+	}
+}
+
+func planCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "show the changes apply would make to the live IPVS table",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			fileFlag(env),
+			netnsFlag(),
+			stateDirFlag(&env),
+			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json; - reads stdin) instead of the kernel; needs no root"},
+			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
+			drainTimeoutFlag(),
+		},
+		Action: action(env, func(c *cli.Context) (work, error) {
+			if c.NArg() > 0 {
+				return nil, usageError{fmt.Sprintf("plan takes no arguments (got %q); flags go before arguments", c.Args().First())}
+			}
+			o := planOptions{
+				file: c.String("file"), netns: c.String("netns"), netnsSet: c.IsSet("netns"),
+				live: c.String("live"), out: c.String("out"), json: c.Bool("json"),
+				detailedExitcode: c.Bool("detailed-exitcode"), drain: readDrain(c),
+			}
+			return func(context.Context) error { return runPlan(env, o) }, nil
+		}),
+	}
+}
+
+// planOptions are plan's flags.
+type planOptions struct {
+	file             string
+	netns            string
+	netnsSet         bool // --netns was given
+	live             string
+	out              string
+	json             bool
+	detailedExitcode bool
+	drain            drainOption
+}
+
+func runPlan(env Env, o planOptions) error {
+	d, live, err := loadWithLive(env, o.file, func() (*lvs.Table, error) { return liveTable(env, o.live, o.netns, o.netnsSet) })
+	if err != nil {
+		return err
+	}
+	notes := env.Stdout
+	if o.json {
+		notes = env.Stderr
+	}
+	honourHealth(env, o.netns, d, notes)
+	drain := o.drain.or(d.drainTimeout)
+	p := plan.Diff(live, d.table, plan.Options{Drain: drain > 0})
+	if o.json {
+		if err := plan.RenderJSON(env.Stdout, p); err != nil {
+			return err
+		}
+	} else if err := renderPlan(env, p, drain); err != nil {
+		return err
+	}
+	if plan.DeletesEverything(live, d.table) {
+		fmt.Fprintf(notes, "\nWarning: %s; lvsctl apply refuses it without --allow-empty.\n", emptyMessage(live, d.table))
+	}
+	if o.out != "" {
+		if err := plan.WriteFile(o.out, newPlanFile(o.netns, live, d, drain, p)); err != nil {
+			return err
+		}
+		if !o.json {
+			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    lvsctl apply %s%s\n", o.out, netnsArg(o.netns), o.out)
+		}
+	} else if !o.json && !p.Empty() {
+		fmt.Fprintln(env.Stdout, "\nNote: You didn't use the --out option to save this plan, so lvsctl can't guarantee to take exactly these actions if you run \"lvsctl apply\" now.")
+	}
+	if o.detailedExitcode && !p.Empty() {
+		return exitError{2}
+	}
+	return nil
+}
+
+// renderPlan prints a plan for people, with the drain note when it drains.
+func renderPlan(env Env, p plan.Plan, drain time.Duration) error {
+	if err := plan.Render(env.Stdout, p); err != nil {
+		return err
+	}
+	if drain > 0 && hasDrains(p) {
+		fmt.Fprintf(env.Stdout, "\nReal servers set to weight 0 are deleted once their connections reach zero, or after %s.\n", drain)
+	}
+	return nil
+}
+
+// newPlanFile records a plan for network namespace netns with what apply
+// needs to check and finish it.
+func newPlanFile(netns string, live *lvs.Table, d *desired, drain time.Duration, p plan.Plan) *plan.File {
+	return &plan.File{
+		Version:      Version,
+		Created:      time.Now().UTC(),
+		Netns:        netns,
+		Config:       absPath(d.path),
+		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
+		DrainTimeout: drain,
+		Desired:      d.table,
+		Plan:         p,
+	}
+}
+
+func netnsArg(netns string) string {
+	if netns != "" {
+		return "--netns " + netns + " "
+	}
+	return ""
+}
+
+// drainOption is --drain-timeout as given on the command line.
+type drainOption struct {
+	timeout time.Duration
+	set     bool // false: not given
+}
+
+func readDrain(c *cli.Context) drainOption {
+	return drainOption{timeout: c.Duration("drain-timeout"), set: c.IsSet("drain-timeout")}
+}
+
+// or is the command line's --drain-timeout, else config, the
+// configuration's.
+func (o drainOption) or(config time.Duration) time.Duration {
+	if o.set {
+		return o.timeout
+	}
+	return config
+}
+
+func hasDrains(p plan.Plan) bool {
+	for _, op := range p.Ops {
+		if op.Action == plan.DrainDest {
+			return true
+		}
+	}
+	return len(p.Waiting) > 0
+}
+
+// liveTable reads the table to plan against: a saved one at path (--live),
+// else the kernel's of network namespace netns; netnsSet says --netns was
+// given.
+func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, error) {
+	if path != "" {
+		if netnsSet {
+			return nil, usageError{"--live and --netns exclude each other: --live plans against a saved table"}
+		}
+		return readLive(env, path)
+	}
+	k, err := openKernel(env, netns)
+	if err != nil {
+		return nil, err
+	}
+	defer closeKernel(k)
+	return k.Table()
+}
+
+// closeKernel releases a kernel handle if it holds resources.
+func closeKernel(k any) {
+	if c, ok := k.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}

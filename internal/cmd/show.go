@@ -1,0 +1,241 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/internal/ipvsadm"
+	"github.com/lvsctl/lvsctl/lvs"
+)
+
+func showCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "print the live IPVS table, with names from the configuration",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			fileFlag(env),
+			netnsFlag(),
+			stateDirFlag(&env),
+			&cli.BoolFlag{Name: "stats", Usage: "show traffic counters"},
+			&cli.BoolFlag{Name: "rate", Usage: "show traffic rates"},
+			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON (what plan --live reads)"},
+		},
+		Action: action(env, func(c *cli.Context) (work, error) {
+			if c.NArg() > 0 {
+				return nil, usageError{fmt.Sprintf("show takes no arguments (got %q)", c.Args().First())}
+			}
+			if c.Bool("stats") && c.Bool("rate") {
+				return nil, usageError{"choose one of --stats and --rate"}
+			}
+			o := showOptions{
+				file: c.String("file"), fileSet: c.IsSet("file"), netns: c.String("netns"),
+				stats: c.Bool("stats"), rate: c.Bool("rate"), json: c.Bool("json"),
+			}
+			return func(context.Context) error { return runShow(env, o) }, nil
+		}),
+	}
+}
+
+// showOptions are show's flags.
+type showOptions struct {
+	file        string
+	fileSet     bool // -f was given, or LVSCTL_CONFIG
+	netns       string
+	stats, rate bool
+	json        bool
+}
+
+func runShow(env Env, o showOptions) error {
+	live, err := liveTable(env, "", o.netns, false)
+	if err != nil {
+		return err
+	}
+	nameTable(env, o.file, o.fileSet, live)
+	if o.json {
+		b, err := live.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		out.Write(b)
+		out.WriteByte('\n')
+		_, err = env.Stdout.Write(out.Bytes())
+		return err
+	}
+	if err := renderShow(env, live, o.stats, o.rate); err != nil {
+		return err
+	}
+	showHealth(env, o.netns)
+	return nil
+}
+
+// nameTable copies names from the configuration at path onto the live
+// table. A missing default config (given says it was not given) is fine; a
+// broken one is worth a warning only.
+func nameTable(env Env, path string, given bool, live *lvs.Table) {
+	if !given {
+		if _, err := os.Stat(path); err != nil {
+			return
+		}
+	}
+	d, err := loadDesired(Env{Stdout: env.Stdout, Stderr: nopWriter{}}, path)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "lvsctl: warning: %s has errors (see lvsctl validate); showing the table without names\n", path)
+		return
+	}
+	for i := range live.Services {
+		s := &live.Services[i]
+		want := d.table.Service(s.Key)
+		if want == nil {
+			continue
+		}
+		s.Name = want.Name
+		for j := range s.Dests {
+			if wd := want.Dest(s.Dests[j].Addr); wd != nil {
+				s.Dests[j].Name = wd.Name
+			}
+		}
+	}
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func renderShow(env Env, t *lvs.Table, stats, rate bool) error {
+	if len(t.Services) == 0 {
+		fmt.Fprintln(env.Stdout, "The IPVS table is empty.")
+		return nil
+	}
+	var buf bytes.Buffer
+	tab := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbolCustom("plain").WithColumn("  "),
+			Settings: tw.Settings{Lines: tw.LinesNone, Separators: tw.Separators{BetweenColumns: tw.On}},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithPadding(tw.PaddingNone),
+		// Keep the indentation that nests real servers under their service.
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	header := []string{"NAME", "SERVICE / REAL SERVER", "SCHED / FWD", "WEIGHT", "ACTIVE", "INACTIVE", "OPTIONS"}
+	switch {
+	case stats:
+		header = append(header, "CONNS", "INPKTS", "OUTPKTS", "INBYTES", "OUTBYTES")
+	case rate:
+		header = append(header, "CPS", "INPPS", "OUTPPS", "INBPS", "OUTBPS")
+	}
+	tab.Header(header)
+	for _, s := range t.Services {
+		var active, inact uint64
+		for _, d := range s.Dests {
+			active += uint64(d.Live.ActiveConns)
+			inact += uint64(d.Live.InactConns)
+		}
+		row := []string{dash(s.Name), s.Key.String(), s.Opts.Scheduler, "", u(active), u(inact), serviceOptions(s)}
+		row = append(row, counters(s.Stats, stats, rate)...)
+		if err := tab.Append(row); err != nil {
+			return err
+		}
+		for _, d := range s.Dests {
+			row := []string{"  " + dash(d.Name), "  -> " + d.Addr.String(), d.Opts.Forward.String(), strconv.Itoa(d.Opts.Weight),
+				u(uint64(d.Live.ActiveConns)), u(uint64(d.Live.InactConns)), destOptions(d)}
+			row = append(row, counters(d.Live.Stats, stats, rate)...)
+			if err := tab.Append(row); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tab.Render(); err != nil {
+		return err
+	}
+	// Borderless tables pad the last column; trailing blanks help nobody.
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		fmt.Fprintln(env.Stdout, strings.TrimRight(line, " "))
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func u(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func counters(st lvs.Stats, stats, rate bool) []string {
+	switch {
+	case stats:
+		return []string{u(st.Conns), u(st.InPkts), u(st.OutPkts), u(st.InBytes), u(st.OutBytes)}
+	case rate:
+		return []string{u(st.CPS), u(st.InPPS), u(st.OutPPS), u(st.InBPS), u(st.OutBPS)}
+	}
+	return nil
+}
+
+func serviceOptions(s lvs.Service) string {
+	var o []string
+	if f := ipvsadm.SchedFlagNames(s.Opts.Scheduler, s.Opts.SchedFlags); f != "" {
+		o = append(o, "flags "+f)
+	}
+	if s.Opts.Persistent {
+		o = append(o, fmt.Sprintf("persistent %ds", s.Opts.Timeout))
+		if s.Opts.Netmask != lvs.FullMask(s.Key.Family) {
+			o = append(o, "mask "+maskString(s.Key.Family, s.Opts.Netmask))
+		}
+	}
+	if s.Opts.PE != "" {
+		o = append(o, "pe "+s.Opts.PE)
+	}
+	if s.Opts.OnePacket {
+		o = append(o, "ops")
+	}
+	return strings.Join(o, ", ")
+}
+
+func destOptions(d lvs.Dest) string {
+	var o []string
+	if d.Opts.UpperThreshold > 0 || d.Opts.LowerThreshold > 0 {
+		o = append(o, fmt.Sprintf("thresholds %d/%d", d.Opts.LowerThreshold, d.Opts.UpperThreshold))
+	}
+	if d.Opts.Forward == lvs.Tunnel && d.Opts.TunnelType != lvs.IPIP {
+		t := d.Opts.TunnelType.String()
+		if d.Opts.TunnelPort != 0 {
+			t += fmt.Sprintf(":%d", d.Opts.TunnelPort)
+		}
+		switch {
+		case d.Opts.TunnelFlags&lvs.TunnelCsum != 0:
+			t += " csum"
+		case d.Opts.TunnelFlags&lvs.TunnelRemCsum != 0:
+			t += " remcsum"
+		}
+		o = append(o, t)
+	}
+	return strings.Join(o, ", ")
+}
+
+// maskString prints a persistence netmask as ipvsadm does: dotted for IPv4,
+// a prefix length for IPv6.
+func maskString(f lvs.Family, bits uint8) string {
+	if f == lvs.IPv6 {
+		return fmt.Sprintf("/%d", bits)
+	}
+	m := net.CIDRMask(int(bits), 32)
+	return net.IP(m).String()
+}

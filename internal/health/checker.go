@@ -1,0 +1,313 @@
+package health
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/lvsctl/lvsctl/internal/model"
+)
+
+// DefaultConcurrency bounds the probes in flight at once, which bounds the
+// file descriptors a checker of thousands of real servers holds.
+const DefaultConcurrency = 512
+
+// A Checker probes the real servers of a configuration and keeps their
+// health. It only describes: whoever owns the table (the reconciler, or
+// check --once) lays [Checker.Snapshot] over the configuration with
+// [Desired] and converges, when Changed says so.
+type Checker struct {
+	Policy Policy
+	// Changed, if set, is called (from Run's goroutine, and at the end of
+	// Once) whenever the health changed in a way that may change the
+	// table: a transition, a reload, a slow-start ramp step. It must not
+	// block.
+	Changed func()
+	// StatePath is where the health state is published (0600); "" does
+	// not publish.
+	StatePath string
+	Log       *slog.Logger
+	// Probe runs one probe; nil means [Probe].
+	Probe func(ctx context.Context, hc *model.HealthCheck, addr netip.AddrPort) error
+	// Concurrency bounds the probes in flight; 0 means DefaultConcurrency.
+	Concurrency int
+	// Now reads the clock; nil means time.Now.
+	Now func() time.Time
+	// Metrics, when set, follows every probe, transition and reload.
+	Metrics *Metrics
+
+	// mu guards states against Snapshot and States from other goroutines;
+	// only Load, Once and Run's goroutine change them.
+	mu      sync.Mutex
+	cfg     *model.Config
+	targets []Target
+	states  States
+}
+
+// Load sets the configuration and the health known from the published
+// state file (or from before, on a reload): real servers whose key is
+// unchanged keep their state; when their check changed, their counters
+// restart but up or down stays as it was. It returns the state file error,
+// if any, after which the checker starts with everyone up.
+func (c *Checker) Load(cfg *model.Config) error {
+	var err error
+	old := c.targets
+	prev := c.states
+	if c.cfg == nil && c.StatePath != "" {
+		var f *StateFile
+		f, err = ReadState(c.StatePath)
+		prev = f.States(Targets(cfg))
+	}
+	oldCheck := make(map[Key]*model.HealthCheck, len(old))
+	for _, t := range old {
+		oldCheck[t.Key] = t.Check
+	}
+	targets := Targets(cfg)
+	states := make(States, len(targets))
+	for _, t := range targets {
+		s, ok := prev[t.Key]
+		if !ok {
+			continue
+		}
+		if oc, had := oldCheck[t.Key]; had && !oc.Equal(t.Check) {
+			s.Passes, s.Fails = 0, 0
+		}
+		states[t.Key] = s
+	}
+	c.mu.Lock()
+	c.cfg, c.targets, c.states = cfg, targets, states
+	c.mu.Unlock()
+	if c.Metrics != nil {
+		c.Metrics.load(cfg, c.targets, c.states)
+	}
+	return err
+}
+
+// States returns a copy of the current health.
+func (c *Checker) States() States {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := make(States, len(c.states))
+	for k, v := range c.states {
+		st[k] = v
+	}
+	return st
+}
+
+// Snapshot returns a copy of the current health and the policy that lays
+// it over the table.
+func (c *Checker) Snapshot() (States, Policy) { return c.States(), c.Policy }
+
+func (c *Checker) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Checker) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+type outcome struct {
+	target Target
+	result Result
+	gen    int
+}
+
+// probe runs one probe of t, bounded by sem.
+func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target) Result {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return Result{Err: ctx.Err(), At: c.now()}
+	}
+	defer func() { <-sem }()
+	p := c.Probe
+	if p == nil {
+		p = Probe
+	}
+	start := time.Now()
+	err := p(ctx, t.Check, t.Addr)
+	return Result{Err: err, Latency: time.Since(start), At: c.now()}
+}
+
+func (c *Checker) sem() chan struct{} {
+	n := c.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	return make(chan struct{}, n)
+}
+
+// record applies one result, logs a transition and reports whether there
+// was one.
+func (c *Checker) record(t Target, r Result) bool {
+	c.mu.Lock()
+	s, tr := Step(c.states[t.Key], t.Check.Rise, t.Check.Fall, r)
+	c.states[t.Key] = s
+	c.mu.Unlock()
+	if c.Metrics != nil {
+		c.Metrics.observe(t, r, tr)
+	}
+	if tr == nil {
+		return false
+	}
+	attrs := []any{"virtual_server", t.VS, "real_server", t.Name, "address", t.Key.Dest.String(), "reason", tr.Reason}
+	if tr.Up {
+		c.log().Info("real server up", attrs...)
+	} else {
+		action := "removed"
+		if t.Check.OnFailure == model.OnFailureQuiesce {
+			action = "quiesced"
+		}
+		c.log().Warn("real server down", append(attrs, "action", action)...)
+	}
+	return true
+}
+
+// publish writes the state file, logging a failure: health keeps working
+// without it.
+func (c *Checker) publish() {
+	if c.StatePath == "" {
+		return
+	}
+	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.States(), c.Policy, c.now())); err != nil {
+		c.log().Error("cannot publish the health state", "path", c.StatePath, "error", err)
+	}
+}
+
+func (c *Checker) changed() {
+	if c.Changed != nil {
+		c.Changed()
+	}
+}
+
+// Once probes every real server once, at the same time (bounded by
+// Concurrency), records the results, publishes the state and calls
+// Changed. It is `check --once`, for cron: with fall or rise above 1 the
+// counters carry over through the state file.
+func (c *Checker) Once(ctx context.Context) error {
+	sem := c.sem()
+	results := make([]Result, len(c.targets))
+	var wg sync.WaitGroup
+	for i, t := range c.targets {
+		wg.Go(func() { results[i] = c.probe(ctx, sem, t) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, t := range c.targets {
+		c.record(t, results[i])
+	}
+	c.publish()
+	c.changed()
+	return nil
+}
+
+// Run probes every real server on its interval until ctx ends, each first
+// after a random delay within its interval so that probes do not all fire
+// at once. Each transition is logged, published and reported to Changed.
+// A configuration received on reload replaces the current one (see
+// [Checker.Load]). When ctx ends Run returns nil.
+func (c *Checker) Run(ctx context.Context, reload <-chan *model.Config) error {
+	results := make(chan outcome)
+	sem := c.sem()
+	gen := 0
+	var stop context.CancelFunc
+	var wg sync.WaitGroup
+	start := func() {
+		gen++
+		var pctx context.Context
+		pctx, stop = context.WithCancel(ctx)
+		for _, t := range c.targets {
+			wg.Go(func() { c.loop(pctx, sem, t, gen, results) })
+		}
+	}
+	halt := func() {
+		stop()
+		// Drain results so loops blocked on sending can see the stop.
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		for {
+			select {
+			case <-results:
+			case <-done:
+				return
+			}
+		}
+	}
+	start()
+	defer func() { halt() }()
+
+	c.changed()
+	publish := time.NewTicker(time.Second)
+	defer publish.Stop()
+	changed := false
+	for {
+		select {
+		case <-ctx.Done():
+			c.publish()
+			return nil
+		case cfg := <-reload:
+			halt()
+			_ = c.Load(cfg)
+			c.log().Info("configuration reloaded", "real_servers", len(c.targets))
+			c.publish()
+			c.changed()
+			start()
+		case o := <-results:
+			if o.gen != gen {
+				continue
+			}
+			changed = true
+			if c.record(o.target, o.result) {
+				c.publish()
+				changed = false
+				c.changed()
+			}
+		case <-publish.C:
+			if changed {
+				c.publish()
+				changed = false
+			}
+			if Ramping(c.States(), c.Policy, c.now()) {
+				c.changed()
+			}
+		}
+	}
+}
+
+// loop probes t every interval, after a random initial delay.
+func (c *Checker) loop(ctx context.Context, sem chan struct{}, t Target, gen int, out chan<- outcome) {
+	interval := t.Check.Interval
+	if interval <= 0 {
+		interval = model.DefaultCheckInterval
+	}
+	timer := time.NewTimer(rand.N(interval))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		r := c.probe(ctx, sem, t)
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case out <- outcome{t, r, gen}:
+		case <-ctx.Done():
+			return
+		}
+		timer.Reset(interval)
+	}
+}

@@ -1,0 +1,186 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/lvsctl/lvsctl/internal/model"
+)
+
+var configOpts = cmp.Options{
+	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
+	cmpopts.EquateEmpty(),
+}
+
+// checkFastEqualsSlow parses src both ways and fails unless the fast parser
+// either declines or gives exactly what hclsyntax gives. It reports whether
+// the fast parser's tree was the one used: parsed fast and decoded cleanly.
+func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) {
+	t.Helper()
+	fastCfg, _, fastDiags, fast := parse(src, name, true)
+	slowCfg, _, slowDiags, _ := parse(src, name, false)
+	if !fast {
+		return false
+	}
+	if len(fastDiags) > 0 {
+		// Load and Parse then parse again with hclsyntax; the public
+		// result must be hclsyntax's.
+		cfg, _, diags := Parse(src, name)
+		if diags.Error() != slowDiags.Error() {
+			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", name, diags, slowDiags)
+		}
+		if diff := cmp.Diff(slowCfg, cfg, configOpts); diff != "" {
+			t.Errorf("%s: configs differ after a fallback (-slow +public):\n%s", name, diff)
+		}
+		return false
+	}
+	if len(slowDiags) > 0 {
+		t.Errorf("%s: the fast parser accepted what hclsyntax refuses: %v", name, slowDiags)
+		return true
+	}
+	if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
+		t.Errorf("%s: configs differ (-hclsyntax +fast):\n%s", name, diff)
+	}
+	return true
+}
+
+func TestFastParseEqualsHCLSyntax(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/*.d/*.hcl", "../../../examples/*.hcl", "../lvscf/testdata/*.hcl.golden"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d files found", len(files))
+	}
+	used := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkFastEqualsSlow(t, src, filepath.Base(f)) {
+			used++
+		}
+	}
+	// The examples are plain HCL: most of them must take the fast path,
+	// or the test proves nothing.
+	t.Logf("fast path used for %d of %d files", used, len(files))
+	if used < len(files)/2 {
+		t.Errorf("the fast parser took only %d of %d files", used, len(files))
+	}
+	if !checkFastEqualsSlow(t, []byte(bigConfig(500)), "big.hcl") {
+		t.Error("the fast parser declined the generated configuration")
+	}
+}
+
+func TestFastParseDeclines(t *testing.T) {
+	for _, src := range []string{
+		"virtual_server \"w\" { address = \"10.0.0.2:80\" }\n", // one-line block with content
+		"drain_timeout = \"${var.x}\"\n",                       // template
+		"drain_timeout = \"a\\u00e9\"\n",                       // escape other than \n \r \t \" \\
+		"virtual_server \"w\" {\n  weight = -1\n}\n",           // unary minus
+		"virtual_server \"w\" {\n  address = var.a\n}\n",       // variable
+		"virtual_server \"é\" {\n}\n",                          // non-ASCII
+		"virtual_server \"w\" {\r\n}\r\n",                      // CRLF
+		"virtual_server \"w\" {\n  weight = 010\n}\n",          // leading zero
+		"virtual_server \"w\" {\n  a = 1\n  a = 2\n}\n",        // redefined
+		"virtual_server \"w\" {\n",                             // unclosed
+		"drain_timeout = " + deep("[", "]", 100000) + "\n",     // too deep
+		deep("a {\n", "}\n", 100000),                           // too deep
+	} {
+		if f := fastParse([]byte(src), "x.hcl"); f != nil {
+			t.Errorf("fastParse accepted %q", src)
+		}
+	}
+}
+
+// TestFastParseEscapes checks the escapes the fast parser reads: those of
+// a converted nanny send string, in values and labels.
+func TestFastParseEscapes(t *testing.T) {
+	src := "virtual_server \"a\\\"b\\\\c\" {\n" +
+		"  address = \"10.0.0.2:80\"\n" +
+		"  health_check {\n" +
+		"    type   = \"send_expect\"\n" +
+		"    send   = \"GET / HTTP/1.0\\r\\n\\r\\n\\t\\\"\\\\\"\n" +
+		"    expect = \"HTTP\"\n" +
+		"  }\n" +
+		"  real_server \"r\\\\1\" {\n" +
+		"    address = \"10.0.0.3\"\n" +
+		"  }\n" +
+		"}\n"
+	if !checkFastEqualsSlow(t, []byte(src), "escapes.hcl") {
+		t.Fatalf("the fast parser declined:\n%s", src)
+	}
+	cfg, _, diags := Parse([]byte(src), "escapes.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := cfg.Services["a\"b\\c"].HealthCheck.Probe.(model.SendExpectProbe).Send; got != "GET / HTTP/1.0\r\n\r\n\t\"\\" {
+		t.Errorf("send is %q", got)
+	}
+}
+
+func FuzzFastParse(f *testing.F) {
+	for _, pattern := range []string{"testdata/*.hcl", "../../../examples/*.hcl"} {
+		m, _ := filepath.Glob(pattern)
+		for _, name := range m {
+			if src, err := os.ReadFile(name); err == nil {
+				f.Add(src)
+			}
+		}
+	}
+	f.Add([]byte(strings.Repeat("virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n}\n", 2)))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1<<16 {
+			return
+		}
+		checkFastEqualsSlow(t, src, "fuzz.hcl")
+	})
+}
+
+// TestFastContentEqualsContent decodes every test and example file, and
+// the corpus of FuzzParse, with and without fastContent: the results and
+// the diagnostics must be the same.
+func TestFastContentEqualsContent(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/*.d/*.hcl", "../../../examples/*.hcl", "../lvscf/testdata/*.hcl.golden", "testdata/fuzz/FuzzParse/*"} {
+		m, _ := filepath.Glob(pattern)
+		files = append(files, m...)
+	}
+	defer func() { fastContentDisabled = false }()
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(f, "/fuzz/") {
+			lines := strings.SplitN(string(src), "\n", 2)
+			var s string
+			if _, err := fmt.Sscanf(strings.TrimPrefix(lines[1], "[]byte("), "%q", &s); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			src = []byte(s)
+		}
+		fastContentDisabled = false
+		fast, _, fastDiags := Parse(src, f)
+		fastContentDisabled = true
+		slow, _, slowDiags := Parse(src, f)
+		if fastDiags.Error() != slowDiags.Error() {
+			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", f, fastDiags, slowDiags)
+		}
+		if diff := cmp.Diff(slow, fast, configOpts); diff != "" {
+			t.Errorf("%s: configs differ (-Content +fastContent):\n%s", f, diff)
+		}
+	}
+}
