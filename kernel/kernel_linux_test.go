@@ -163,8 +163,7 @@ func expectTable(t *testing.T, h *IPVS, ns string, want *lvs.Table) *lvs.Table {
 // thresholds) and "ipvsadm -L --timeout" for the timeouts.
 func witness(t *testing.T, ns string, got *lvs.Table) {
 	t.Helper()
-	if _, err := exec.LookPath("ipvsadm"); err != nil {
-		t.Logf("no ipvsadm here: the table is not compared with ipvsadm -S -n")
+	if !ipvstest.HasWitness(t, "ipvsadm") {
 		return
 	}
 	save := ipvstest.InNetns(t, ns, "ipvsadm", "-S", "-n")
@@ -569,7 +568,7 @@ func TestKernelSyncDaemon(t *testing.T) {
 			t.Errorf("master daemon %+v, want %s syncid 7 with the kernel defaults 224.0.0.81:8848 ttl 1", m, ifname)
 		}
 	}
-	if _, err := exec.LookPath("ipvsadm"); err == nil {
+	if ipvstest.HasWitness(t, "ipvsadm") {
 		out := ipvstest.InNetns(t, ns, "ipvsadm", "-L", "--daemon")
 		for _, want := range []string{"master sync daemon (mcast=" + ifname + ", syncid=7", "backup sync daemon (mcast=" + ifname + ", syncid=9"} {
 			if !strings.Contains(out, want) {

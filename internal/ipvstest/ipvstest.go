@@ -134,6 +134,23 @@ func RequireNetns(t testing.TB) {
 	}
 }
 
+// HasWitness reports whether the command name (ipvsadm, the independent
+// witness of what the kernel holds) is here. Where it is not, the caller
+// leaves its cross-check out, with a line in the log; under CI=true or
+// LVSCTL_REQUIRE_IPVS=1, where the lab always has it, t fails instead, so
+// that a check is never dropped silently.
+func HasWitness(t testing.TB, name string) bool {
+	t.Helper()
+	if _, err := exec.LookPath(name); err == nil {
+		return true
+	}
+	if os.Getenv(CIEnv) == "true" || os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("no %s here to cross-check the kernel with, and %s=true or %s=1 requires it", name, CIEnv, RequireEnv)
+	}
+	t.Logf("no %s here: the cross-check with it is left out", name)
+	return false
+}
+
 // InNetns runs a command inside the named namespace ("ip netns exec") and
 // returns its standard output; it fails t if the command fails.
 func InNetns(t testing.TB, netns string, name string, args ...string) string {
