@@ -254,6 +254,7 @@ func scriptParams(real bool) testscript.Params {
 			"ipvsadm-ns":   ipvsadmNetns,
 			"sleep":        sleep,
 			"await":        await,
+			"await-save":   awaitSave,
 			"await-exit":   awaitExit,
 			"status":       status,
 		},
@@ -440,6 +441,25 @@ func await(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("%s did not match %s within a minute", args[0], re)
 			}
 			ts.Fatalf("%s did not appear within a minute", args[0])
+		}
+	}
+}
+
+// awaitSave waits until what lvsctl save prints (the table of the
+// kernel under test, fake or real) matches REGEXP, a minute at most:
+// await-save REGEXP. It leaves the last save in stdout.
+func awaitSave(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: await-save REGEXP")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if ts.Exec("lvsctl", "save") == nil && re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("lvsctl save did not match %s within a minute:\n%s", re, ts.ReadFile("stdout"))
 		}
 	}
 }
