@@ -6,7 +6,7 @@ package main
 // network namespaces of its own, drives the real CLI code path (cmd.Main,
 // in process, or this test binary run as lvsctl), and takes ipvsadm as the
 // witness of what the kernel holds. On a machine without IPVS they run in
-// the QEMU lab (see TestMain and lab/README.md).
+// the QEMU lab (see TestMain and internal/lab/README.md).
 
 import (
 	"bufio"

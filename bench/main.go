@@ -1,5 +1,5 @@
 // Command bench measures lvsctl against ipvsadm on the same kernel, in one
-// boot of the QEMU lab (see lab/README.md), and prints the ratios:
+// boot of the QEMU lab (see internal/lab/README.md), and prints the ratios:
 //
 //	go run ./bench [-sizes 1000,10000] [-reps 3] [-reps-large 2] [-dests 4] [-only health] [-transitions 20]
 //
@@ -154,7 +154,7 @@ func parseSizes(s string) ([]int, error) {
 // runHost builds lvsctl and boots the lab with it and this program.
 func runHost(s settings) (int, error) {
 	if err := lab.Check(); err != nil {
-		return 0, fmt.Errorf("the lab cannot run here: %w (see lab/README.md)", err)
+		return 0, fmt.Errorf("the lab cannot run here: %w (see internal/lab/README.md)", err)
 	}
 	self, err := os.Executable()
 	if err != nil {

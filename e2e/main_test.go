@@ -18,7 +18,7 @@ import (
 var helpers = map[string]func() int{}
 
 // TestMain runs the TestKernel... tests in the QEMU lab when this machine's
-// kernel has no IPVS (see lab/README.md).
+// kernel has no IPVS (see internal/lab/README.md).
 func TestMain(m *testing.M) {
 	if name := os.Getenv("LVSCTL_E2E_HELPER"); name != "" {
 		if h, ok := helpers[name]; ok {

@@ -7,5 +7,5 @@ import (
 )
 
 // TestMain runs the TestKernel... tests in the QEMU lab when this machine's
-// kernel has no IPVS (see lab/README.md).
+// kernel has no IPVS (see internal/lab/README.md).
 func TestMain(m *testing.M) { lab.TestMain(m) }

@@ -105,7 +105,7 @@ func (w *M) Run() int {
 // they did not really run.
 func (w *M) notRun(reason error) int {
 	code := w.m.Run()
-	fmt.Fprintf(w.out, "lab: the %s... tests were not run: %v (see lab/README.md)\n", KernelTestPrefix, reason)
+	fmt.Fprintf(w.out, "lab: the %s... tests were not run: %v (see internal/lab/README.md)\n", KernelTestPrefix, reason)
 	if os.Getenv("CI") == "true" {
 		fmt.Fprintf(w.out, "FAIL: kernel tests must run under CI=true\n")
 		return 1

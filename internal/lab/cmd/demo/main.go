@@ -82,7 +82,7 @@ func run(goCmd string, timeout time.Duration) int {
 		Log:     os.Stderr,
 	})
 	if err != nil {
-		return fail("%v\n(the lab needs the packages \"make deps\" installs and a kernel: see lab/README.md)", err)
+		return fail("%v\n(the lab needs the packages \"make deps\" installs and a kernel: see internal/lab/README.md)", err)
 	}
 	if res.ExitCode != 0 {
 		return fail("the demo script failed (exit status %d) after %s", res.ExitCode, res.Total.Round(time.Second))
@@ -98,7 +98,7 @@ func rrVariant(cfg string) (string, error) {
 	out := strings.Replace(cfg, `scheduler = "wlc"`, `scheduler = "rr"`, 1)
 	out = strings.Replace(out, "  persistence {\n    timeout = \"360s\"\n  }\n", "", 1)
 	if out == cfg || strings.Contains(out, "persistence {") || !strings.Contains(out, `scheduler = "rr"`) {
-		return "", fmt.Errorf("examples/nat-four-host.hcl changed: lab/cmd/demo cannot make its rr variant; update rrVariant")
+		return "", fmt.Errorf("examples/nat-four-host.hcl changed: internal/lab/cmd/demo cannot make its rr variant; update rrVariant")
 	}
 	return "# examples/nat-four-host.hcl with scheduler rr and no persistence (made by the demo)\n" + out, nil
 }

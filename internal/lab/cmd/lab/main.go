@@ -4,7 +4,7 @@
 //	go run ./lab/cmd/lab [-files HOST=GUEST]... [-env NAME=VALUE]... [-dir DIR] [-timeout D] [-console] -- COMMAND [ARG]...
 //	go run ./lab/cmd/lab -fetch
 //
-// See lab/README.md.
+// See internal/lab/README.md.
 package main
 
 import (
