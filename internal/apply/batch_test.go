@@ -38,7 +38,7 @@ func (k *chunkKernel) Batch(cs []kernel.Change) []error {
 				}
 				return errs
 			}
-			if errs[i] = one(k.Kernel, cs[i]); errs[i] != nil {
+			if errs[i] = apply.Do(k.Kernel, cs[i]); errs[i] != nil {
 				failed = true
 			}
 		}
@@ -47,27 +47,6 @@ func (k *chunkKernel) Batch(cs []kernel.Change) []error {
 		return errs
 	}
 	return nil
-}
-
-// one makes the kernel call of c.
-func one(k apply.Kernel, c kernel.Change) error {
-	switch c.Kind {
-	case kernel.SetTimeouts:
-		return k.SetTimeouts(c.Timeouts)
-	case kernel.AddService:
-		return k.AddService(lvs.Service{Key: c.Service, Opts: c.Opts})
-	case kernel.EditService:
-		return k.EditService(lvs.Service{Key: c.Service, Opts: c.Opts})
-	case kernel.DeleteService:
-		return k.DeleteService(c.Service)
-	case kernel.AddDest:
-		return k.AddDest(c.Service, c.Dest)
-	case kernel.EditDest:
-		return k.EditDest(c.Service, c.Dest)
-	case kernel.DeleteDest:
-		return k.DeleteDest(c.Service, c.Dest.Addr)
-	}
-	return fmt.Errorf("unknown change %v", c)
 }
 
 func TestRunBatchedCompletes(t *testing.T) {

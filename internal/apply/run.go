@@ -119,21 +119,5 @@ func call(k Kernel, op plan.Op) error {
 	if err != nil {
 		return err
 	}
-	switch c.Kind {
-	case kernel.SetTimeouts:
-		return k.SetTimeouts(c.Timeouts)
-	case kernel.AddService:
-		return k.AddService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
-	case kernel.EditService:
-		return k.EditService(lvs.Service{Key: c.Service, Name: op.ServiceName, Opts: c.Opts})
-	case kernel.DeleteService:
-		return k.DeleteService(c.Service)
-	case kernel.AddDest:
-		return k.AddDest(c.Service, c.Dest)
-	case kernel.EditDest:
-		return k.EditDest(c.Service, c.Dest)
-	case kernel.DeleteDest:
-		return k.DeleteDest(c.Service, c.Dest.Addr)
-	}
-	return fmt.Errorf("%s is not a change to a table", c)
+	return Do(k, c)
 }

@@ -1,9 +1,6 @@
 package applytest
 
 import (
-	"fmt"
-	"syscall"
-
 	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -80,7 +77,7 @@ func (k *Kernel) batch(cs []kernel.Change) []error {
 			sent = 0
 		}
 		sent++
-		if errs[i] = k.call(c); errs[i] != nil {
+		if errs[i] = apply.Do(k, c); errs[i] != nil {
 			failed = true
 		}
 	}
@@ -88,25 +85,4 @@ func (k *Kernel) batch(cs []kernel.Change) []error {
 		return errs
 	}
 	return nil
-}
-
-// call makes the kernel call of c.
-func (k *Kernel) call(c kernel.Change) error {
-	switch c.Kind {
-	case kernel.SetTimeouts:
-		return k.SetTimeouts(c.Timeouts)
-	case kernel.AddService:
-		return k.AddService(lvs.Service{Key: c.Service, Opts: c.Opts})
-	case kernel.EditService:
-		return k.EditService(lvs.Service{Key: c.Service, Opts: c.Opts})
-	case kernel.DeleteService:
-		return k.DeleteService(c.Service)
-	case kernel.AddDest:
-		return k.AddDest(c.Service, c.Dest)
-	case kernel.EditDest:
-		return k.EditDest(c.Service, c.Dest)
-	case kernel.DeleteDest:
-		return k.DeleteDest(c.Service, c.Dest.Addr)
-	}
-	return fmt.Errorf("%s: the in-memory kernel has no sync daemon: %w", c, syscall.EOPNOTSUPP)
 }
