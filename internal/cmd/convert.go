@@ -97,16 +97,12 @@ func readInput(env Env, path string) ([]byte, string, error) {
 		return nil, path, err
 	}
 	defer f.Close()
-	// Both formats have a size limit: refuse a file larger than both
-	// before reading it, and otherwise read one byte past the larger so
-	// that the parser refuses what grew meanwhile.
-	limit := int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize))
-	if fi.Size() > limit {
-		return nil, path, fmt.Errorf("%s is %d bytes; lvsctl converts an lvs.cf of at most %d MiB and an ipvsadm dump of at most %d MiB", path, fi.Size(), lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
-	}
-	src, err := regular.ReadAll(f, fi, limit)
+	// Both formats have a size limit, and their parsers refuse what is
+	// over theirs: here only a file larger than both is refused, by its
+	// size before it is read.
+	src, err := regular.ReadAll(f, fi, int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize)))
 	if errors.Is(err, regular.ErrTooLarge) {
-		return nil, path, fmt.Errorf("%s grew past %d MiB while it was read", path, limit>>20)
+		return nil, path, fmt.Errorf("%s is larger than lvsctl converts: an lvs.cf of at most %d MiB, an ipvsadm dump of at most %d MiB", path, lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
 	}
 	return src, path, err
 }
