@@ -1,7 +1,7 @@
 // Command bench measures lvsctl against ipvsadm on the same kernel, in one
 // boot of the QEMU lab (see internal/lab/README.md), and prints the ratios:
 //
-//	go run ./bench [-sizes 1000,10000] [-reps 3] [-reps-large 2] [-dests 4] [-only health] [-transitions 20]
+//	go run ./bench [-sizes 1000,10000] [-reps 5] [-reps-large 2] [-dests 4] [-only health] [-transitions 20]
 //
 // On the host it builds lvsctl, then boots one VM with lvsctl and this very
 // program, which runs there with -guest: it generates the tables (package
@@ -86,7 +86,7 @@ func run() int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	sizes := fs.String("sizes", "1000,10000", "comma-separated `numbers` of services; the largest also gets the weight change, the saved plan and the parse alone")
 	fs.IntVar(&s.dests, "dests", 4, "real servers per service (1 to 15)")
-	fs.IntVar(&s.reps, "reps", 3, "repetitions of each measurement on tables under 5,000 services")
+	fs.IntVar(&s.reps, "reps", 5, "repetitions of each measurement on tables under 5,000 services")
 	fs.IntVar(&s.repsLarge, "reps-large", 2, "repetitions of each measurement on tables of 5,000 services or more")
 	fs.DurationVar(&s.timeout, "timeout", 25*time.Minute, "stop the VM after this `duration`")
 	fs.StringVar(&s.only, "only", "", "run only this `section`: \"health\" (health transitions on the largest table)")

@@ -8,10 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/urfave/cli/v2"
 
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
@@ -118,20 +116,12 @@ func renderShow(env Env, t *lvs.Table, stats, rate bool) error {
 		fmt.Fprintln(env.Stdout, "The IPVS table is empty.")
 		return nil
 	}
+	// text/tabwriter rather than a table library: the table is plain
+	// columns two blanks apart, and a table library's start-up cost is paid
+	// by every lvsctl run, plan included.
 	var buf bytes.Buffer
-	tab := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Symbols:  tw.NewSymbolCustom("plain").WithColumn("  "),
-			Settings: tw.Settings{Lines: tw.LinesNone, Separators: tw.Separators{BetweenColumns: tw.On}},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithPadding(tw.PaddingNone),
-		// Keep the indentation that nests real servers under their service.
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	tab := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	row := func(cells []string) { fmt.Fprintln(tab, strings.Join(cells, "\t")) }
 	header := []string{"NAME", "SERVICE / REAL SERVER", "SCHED / FWD", "WEIGHT", "ACTIVE", "INACTIVE", "OPTIONS"}
 	switch {
 	case stats:
@@ -139,31 +129,25 @@ func renderShow(env Env, t *lvs.Table, stats, rate bool) error {
 	case rate:
 		header = append(header, "CPS", "INPPS", "OUTPPS", "INBPS", "OUTBPS")
 	}
-	tab.Header(header)
+	row(header)
 	for _, s := range t.Services {
 		var active, inact uint64
 		for _, d := range s.Dests {
 			active += uint64(d.Live.ActiveConns)
 			inact += uint64(d.Live.InactConns)
 		}
-		row := []string{dash(s.Name), s.Key.String(), s.Opts.Scheduler, "", u(active), u(inact), serviceOptions(s)}
-		row = append(row, counters(s.Stats, stats, rate)...)
-		if err := tab.Append(row); err != nil {
-			return err
-		}
+		row(append([]string{dash(s.Name), s.Key.String(), s.Opts.Scheduler, "", u(active), u(inact), serviceOptions(s)},
+			counters(s.Stats, stats, rate)...))
 		for _, d := range s.Dests {
-			row := []string{"  " + dash(d.Name), "  -> " + d.Addr.String(), d.Opts.Forward.String(), strconv.Itoa(d.Opts.Weight),
-				u(uint64(d.Live.ActiveConns)), u(uint64(d.Live.InactConns)), destOptions(d)}
-			row = append(row, counters(d.Live.Stats, stats, rate)...)
-			if err := tab.Append(row); err != nil {
-				return err
-			}
+			row(append([]string{"  " + dash(d.Name), "  -> " + d.Addr.String(), d.Opts.Forward.String(), strconv.Itoa(d.Opts.Weight),
+				u(uint64(d.Live.ActiveConns)), u(uint64(d.Live.InactConns)), destOptions(d)},
+				counters(d.Live.Stats, stats, rate)...))
 		}
 	}
-	if err := tab.Render(); err != nil {
+	if err := tab.Flush(); err != nil {
 		return err
 	}
-	// Borderless tables pad the last column; trailing blanks help nobody.
+	// An empty last column leaves the padding of the one before it.
 	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
 		fmt.Fprintln(env.Stdout, strings.TrimRight(line, " "))
 	}
