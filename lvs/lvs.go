@@ -266,6 +266,9 @@ type Table struct {
 	Services []Service
 	Timeouts Timeouts
 	Ignore   Ignore // desired tables only: services this table does not own
+	// Unknown names the settings a live table read from a dump does not
+	// have (zero in it); the planner leaves them out of the comparison.
+	Unknown Unknown
 }
 
 // Service returns the service with key k, or nil.

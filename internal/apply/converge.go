@@ -66,11 +66,7 @@ func ApplySaved(ctx context.Context, k Kernel, f *plan.File, opts ConvergeOption
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
 	}
-	var ignore lvs.Ignore
-	if f.Desired != nil {
-		ignore = f.Desired.Ignore
-	}
-	if plan.Fingerprint(live, ignore) != f.Fingerprint {
+	if !f.Matches(live) {
 		return nil, ErrStale
 	}
 	draining := f.DrainTimeout > 0 && f.Desired != nil

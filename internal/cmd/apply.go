@@ -233,7 +233,7 @@ func checkSaved(k apply.Kernel, f *plan.File, path string) (*lvs.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
 	}
-	if plan.Fingerprint(live, f.Desired.Ignore) != f.Fingerprint {
+	if !f.Matches(live) {
 		return nil, apply.ErrStale
 	}
 	if err := f.Check(live); err != nil {

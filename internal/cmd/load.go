@@ -80,49 +80,78 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
 // ipvsadm -S -n dump, told apart by the first non-blank byte; "-" reads
 // stdin. Either form is read whole first, so at most ipvsadm.MaxInputSize
-// bytes of it.
-func readLive(env Env, path string) (*lvs.Table, error) {
+// bytes of it. It returns the form's name too (see savedForm).
+func readLive(env Env, path string) (*lvs.Table, string, error) {
+	name, data, err := readSaved(env, path)
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := parseLive(name, data)
+	return t, savedForm(data), err
+}
+
+// readSaved reads the saved table at path ("-": stdin) whole, and the
+// name to give it in messages.
+func readSaved(env Env, path string) (string, []byte, error) {
 	tooLarge := fmt.Errorf("%s: the saved table is larger than %d MiB", path, ipvsadm.MaxInputSize>>20)
 	if path == "-" {
 		data, err := io.ReadAll(io.LimitReader(env.Stdin, ipvsadm.MaxInputSize+1))
 		if err != nil {
-			return nil, fmt.Errorf("reading the saved table from stdin: %w", err)
+			return "", nil, fmt.Errorf("reading the saved table from stdin: %w", err)
 		}
 		if len(data) > ipvsadm.MaxInputSize {
-			return nil, tooLarge
+			return "", nil, tooLarge
 		}
-		return parseLive("stdin", data)
+		return "stdin", data, nil
 	}
 	f, fi, err := regular.Open(path, 0)
 	var nr *regular.NotRegularError
 	if errors.As(err, &nr) {
-		return nil, fmt.Errorf("%v: give the saved table's file, or - to read it from stdin", err)
+		return "", nil, fmt.Errorf("%v: give the saved table's file, or - to read it from stdin", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the saved table: %w", err)
+		return "", nil, fmt.Errorf("reading the saved table: %w", err)
 	}
 	defer f.Close()
 	data, err := regular.ReadAll(f, fi, ipvsadm.MaxInputSize)
 	if errors.Is(err, regular.ErrTooLarge) {
-		return nil, tooLarge
+		return "", nil, tooLarge
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the saved table: %w", err)
+		return "", nil, fmt.Errorf("reading the saved table: %w", err)
 	}
-	return parseLive(path, data)
+	return path, data, nil
 }
 
-// parseLive reads data, the content of the saved table at path.
+// parseLive reads data, the content of the saved table at path. What its
+// form cannot carry is marked unknown in the table (see
+// [ipvsadm.ParseLive]; in the JSON form a zero timeout is unknown).
 func parseLive(path string, data []byte) (*lvs.Table, error) {
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+	if isJSONTable(data) {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		tab.Normalize()
+		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
 		return &tab, nil
 	}
-	return ipvsadm.ParseSave(bytes.NewReader(data), path)
+	return ipvsadm.ParseLive(bytes.NewReader(data), path)
+}
+
+// isJSONTable tells lvsctl's JSON form of a table (show --json) from an
+// ipvsadm dump, by its first non-blank byte.
+func isJSONTable(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) > 0 && t[0] == '{'
+}
+
+// savedForm names the form of a saved table for messages.
+func savedForm(data []byte) string {
+	if isJSONTable(data) {
+		return "lvsctl show --json output"
+	}
+	return "an ipvsadm -S dump"
 }
 
 // legacySource returns the content of path when it is a piranha lvs.cf.

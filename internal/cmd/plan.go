@@ -60,13 +60,22 @@ type planOptions struct {
 }
 
 func runPlan(env Env, o planOptions) error {
-	d, live, err := loadWithLive(env, o.file, func() (*lvs.Table, error) { return liveTable(env, o.live, o.netns, o.netnsSet) })
+	var form string // of a saved live table
+	d, live, err := loadWithLive(env, o.file, func() (t *lvs.Table, err error) {
+		t, form, err = liveTable(env, o.live, o.netns, o.netnsSet)
+		return t, err
+	})
 	if err != nil {
 		return err
 	}
 	notes := env.Stdout
 	if o.json {
 		notes = env.Stderr
+	}
+	if u := live.Unknown; u != 0 {
+		// The plan's header: what the comparison leaves out, and why.
+		fmt.Fprintf(notes, "Note: the live table %s is %s: %s %s not in it and %s left out of the comparison; no change is planned to %s. Plan against the kernel (without --live) to compare %s too.\n\n",
+			o.live, form, u, isAre(u), isAre(u), itThem(u), itThem(u))
 	}
 	honourHealth(env, o.netns, d, notes)
 	drain := o.drain.or(d.drainTimeout)
@@ -82,7 +91,12 @@ func runPlan(env Env, o planOptions) error {
 		fmt.Fprintf(notes, "\nWarning: %s; lvsctl apply refuses it without --allow-empty.\n", emptyMessage(live, d.table))
 	}
 	if o.out != "" {
-		if err := plan.WriteFile(o.out, newPlanFile(o.netns, live, d, drain, p)); err != nil {
+		f := newPlanFile(o.netns, live, d, drain, p)
+		// What apply would refuse is not saved (a drain against a dump).
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("not saving the plan: %w", err)
+		}
+		if err := plan.WriteFile(o.out, f); err != nil {
 			return err
 		}
 		if !o.json {
@@ -159,21 +173,42 @@ func hasDrains(p plan.Plan) bool {
 }
 
 // liveTable reads the table to plan against: a saved one at path (--live),
-// else the kernel's of network namespace netns; netnsSet says --netns was
-// given.
-func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, error) {
+// with the name of its form, else the kernel's of network namespace netns;
+// netnsSet says --netns was given.
+func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, string, error) {
 	if path != "" {
 		if netnsSet {
-			return nil, usageError{"--live and --netns exclude each other: --live plans against a saved table"}
+			return nil, "", usageError{"--live and --netns exclude each other: --live plans against a saved table"}
 		}
 		return readLive(env, path)
 	}
 	k, err := openKernel(env, netns)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer closeKernel(k)
-	return k.Table()
+	t, err := k.Table()
+	return t, "", err
+}
+
+// isAre and itThem agree with the settings of u in number: one alone
+// when u is one timeout.
+func isAre(u lvs.Unknown) string {
+	if singular(u) {
+		return "is"
+	}
+	return "are"
+}
+
+func itThem(u lvs.Unknown) string {
+	if singular(u) {
+		return "it"
+	}
+	return "them"
+}
+
+func singular(u lvs.Unknown) bool {
+	return u == lvs.UnknownTCPTimeout || u == lvs.UnknownTCPFinTimeout || u == lvs.UnknownUDPTimeout
 }
 
 // closeKernel releases a kernel handle if it holds resources.

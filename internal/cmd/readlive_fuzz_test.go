@@ -32,6 +32,9 @@ func FuzzParseLive(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-reading %s: %v", b, err)
 		}
+		// The JSON form does not say what the dump lacked; its values are
+		// the same.
+		back.Forget(tab.Unknown)
 		if !reflect.DeepEqual(tab, back) {
 			t.Fatalf("written as JSON and read again, the table changed:\n%+v\nthen\n%+v\njson:\n%s", tab, back, b)
 		}
@@ -54,7 +57,7 @@ func TestReadLiveLimit(t *testing.T) {
 	}
 	f.Close()
 	var tab *lvs.Table
-	if tab, err = readLive(Env{}, path); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+	if tab, _, err = readLive(Env{}, path); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Errorf("a 64 MiB table: %v, %v", tab, err)
 	}
 }

@@ -67,6 +67,39 @@ const defaultPersistTimeout = 360
 // is an [*Error] (several are joined when the finished table fails
 // [lvs.Table.Validate]). The table returned is normalized.
 func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
+	t, _, err := parse(r, filename)
+	return t, err
+}
+
+// ParseLive reads a dump as [ParseSave] does, as the live table it was
+// saved from, with what the dump does not carry marked unknown
+// ([lvs.Table.Unknown]) so that the planner leaves it out of the
+// comparison instead of planning a change from zero:
+//
+//   - the connection timeouts, unless a --set line gives them (ipvsadm -S
+//     writes none);
+//   - the real servers' thresholds, unless some -a or -e line gives -x or
+//     -y (ipvsadm -S writes neither, whatever the kernel has);
+//   - the tunnel options, when a tunnelled real server has no --tun-type
+//     (ipvsadm before 1.30 writes none): then those of every tunnelled
+//     real server, as the dump cannot tell them apart.
+func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
+	t, p, err := parse(r, filename)
+	if err != nil {
+		return nil, err
+	}
+	u := lvs.UnknownTimeoutsOf(t.Timeouts)
+	if !p.thresholds {
+		u |= lvs.UnknownThresholds
+	}
+	if p.untypedTunnel {
+		u |= lvs.UnknownTunnel
+	}
+	t.Forget(u)
+	return t, nil
+}
+
+func parse(r io.Reader, filename string) (*lvs.Table, *parser, error) {
 	p := &parser{file: filename, svcIndex: map[lvs.ServiceKey]int{}, destIndex: map[destKey]int{}}
 	sc := bufio.NewScanner(r)
 	// One byte more than the limit, so that a line of exactly
@@ -76,23 +109,24 @@ func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
 	for sc.Scan() {
 		p.line++
 		if len(sc.Bytes()) > MaxLineLength {
-			return nil, p.longLine()
+			return nil, nil, p.longLine()
 		}
 		if read += len(sc.Bytes()) + 1; read > maxInput {
-			return nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", quote.Size(maxInput))
+			return nil, nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", quote.Size(maxInput))
 		}
 		if err := p.parseLine(sc.Text()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
 			p.line++
-			return nil, p.longLine()
+			return nil, nil, p.longLine()
 		}
-		return nil, fmt.Errorf("reading %s: %w", filename, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", filename, err)
 	}
-	return p.finish()
+	t, err := p.finish()
+	return t, p, err
 }
 
 func (p *parser) longLine() *Error {
@@ -132,6 +166,10 @@ type parser struct {
 	cmd       command                // the line being read (see scan)
 	timeouts  lvs.Timeouts
 	setAt     pos
+	// What the input says about the settings a dump may lack (see
+	// ParseLive): a threshold given on some real server, a tunnelled
+	// real server without --tun-type.
+	thresholds, untypedTunnel bool
 }
 
 // errAt returns an error at col of the current line. Quoted input in the
@@ -1060,6 +1098,10 @@ func (p *parser) apply(c *command) error {
 		}
 		ps := p.services[si]
 		d := c.dest()
+		if c.kind != cmdDelDest {
+			p.thresholds = p.thresholds || c.options&(1<<optUThreshold|1<<optLThreshold) != 0
+			p.untypedTunnel = p.untypedTunnel || d.Opts.Forward == lvs.Tunnel && c.options&(1<<optTunType) == 0
+		}
 		dk := destKey{ps, d.Addr}
 		di, found := p.destIndex[dk]
 		srvCol := c.optAt[optServer].col

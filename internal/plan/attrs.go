@@ -97,6 +97,35 @@ func destAttrs(d lvs.Dest) []attr {
 	return as
 }
 
+// unknownValue is how an attribute the live table does not know is shown
+// on the before side of an update: in the text, and as a JSON null.
+const unknownValue = "(not in the live table)"
+
+// unknownDestAttrs replaces in as, the attributes of live real server
+// settings o, those that unknown says the live table does not know: the
+// zeros there are not values.
+func unknownDestAttrs(as []attr, o lvs.DestOpts, unknown lvs.Unknown) []attr {
+	if unknown&(lvs.UnknownThresholds|lvs.UnknownTunnel) == 0 {
+		return as
+	}
+	out := make([]attr, 0, len(as)+2)
+	for _, a := range as {
+		switch {
+		case unknown&lvs.UnknownThresholds != 0 && (a.name == lvs.FieldUpper || a.name == lvs.FieldLower):
+		case unknown&lvs.UnknownTunnel != 0 && strings.HasPrefix(a.name, "tunnel."):
+		default:
+			out = append(out, a)
+		}
+	}
+	if unknown&lvs.UnknownThresholds != 0 {
+		out = append(out, attr{lvs.FieldUpper, unknownValue, nil}, attr{lvs.FieldLower, unknownValue, nil})
+	}
+	if unknown&lvs.UnknownTunnel != 0 && o.Forward == lvs.Tunnel {
+		out = append(out, attr{"tunnel.type", unknownValue, nil}, attr{"tunnel.port", unknownValue, nil}, attr{"tunnel.checksum", unknownValue, nil})
+	}
+	return out
+}
+
 // checksumName names a tunnel checksum option; flags that are none of
 // them are shown in hex.
 func checksumName(f lvs.TunnelFlags) string {

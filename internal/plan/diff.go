@@ -55,7 +55,10 @@ func Diff(live, desired *lvs.Table, opts Options) Plan {
 	ig := desired.Ignore
 	managed := func(k lvs.ServiceKey) bool { return ig.IsZero() || !ig.Matches(k) }
 
-	if to, ok := timeoutsTo(live.Timeouts, desired.Timeouts); ok {
+	// What the live table does not know is left out of the comparison:
+	// no change is planned to it, and the plan says so.
+	p.Unknown = live.Unknown & lvs.UnknownAll
+	if to, ok := timeoutsTo(live.Timeouts, desired.Timeouts, p.Unknown); ok {
 		p.Ops = append(p.Ops, Op{Action: SetTimeouts, FromTimeouts: live.Timeouts, ToTimeouts: to})
 	}
 
@@ -116,16 +119,17 @@ func Diff(live, desired *lvs.Table, opts Options) Plan {
 }
 
 // timeoutsTo returns the timeouts the kernel should have, and whether that
-// differs from live.
-func timeoutsTo(live, want lvs.Timeouts) (lvs.Timeouts, bool) {
+// differs from live. A timeout that live does not know (unknown) stays
+// as it is: zero, which the kernel reads as "leave it".
+func timeoutsTo(live, want lvs.Timeouts, unknown lvs.Unknown) (lvs.Timeouts, bool) {
 	to := live
-	if want.TCP != 0 {
+	if want.TCP != 0 && unknown&lvs.UnknownTCPTimeout == 0 {
 		to.TCP = want.TCP
 	}
-	if want.TCPFin != 0 {
+	if want.TCPFin != 0 && unknown&lvs.UnknownTCPFinTimeout == 0 {
 		to.TCPFin = want.TCPFin
 	}
-	if want.UDP != 0 {
+	if want.UDP != 0 && unknown&lvs.UnknownUDPTimeout == 0 {
 		to.UDP = want.UDP
 	}
 	return to, to != live
@@ -144,7 +148,7 @@ func (p *Plan) diffDests(l, d *lvs.Service, opts Options) {
 			continue
 		}
 		delete(liveDests, dd.Addr)
-		if !DestSettled(ld.Opts, dd.Opts) {
+		if !destSettled(ld.Opts, dd.Opts, p.Unknown) {
 			p.Ops = append(p.Ops, Op{Action: EditDest, Service: d.Key, ServiceName: d.Name, FromDest: *ld, ToDest: dd})
 		}
 	}
@@ -232,9 +236,19 @@ func drainOp(k lvs.ServiceKey, name string, d lvs.Dest) Op {
 // (it delivers such packets locally). A live Local therefore matches any
 // desired forwarding and tunnel settings; comparing them would plan the
 // same edit forever.
-func DestSettled(live, want lvs.DestOpts) bool {
+func DestSettled(live, want lvs.DestOpts) bool { return destSettled(live, want, 0) }
+
+// destSettled is DestSettled where the live table does not know the
+// settings unknown: those are taken as settled, whatever they are.
+func destSettled(live, want lvs.DestOpts, unknown lvs.Unknown) bool {
 	if live.Forward == lvs.Local {
 		live.Forward, live.TunnelType, live.TunnelPort, live.TunnelFlags = want.Forward, want.TunnelType, want.TunnelPort, want.TunnelFlags
+	}
+	if unknown&lvs.UnknownThresholds != 0 {
+		live.UpperThreshold, live.LowerThreshold = want.UpperThreshold, want.LowerThreshold
+	}
+	if unknown&lvs.UnknownTunnel != 0 && live.Forward == lvs.Tunnel && want.Forward == lvs.Tunnel {
+		live.TunnelType, live.TunnelPort, live.TunnelFlags = want.TunnelType, want.TunnelPort, want.TunnelFlags
 	}
 	return live == want
 }

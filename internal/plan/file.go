@@ -280,13 +280,16 @@ type wirePlan struct {
 	Ops     []wireOp     `json:"ops"`
 	Waiting []wireListed `json:"waiting"`
 	Dropped []wireListed `json:"dropped"`
+	// Unknown is Plan.Unknown: what the live table planned against did
+	// not have. Older files have none, which is "knew everything".
+	Unknown uint8 `json:"live_unknown,omitempty"`
 }
 
 func toWireFile(f *File) wireFile {
 	w := wireFile{
 		Kind: fileKind, FormatVersion: FileFormatVersion, Version: f.Version, Created: f.Created,
 		Netns: f.Netns, Config: f.Config, Fingerprint: f.Fingerprint, DrainTimeout: int64(f.DrainTimeout),
-		Plan: wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}},
+		Plan: wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}, Unknown: uint8(f.Plan.Unknown)},
 	}
 	if f.Desired != nil {
 		t := toWireTable(f.Desired)
@@ -318,6 +321,10 @@ func (w *wireFile) file() (*File, error) {
 		return nil, errors.New("no desired table")
 	}
 	f.Desired = w.Desired.table()
+	f.Plan.Unknown = lvs.Unknown(w.Plan.Unknown)
+	if f.Plan.Unknown&^lvs.UnknownAll != 0 {
+		return nil, fmt.Errorf("live_unknown %d has bits that name no setting", w.Plan.Unknown)
+	}
 	for _, op := range w.Plan.Ops {
 		if op.Action < SetTimeouts || op.Action > DeleteService {
 			return nil, fmt.Errorf("unknown action %d", op.Action)

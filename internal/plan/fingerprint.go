@@ -23,6 +23,7 @@ import (
 // destinations, services sorted by key and destinations by address:
 //
 //	timeouts <lvs.Timeouts>
+//	unknown <lvs.Unknown>      (only when the table lacks settings)
 //	service <lvs.ServiceKey> | <lvs.ServiceOpts>
 //	dest <address> | <lvs.DestOpts>
 //
@@ -43,6 +44,13 @@ func Fingerprint(live *lvs.Table, ignore lvs.Ignore) string {
 	h := sha256.New()
 	b := append([]byte("timeouts "), canonical(nil, reflect.ValueOf(live.Timeouts))...)
 	b = append(b, '\n')
+	if u := live.Unknown & lvs.UnknownAll; u != 0 {
+		// Only then, so that the fingerprints of tables that know
+		// everything stay what they were.
+		b = append(b, "unknown "...)
+		b = strconv.AppendUint(b, uint64(u), 10)
+		b = append(b, '\n')
+	}
 	var dests []*lvs.Dest
 	for _, s := range svcs {
 		b = append(b, "service "...)

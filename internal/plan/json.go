@@ -30,19 +30,24 @@ const JSONFormatVersion = "1"
 //	  ],
 //	  "waiting": [ {"service", "service_name", "name", "address",
 //	                "active_conns", "inactive_conns"} ],
-//	  "summary": {"add": N, "change": N, "destroy": N}
+//	  "summary": {"add": N, "change": N, "destroy": N},
+//	  "unknown": ["timeouts", "upper_threshold", "lower_threshold", "tunnel"]
 //	}
 //
 // before and after use the configuration's attribute names, nested blocks
 // as objects: {"address": "10.0.0.2:80", "protocol": "tcp", "scheduler":
 // "wlc", "persistence": {"timeout": "360s", "netmask": "255.255.255.255"}}.
 // Changes are in execution order. A drain is an update of weight to 0 of a
-// real server that goes away.
+// real server that goes away. unknown, present only when the live table
+// planned against lacked settings (an ipvsadm dump has no timeouts and no
+// thresholds), names them: they were left out of the comparison, and an
+// update's before side shows them as null.
 type jsonPlan struct {
 	FormatVersion string        `json:"format_version"`
 	Changes       []jsonChange  `json:"changes"`
 	Waiting       []jsonWaiting `json:"waiting"`
 	Summary       jsonSummary   `json:"summary"`
+	Unknown       []string      `json:"unknown,omitempty"`
 }
 
 type jsonChange struct {
@@ -110,6 +115,7 @@ func RenderJSON(w io.Writer, p Plan) error {
 		})
 	}
 	doc.Summary.Add, doc.Summary.Change, doc.Summary.Destroy = p.Summary()
+	doc.Unknown = p.Unknown.Names()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

@@ -108,6 +108,10 @@ type Plan struct {
 	Ops     []Op
 	Waiting []Waiting // only when planned with Options.Drain
 	Dropped []Dropped // destinations of the services that DeleteService ops delete
+	// Unknown is what the live table did not know (its Unknown), left
+	// out of the comparison: no op changes it except where an edit sets
+	// the desired value along with a known change.
+	Unknown lvs.Unknown
 }
 
 // Empty reports whether p has no operation to run now. Destinations that

@@ -309,7 +309,7 @@ func checkConverged(t *testing.T, live, result, desired *lvs.Table) {
 	if got, want := managedPart(result, ig), managedPart(desired, ig); !servicesEqual(got, want) {
 		t.Fatalf("after the plan the table is\n%+v\nwant\n%+v", got, want)
 	}
-	if want, _ := timeoutsTo(live.Timeouts, desired.Timeouts); result.Timeouts != want {
+	if want, _ := timeoutsTo(live.Timeouts, desired.Timeouts, 0); result.Timeouts != want {
 		t.Fatalf("timeouts = %+v, want %+v", result.Timeouts, want)
 	}
 	if got, want := ignoredPart(result, ig), ignoredPart(live, ig); !servicesEqual(got, want) {

@@ -72,7 +72,7 @@ func changes(p Plan) []change {
 			if op.Action == DrainDest {
 				c.action, c.name = "drain", op.FromDest.Name
 			}
-			c.before, c.after = destAttrs(shownFrom(op.FromDest, op.ToDest)), destAttrs(op.ToDest)
+			c.before, c.after = unknownDestAttrs(destAttrs(shownFrom(op.FromDest, op.ToDest)), op.FromDest.Opts, p.Unknown), destAttrs(op.ToDest)
 		case DeleteDest:
 			c.action, c.typ, c.name, c.destAddr = "delete", "real_server", op.FromDest.Name, op.FromDest.Addr
 			c.before = destAttrs(op.FromDest)

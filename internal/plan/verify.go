@@ -50,9 +50,18 @@ func (f *File) Validate() error {
 	if err := validateDesired(f.Desired); err != nil {
 		return err
 	}
+	if f.Plan.Unknown&^lvs.UnknownAll != 0 {
+		return fmt.Errorf("the plan's unknown settings (%d) name no setting", f.Plan.Unknown)
+	}
 	for i, op := range f.Plan.Ops {
 		if err := validateOp(op); err != nil {
 			return fmt.Errorf("operation %d (%s) is not valid: %w", i+1, describeOp(op), err)
+		}
+		// A drain sends the real server's live settings back with weight
+		// 0; those the live table did not know would go as zeros and
+		// reset the real server's thresholds or tunnel.
+		if u := f.Plan.Unknown & (lvs.UnknownThresholds | lvs.UnknownTunnel); op.Action == DrainDest && u != 0 {
+			return fmt.Errorf("operation %d (%s) drains a real server, which would reset %s: the live table this plan was made against (a dump) did not have them; make the plan against the kernel's table (lvsctl plan --out without --live)", i+1, describeOp(op), u)
 		}
 	}
 	for _, w := range f.Plan.Waiting {
@@ -203,7 +212,10 @@ func (f *File) Check(live *lvs.Table) error {
 	if f.Desired == nil {
 		return errors.New("the plan has no desired table")
 	}
-	want := Diff(withPlannedConns(live, f.Plan), f.Desired, Options{Drain: f.DrainTimeout > 0})
+	want := Diff(withPlannedConns(f.View(live), f.Plan), f.Desired, Options{Drain: f.DrainTimeout > 0})
+	if want.Unknown != f.Plan.Unknown {
+		return fmt.Errorf("the plan's unknown settings (%s) are not those of the table it was planned against (%s); refusing", f.Plan.Unknown, want.Unknown)
+	}
 	if err := compareOps(f.Plan.Ops, want.Ops); err != nil {
 		return fmt.Errorf("the plan's operations are not what its desired table needs: %w; refusing", err)
 	}
@@ -216,6 +228,29 @@ func (f *File) Check(live *lvs.Table) error {
 		return fmt.Errorf("the plan's real servers deleted with their services are not what its desired table needs: %w; refusing", err)
 	}
 	return nil
+}
+
+// View returns the kernel's table live as f was planned against it: the
+// settings the plan's live table did not have ([Plan.Unknown], when it was
+// planned against a dump) forgotten, so that they are compared as the plan
+// compared them. live itself is not changed.
+func (f *File) View(live *lvs.Table) *lvs.Table {
+	if f.Plan.Unknown == 0 {
+		return live
+	}
+	v := live.Clone()
+	v.Forget(f.Plan.Unknown)
+	return v
+}
+
+// Matches reports whether the kernel's table live is the one f was
+// planned against, by its fingerprint as f saw it (see [File.View]).
+func (f *File) Matches(live *lvs.Table) bool {
+	var ignore lvs.Ignore
+	if f.Desired != nil {
+		ignore = f.Desired.Ignore
+	}
+	return Fingerprint(f.View(live), ignore) == f.Fingerprint
 }
 
 type destRef struct {
