@@ -18,30 +18,46 @@ import (
 	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
+	"github.com/lvsctl/lvsctl/kernel"
+	"github.com/lvsctl/lvsctl/lvs"
 )
 
 func convertCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:  "convert",
-		Usage: "turn a piranha lvs.cf or an \"ipvsadm -S -n\" dump into lvsctl's HCL, written to stdout",
+		Usage: "turn a piranha lvs.cf, an \"ipvsadm -S -n\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
 		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
 			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
-			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl",
-		ArgsUsage: "FILE",
+			"--from live adopts the kernel's table (every setting it has, timeouts and thresholds\n" +
+			"included; --netns picks the namespace) and takes no FILE; --from json reads show --json.\n" +
+			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl\n" +
+			"         lvsctl convert --from live > /etc/lvsctl/lvsctl.hcl",
+		ArgsUsage: "[FILE]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf` or ipvsadm (default: detect)"},
+			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf`, ipvsadm, json or live (default: detect)"},
+			netnsFlag(),
 		},
 		Action: action(env, func(c *cli.Context) (work, error) {
-			if c.NArg() != 1 {
-				return nil, usageError{"convert takes one FILE (an lvs.cf or an ipvsadm -S -n dump; - reads stdin)"}
-			}
-			path := c.Args().First()
 			from := c.String("from")
 			switch from {
-			case "", "lvscf", "ipvsadm":
+			case "", "lvscf", "ipvsadm", "json", "live":
 			default:
-				return nil, usageError{fmt.Sprintf("--from %q is not a format; use lvscf or ipvsadm", from)}
+				return nil, usageError{fmt.Sprintf("--from %q is not a format; use lvscf, ipvsadm, json or live", from)}
 			}
+			if c.IsSet("netns") && from != "live" {
+				return nil, usageError{"--netns goes with --from live: a FILE is read as it is"}
+			}
+			if from == "live" {
+				if c.NArg() != 0 {
+					return nil, usageError{fmt.Sprintf("convert --from live reads the kernel's table and takes no FILE (got %q)", c.Args().First())}
+				}
+				netns := c.String("netns")
+				return func(context.Context) error { return runConvertLive(env, netns) }, nil
+			}
+			if c.NArg() != 1 {
+				return nil, usageError{"convert takes one FILE (an lvs.cf, an ipvsadm -S -n dump or show --json output; - reads stdin), or --from live"}
+			}
+			path := c.Args().First()
 			return func(context.Context) error { return runConvert(env, path, from) }, nil
 		}),
 	}
@@ -56,19 +72,69 @@ func runConvert(env Env, path, from string) error {
 	}
 	if from == "" {
 		if from = detectFormat(name, src); from == "" {
-			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump that lvsctl recognises; name the format with --from lvscf or --from ipvsadm", name)
+			return fmt.Errorf("%s is neither an lvs.cf, an ipvsadm -S -n dump nor show --json output that lvsctl recognises; name the format with --from lvscf, --from ipvsadm or --from json", name)
 		}
 	}
 	var cfg *model.Config
 	var ann *model.Annotations
-	if from == "lvscf" {
+	switch from {
+	case "lvscf":
 		cfg, ann, err = convertLVSCF(env, name, src)
-	} else {
+	case "json":
+		cfg, ann, err = convertJSON(name, src)
+	default:
 		cfg, ann, err = convertIpvsadm(name, src)
 	}
 	if err != nil {
 		return err
 	}
+	return writeConverted(env, name, cfg, ann)
+}
+
+// runConvertLive adopts the kernel's table of network namespace netns.
+func runConvertLive(env Env, netns string) error {
+	k, err := openKernel(env, netns)
+	if err != nil {
+		return err
+	}
+	defer closeKernel(k)
+	live, err := k.Table()
+	if err != nil {
+		return fmt.Errorf("cannot read the IPVS table: %w", err)
+	}
+	// The sync daemons are not part of the table; the production handle
+	// reads them (the test kernels have none).
+	var daemons []kernel.DaemonConfig
+	if dk, ok := k.(interface {
+		Daemons() ([]kernel.DaemonConfig, error)
+	}); ok {
+		if daemons, err = dk.Daemons(); err != nil {
+			return fmt.Errorf("cannot read the IPVS sync daemons: %w", err)
+		}
+	}
+	where := "the current network namespace"
+	if netns != "" {
+		where = "network namespace " + netns
+	}
+	cfg, ann := adopt(live, daemons, []string{"# Adopted from the live IPVS table of " + where + " by lvsctl convert --from live."})
+	return writeConverted(env, "the live table", cfg, ann)
+}
+
+// convertJSON reads show --json output as the table to adopt.
+func convertJSON(name string, src []byte) (*model.Config, *model.Annotations, error) {
+	var t lvs.Table
+	if err := t.UnmarshalJSON(src); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	t.Normalize()
+	t.Forget(lvs.UnknownTimeoutsOf(t.Timeouts))
+	cfg, ann := adopt(&t, nil, []string{"# Converted from " + filepath.Base(name) + " (lvsctl show --json) by lvsctl convert."})
+	return cfg, ann, nil
+}
+
+// writeConverted writes cfg as HCL to stdout once it has checked that the
+// HCL gives cfg's table back; name is the source, for the message.
+func writeConverted(env Env, name string, cfg *model.Config, ann *model.Annotations) error {
 	var out bytes.Buffer
 	if err := config.Write(&out, cfg, ann); err != nil {
 		return err
@@ -79,7 +145,7 @@ func runConvert(env Env, path, from string) error {
 	if diags.HasErrors() || !reflect.DeepEqual(back.Table, cfg.Table) {
 		return fmt.Errorf("internal error: the HCL converted from %s does not give the same table (%v); please report this with the file", name, diags)
 	}
-	_, err = env.Stdout.Write(out.Bytes())
+	_, err := env.Stdout.Write(out.Bytes())
 	return err
 }
 
@@ -107,10 +173,14 @@ func readInput(env Env, path string) ([]byte, string, error) {
 	return src, path, err
 }
 
-// detectFormat tells an lvs.cf from an ipvsadm dump, or returns "".
+// detectFormat tells an lvs.cf, an ipvsadm dump and show --json output
+// apart, or returns "".
 func detectFormat(name string, src []byte) string {
 	if lvscf.Detect(name, src) {
 		return "lvscf"
+	}
+	if isJSONTable(src) {
+		return "json"
 	}
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	for sc.Scan() {
