@@ -73,6 +73,11 @@ func changes(p Plan) []change {
 				c.action, c.name = "drain", op.FromDest.Name
 			}
 			c.before, c.after = unknownDestAttrs(destAttrs(shownFrom(op.FromDest, op.ToDest)), op.FromDest.Opts, p.Unknown), destAttrs(op.ToDest)
+			if op.Action == DrainDest {
+				// A drain sends back the live settings: what the live
+				// table does not know stays unknown after it too.
+				c.after = unknownDestAttrs(c.after, op.ToDest.Opts, p.Unknown)
+			}
 		case DeleteDest:
 			c.action, c.typ, c.name, c.destAddr = "delete", "real_server", op.FromDest.Name, op.FromDest.Addr
 			c.before = destAttrs(op.FromDest)
