@@ -136,7 +136,7 @@ func daemonNote(d kernel.DaemonConfig) []string {
 		rest = append(rest, fmt.Sprintf("mcast-ttl %d", d.TTL))
 	}
 	if len(rest) > 0 {
-		lines = append(lines, "# NOTE: the configuration cannot express its "+strings.Join(rest, ", ")+"; the pulse daemon starts it with the kernel's defaults.")
+		lines = append(lines, "# NOTE: the configuration cannot express its "+strings.Join(rest, ", ")+"; pulse starts the daemon with the kernel's defaults (the message size from the interface's MTU).")
 	}
 	return lines
 }

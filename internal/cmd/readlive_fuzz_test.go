@@ -18,6 +18,8 @@ func FuzzParseLive(f *testing.F) {
 	f.Add([]byte(`{"services": [{"protocol": "tcp", "address": "10.0.0.2:80", "scheduler": "rr", "real_servers": [{"address": "10.0.1.1:80", "weight": 2, "forwarding": "dr"}]}], "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300}}`))
 	f.Add([]byte("-A -t 10.0.0.2:80 -s wlc -p 360\n-a -t 10.0.0.2:80 -r 10.0.1.1:80 -g -w 1\n-A -f 7 -s sh -b sh-port\n-a -f 7 -r 10.0.1.2:0 -i -w 3\n"))
 	f.Add([]byte("-A -u [2001:db8::2]:53 -s mh -M 64 -p 60\n-a -u [2001:db8::2]:53 -r [2001:db8::10]:53 -m -w 0 -x 100 -y 10\n"))
+	f.Add([]byte("--set 3600 0 120\n-A -u 10.0.0.3:53 -s rr\n-a -u 10.0.0.3:53 -r 172.16.1.20:53 -i -w 1\n-a -u 10.0.0.3:53 -r 172.16.1.21:53 -i --tun-type gue --tun-port 6080 -x 5\n"))
+	f.Add([]byte(`{"services": [], "timeouts": {"tcp": 0, "tcp_fin": 120, "udp": 0}}`))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := parseLive("live", data)

@@ -329,6 +329,12 @@ func FuzzDecodeFile(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte(`{"kind":"lvsctl-plan","format_version":1}`))
+	// A plan made against a dump, which records what the dump lacked.
+	cf.Plan.Unknown = lvs.UnknownTimeouts | lvs.UnknownThresholds
+	if seed, err = json.Marshal(toWireFile(cf)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pf, err := decodeFile(data, "fuzz.plan")
 		if err != nil {
@@ -353,7 +359,8 @@ func FuzzDecodeFile(f *testing.F) {
 		}
 		if !slices.Equal(pf2.Plan.Ops, pf.Plan.Ops) || !slices.Equal(pf2.Plan.Waiting, pf.Plan.Waiting) ||
 			!slices.Equal(pf2.Plan.Dropped, pf.Plan.Dropped) || !servicesEqual(pf2.Desired.Services, pf.Desired.Services) ||
-			pf2.Desired.Timeouts != pf.Desired.Timeouts || pf2.Fingerprint != pf.Fingerprint || pf2.DrainTimeout != pf.DrainTimeout {
+			pf2.Desired.Timeouts != pf.Desired.Timeouts || pf2.Fingerprint != pf.Fingerprint || pf2.DrainTimeout != pf.DrainTimeout ||
+			pf2.Plan.Unknown != pf.Plan.Unknown {
 			t.Fatalf("an accepted plan changed in a save and load")
 		}
 		// Check against tables it was not planned against: no panic, and
