@@ -72,7 +72,7 @@ func runConvert(env Env, path, from string) error {
 	}
 	if from == "" {
 		if from = detectFormat(name, src); from == "" {
-			return fmt.Errorf("%s is neither an lvs.cf, an ipvsadm -S -n dump nor show --json output that lvsctl recognises; name the format with --from lvscf, --from ipvsadm or --from json", name)
+			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump (nor lvsctl show --json output) that lvsctl recognises; name the format with --from lvscf, --from ipvsadm or --from json", name)
 		}
 	}
 	var cfg *model.Config
