@@ -222,14 +222,26 @@ func convertLVSCF(env Env, name string, src []byte) (*model.Config, *model.Annot
 }
 
 func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations, error) {
-	t, err := ipvsadm.ParseSave(bytes.NewReader(src), name)
+	t, unknown, err := ipvsadm.ParseDump(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, nil, err
 	}
 	ann := &model.Annotations{Header: []string{
 		"# Converted from " + filepath.Base(name) + " (ipvsadm -S -n) by lvsctl convert.",
 		"# NOTE: the names were made from the addresses; rename the blocks as you like.",
-		"# NOTE: a dump has no health checks, thresholds or connection timeouts; add them here.",
 	}}
+	// What the dump does not carry is not in the HCL either: say which,
+	// so that it is added by hand (convert --from live reads it all).
+	switch lacks := unknown & (lvs.UnknownTimeouts | lvs.UnknownThresholds); {
+	case lacks == lvs.UnknownTimeouts|lvs.UnknownThresholds:
+		ann.Header = append(ann.Header, "# NOTE: a dump has no health checks, thresholds or connection timeouts; add them here.")
+	case lacks != 0:
+		ann.Header = append(ann.Header, fmt.Sprintf("# NOTE: a dump has no health checks, and this one not %s; add them here.", lacks))
+	default:
+		ann.Header = append(ann.Header, "# NOTE: a dump has no health checks; add them here.")
+	}
+	if unknown&lvs.UnknownTunnel != 0 {
+		ann.Header = append(ann.Header, "# NOTE: tunnelled real servers without --tun-type (an ipvsadm before 1.30 saves none) are written as ipip tunnels; check their tunnel blocks.")
+	}
 	return model.FromTable(t), ann, nil
 }

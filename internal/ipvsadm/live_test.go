@@ -63,3 +63,19 @@ func TestParseLiveEverything(t *testing.T) {
 		t.Errorf("Unknown = %v, want %v", tab.Unknown, want)
 	}
 }
+
+// ParseDump keeps the values a dump writes and says what it lacks; a
+// tunnel type given beside one left out stays for a conversion.
+func TestParseDumpKeepsValues(t *testing.T) {
+	const dump = "-A -u 10.0.0.3:53 -s rr\n-a -u 10.0.0.3:53 -r 172.16.1.20:53 -i -w 1\n-a -u 10.0.0.3:53 -r 172.16.1.21:53 -i -w 1 --tun-type gue --tun-port 6080\n"
+	tab, u, err := ParseDump(strings.NewReader(dump), "dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u != lvs.UnknownTimeouts|lvs.UnknownThresholds|lvs.UnknownTunnel || tab.Unknown != 0 {
+		t.Errorf("unknown %v, table's %v", u, tab.Unknown)
+	}
+	if d := tab.Services[0].Dests[1]; d.Opts.TunnelType != lvs.GUE || d.Opts.TunnelPort != 6080 {
+		t.Errorf("the GUE tunnel was not kept: %+v", d.Opts)
+	}
+}

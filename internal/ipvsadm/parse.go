@@ -84,9 +84,22 @@ func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
 //     (ipvsadm before 1.30 writes none): then those of every tunnelled
 //     real server, as the dump cannot tell them apart.
 func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
-	t, p, err := parse(r, filename)
+	t, u, err := ParseDump(r, filename)
 	if err != nil {
 		return nil, err
+	}
+	t.Forget(u)
+	return t, nil
+}
+
+// ParseDump reads a dump as [ParseSave] does and also returns what it
+// does not carry (see [ParseLive]), without forgetting anything: the
+// table has the values the dump writes, for a conversion to say which
+// settings it could not take from the dump.
+func ParseDump(r io.Reader, filename string) (*lvs.Table, lvs.Unknown, error) {
+	t, p, err := parse(r, filename)
+	if err != nil {
+		return nil, 0, err
 	}
 	u := lvs.UnknownTimeoutsOf(t.Timeouts)
 	if !p.thresholds {
@@ -95,8 +108,7 @@ func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
 	if p.untypedTunnel {
 		u |= lvs.UnknownTunnel
 	}
-	t.Forget(u)
-	return t, nil
+	return t, u, nil
 }
 
 func parse(r io.Reader, filename string) (*lvs.Table, *parser, error) {

@@ -102,6 +102,21 @@ func TestDiffLeavesUnknownOut(t *testing.T) {
 	}
 }
 
+// A drain sends the live settings back: what the dump lacks is unknown on
+// both sides, not removed.
+func TestRenderDrainOfUnknown(t *testing.T) {
+	desired := kernelSide()
+	desired.Services[0].Dests = desired.Services[0].Dests[1:]
+	p := Diff(dumpSide(lvs.UnknownThresholds), desired, Options{Drain: true})
+	var out bytes.Buffer
+	if err := Render(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "weight = 1 -> 0 # drain") || strings.Contains(s, "threshold") {
+		t.Errorf("the drain shows a change to what the dump lacks:\n%s", s)
+	}
+}
+
 // A plan made against a dump travels in a plan file with what the dump
 // lacked; apply compares the kernel's table as the plan saw it, so the
 // plan applies to the kernel the dump was taken from, and to no other.
