@@ -74,8 +74,12 @@ func runPlan(env Env, o planOptions) error {
 	}
 	if u := live.Unknown; u != 0 {
 		// The plan's header: what the comparison leaves out, and why.
+		name := o.live
+		if name == "-" {
+			name = "on stdin"
+		}
 		fmt.Fprintf(notes, "Note: the live table %s is %s: %s %s not in it and %s left out of the comparison; no change is planned to %s. Plan against the kernel (without --live) to compare %s too.\n\n",
-			o.live, form, u, isAre(u), isAre(u), itThem(u), itThem(u))
+			name, form, u, isAre(u), isAre(u), itThem(u), itThem(u))
 	}
 	honourHealth(env, o.netns, d, notes)
 	drain := o.drain.or(d.drainTimeout)

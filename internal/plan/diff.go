@@ -30,6 +30,12 @@ type Options struct {
 // services that desired does not name are deleted. A zero field of
 // desired.Timeouts leaves the kernel's value alone.
 //
+// What live does not know (live.Unknown: a dump has no timeouts and no
+// thresholds) is left out of the comparison: no operation is planned for
+// it alone, and the plan records it in [Plan.Unknown]. An EditDest planned
+// for a known difference still sets the desired values of all settings,
+// as the kernel takes them whole.
+//
 // Operations come in this order, and sorted by service key then destination
 // address within each kind:
 //
