@@ -186,6 +186,16 @@ func equalProbes(a, b Probe) bool {
 	return equalSettings(settingsOf(va.Type()), va, vb)
 }
 
+// EqualSetting reports whether the probes a and b, of one type, have the
+// same value of the setting name (an empty list equals a nil one).
+func EqualSetting(a, b Probe, name string) bool {
+	va, s, ok := findSetting(a, name)
+	if !ok {
+		return false
+	}
+	return equalSettings([]SettingInfo{s}, va, reflect.ValueOf(b))
+}
+
 // equalSettings compares the settings ss of the structs x and y; an
 // empty list equals a nil one.
 func equalSettings(ss []SettingInfo, x, y reflect.Value) bool {
