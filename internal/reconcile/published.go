@@ -42,7 +42,7 @@ type SorryServer struct {
 func HonourHealth(cfg *model.Config, f *health.StateFile, now time.Time) Honoured {
 	targets := health.Targets(cfg)
 	states := f.States(targets)
-	h := Honoured{Table: Compute(Inputs{Config: cfg, Health: states, Policy: f.Policy(), Now: now}).Table}
+	h := Honoured{Table: Compute(Inputs{Config: cfg, Health: states, Quorums: f.Quorums(cfg), Policy: f.Policy(), Now: now}).Table}
 	for _, t := range targets {
 		if s := states[t.Key]; s.Down {
 			h.Down = append(h.Down, DownServer{Target: t, State: s})

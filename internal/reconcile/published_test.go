@@ -40,7 +40,7 @@ func TestHonourHealth(t *testing.T) {
 	for _, tg := range targets {
 		states[tg.Key] = health.State{Down: true, Since: now.Add(-time.Minute), Reason: "connection refused"}
 	}
-	f := health.NewStateFile(targets, states, health.Policy{Quorum: 1}, now)
+	f := health.NewStateFile(targets, states, nil, health.Policy{Quorum: 1}, now)
 
 	h := HonourHealth(cfg, f, now)
 	if len(h.Down) != 2 || h.Down[0].Name != "real1" || h.Down[1].Name != "real2" || h.Down[1].State.Reason != "connection refused" {
@@ -50,7 +50,7 @@ func TestHonourHealth(t *testing.T) {
 	if len(h.Sorry) != 1 || h.Sorry[0] != (SorryServer{Service: "web", Addr: sorry}) {
 		t.Errorf("Sorry = %+v, want web's 127.0.0.3:8080", h.Sorry)
 	}
-	want := health.Desired(cfg, states, f.Policy(), now)
+	want := health.Desired(cfg, states, nil, f.Policy(), now)
 	if len(h.Table.Services) != 1 || len(h.Table.Services[0].Dests) != len(want.Services[0].Dests) {
 		t.Fatalf("table %+v, want %+v", h.Table, want)
 	}
@@ -67,7 +67,7 @@ func TestHonourHealth(t *testing.T) {
 	}
 
 	// All up: the configuration's table, nothing to say.
-	f = health.NewStateFile(targets, health.States{}, health.Policy{Quorum: 1}, now)
+	f = health.NewStateFile(targets, health.States{}, nil, health.Policy{Quorum: 1}, now)
 	h = HonourHealth(cfg, f, now)
 	if len(h.Down) != 0 || len(h.Sorry) != 0 || len(h.Table.Services[0].Dests) != 2 {
 		t.Errorf("all up: %+v", h)

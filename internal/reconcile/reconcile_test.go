@@ -350,10 +350,10 @@ func (h *fakeHealth) set(st health.States) {
 	h.mu.Unlock()
 }
 
-func (h *fakeHealth) Snapshot() (health.States, health.Policy) {
+func (h *fakeHealth) Snapshot() (health.States, health.Quorums, health.Policy) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.st, health.Policy{}
+	return h.st, nil, health.Policy{}
 }
 
 func TestDriftIsPutBack(t *testing.T) {
@@ -561,7 +561,7 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := health.Desired(cfg, snap, health.Policy{}, time.Now())
+		want := health.Desired(cfg, snap, nil, health.Policy{}, time.Now())
 		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
 			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
 		}
