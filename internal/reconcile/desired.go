@@ -24,7 +24,7 @@ type Inputs struct {
 	Health  health.States
 	Quorums health.Quorums
 	Policy  health.Policy
-	Now    time.Time
+	Now     time.Time
 }
 
 // Desired is what the director should look like.
