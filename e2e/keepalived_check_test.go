@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -130,4 +132,55 @@ func TestKernelCheckURLDigestQuorum(t *testing.T) {
 	real1.body.Store(good)
 	real2.body.Store(good)
 	once(svc + rs("192.168.10.100:8080", 2) + rs("192.168.10.101:8080", 2))
+}
+
+// TestKernelCheckDynamicWeight runs a dynamic exec check (keepalived's
+// misc_dynamic) through check --once: the program's exit status sets the
+// real server's weight in the kernel, as ipvsadm shows, and exit 1 takes
+// it out.
+func TestKernelCheckDynamicWeight(t *testing.T) {
+	ipvstest.Require(t)
+	h := newFourHost(t, true)
+	dir := t.TempDir()
+	status := filepath.Join(dir, "status")
+	prog := filepath.Join(dir, "weight")
+	// The program reads the status to exit with from a file the test
+	// writes; it is run without a shell, so it names its interpreter.
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexit $(cat "+status+")\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, `
+virtual_server "web" {
+  address = "10.0.0.2:8080"
+  health_check {
+    type    = "exec"
+    program = "`+prog+` %h %p"
+    dynamic = true
+    timeout = "5s"
+  }
+  real_server "real1" {
+    address = "192.168.10.100:8080"
+    weight  = 5
+  }
+}
+`)
+	for _, tc := range []struct{ exit, want string }{
+		{"0", "-w 5"},   // up at the configured weight
+		{"12", "-w 10"}, // up at 12 - 2
+		{"2", "-w 0"},   // up at weight 0
+		{"1", ""},       // down: removed
+		{"0", "-w 5"},   // back at the configured weight
+	} {
+		if err := os.WriteFile(status, []byte(tc.exit+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := h.mustLvsctl(t, "check", "--once", "--netns", h.director, "-f", cfg)
+		want := "-A -t 10.0.0.2:8080 -s wlc\n"
+		if tc.want != "" {
+			want += "-a -t 10.0.0.2:8080 -r 192.168.10.100:8080 -m " + tc.want + "\n"
+		}
+		if got := h.ipvsadmSave(t); got != want {
+			t.Fatalf("exit %s: ipvsadm -S -n:\n%swant:\n%scheck's log:\n%s", tc.exit, got, want, out)
+		}
+	}
 }

@@ -25,6 +25,12 @@ func probeSMTP(ctx context.Context, p model.SMTPProbe, _ *model.HealthCheck, add
 		return err
 	}
 	defer c.Close()
+	return smtpTalk(c, p.HeloName, addr)
+}
+
+// smtpTalk holds the conversation of probeSMTP over c, with the server at
+// addr.
+func smtpTalk(c io.ReadWriter, helo string, addr netip.AddrPort) error {
 	// A server that talks without end runs into maxReply, not memory.
 	tp := &smtpConn{textproto.NewReader(bufio.NewReader(io.LimitReader(c, maxReply))), textproto.NewWriter(bufio.NewWriter(c))}
 	if code, msg, err := readReply(tp); err != nil {
@@ -32,7 +38,6 @@ func probeSMTP(ctx context.Context, p model.SMTPProbe, _ *model.HealthCheck, add
 	} else if code != 220 {
 		return fmt.Errorf("greeting from %s: %d %s, want 220", addr, code, truncate(msg, 64))
 	}
-	helo := p.HeloName
 	if helo == "" {
 		helo = heloName()
 	}
