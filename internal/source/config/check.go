@@ -1,15 +1,18 @@
 package config
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -34,7 +37,7 @@ const (
 	kindString  attrKind = iota // *string
 	kindNumber                  // *int64
 	kindBool                    // *bool
-	kindNumbers                 // a list of whole numbers, element by element
+	kindNumbers                 // a list of whole numbers and "N-M" ranges, element by element
 	kindBlocks                  // nested blocks, each with attributes of its own
 )
 
@@ -192,7 +195,7 @@ func decodeAttr(k attrKind, expr hcl.Expression, diags *hcl.Diagnostics) checkAt
 	case kindBool:
 		a.val, ds = decodeScalar[bool](expr)
 	case kindNumbers:
-		if items, lds := decodeList[int64](expr); items != nil {
+		if items, lds := decodeNumbers(expr); items != nil {
 			a.val, ds = items, lds // the elements that decoded
 		} else {
 			ds = lds
@@ -201,6 +204,59 @@ func decodeAttr(k attrKind, expr hcl.Expression, diags *hcl.Diagnostics) checkAt
 	a.bad = ds.HasErrors() && a.val == nil
 	*diags = append(*diags, ds...)
 	return a
+}
+
+// maxRange bounds the numbers one "N-M" element of a list stands for.
+const maxRange = 1000
+
+// decodeNumbers decodes a list of whole numbers in which an element may
+// also be a range written "N-M" (keepalived's status_code 200-299): the
+// numbers from N to M, each with the element's range.
+func decodeNumbers(expr hcl.Expression) ([]item[int64], hcl.Diagnostics) {
+	elems, ds := hcl.ExprList(expr)
+	if ds.HasErrors() {
+		return decodeList[int64](expr) // not written as [a, b]: as a whole
+	}
+	var items []item[int64]
+	var diags hcl.Diagnostics
+	for _, e := range elems {
+		v, eds := e.Value(nil)
+		if eds.HasErrors() || v.IsNull() || v.Type() != cty.String {
+			var n int64
+			if ds := gohcl.DecodeExpression(e, nil, &n); ds.HasErrors() {
+				diags = append(diags, ds...)
+				continue
+			}
+			items = append(items, item[int64]{n, e.Range()})
+			continue
+		}
+		lo, hi, err := parseRange(v.AsString())
+		if err != nil {
+			r := e.Range()
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid range", Detail: fullStop(sentence(err.Error())), Subject: &r})
+			continue
+		}
+		for n := lo; n <= hi; n++ {
+			items = append(items, item[int64]{n, e.Range()})
+		}
+	}
+	return items, diags
+}
+
+// parseRange reads "N-M", N at most M, at most maxRange numbers.
+func parseRange(s string) (lo, hi int64, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	lo, err1 := strconv.ParseInt(a, 10, 64)
+	hi, err2 := strconv.ParseInt(b, 10, 64)
+	switch {
+	case !ok || err1 != nil || err2 != nil || lo < 0:
+		return 0, 0, fmt.Errorf("%q is neither a number nor a range; write a number, or a range such as \"200-299\"", s)
+	case lo > hi:
+		return 0, 0, fmt.Errorf("the range %q ends before it starts; write the lower number first", s)
+	case hi-lo >= maxRange:
+		return 0, 0, fmt.Errorf("the range %q holds more than %d numbers", s, maxRange)
+	}
+	return lo, hi, nil
 }
 
 // checkFits reports whether Content(checkSchema) would take every item of

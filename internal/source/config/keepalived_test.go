@@ -34,6 +34,10 @@ const keepalivedSrc = `virtual_server "web" {
       host   = "health.example.com"
       status = [204, 200]
     }
+    url {
+      path   = "/ranges"
+      status = ["200-202", 301, "302-304"]
+    }
   }
   real_server "a" {
     address = "192.168.10.2"
@@ -86,6 +90,7 @@ func TestKeepalivedSettingsParse(t *testing.T) {
 	want := []model.HTTPURL{
 		{Path: "/", Digest: "9b3a0c85a887a256d6939da88aabd8cd"},
 		{Path: "/health", Host: "health.example.com", Status: []int{200, 204}},
+		{Path: "/ranges", Status: []int{200, 201, 202, 301, 302, 303, 304}},
 	}
 	if !a.Alpha || a.OnFailure != model.OnFailureQuiesce || ap.Host != "www.example.com" || ap.TLSVerify || !cmp.Equal(ap.URLs, want) {
 		t.Errorf("a = %+v %+v", a, ap)
@@ -125,7 +130,7 @@ func TestKeepalivedSettingsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip (-want +got):\n%s\n%s", d, out)
 	}
 	for _, want := range []string{"quorum       = 3\n", "hysteresis   = 1\n", "alpha      = true\n", "    url {\n      path   = \"/\"\n      digest = \"9b3a0c85a887a256d6939da88aabd8cd\"\n    }\n",
-		"      dynamic = true\n", "      alpha   = false\n", `helo_name = "director.example.com"`} {
+		"      dynamic = true\n", `status = ["200-202", "301-304"]`, "      alpha   = false\n", `helo_name = "director.example.com"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -172,6 +177,10 @@ func TestKeepalivedSettingsRules(t *testing.T) {
 		{"dynamic with expect", base("  health_check {\n    type = \"exec\"\n    program = \"/bin/x\"\n    dynamic = true\n    expect = \"OK\"\n  }"), []string{"6:15 Conflicting exec results"}},
 		{"bad helo", base("  health_check {\n    type = \"smtp\"\n    helo_name = \"a b\"\n  }"), []string{"5:17 Invalid HELO name"}},
 		{"bad quorum", base("  quorum = -1"), []string{"3:12 Invalid quorum"}},
+		{"backwards range", base("  health_check {\n    type = \"http\"\n    status = [200, \"299-200\"]\n  }"), []string{"5:20 Invalid range"}},
+		{"not a range", base("  health_check {\n    type = \"http\"\n    status = [\"2xx\"]\n  }"), []string{"5:15 Invalid range"}},
+		{"huge range", base("  health_check {\n    type = \"http\"\n    status = [\"0-99999999\"]\n  }"), []string{"5:15 Invalid range"}},
+		{"range past 599", base("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      status = [\"590-610\"]\n    }\n  }"), []string{"7:16 Invalid HTTP status"}},
 		{"hysteresis alone", base("  hysteresis = 2"), []string{"3:16 Hysteresis without a quorum"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -826,11 +826,22 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 	}
 }
 
-// numbers is a list of whole numbers as HCL writes it.
+// numbers is a list of whole numbers as HCL writes it, three or more
+// consecutive ones as a range ("200-299").
 func numbers(ns []int) cty.Value {
-	vals := make([]cty.Value, len(ns))
-	for i, n := range ns {
-		vals[i] = num(int64(n))
+	var vals []cty.Value
+	for i := 0; i < len(ns); {
+		j := i + 1
+		for j < len(ns) && ns[j] == ns[j-1]+1 && j-i < maxRange {
+			j++
+		}
+		if j-i >= 3 {
+			vals = append(vals, str(fmt.Sprintf("%d-%d", ns[i], ns[j-1])))
+			i = j
+			continue
+		}
+		vals = append(vals, num(int64(ns[i])))
+		i++
 	}
 	return cty.TupleVal(vals)
 }
