@@ -147,8 +147,8 @@ func checkOnce(ctx context.Context, env Env, o checkOptions, chk *health.Checker
 	if err := chk.Once(ctx); err != nil {
 		return err
 	}
-	states, pol := chk.Snapshot()
-	return applyHealth(ctx, o.log, k, health.Desired(cfg, states, pol, time.Now()), lock, o.lockTimeout, commandLine(env))
+	states, quorums, pol := chk.Snapshot()
+	return applyHealth(ctx, o.log, k, health.Desired(cfg, states, quorums, pol, time.Now()), lock, o.lockTimeout, commandLine(env))
 }
 
 // checkUntilDone is check as a daemon: it owns the namespace's table, and

@@ -78,6 +78,10 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 			s.VS, s.Name, s.Key.Dest, since, s.State.Reason, stays)
 	}
 	for _, s := range h.Sorry {
+		if s.Quorum > 0 {
+			fmt.Fprintf(w, "Note: virtual_server.%s has lost its quorum of %d according to lvsctl check; its sorry server %s stands in.\n", s.Service, s.Quorum, s.Addr)
+			continue
+		}
 		fmt.Fprintf(w, "Note: virtual_server.%s has too few healthy real servers; its sorry server %s stands in.\n", s.Service, s.Addr)
 	}
 }

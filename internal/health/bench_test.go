@@ -76,12 +76,12 @@ func BenchmarkOnce5000(b *testing.B) {
 			b.Fatal(err)
 		}
 		// What check --once does next (cmd's applyHealth).
-		states, pol := c.Snapshot()
+		states, q, pol := c.Snapshot()
 		unlock, err := apply.Lock(lockPath, 0, "BenchmarkOnce5000")
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, err = apply.Converge(ctx, k, Desired(cfg, states, pol, time.Now()), apply.ConvergeOptions{})
+		_, err = apply.Converge(ctx, k, Desired(cfg, states, q, pol, time.Now()), apply.ConvergeOptions{})
 		unlock()
 		if err != nil {
 			b.Fatal(err)
@@ -191,8 +191,8 @@ func runDetection(b *testing.B, n, closed int) {
 	// What the reconciler does on a change, without its kept view: the
 	// benchmark is of the probing.
 	c.Changed = func() {
-		st, pol := c.Snapshot()
-		_, _ = apply.Converge(ctx, k, Desired(cfg, st, pol, time.Now()), apply.ConvergeOptions{})
+		st, q, pol := c.Snapshot()
+		_, _ = apply.Converge(ctx, k, Desired(cfg, st, q, pol, time.Now()), apply.ConvergeOptions{})
 	}
 	if err := c.Load(cfg); err != nil {
 		b.Fatal(err)

@@ -2,7 +2,9 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -45,6 +47,7 @@ type Checker struct {
 	cfg     *model.Config
 	targets []Target
 	states  States
+	quorums Quorums
 }
 
 // Load sets the configuration and the health known from the published
@@ -55,11 +58,11 @@ type Checker struct {
 func (c *Checker) Load(cfg *model.Config) error {
 	var err error
 	old := c.targets
-	prev := c.states
+	prev, prevQ := c.states, c.quorums
 	if c.cfg == nil && c.StatePath != "" {
 		var f *StateFile
 		f, err = ReadState(c.StatePath)
-		prev = f.States(Targets(cfg))
+		prev, prevQ = f.States(Targets(cfg)), f.Quorums(cfg)
 	}
 	oldCheck := make(map[Key]*model.HealthCheck, len(old))
 	for _, t := range old {
@@ -70,6 +73,10 @@ func (c *Checker) Load(cfg *model.Config) error {
 	for _, t := range targets {
 		s, ok := prev[t.Key]
 		if !ok {
+			if t.Check.Alpha {
+				// keepalived's alpha: down until the probes say otherwise.
+				states[t.Key] = State{Down: true, Reason: "not probed yet (alpha)"}
+			}
 			continue
 		}
 		if oc, had := oldCheck[t.Key]; had && !oc.Equal(t.Check) {
@@ -77,8 +84,9 @@ func (c *Checker) Load(cfg *model.Config) error {
 		}
 		states[t.Key] = s
 	}
+	quorums := JudgeQuorums(cfg, states, prevQ)
 	c.mu.Lock()
-	c.cfg, c.targets, c.states = cfg, targets, states
+	c.cfg, c.targets, c.states, c.quorums = cfg, targets, states, quorums
 	c.mu.Unlock()
 	if c.Metrics != nil {
 		c.Metrics.load(cfg, c.targets, c.states)
@@ -97,9 +105,17 @@ func (c *Checker) States() States {
 	return st
 }
 
-// Snapshot returns a copy of the current health and the policy that lays
-// it over the table.
-func (c *Checker) Snapshot() (States, Policy) { return c.States(), c.Policy }
+// Quorums returns a copy of the quorums of the virtual servers that set
+// one.
+func (c *Checker) Quorums() Quorums {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.quorums)
+}
+
+// Snapshot returns a copy of the current health, the quorums, and the
+// policy that lays them over the table.
+func (c *Checker) Snapshot() (States, Quorums, Policy) { return c.States(), c.Quorums(), c.Policy }
 
 func (c *Checker) now() time.Time {
 	if c.Now != nil {
@@ -134,8 +150,13 @@ func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target) Result
 		p = Probe
 	}
 	start := time.Now()
+	ctx, weight := withWeight(ctx)
 	err := p(ctx, t.Check, t.Addr)
-	return Result{Err: err, Latency: time.Since(start), At: c.now()}
+	r := Result{Err: err, Latency: time.Since(start), At: c.now()}
+	if err == nil {
+		r.Weight = weight()
+	}
+	return r
 }
 
 func (c *Checker) sem() chan struct{} {
@@ -146,18 +167,45 @@ func (c *Checker) sem() chan struct{} {
 	return make(chan struct{}, n)
 }
 
-// record applies one result, logs a transition and reports whether there
-// was one.
+// record applies one result, logs a transition (of the real server, its
+// weight, its virtual server's quorum) and reports whether there was one.
 func (c *Checker) record(t Target, r Result) bool {
 	c.mu.Lock()
-	s, tr := Step(c.states[t.Key], t.Check.Rise, t.Check.Fall, r)
+	old := c.states[t.Key]
+	s, tr := Step(old, t.Check.Rise, t.Check.Fall, r)
 	c.states[t.Key] = s
+	reweighed := !s.Down && !SameWeight(old.Weight, s.Weight)
+	var lost, regained bool
+	if tr != nil || reweighed {
+		if st := c.cfg.Settings(t.VS); st != nil && st.Quorum > 0 {
+			was, known := c.quorums[t.Key.Service]
+			now := JudgeQuorums(c.cfg, c.states, c.quorums)[t.Key.Service]
+			if c.quorums == nil {
+				c.quorums = Quorums{}
+			}
+			c.quorums[t.Key.Service] = now
+			lost, regained = now && (!was || !known), !now && was && known
+		}
+	}
 	c.mu.Unlock()
 	if c.Metrics != nil {
 		c.Metrics.observe(t, r, tr)
 	}
+	switch {
+	case lost:
+		c.log().Warn("virtual server lost its quorum", "virtual_server", t.VS)
+	case regained:
+		c.log().Info("virtual server regained its quorum", "virtual_server", t.VS)
+	}
+	if reweighed && tr == nil {
+		w := "the configured one"
+		if s.Weight != nil {
+			w = fmt.Sprint(*s.Weight)
+		}
+		c.log().Info("real server weight", "virtual_server", t.VS, "real_server", t.Name, "address", t.Key.Dest.String(), "weight", w)
+	}
 	if tr == nil {
-		return false
+		return reweighed
 	}
 	attrs := []any{"virtual_server", t.VS, "real_server", t.Name, "address", t.Key.Dest.String(), "reason", tr.Reason}
 	if tr.Up {
@@ -178,7 +226,7 @@ func (c *Checker) publish() {
 	if c.StatePath == "" {
 		return
 	}
-	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.States(), c.Policy, c.now())); err != nil {
+	if err := WriteState(c.StatePath, NewStateFile(c.targets, c.States(), c.Quorums(), c.Policy, c.now())); err != nil {
 		c.log().Error("cannot publish the health state", "path", c.StatePath, "error", err)
 	}
 }

@@ -57,11 +57,11 @@ func (a *applied) apply(t *lvs.Table) {
 // reconciler would compute it.
 func (a *applied) watch(c *Checker) *Checker {
 	c.Changed = func() {
-		st, pol := c.Snapshot()
+		st, q, pol := c.Snapshot()
 		c.mu.Lock()
 		cfg := c.cfg
 		c.mu.Unlock()
-		a.apply(Desired(cfg, st, pol, time.Now()))
+		a.apply(Desired(cfg, st, q, pol, time.Now()))
 	}
 	return c
 }
@@ -223,7 +223,7 @@ func TestStateFilePolicy(t *testing.T) {
 	cfg := loadConfig(t, desiredSrc)
 	path := filepath.Join(t.TempDir(), "h.json")
 	pol := Policy{Quorum: 2, SlowStart: 90 * time.Second}
-	if err := WriteState(path, NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: "refused"}}, pol, t0)); err != nil {
+	if err := WriteState(path, NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: "refused"}}, nil, pol, t0)); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)

@@ -21,7 +21,8 @@ func init() {
 // each argument by addr's host and port, without a shell: host and port
 // can never become extra arguments or commands. The exit status decides; with
 // p.Expect set, the output decides as in nanny: it passes when it equals
-// p.Expect (trailing newlines aside) or is empty.
+// p.Expect (trailing newlines aside) or is empty; with p.Dynamic, the exit
+// status also sets the weight (see [model.DynamicWeight]).
 //
 // The program runs in a process group of its own, killed whole when it
 // times out and when it exits: nothing a probe starts outlives it.
@@ -53,6 +54,18 @@ func probeExecHost(ctx context.Context, p model.ExecProbe, hc *model.HealthCheck
 	}
 	if res.TimedOut {
 		return context.DeadlineExceeded // worded by timeoutError
+	}
+	if p.Dynamic && res.Started {
+		// keepalived's misc_dynamic: the exit status says up or down, and
+		// the weight.
+		up, w := model.DynamicWeight(res.ExitCode)
+		if !up {
+			return err
+		}
+		if w >= 0 {
+			reportWeight(ctx, w)
+		}
+		return nil
 	}
 	if p.Expect != "" {
 		if !res.Started {

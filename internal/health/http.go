@@ -1,8 +1,11 @@
 package health
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -24,16 +26,40 @@ func init() {
 
 // probeHTTPS is probeHTTP over TLS.
 func probeHTTPS(ctx context.Context, p model.HTTPSProbe, _ *model.HealthCheck, addr netip.AddrPort) error {
-	return probeHTTPOver(ctx, p.HTTPProbe, &tls.Config{InsecureSkipVerify: !p.TLSVerify, ServerName: hostOnly(p.Host)}, addr)
+	return probeHTTPOver(ctx, p.HTTPProbe, &tls.Config{InsecureSkipVerify: !p.TLSVerify}, addr)
 }
 
-// probeHTTP sends p's request to addr and checks the response.
+// probeHTTP sends p's request to addr and checks the response; with url
+// blocks, each url's request in turn, stopping at the first that fails.
 func probeHTTP(ctx context.Context, p model.HTTPProbe, _ *model.HealthCheck, addr netip.AddrPort) error {
 	return probeHTTPOver(ctx, p, nil, addr)
 }
 
+// maxDigestBody bounds the body a url's digest is computed over: the
+// digest streams, so this bounds time, not memory.
+const maxDigestBody = 64 << 20
+
 // probeHTTPOver is probeHTTP, over TLS when tlsConf is not nil.
 func probeHTTPOver(ctx context.Context, p model.HTTPProbe, tlsConf *tls.Config, addr netip.AddrPort) error {
+	if len(p.URLs) == 0 {
+		// The check's own request: without status, any 2xx or 3xx.
+		return fetchURL(ctx, p.Method, model.HTTPURL{Path: p.Path, Host: p.Host, Status: p.Status, BodyRegex: p.BodyRegex}, len(p.Status) == 0, tlsConf, addr)
+	}
+	for _, u := range p.URLs {
+		if u.Host == "" {
+			u.Host = p.Host
+		}
+		if err := fetchURL(ctx, p.Method, u, false, tlsConf, addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchURL sends one request for u to addr and checks its response. With
+// anyOK, any 2xx or 3xx status passes (a check without url blocks or
+// status); otherwise u's status codes, 200 to 299 when it has none.
+func fetchURL(ctx context.Context, method string, u model.HTTPURL, anyOK bool, tlsConf *tls.Config, addr netip.AddrPort) error {
 	scheme := "http"
 	tr := &http.Transport{
 		DisableKeepAlives: true,
@@ -48,7 +74,9 @@ func probeHTTPOver(ctx context.Context, p model.HTTPProbe, tlsConf *tls.Config, 
 	}
 	if tlsConf != nil {
 		scheme = "https"
-		tr.TLSClientConfig = tlsConf
+		tc := tlsConf.Clone()
+		tc.ServerName = hostOnly(u.Host)
+		tr.TLSClientConfig = tc
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{
@@ -57,11 +85,10 @@ func probeHTTPOver(ctx context.Context, p model.HTTPProbe, tlsConf *tls.Config, 
 		// somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	path := p.Path
+	path := u.Path
 	if path == "" {
 		path = "/"
 	}
-	method := p.Method
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -69,8 +96,8 @@ func probeHTTPOver(ctx context.Context, p model.HTTPProbe, tlsConf *tls.Config, 
 	if err != nil {
 		return fmt.Errorf("health check request: %w", err)
 	}
-	if p.Host != "" {
-		req.Host = p.Host
+	if u.Host != "" {
+		req.Host = u.Host
 	}
 	req.Header.Set("User-Agent", "lvsctl-check")
 	resp, err := client.Do(req)
@@ -82,27 +109,61 @@ func probeHTTPOver(ctx context.Context, p model.HTTPProbe, tlsConf *tls.Config, 
 		return fmt.Errorf("%s %s: %w", method, req.URL, err)
 	}
 	defer resp.Body.Close()
-	if len(p.Status) > 0 && !slices.Contains(p.Status, resp.StatusCode) {
-		return fmt.Errorf("%s %s: status %d, want %s", method, req.URL, resp.StatusCode, joinInts(p.Status))
+	switch {
+	case anyOK:
+		if resp.StatusCode < 200 || resp.StatusCode > 399 {
+			return fmt.Errorf("%s %s: status %d, want 2xx or 3xx", method, req.URL, resp.StatusCode)
+		}
+	case len(u.Status) == 0:
+		if !u.StatusOK(resp.StatusCode) {
+			return fmt.Errorf("%s %s: status %d, want %d to %d", method, req.URL, resp.StatusCode, model.DefaultURLStatus[0], model.DefaultURLStatus[1])
+		}
+	case !u.StatusOK(resp.StatusCode):
+		return fmt.Errorf("%s %s: status %d, want %s", method, req.URL, resp.StatusCode, joinInts(u.Status))
 	}
-	if len(p.Status) == 0 && (resp.StatusCode < 200 || resp.StatusCode > 399) {
-		return fmt.Errorf("%s %s: status %d, want 2xx or 3xx", method, req.URL, resp.StatusCode)
-	}
-	if p.BodyRegex == "" {
+	if u.BodyRegex == "" && u.Digest == "" {
 		return nil
 	}
-	re, err := regexp.Compile(p.BodyRegex)
-	if err != nil {
-		return fmt.Errorf("body_regex %q: %w", p.BodyRegex, err)
+	var re *regexp.Regexp
+	if u.BodyRegex != "" {
+		if re, err = regexp.Compile(u.BodyRegex); err != nil {
+			return fmt.Errorf("body_regex %q: %w", u.BodyRegex, err)
+		}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	// The digest is over the whole body, as keepalived's genhash computes
+	// it; the regular expression sees its first maxReply bytes.
+	var head bytes.Buffer
+	sum := md5.New()
+	n, err := io.Copy(io.MultiWriter(sum, &limitedBuffer{&head, maxReply}), io.LimitReader(resp.Body, maxDigestBody+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the body: %w", method, req.URL, err)
 	}
-	if !re.Match(body) {
-		return fmt.Errorf("%s %s: body does not match %q", method, req.URL, p.BodyRegex)
+	if u.Digest != "" {
+		if n > maxDigestBody {
+			return fmt.Errorf("%s %s: the body is larger than %d MiB, too large for a digest", method, req.URL, maxDigestBody>>20)
+		}
+		if got := hex.EncodeToString(sum.Sum(nil)); !strings.EqualFold(got, u.Digest) {
+			return fmt.Errorf("%s %s: body digest %s, want %s", method, req.URL, got, strings.ToLower(u.Digest))
+		}
+	}
+	if re != nil && !re.Match(head.Bytes()) {
+		return fmt.Errorf("%s %s: body does not match %q", method, req.URL, u.BodyRegex)
 	}
 	return nil
+}
+
+// limitedBuffer keeps the first max bytes written to it and takes the
+// rest without keeping them.
+type limitedBuffer struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 func hostOnly(host string) string {

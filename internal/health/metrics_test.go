@@ -61,8 +61,8 @@ func TestMetrics(t *testing.T) {
 		Metrics: m,
 	}
 	c.Changed = func() {
-		st, pol := c.Snapshot()
-		if _, err := apply.Converge(context.Background(), k, Desired(c.cfg, st, pol, time.Now()), apply.ConvergeOptions{}); err != nil {
+		st, q, pol := c.Snapshot()
+		if _, err := apply.Converge(context.Background(), k, Desired(c.cfg, st, q, pol, time.Now()), apply.ConvergeOptions{}); err != nil {
 			t.Error(err)
 		}
 	}

@@ -74,6 +74,25 @@ func timeoutError(ctx context.Context, hc *model.HealthCheck, pr prober, err err
 	return err
 }
 
+// weightKey is the context key of where a probe that sets the real
+// server's weight (a dynamic exec check) reports it: a context value, so
+// that it passes through whatever wraps [Probe] (ProbeIn, a test's fake).
+type weightKey struct{}
+
+// withWeight returns ctx with a place for a probe to report a weight, and
+// a function that returns what was reported: nil for none.
+func withWeight(ctx context.Context) (context.Context, func() *int) {
+	var w *int
+	return context.WithValue(ctx, weightKey{}, &w), func() *int { return w }
+}
+
+// reportWeight reports the weight w for the probe running in ctx.
+func reportWeight(ctx context.Context, w int) {
+	if slot, ok := ctx.Value(weightKey{}).(**int); ok {
+		*slot = &w
+	}
+}
+
 var dialer net.Dialer
 
 // enterKey is the context key of the function that runs the creation of a

@@ -46,6 +46,9 @@ type State struct {
 	Reason string `json:"reason,omitempty"`
 	// Probed is when the last probe ended.
 	Probed time.Time `json:"probed,omitzero"`
+	// Weight is the weight the last probe gave the real server (a dynamic
+	// exec check); nil keeps the configured one.
+	Weight *int `json:"weight,omitempty"`
 }
 
 // Result is the outcome of one probe: Err nil is a pass.
@@ -53,6 +56,9 @@ type Result struct {
 	Err     error
 	Latency time.Duration
 	At      time.Time
+	// Weight is the weight a passing probe gave the real server (a
+	// dynamic exec check's exit status); nil keeps the configured one.
+	Weight *int
 }
 
 // A Transition is a real server going up or down.
@@ -74,6 +80,7 @@ func Step(s State, rise, fall int, r Result) (State, *Transition) {
 		s.Passes++
 		s.Fails = 0
 		s.Reason = "passed"
+		s.Weight = r.Weight
 		if s.Down && s.Passes >= rise {
 			s.Down = false
 			s.Since = r.At
@@ -84,12 +91,19 @@ func Step(s State, rise, fall int, r Result) (State, *Transition) {
 	s.Fails++
 	s.Passes = 0
 	s.Reason = r.Err.Error()
+	s.Weight = nil // a failure ends what the program said
 	if !s.Down && s.Fails >= fall {
 		s.Down = true
 		s.Since = r.At
 		return s, &Transition{Up: false, At: r.At, Reason: fmt.Sprintf("%s (%s failed in a row, fall %d)", s.Reason, plural(s.Fails, "probe"), fall)}
 	}
 	return s, nil
+}
+
+// SameWeight reports whether a and b give the same weight: both the
+// configured one, or the same number.
+func SameWeight(a, b *int) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func plural(n int, what string) string {

@@ -174,7 +174,7 @@ func TestDesired(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := cfg.Table.Clone()
-			got := Desired(cfg, tt.states, tt.pol, tt.now)
+			got := Desired(cfg, tt.states, nil, tt.pol, tt.now)
 			if w := weights(got, web); w != tt.want {
 				t.Errorf("web = %s\nwant  %s", w, tt.want)
 			}
@@ -191,7 +191,7 @@ func TestDesired(t *testing.T) {
 
 func TestDesiredSorryForward(t *testing.T) {
 	cfg := loadConfig(t, strings.Replace(desiredSrc, `weight  = 10`, "weight  = 10\n    forwarding = \"dr\"", 1))
-	got := Desired(cfg, States{kA: {Down: true}, kB: {Down: true}}, Policy{}, t0)
+	got := Desired(cfg, States{kA: {Down: true}, kB: {Down: true}}, nil, Policy{}, t0)
 	d := got.Service(web).Dest(netip.MustParseAddrPort("10.0.9.9:8080"))
 	if d == nil || d.Opts.Forward != lvs.Route {
 		t.Fatalf("sorry server %+v, want one with the real servers' forwarding (dr)", d)

@@ -35,6 +35,9 @@ type StateFile struct {
 	// [StateFile.Stale]).
 	MaxInterval Duration     `json:"max_interval,omitempty"`
 	RealServers []StateEntry `json:"real_servers"`
+	// QuorumLost says, by service (the ServiceKey as lvs prints it), for
+	// each virtual server that sets a quorum, whether it has lost it.
+	QuorumLost map[string]bool `json:"quorum_lost,omitempty"`
 }
 
 // StateEntry is one real server in a [StateFile]. Service and Address
@@ -215,6 +218,23 @@ func (f *StateFile) States(targets []Target) States {
 	return st
 }
 
+// Quorums returns the quorums of f that belong to services of cfg that
+// set one.
+func (f *StateFile) Quorums(cfg *model.Config) Quorums {
+	q := Quorums{}
+	if f == nil || len(f.QuorumLost) == 0 || cfg.Table == nil {
+		return q
+	}
+	for _, s := range cfg.Table.Services {
+		if st := cfg.Settings(s.Name); st != nil && st.Quorum > 0 {
+			if lost, ok := f.QuorumLost[s.Key.String()]; ok {
+				q[s.Key] = lost
+			}
+		}
+	}
+	return q
+}
+
 // Policy returns the policy the checker that wrote f used.
 func (f *StateFile) Policy() Policy {
 	if f == nil {
@@ -236,10 +256,17 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
-// NewStateFile records states for targets, in target order, with the
-// policy that shapes the table and the longest interval of their checks.
-func NewStateFile(targets []Target, states States, pol Policy, now time.Time) *StateFile {
+// NewStateFile records states for targets, in target order, and the
+// quorums, with the policy that shapes the table and the longest interval
+// of their checks.
+func NewStateFile(targets []Target, states States, quorums Quorums, pol Policy, now time.Time) *StateFile {
 	f := &StateFile{Version: StateFileVersion, Updated: now, Quorum: pol.Quorum, SlowStart: Duration(pol.SlowStart), RealServers: []StateEntry{}}
+	for k, lost := range quorums {
+		if f.QuorumLost == nil {
+			f.QuorumLost = map[string]bool{}
+		}
+		f.QuorumLost[k.String()] = lost
+	}
 	for _, t := range targets {
 		every := model.DefaultCheckInterval
 		if t.Check != nil && t.Check.Interval > 0 {

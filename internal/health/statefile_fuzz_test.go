@@ -42,12 +42,17 @@ func FuzzReadState(f *testing.F) {
 	f.Add([]byte(`{"version": 1, "real_servers": []}`))
 	f.Add([]byte(`{"version": 2}`))
 	f.Add([]byte(`{"version": 1, "slow_start": "-9223372036854775808ns", "max_interval": "2562047h"}`))
+	f.Add([]byte(`{"version": 1, "quorum_lost": {"TCP 10.0.0.1:80": true, "x": false}, "real_servers": [{"service": "TCP 10.0.0.1:80", "address": "10.0.1.1:80", "weight": 253}]}`))
+	f.Add([]byte(`{"version": 1, "quorum_lost": [], "real_servers": [{"service": "s", "address": "a", "weight": -1}]}`))
+	cfg := loadConfig(f, quorumSrc)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sf, err := decodeState("health.json", data)
 		if err != nil {
 			return
 		}
 		_ = sf.States(nil)
+		_ = sf.States(Targets(cfg))
+		_ = sf.Quorums(cfg)
 		_ = sf.Policy()
 		_ = sf.Stale(t0)
 		_ = sf.StaleAfter()

@@ -16,7 +16,7 @@ import (
 func TestWriteStateFailureKeepsOld(t *testing.T) {
 	cfg := loadConfig(t, desiredSrc)
 	path := filepath.Join(t.TempDir(), "run", "health.json")
-	good := NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: "refused"}}, Policy{}, t0)
+	good := NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: "refused"}}, nil, Policy{}, t0)
 	if err := WriteState(path, good); err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestWriteStateFailureKeepsOld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: strings.Repeat("x", 64<<10)}}, Policy{}, t0.Add(time.Second))
+	big := NewStateFile(Targets(cfg), States{kA: {Down: true, Reason: strings.Repeat("x", 64<<10)}}, nil, Policy{}, t0.Add(time.Second))
 
 	// The file size limit makes the write short (EFBIG), as a full disk
 	// would. Go ignores the SIGXFSZ that comes with it.
@@ -92,7 +92,7 @@ virtual_server "web" {
   }
 }
 `)
-	f := NewStateFile(Targets(cfg), States{}, Policy{}, t0)
+	f := NewStateFile(Targets(cfg), States{}, nil, Policy{}, t0)
 	if got := time.Duration(f.MaxInterval); got != 45*time.Second {
 		t.Errorf("MaxInterval = %s, want 45s (the longest, even of servers with no state yet)", got)
 	}

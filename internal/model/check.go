@@ -41,6 +41,11 @@ type HealthCheck struct {
 	Rise      int           // consecutive passes to come back; default 1
 	Fall      int           // consecutive failures to go out; default 1
 	OnFailure string        // OnFailureRemove (default) or OnFailureQuiesce
+	// Alpha starts the real server down until rise probes in a row pass
+	// (keepalived's alpha), instead of up until fall probes fail. It
+	// counts only where nothing is known of the real server yet: a
+	// checker that restarts keeps what it published.
+	Alpha bool
 }
 
 // DefaultHealthCheck returns a check that runs p, with every other
@@ -81,8 +86,12 @@ type Problem struct {
 	// of the check's own ("rise", "port"), or "" for the check as a whole.
 	Setting string
 	// Element is the 1-based position of the wrong element of a list
-	// setting; 0 when the problem is with the whole setting.
+	// setting (a number, or a block of a list of blocks); 0 when the
+	// problem is with the whole setting.
 	Element int
+	// Field names the setting of that block that is wrong, for a list of
+	// blocks ("digest" of the second url); "" for the block as a whole.
+	Field string
 	// Summary is a short title: "Invalid HTTP status".
 	Summary string
 	// Msg says what is wrong and what to write instead, as a sentence
@@ -160,7 +169,7 @@ func (hc *HealthCheck) Equal(b *HealthCheck) bool {
 		return true
 	}
 	if hc.Port != b.Port || hc.Interval != b.Interval || hc.Timeout != b.Timeout ||
-		hc.Rise != b.Rise || hc.Fall != b.Fall || hc.OnFailure != b.OnFailure {
+		hc.Rise != b.Rise || hc.Fall != b.Fall || hc.OnFailure != b.OnFailure || hc.Alpha != b.Alpha {
 		return false
 	}
 	return equalProbes(hc.Probe, b.Probe)
@@ -174,14 +183,42 @@ func equalProbes(a, b Probe) bool {
 	if va.Type() != vb.Type() {
 		return false
 	}
-	for _, f := range settingsOf(va.Type()) {
-		x, y := va.FieldByIndex(f.index), vb.FieldByIndex(f.index)
-		if f.Kind == SettingNumbers {
-			if !slices.Equal(x.Interface().([]int), y.Interface().([]int)) {
+	return equalSettings(settingsOf(va.Type()), va, vb)
+}
+
+// EqualSetting reports whether the probes a and b, of one type, have the
+// same value of the setting name (an empty list equals a nil one).
+func EqualSetting(a, b Probe, name string) bool {
+	va, s, ok := findSetting(a, name)
+	if !ok {
+		return false
+	}
+	return equalSettings([]SettingInfo{s}, va, reflect.ValueOf(b))
+}
+
+// equalSettings compares the settings ss of the structs x and y; an
+// empty list equals a nil one.
+func equalSettings(ss []SettingInfo, x, y reflect.Value) bool {
+	for _, f := range ss {
+		a, b := x.FieldByIndex(f.index), y.FieldByIndex(f.index)
+		switch f.Kind {
+		case SettingNumbers:
+			if !slices.Equal(a.Interface().([]int), b.Interface().([]int)) {
 				return false
 			}
-		} else if !x.Equal(y) {
-			return false
+		case SettingBlocks:
+			if a.Len() != b.Len() {
+				return false
+			}
+			for i := range a.Len() {
+				if !equalSettings(f.Fields, a.Index(i), b.Index(i)) {
+					return false
+				}
+			}
+		default:
+			if !a.Equal(b) {
+				return false
+			}
 		}
 	}
 	return true

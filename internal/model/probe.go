@@ -43,6 +43,7 @@ var probeTypes = []Probe{
 	HTTPSProbe{},
 	DNSProbe{},
 	ExecProbe{},
+	SMTPProbe{},
 }
 
 // A portless probe needs no port to probe a real server: it does not
@@ -86,13 +87,27 @@ const (
 	SettingNumbers
 	// SettingProtocol is "tcp" or "udp" (an [lvs.Protocol] field).
 	SettingProtocol
+	// SettingBlocks is a list of blocks, each with settings of its own
+	// (a slice of a struct whose exported fields are tagged settings of
+	// the kinds string, bool and numbers), such as an http check's url
+	// blocks. Sources give it as a []Block.
+	SettingBlocks
 )
+
+// A Block is one element of a [SettingBlocks] setting as sources give it
+// and [Setting] returns it: its settings by name, each a string, a bool or
+// an []int. A source leaves out the settings it did not write, which keep
+// their zero value; [Setting] gives every one.
+type Block map[string]any
 
 // A SettingInfo describes one setting of a probe type.
 type SettingInfo struct {
-	Name  string
-	Kind  SettingKind
-	index []int // of the struct field
+	Name string
+	Kind SettingKind
+	// Fields are the settings of each block of a SettingBlocks setting;
+	// nil for the other kinds.
+	Fields []SettingInfo
+	index  []int // of the struct field
 }
 
 var (
@@ -112,27 +127,42 @@ func settingsOf(t reflect.Type) []SettingInfo {
 		if !f.IsExported() || f.Anonymous {
 			continue
 		}
-		name := f.Tag.Get("setting")
-		if name == "" {
-			panic(fmt.Sprintf("model: %s.%s has no setting tag", t, f.Name))
-		}
-		var kind SettingKind
-		switch {
-		case f.Type == protocolType:
-			kind = SettingProtocol
-		case f.Type == intsType:
-			kind = SettingNumbers
-		case f.Type.Kind() == reflect.String:
-			kind = SettingString
-		case f.Type.Kind() == reflect.Bool:
-			kind = SettingBool
-		default:
-			panic(fmt.Sprintf("model: setting %s of %s is a %s, which no source can give", name, t, f.Type))
-		}
-		out = append(out, SettingInfo{Name: name, Kind: kind, index: f.Index})
+		out = append(out, settingOf(t, f, true))
 	}
 	s, _ := settingCache.LoadOrStore(t, out)
 	return s.([]SettingInfo)
+}
+
+// settingOf reads the setting of the field f of t. blocks tells whether
+// it may be a list of blocks: the settings of a block may not.
+func settingOf(t reflect.Type, f reflect.StructField, blocks bool) SettingInfo {
+	name := f.Tag.Get("setting")
+	if name == "" {
+		panic(fmt.Sprintf("model: %s.%s has no setting tag", t, f.Name))
+	}
+	s := SettingInfo{Name: name, index: f.Index}
+	switch {
+	case f.Type == protocolType && blocks:
+		s.Kind = SettingProtocol
+	case f.Type == intsType:
+		s.Kind = SettingNumbers
+	case f.Type.Kind() == reflect.String:
+		s.Kind = SettingString
+	case f.Type.Kind() == reflect.Bool:
+		s.Kind = SettingBool
+	case blocks && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+		s.Kind = SettingBlocks
+		et := f.Type.Elem()
+		for _, ef := range reflect.VisibleFields(et) {
+			if !ef.IsExported() || ef.Anonymous {
+				panic(fmt.Sprintf("model: block setting %s of %s has an unexported or embedded field %s", name, t, ef.Name))
+			}
+			s.Fields = append(s.Fields, settingOf(et, ef, false))
+		}
+	default:
+		panic(fmt.Sprintf("model: setting %s of %s is a %s, which no source can give", name, t, f.Type))
+	}
+	return s
 }
 
 // Settings returns the settings of the probe type typ, in the order
@@ -182,23 +212,36 @@ func findSetting(p Probe, name string) (reflect.Value, SettingInfo, bool) {
 }
 
 // Setting returns the value of p's setting name as [WithSetting] takes
-// it: a string, a bool or an []int; nil when p has no such setting.
+// it: a string, a bool, an []int or a []Block (every setting of each
+// block); nil when p has no such setting.
 func Setting(p Probe, name string) any {
 	v, s, ok := findSetting(p, name)
 	if !ok {
 		return nil
 	}
 	f := v.FieldByIndex(s.index)
-	if s.Kind == SettingProtocol {
+	switch s.Kind {
+	case SettingProtocol:
 		return f.Interface().(lvs.Protocol).String()
+	case SettingBlocks:
+		bs := make([]Block, f.Len())
+		for i := range bs {
+			bs[i] = Block{}
+			for _, fs := range s.Fields {
+				bs[i][fs.Name] = f.Index(i).FieldByIndex(fs.index).Interface()
+			}
+		}
+		return bs
 	}
 	return f.Interface()
 }
 
 // WithSetting returns p with its setting name set to v: a string for a
-// string or protocol setting, a bool, or an []int. It returns a problem
-// for a protocol other than tcp and udp; a setting p does not have or a
-// value of the wrong kind is a programming error, and panics.
+// string or protocol setting, a bool, an []int, or a []Block whose
+// settings are each the block's own (those a block leaves out are zero).
+// It returns a problem for a protocol other than tcp and udp; a setting p
+// does not have or a value of the wrong kind is a programming error, and
+// panics.
 func WithSetting(p Probe, name string, v any) (Probe, *Problem) {
 	pv, s, ok := findSetting(p, name)
 	if !ok {
@@ -217,9 +260,30 @@ func WithSetting(p Probe, name string, v any) (Probe, *Problem) {
 			return p, &Problem{Setting: name, Summary: "Invalid health check protocol", Msg: fmt.Sprintf("%q is not a probe protocol; use \"tcp\" or \"udp\"", str)}
 		}
 	}
+	if s.Kind == SettingBlocks {
+		bs := v.([]Block)
+		list := reflect.MakeSlice(f.Type(), len(bs), len(bs))
+		for i, b := range bs {
+			for _, fs := range s.Fields {
+				if bv, ok := b[fs.Name]; ok {
+					list.Index(i).FieldByIndex(fs.index).Set(reflect.ValueOf(bv).Convert(fs.fieldType(f.Type().Elem())))
+				}
+			}
+			for k := range b {
+				if !slices.ContainsFunc(s.Fields, func(fs SettingInfo) bool { return fs.Name == k }) {
+					panic(fmt.Sprintf("model: a %s block of a %s probe has no setting %q", name, p.Type(), k))
+				}
+			}
+		}
+		f.Set(list)
+		return cp.Interface().(Probe), nil
+	}
 	f.Set(reflect.ValueOf(v).Convert(f.Type()))
 	return cp.Interface().(Probe), nil
 }
+
+// fieldType is the type of the field of the struct t that s is.
+func (s SettingInfo) fieldType(t reflect.Type) reflect.Type { return t.FieldByIndex(s.index).Type }
 
 // nonEmpty tells which settings of p are not empty: what a source that
 // cannot tell an empty value from a missing one has written.
@@ -231,6 +295,8 @@ func nonEmpty(p Probe) func(string) bool {
 		case bool:
 			return v
 		case []int:
+			return len(v) > 0
+		case []Block:
 			return len(v) > 0
 		}
 		return false

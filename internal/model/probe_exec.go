@@ -12,7 +12,8 @@ import (
 const CheckExec = "exec"
 
 // ExecProbe runs a program; its exit status decides, or its output does
-// when Expect is set.
+// when Expect is set. The check's timeout bounds it (keepalived's
+// misc_timeout).
 type ExecProbe struct {
 	// Expect, when set, is compared with the program's whole output, as
 	// nanny did: no output at all also passes.
@@ -20,6 +21,23 @@ type ExecProbe struct {
 	// Program is the command line, split on blanks and run without a
 	// shell; %h and %p are replaced by the real server's address and port.
 	Program string `setting:"program"`
+	// Dynamic lets the exit status set the real server's weight, as
+	// keepalived's misc_dynamic: 0 passes at the configured weight, 1
+	// fails, 2 to 255 pass with the weight status - 2 (0 to 253).
+	Dynamic bool `setting:"dynamic"`
+}
+
+// DynamicWeight returns what the exit status of a dynamic exec check
+// says: whether the real server is up, and its weight (-1: the
+// configured one).
+func DynamicWeight(status int) (up bool, weight int) {
+	switch {
+	case status == 0:
+		return true, -1
+	case status >= 2 && status <= 255:
+		return true, status - 2
+	}
+	return false, -1
 }
 
 // Type implements [Probe].
@@ -36,6 +54,8 @@ func (p ExecProbe) Validate(func(string) bool) []Problem {
 		return []Problem{{Setting: "program", Summary: "Missing program", Msg: `An exec check needs program = "/path/to/check %h %p"; %h and %p become the real server's address and port`}}
 	case !filepath.IsAbs(f[0]):
 		return []Problem{{Setting: "program", Summary: "Program path not absolute", Msg: fmt.Sprintf("%q is not an absolute path; lvsctl runs the program without a shell or PATH search, so write the full path", f[0])}}
+	case p.Dynamic && p.Expect != "":
+		return []Problem{{Setting: "dynamic", Summary: "Conflicting exec results", Msg: "With dynamic = true the exit status decides and sets the weight, so expect would be ignored; remove one of them"}}
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func TestProbeTypes(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(CheckTypes[:6], []string{"tcp", "send_expect", "http", "https", "dns", "exec"}) {
+	if !slices.Equal(CheckTypes[:7], []string{"tcp", "send_expect", "http", "https", "dns", "exec", "smtp"}) {
 		t.Errorf("CheckTypes = %q", CheckTypes)
 	}
 	if _, ok := NewProbe("carrier-pigeon", tcpService); ok {

@@ -19,10 +19,12 @@ type Inputs struct {
 	Failover bool
 	Active   bool
 	// Health is the real servers' health (nil: everyone is up), laid over
-	// the configuration with Policy.
-	Health health.States
-	Policy health.Policy
-	Now    time.Time
+	// the configuration with Policy; Quorums are the quorums the checker
+	// judged (nil: judged afresh).
+	Health  health.States
+	Quorums health.Quorums
+	Policy  health.Policy
+	Now     time.Time
 }
 
 // Desired is what the director should look like.
@@ -47,7 +49,7 @@ func Compute(in Inputs) Desired {
 	}
 	d := Desired{Holding: true}
 	if in.Health != nil {
-		d.Table = health.Desired(cfg, in.Health, in.Policy, in.Now)
+		d.Table = health.Desired(cfg, in.Health, in.Quorums, in.Policy, in.Now)
 	} else {
 		d.Table = cfg.Table
 	}

@@ -33,6 +33,9 @@ type DownServer struct {
 type SorryServer struct {
 	Service string
 	Addr    netip.AddrPort
+	// Quorum is the virtual server's own quorum, which it lost; 0 when
+	// the sorry server stands in for too few healthy real servers.
+	Quorum int
 }
 
 // HonourHealth lays the health f that lvsctl check (or pulse) published
@@ -42,7 +45,7 @@ type SorryServer struct {
 func HonourHealth(cfg *model.Config, f *health.StateFile, now time.Time) Honoured {
 	targets := health.Targets(cfg)
 	states := f.States(targets)
-	h := Honoured{Table: Compute(Inputs{Config: cfg, Health: states, Policy: f.Policy(), Now: now}).Table}
+	h := Honoured{Table: Compute(Inputs{Config: cfg, Health: states, Quorums: f.Quorums(cfg), Policy: f.Policy(), Now: now}).Table}
 	for _, t := range targets {
 		if s := states[t.Key]; s.Down {
 			h.Down = append(h.Down, DownServer{Target: t, State: s})
@@ -51,7 +54,7 @@ func HonourHealth(cfg *model.Config, f *health.StateFile, now time.Time) Honoure
 	for _, s := range h.Table.Services {
 		st := cfg.Settings(s.Name)
 		if st != nil && st.SorryServer.IsValid() && s.Dest(st.SorryServer) != nil {
-			h.Sorry = append(h.Sorry, SorryServer{Service: s.Name, Addr: st.SorryServer})
+			h.Sorry = append(h.Sorry, SorryServer{Service: s.Name, Addr: st.SorryServer, Quorum: st.Quorum})
 		}
 	}
 	return h

@@ -40,7 +40,7 @@ func TestHonourHealth(t *testing.T) {
 	for _, tg := range targets {
 		states[tg.Key] = health.State{Down: true, Since: now.Add(-time.Minute), Reason: "connection refused"}
 	}
-	f := health.NewStateFile(targets, states, health.Policy{Quorum: 1}, now)
+	f := health.NewStateFile(targets, states, nil, health.Policy{Quorum: 1}, now)
 
 	h := HonourHealth(cfg, f, now)
 	if len(h.Down) != 2 || h.Down[0].Name != "real1" || h.Down[1].Name != "real2" || h.Down[1].State.Reason != "connection refused" {
@@ -50,7 +50,7 @@ func TestHonourHealth(t *testing.T) {
 	if len(h.Sorry) != 1 || h.Sorry[0] != (SorryServer{Service: "web", Addr: sorry}) {
 		t.Errorf("Sorry = %+v, want web's 127.0.0.3:8080", h.Sorry)
 	}
-	want := health.Desired(cfg, states, f.Policy(), now)
+	want := health.Desired(cfg, states, nil, f.Policy(), now)
 	if len(h.Table.Services) != 1 || len(h.Table.Services[0].Dests) != len(want.Services[0].Dests) {
 		t.Fatalf("table %+v, want %+v", h.Table, want)
 	}
@@ -67,9 +67,65 @@ func TestHonourHealth(t *testing.T) {
 	}
 
 	// All up: the configuration's table, nothing to say.
-	f = health.NewStateFile(targets, health.States{}, health.Policy{Quorum: 1}, now)
+	f = health.NewStateFile(targets, health.States{}, nil, health.Policy{Quorum: 1}, now)
 	h = HonourHealth(cfg, f, now)
 	if len(h.Down) != 0 || len(h.Sorry) != 0 || len(h.Table.Services[0].Dests) != 2 {
 		t.Errorf("all up: %+v", h)
+	}
+}
+
+// A quorum with hysteresis depends on what it was: plan and apply take
+// that from what check published, not from a judgement of their own.
+func TestHonourHealthQuorum(t *testing.T) {
+	cfg, _, diags := config.Parse([]byte(`
+virtual_server "web" {
+  address      = "10.0.0.1:80"
+  sorry_server = "127.0.0.3:8080"
+  quorum       = 2
+  hysteresis   = 1
+  health_check {
+    type = "tcp"
+  }
+  real_server "real1" {
+    address = "127.0.0.1:80"
+  }
+  real_server "real2" {
+    address = "127.0.0.2:80"
+  }
+}
+`), "lvsctl.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	targets := health.Targets(cfg)
+	web := cfg.Table.Services[0].Key
+	sorry := netip.MustParseAddrPort("127.0.0.3:8080")
+	real1Down := health.States{targets[0].Key: {Down: true}}
+	for _, tc := range []struct {
+		name    string
+		states  health.States
+		quorums health.Quorums
+		sorry   bool
+		dests   int
+	}{
+		// 1 >= 2-1: held, as check judged it.
+		{"held in the band", real1Down, health.Quorums{web: false}, false, 1},
+		// 2 < 2+1: lost until the sum reaches 3, as check judged it.
+		{"lost in the band", health.States{}, health.Quorums{web: true}, true, 1},
+		// Nothing published: judged as at start, 1 < 3.
+		{"not published", real1Down, nil, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := health.NewStateFile(targets, tc.states, tc.quorums, health.Policy{}, now)
+			h := HonourHealth(cfg, f, now)
+			s := h.Table.Services[0]
+			if (s.Dest(sorry) != nil) != tc.sorry || len(s.Dests) != tc.dests {
+				t.Errorf("table %+v: want the sorry server %v, %d real servers", s.Dests, tc.sorry, tc.dests)
+			}
+			if tc.sorry && (len(h.Sorry) != 1 || h.Sorry[0].Quorum != 2) {
+				t.Errorf("Sorry = %+v, want web's lost quorum of 2", h.Sorry)
+			}
+		})
 	}
 }

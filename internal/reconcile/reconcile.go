@@ -80,7 +80,7 @@ type Syncer interface {
 // (*health.Checker).
 type Health interface {
 	// Snapshot returns the health and how it shapes the table.
-	Snapshot() (health.States, health.Policy)
+	Snapshot() (health.States, health.Quorums, health.Policy)
 }
 
 // A Reconciler converges one director. Set the fields, then call Run; the
@@ -143,10 +143,11 @@ type Reconciler struct {
 	holding, roleDone bool
 	addrsOK           bool
 	syncOK            bool
-	// lastCfg, lastStates and lastHolding are the inputs of the last look
-	// that reached its goal; nil after a failure.
+	// lastCfg, lastStates, lastQuorums and lastHolding are the inputs of
+	// the last look that reached its goal; nil after a failure.
 	lastCfg     *model.Config
 	lastStates  health.States
+	lastQuorums health.Quorums
 	lastHolding bool
 	// reached says the last look ended in the desired state; resyncing
 	// that this look re-reads the table only because the resync period
@@ -410,7 +411,7 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 		return next, nil
 	}
 	if r.Health != nil {
-		in.Health, in.Policy = r.Health.Snapshot()
+		in.Health, in.Quorums, in.Policy = r.Health.Snapshot()
 		if health.Ramping(in.Health, in.Policy, now) {
 			next = min(next, time.Second)
 		}
@@ -447,9 +448,9 @@ func (r *Reconciler) step(ctx context.Context) (time.Duration, error) {
 	// What the next look compares the health with: only a look that
 	// reached its goal from this configuration and role vouches for the
 	// view of every service it did not touch.
-	r.lastCfg, r.lastStates, r.lastHolding = nil, nil, false
+	r.lastCfg, r.lastStates, r.lastQuorums, r.lastHolding = nil, nil, nil, false
 	if err == nil {
-		r.lastCfg, r.lastStates, r.lastHolding = in.Config, in.Health, want.Holding
+		r.lastCfg, r.lastStates, r.lastQuorums, r.lastHolding = in.Config, in.Health, in.Quorums, want.Holding
 	}
 	if !r.drainUntil.IsZero() {
 		next = min(next, drainPoll)
@@ -706,8 +707,13 @@ func (r *Reconciler) healthOnly(in Inputs) map[lvs.ServiceKey]bool {
 	}
 	changed := map[lvs.ServiceKey]bool{}
 	for k, s := range in.Health {
-		if s.Down != r.lastStates[k].Down {
+		if last := r.lastStates[k]; s.Down != last.Down || !health.SameWeight(s.Weight, last.Weight) {
 			changed[k.Service] = true
+		}
+	}
+	for k, lost := range in.Quorums {
+		if was, ok := r.lastQuorums[k]; !ok || was != lost {
+			changed[k] = true
 		}
 	}
 	for k, s := range r.lastStates {
@@ -726,7 +732,7 @@ func (r *Reconciler) services(ctx context.Context, in Inputs, keys map[lvs.Servi
 	if len(keys) == 0 {
 		return nil
 	}
-	want := &lvs.Table{Services: health.DesiredFor(in.Config, keys, in.Health, in.Policy, in.Now), Ignore: in.Config.Table.Ignore}
+	want := &lvs.Table{Services: health.DesiredFor(in.Config, keys, in.Health, in.Quorums, in.Policy, in.Now), Ignore: in.Config.Table.Ignore}
 	live := &lvs.Table{}
 	for _, s := range want.Services {
 		if v := r.view.Service(s.Key); v != nil {

@@ -342,6 +342,7 @@ func TestHealthTransitionIsOneOperationWithoutReadingTheTable(t *testing.T) {
 type fakeHealth struct {
 	mu sync.Mutex
 	st health.States
+	q  health.Quorums
 }
 
 func (h *fakeHealth) set(st health.States) {
@@ -350,10 +351,16 @@ func (h *fakeHealth) set(st health.States) {
 	h.mu.Unlock()
 }
 
-func (h *fakeHealth) Snapshot() (health.States, health.Policy) {
+func (h *fakeHealth) setQuorums(st health.States, q health.Quorums) {
+	h.mu.Lock()
+	h.st, h.q = st, q
+	h.mu.Unlock()
+}
+
+func (h *fakeHealth) Snapshot() (health.States, health.Quorums, health.Policy) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.st, health.Policy{}
+	return h.st, h.q, health.Policy{}
 }
 
 func TestDriftIsPutBack(t *testing.T) {
@@ -561,13 +568,71 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := health.Desired(cfg, snap, health.Policy{}, time.Now())
+		want := health.Desired(cfg, snap, nil, health.Policy{}, time.Now())
 		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
 			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
 		}
 	}
 	if n := f.k.reads.Load(); n != 1 {
 		t.Errorf("%d whole-table reads, want 1", n)
+	}
+	if n := f.r.Stats().Partial; n < 55 {
+		t.Errorf("only %d of 60 transitions recomputed just their services", n)
+	}
+}
+
+// The same with quorums, hysteresis and dynamic weights: a change of a
+// real server's weight or of a service's quorum alone recomputes its
+// service too.
+func TestWeightsAndQuorumsMatchTheWholeComputation(t *testing.T) {
+	var src strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&src, "virtual_server \"s%d\" {\n  address = \"10.0.%d.%d:80\"\n  sorry_server = \"10.9.9.9:8080\"\n  quorum = 4\n  hysteresis = %d\n", i, i/200, i%200+1, i%3)
+		onFailure := "remove"
+		if i%2 == 0 {
+			onFailure = "quiesce"
+		}
+		fmt.Fprintf(&src, "  health_check {\n    type = \"tcp\"\n    on_failure = %q\n  }\n", onFailure)
+		for j := range 4 {
+			fmt.Fprintf(&src, "  real_server \"r%d\" {\n    address = \"192.168.%d.%d\"\n    weight = 2\n  }\n", j, i, j+1)
+		}
+		src.WriteString("}\n")
+	}
+	f := newFixture(t, src.String(), false)
+	h := &fakeHealth{}
+	f.r.Health = h
+	f.run()
+	<-f.r.Ready()
+	cfg := f.r.Config()
+	targets := health.Targets(cfg)
+	rng := rand.New(rand.NewPCG(3, 4))
+	st := health.States{}
+	q := health.JudgeQuorums(cfg, st, nil)
+	for step := range 60 {
+		for range 1 + rng.IntN(3) {
+			tg := targets[rng.IntN(len(targets))]
+			s := st[tg.Key]
+			if rng.IntN(2) == 0 {
+				s.Down = !s.Down
+			} else {
+				s.Weight = new(rng.IntN(4))
+			}
+			st[tg.Key] = s
+		}
+		snap := maps.Clone(st)
+		q = health.JudgeQuorums(cfg, snap, q)
+		h.setQuorums(snap, maps.Clone(q))
+		conv := f.r.Stats().Converges
+		f.r.Kick()
+		waitFor(t, "the converge", func() bool { return f.r.Stats().Converges > conv })
+		live, err := f.k.Kernel.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := health.Desired(cfg, snap, q, health.Policy{}, time.Now())
+		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
+			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
+		}
 	}
 	if n := f.r.Stats().Partial; n < 55 {
 		t.Errorf("only %d of 60 transitions recomputed just their services", n)

@@ -97,10 +97,10 @@ func (h *Health) Len() int {
 }
 
 // Snapshot implements reconcile.Health.
-func (h *Health) Snapshot() (health.States, health.Policy) {
+func (h *Health) Snapshot() (health.States, health.Quorums, health.Policy) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return maps.Clone(h.st), health.Policy{}
+	return maps.Clone(h.st), nil, health.Policy{}
 }
 
 // Counter wraps an apply.Kernel and counts what goes through it: whole-table
@@ -261,10 +261,10 @@ func Time(cfg *model.Config, h *Health, view *lvs.Table, key health.Key) (Parts,
 	h.Set(key, true, now)
 	defer h.Set(key, false, time.Now())
 	start := time.Now()
-	st, pol := h.Snapshot()
+	st, q, pol := h.Snapshot()
 	p.Snapshot = time.Since(start)
 	start = time.Now()
-	want := reconcile.Compute(reconcile.Inputs{Config: cfg, Health: st, Policy: pol, Now: now})
+	want := reconcile.Compute(reconcile.Inputs{Config: cfg, Health: st, Quorums: q, Policy: pol, Now: now})
 	p.Compute = time.Since(start)
 	start = time.Now()
 	pl := plan.Diff(view, want.Table, plan.Options{})

@@ -24,6 +24,7 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 	if vs.VIP != nil && keyOK {
 		st.VIP = b.buildVIP(vs.VIP, s)
 	}
+	b.buildQuorum(vs, st)
 	vsc := b.readCheck(vs.HealthCheck)
 	if vsc != nil {
 		st.HealthCheck = b.buildCheck(vsc, s)
@@ -61,6 +62,29 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 			b.services = map[string]*model.ServiceSettings{}
 		}
 		b.services[vs.Name] = st
+	}
+}
+
+// buildQuorum reads quorum and hysteresis into st.
+func (b *builder) buildQuorum(vs *vsBlock, st *model.ServiceSettings) {
+	ranges := map[string]hcl.Range{"quorum": vs.QuorumRange, "hysteresis": vs.HysteresisRange}
+	for _, x := range []struct {
+		v   *int64
+		dst *int
+	}{{vs.Quorum, &st.Quorum}, {vs.Hysteresis, &st.Hysteresis}} {
+		if x.v != nil {
+			*x.dst = int(max(min(*x.v, math.MaxInt32), math.MinInt32))
+		}
+	}
+	for _, p := range st.ValidateQuorum() {
+		r := ranges[p.Setting]
+		if !present(r) {
+			r = ranges["quorum"]
+			if !present(r) {
+				r = vs.DefRange
+			}
+		}
+		b.errorAt(r, p.Summary, "%s", p.Msg)
 	}
 }
 

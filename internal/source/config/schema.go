@@ -64,6 +64,10 @@ type vsBlock struct {
 
 	SorryServer      *string   `hcl:"sorry_server,optional"`
 	SorryServerRange hcl.Range `hcl:"sorry_server,attr_value_range"`
+	Quorum           *int64    `hcl:"quorum,optional"`
+	QuorumRange      hcl.Range `hcl:"quorum,attr_value_range"`
+	Hysteresis       *int64    `hcl:"hysteresis,optional"`
+	HysteresisRange  hcl.Range `hcl:"hysteresis,attr_value_range"`
 
 	Persistence *persistenceBlock `hcl:"persistence,block"`
 	VIP         *aliasBlock       `hcl:"vip,block"`

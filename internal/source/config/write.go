@@ -620,6 +620,12 @@ func (wr *writer) serviceAttrs(vb *wbody, vp []string, s lvs.Service, fwd lvs.Fo
 	if st != nil && st.SorryServer.IsValid() {
 		a("sorry_server", str(hostPortString(st.SorryServer, st.SorryServer.Port() != k.Port)))
 	}
+	if st != nil && st.Quorum != 0 {
+		a("quorum", num(int64(st.Quorum)))
+	}
+	if st != nil && st.Hysteresis != 0 {
+		a("hysteresis", num(int64(st.Hysteresis)))
+	}
 }
 
 // persistence writes the persistence block of a service of family f.
@@ -728,7 +734,7 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 		if sameType {
 			ref = *base
 		} else {
-			ref.Port, ref.Interval, ref.Timeout, ref.Rise, ref.Fall, ref.OnFailure = base.Port, base.Interval, base.Timeout, base.Rise, base.Fall, base.OnFailure
+			ref.Port, ref.Interval, ref.Timeout, ref.Rise, ref.Fall, ref.OnFailure, ref.Alpha = base.Port, base.Interval, base.Timeout, base.Rise, base.Fall, base.OnFailure, base.Alpha
 		}
 	}
 	cb := wr.block(body, "health_check", nil, path...)
@@ -742,6 +748,7 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 		a("type", str(typ))
 	}
 	settings := model.Settings(typ)
+	var blocks []model.SettingInfo
 	for _, set := range settings {
 		if set.Kind == model.SettingProtocol {
 			s(set.Name, model.Setting(hc.Probe, set.Name).(string), model.Setting(ref.Probe, set.Name).(string))
@@ -768,11 +775,11 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 				a(set.Name, cty.EmptyTupleVal)
 				continue
 			}
-			vals := make([]cty.Value, len(ns))
-			for i, n := range ns {
-				vals[i] = num(int64(n))
+			a(set.Name, numbers(ns))
+		case model.SettingBlocks:
+			if !model.EqualSetting(hc.Probe, ref.Probe, set.Name) {
+				blocks = append(blocks, set) // after the attributes
 			}
-			a(set.Name, cty.TupleVal(vals))
 		}
 	}
 	interval := hc.Interval != ref.Interval
@@ -791,4 +798,50 @@ func (wr *writer) check(body *wbody, hc, base *model.HealthCheck, k lvs.ServiceK
 		a("fall", num(int64(hc.Fall)))
 	}
 	s("on_failure", hc.OnFailure, ref.OnFailure)
+	if hc.Alpha != ref.Alpha {
+		a("alpha", cty.BoolVal(hc.Alpha))
+	}
+	for _, set := range blocks {
+		bp := append(slices.Clone(path), set.Name)
+		for _, blk := range model.Setting(hc.Probe, set.Name).([]model.Block) {
+			nb := wr.block(cb, set.Name, nil, bp...)
+			for _, f := range set.Fields {
+				v := blk[f.Name]
+				switch f.Kind {
+				case model.SettingString:
+					if v != "" {
+						wr.attr(nb, str(v.(string)), append(bp, f.Name)...)
+					}
+				case model.SettingBool:
+					if v == true {
+						wr.attr(nb, cty.True, append(bp, f.Name)...)
+					}
+				case model.SettingNumbers:
+					if ns := v.([]int); len(ns) > 0 {
+						wr.attr(nb, numbers(ns), append(bp, f.Name)...)
+					}
+				}
+			}
+		}
+	}
+}
+
+// numbers is a list of whole numbers as HCL writes it, three or more
+// consecutive ones as a range ("200-299").
+func numbers(ns []int) cty.Value {
+	var vals []cty.Value
+	for i := 0; i < len(ns); {
+		j := i + 1
+		for j < len(ns) && ns[j] == ns[j-1]+1 && j-i < maxRange {
+			j++
+		}
+		if j-i >= 3 {
+			vals = append(vals, str(fmt.Sprintf("%d-%d", ns[i], ns[j-1])))
+			i = j
+			continue
+		}
+		vals = append(vals, num(int64(ns[i])))
+		i++
+	}
+	return cty.TupleVal(vals)
 }
