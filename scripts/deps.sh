@@ -3,11 +3,15 @@
 # QEMU (the lab VM, software emulation), busybox-static, iproute2 and ipvsadm
 # (they go into the VM), kmod (depmod), cpio and make, and systemd and
 # procps for systemd-analyze verify on examples/systemd (whose ExecReload=
-# runs /bin/kill). Packages already installed are left alone, so this is
+# runs /bin/kill); bash, zsh and fish to run the shell completion scripts
+# in them; groff-base and man-db to check the man pages (groff -ww, man
+# -l) and, with dpkg, to install and look up the Debian package
+# (.ci/run). Packages already installed are left alone, so this is
 # cheap to run every time.
 set -euo pipefail
 
-packages=(qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio make ca-certificates systemd procps)
+packages=(qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio make ca-certificates systemd procps
+	bash zsh fish groff-base man-db)
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -20,7 +20,8 @@ import (
 )
 
 // Version is lvsctl's version, stamped at build time with
-// -ldflags "-X github.com/lvsctl/lvsctl/cmd.Version=...".
+// -ldflags "-X github.com/lvsctl/lvsctl/internal/cmd.Version=..."
+// (make build, make deb).
 var Version = "0.1.0-dev"
 
 // Env is everything a command may touch outside the process.
@@ -99,7 +100,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	// The app, its commands and their flags are made afresh for each run:
 	// urfave/cli writes into its flags while it parses, so no flag is
 	// shared between two runs.
-	err := parse(ctx, newApp(env), args)
+	err := parse(ctx, newApp(env), completionArgs(args))
 	if err == nil && inv.work != nil {
 		err = inv.work(ctx)
 	}
@@ -171,11 +172,13 @@ func newApp(env Env) *cli.App {
 			realserverCommand(env),
 			checkCommand(env),
 			pulseCommand(env),
+			completionCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 	}
+	setupCompletion(env, app)
 	return app
 }
 

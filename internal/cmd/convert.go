@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -21,6 +22,9 @@ import (
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
+
+// convertFormats are the formats convert reads (--from).
+var convertFormats = []string{"lvscf", "ipvsadm", "json", "live"}
 
 func convertCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -39,10 +43,8 @@ func convertCommand(env Env) *cli.Command {
 		},
 		Action: action(env, func(c *cli.Context) (work, error) {
 			from := c.String("from")
-			switch from {
-			case "", "lvscf", "ipvsadm", "json", "live":
-			default:
-				return nil, usageError{fmt.Sprintf("--from %q is not a format; use lvscf, ipvsadm, json or live", from)}
+			if from != "" && !slices.Contains(convertFormats, from) {
+				return nil, usageError{fmt.Sprintf("--from %q is not a format; use %s", from, orList(convertFormats))}
 			}
 			if c.IsSet("netns") && from != "live" {
 				return nil, usageError{"--netns goes with --from live: a FILE is read as it is"}
