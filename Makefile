@@ -1,7 +1,7 @@
 # Entry points for people and CI. See internal/lab/README.md for the VM lab.
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
-.PHONY: deps test vet race lab-kernel lab-check demo
+.PHONY: deps test vet race lab-kernel lab-check demo build man deb deb-test
 
 # Everything: unit tests, CLI testscripts, and the TestKernel... tests
 # (in the QEMU lab when this kernel has no IPVS).
@@ -52,3 +52,47 @@ bench-go:
 # client's requests alternating between real1 and real2.
 demo: deps
 	$(GO) run ./internal/lab/cmd/demo -go $(GO)
+
+# The version stamped into the binary, the man pages and the package:
+# vX.Y.Z when HEAD is tagged so, else cmd.Version's base with the date and
+# commit of HEAD (0.1.0~git20261202.abcdef123456: "~" sorts before the
+# release in dpkg's order). The date is the commit's, so that a rebuild of
+# one commit gives the same pages.
+BASE_VERSION := $(shell sed -n 's/^var Version = "\(.*\)-dev"$$/\1/p' internal/cmd/cmd.go)
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+SOURCE_DATE := $(or $(shell git log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
+VERSION ?= $(or $(patsubst v%,%,$(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)),$(BASE_VERSION)~git$(subst -,,$(SOURCE_DATE)).$(GIT_COMMIT))
+LDFLAGS = -s -w -X github.com/lvsctl/lvsctl/internal/cmd.Version=$(VERSION)
+
+# lvsctl, static, version stamped, into build/lvsctl.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o build/lvsctl .
+
+# One man page per command into man/ (man -l man/lvsctl-plan.1), from the
+# definitions --help shows; TestManPages checks them with groff -ww.
+MAN_DIR ?= man
+man:
+	$(GO) run ./internal/tools/man -dir $(MAN_DIR) -version $(VERSION) -date $(SOURCE_DATE)
+
+# The Debian package, build/lvsctl_VERSION_ARCH.deb, made by nfpm (run at
+# the version pinned here) from packaging/nfpm.yaml: the binary, the
+# systemd units of examples/systemd, the completions, the man pages
+# (compressed, as Debian installs them), /etc/lvsctl/lvsctl.hcl as a
+# conffile and maintainer scripts that start and enable nothing.
+NFPM ?= github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DEB_ARCH ?= $(shell $(GO) env GOARCH)
+deb: build
+	rm -rf build/deb && mkdir -p build/deb/completion build/deb/man
+	cp build/lvsctl build/deb/lvsctl
+	build/lvsctl completion bash > build/deb/completion/lvsctl.bash
+	build/lvsctl completion zsh > build/deb/completion/_lvsctl
+	build/lvsctl completion fish > build/deb/completion/lvsctl.fish
+	$(MAKE) --no-print-directory man MAN_DIR=build/deb/man
+	gzip -9n build/deb/man/*.1
+	VERSION=$(VERSION) DEB_ARCH=$(DEB_ARCH) $(GO) run $(NFPM) package -f packaging/nfpm.yaml -p deb -t build/
+
+# Install the package on this machine (as root), check it as an
+# administrator would (version, man -w, conffile, units verified and not
+# enabled, completions found by each shell) and remove it: .ci/run runs it.
+deb-test: deb
+	scripts/deb-test.sh build/lvsctl_$(VERSION)_$(DEB_ARCH).deb $(VERSION)
