@@ -153,7 +153,7 @@ func TestCheckMetrics(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			page = string(b)
-			if strings.Contains(page, `lvsctl_real_server_transitions_total{address="127.0.0.2:80",direction="down",real_server="real2",virtual_server="web"} 1`) {
+			if strings.Contains(page, `lvsctl_real_server_transitions_total{address="10.0.0.1",direction="down",family="ipv4",fwmark="",port="80",protocol="tcp",real_server="real2",real_server_address="127.0.0.2",real_server_port="80",virtual_server="web"} 1`) {
 				break
 			}
 		}
@@ -163,11 +163,12 @@ func TestCheckMetrics(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, want := range []string{
-		`lvsctl_real_server_up{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
-		`lvsctl_real_server_up{address="127.0.0.2:80",real_server="real2",virtual_server="web"} 0`,
+		`lvsctl_real_server_up{address="10.0.0.1",family="ipv4",fwmark="",port="80",protocol="tcp",real_server="real1",real_server_address="127.0.0.1",real_server_port="80",virtual_server="web"} 1`,
+		`lvsctl_real_server_up{address="10.0.0.1",family="ipv4",fwmark="",port="80",protocol="tcp",real_server="real2",real_server_address="127.0.0.2",real_server_port="80",virtual_server="web"} 0`,
 		`lvsctl_ipvs_up 1`,
-		`lvsctl_ipvs_real_server_weight{address="127.0.0.1:80",real_server="real1",virtual_server="web"} 1`,
-		`lvsctl_ipvs_service_connections_total{address="tcp 10.0.0.1:80",virtual_server="web"} 0`,
+		`lvsctl_ipvs_real_server_weight{address="10.0.0.1",family="ipv4",fwmark="",port="80",protocol="tcp",real_server="real1",real_server_address="127.0.0.1",real_server_port="80",virtual_server="web"} 1`,
+		`lvsctl_ipvs_service_connections_total{address="10.0.0.1",family="ipv4",fwmark="",port="80",protocol="tcp",virtual_server="web"} 0`,
+		`lvsctl_build_info{commit=`,
 		`process_cpu_seconds_total`,
 	} {
 		if !strings.Contains(page, want) {

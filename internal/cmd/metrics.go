@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,12 +16,54 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// newRegistry is a Prometheus registry with the Go runtime's and the
-// process's own metrics, for check's and pulse's --metrics.
+// newRegistry is a Prometheus registry with lvsctl_build_info and the Go
+// runtime's and the process's own metrics, for check's and pulse's
+// --metrics.
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(buildInfo(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// buildInfo is lvsctl_build_info, 1 with the build in its labels: the
+// convention for a build's identity (join it to any series with
+// "* on(instance) group_left(version) lvsctl_build_info").
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lvsctl_build_info",
+		Help: "Always 1; the labels say which lvsctl runs: version, commit (with -dirty for a build from a modified tree) and goversion.",
+		ConstLabels: prometheus.Labels{
+			"version":   Version,
+			"commit":    buildCommit(),
+			"goversion": runtime.Version(),
+		},
+	})
+	g.Set(1)
+	return g
+}
+
+// buildCommit is the commit lvsctl was built from, as go build stamps it
+// in a git checkout, with "-dirty" when the tree had changes; "" when it
+// was not stamped (go run, -buildvcs=false).
+func buildCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev string
+	var dirty bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 // serveRegistry serves reg on addr at /metrics until ctx ends or stop is

@@ -2,6 +2,9 @@ package health
 
 import (
 	"log/slog"
+	"net/netip"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,11 +18,15 @@ import (
 // from the kernel at scrape time, so that a scrape always shows the table
 // as it is, including changes made by someone other than check.
 //
-// Every real server series has the labels virtual_server and real_server
-// (the names in the configuration) and address (the real server's
-// address:port). A service or real server in the kernel that the
-// configuration does not name is labelled with its service key instead
-// of a virtual server name, and with no real server name.
+// Every series of a service has its name in the configuration
+// (virtual_server) and its key in labels of their own, the same in every
+// metric: family (ipv4, ipv6), protocol (tcp, udp, sctp), address and
+// port for an address service; family and fwmark for a firewall-mark
+// service, whose protocol, address and port are empty (Prometheus takes an
+// empty label for an absent one), as the fwmark of an address service is.
+// A real server's series add real_server (its name) and
+// real_server_address and real_server_port. A service or real server in
+// the kernel that the configuration does not name has an empty name.
 type Metrics struct {
 	table func() (*lvs.Table, error)
 	log   *slog.Logger
@@ -36,8 +43,8 @@ type Metrics struct {
 }
 
 var (
-	rsLabels  = []string{"virtual_server", "real_server", "address"}
-	svcLabels = []string{"virtual_server", "address"}
+	svcLabels = []string{"virtual_server", "family", "protocol", "address", "port", "fwmark"}
+	rsLabels  = append(slices.Clone(svcLabels), "real_server", "real_server_address", "real_server_port")
 
 	descUp = prometheus.NewDesc("lvsctl_real_server_up",
 		"Health of a probed real server: 1 up, 0 down (removed or quiesced).", rsLabels, nil)
@@ -108,9 +115,9 @@ func (m *Metrics) load(cfg *model.Config, targets []Target, states States) {
 	}
 	for _, t := range m.targets {
 		if keep[t.Key] != (names{t.VS, t.Name}) {
-			l := prometheus.Labels{"virtual_server": t.VS, "real_server": t.Name, "address": t.Key.Dest.String()}
-			m.transitions.DeletePartialMatch(l)
-			m.latency.Delete(l)
+			l := targetLabels(t)
+			m.transitions.DeletePartialMatch(labelMap(rsLabels, l))
+			m.latency.DeleteLabelValues(l...)
 		}
 	}
 	m.targets = targets
@@ -141,8 +148,8 @@ func (m *Metrics) load(cfg *model.Config, targets []Target, states States) {
 
 // observe records one probe of t and the transition it caused, if any.
 func (m *Metrics) observe(t Target, r Result, tr *Transition) {
-	addr := t.Key.Dest.String()
-	m.latency.WithLabelValues(t.VS, t.Name, addr).Observe(r.Latency.Seconds())
+	l := targetLabels(t)
+	m.latency.WithLabelValues(l...).Observe(r.Latency.Seconds())
 	if tr == nil {
 		return
 	}
@@ -150,7 +157,7 @@ func (m *Metrics) observe(t Target, r Result, tr *Transition) {
 	if tr.Up {
 		dir = "up"
 	}
-	m.transitions.WithLabelValues(t.VS, t.Name, addr, dir).Inc()
+	m.transitions.WithLabelValues(append(l, dir)...).Inc()
 	m.mu.Lock()
 	m.down[t.Key] = !tr.Up
 	m.mu.Unlock()
@@ -169,14 +176,14 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
 	for _, t := range m.targets {
-		addr := t.Key.Dest.String()
+		l := targetLabels(t)
 		up := 1.0
 		if m.down[t.Key] {
 			up = 0
 		}
-		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, t.VS, t.Name, addr)
+		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, l...)
 		if w, ok := m.weight[t.Key]; ok {
-			ch <- prometheus.MustNewConstMetric(descConfWeight, prometheus.GaugeValue, float64(w), t.VS, t.Name, addr)
+			ch <- prometheus.MustNewConstMetric(descConfWeight, prometheus.GaugeValue, float64(w), l...)
 		}
 	}
 	svcName := m.svcName
@@ -200,20 +207,14 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	for _, s := range tab.Services {
-		vs, ok := svcName[s.Key]
-		if !ok || vs == "" {
-			// Unnamed services are told apart by their key, so that two
-			// of them with the same real server do not collide.
-			vs = s.Key.String()
-		}
-		svcAddr := s.Key.String()
-		counter(descSvcConns, s.Stats.Conns, vs, svcAddr)
-		counter(descSvcPkts, s.Stats.InPkts, vs, svcAddr, "in")
-		counter(descSvcPkts, s.Stats.OutPkts, vs, svcAddr, "out")
-		counter(descSvcBytes, s.Stats.InBytes, vs, svcAddr, "in")
-		counter(descSvcBytes, s.Stats.OutBytes, vs, svcAddr, "out")
+		sl := serviceLabels(svcName[s.Key], s.Key)
+		counter(descSvcConns, s.Stats.Conns, sl...)
+		counter(descSvcPkts, s.Stats.InPkts, append(sl, "in")...)
+		counter(descSvcPkts, s.Stats.OutPkts, append(sl, "out")...)
+		counter(descSvcBytes, s.Stats.InBytes, append(sl, "in")...)
+		counter(descSvcBytes, s.Stats.OutBytes, append(sl, "out")...)
 		for _, d := range s.Dests {
-			l := []string{vs, rsName[Key{s.Key, d.Addr}], d.Addr.String()}
+			l := realServerLabels(sl, rsName[Key{s.Key, d.Addr}], d.Addr)
 			gauge(descWeight, float64(d.Opts.Weight), l...)
 			counter(descRSConns, d.Live.Stats.Conns, l...)
 			counter(descRSPkts, d.Live.Stats.InPkts, append(l, "in")...)
@@ -224,4 +225,37 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			gauge(descRSInact, float64(d.Live.InactConns), l...)
 		}
 	}
+}
+
+// serviceLabels are the values of svcLabels for the service k named vs.
+// The slice has room for one more value, so that appending one (a
+// direction, a real server's labels) to it never shares an array.
+func serviceLabels(vs string, k lvs.ServiceKey) []string {
+	l := make([]string, 0, len(rsLabels)+1)
+	l = append(l, vs, k.Family.String())
+	if k.IsFWMark() {
+		return append(l, "", "", "", strconv.FormatUint(uint64(k.FWMark), 10))
+	}
+	return append(l, k.Protocol.String(), k.Addr.String(), strconv.Itoa(int(k.Port)), "")
+}
+
+// realServerLabels are the values of rsLabels for the real server name at
+// addr of the service whose serviceLabels are svc.
+func realServerLabels(svc []string, name string, addr netip.AddrPort) []string {
+	l := make([]string, 0, len(rsLabels)+1)
+	l = append(l, svc...)
+	return append(l, name, addr.Addr().String(), strconv.Itoa(int(addr.Port())))
+}
+
+// targetLabels are the values of rsLabels for a probed real server.
+func targetLabels(t Target) []string {
+	return realServerLabels(serviceLabels(t.VS, t.Key.Service), t.Name, t.Key.Dest)
+}
+
+func labelMap(names, values []string) prometheus.Labels {
+	m := make(prometheus.Labels, len(names))
+	for i, n := range names {
+		m[n] = values[i]
+	}
+	return m
 }

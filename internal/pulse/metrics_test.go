@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/lvsctl/lvsctl/internal/pulse/wire"
 )
@@ -71,12 +73,22 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
-	if got := scrape(t, srv.URL); strings.Contains(got, "lvsctl_pulse_") {
-		t.Fatalf("metrics before the daemon runs:\n%s", got)
+	// Before the daemon runs: the partner never heard, and nothing else.
+	never := `
+# HELP lvsctl_pulse_partner_last_heartbeat_age_seconds Time since the last heartbeat accepted from the partner; +Inf until one arrives.
+# TYPE lvsctl_pulse_partner_last_heartbeat_age_seconds gauge
+lvsctl_pulse_partner_last_heartbeat_age_seconds +Inf
+# HELP lvsctl_pulse_partner_last_heartbeat_timestamp_seconds Unix time of the last heartbeat accepted from the partner; 0 until one arrives.
+# TYPE lvsctl_pulse_partner_last_heartbeat_timestamp_seconds gauge
+lvsctl_pulse_partner_last_heartbeat_timestamp_seconds 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(never)); err != nil {
+		t.Fatalf("before the daemon runs: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
+	start := time.Now()
 	go func() { done <- d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	// The partner is silent: the primary takes over after deadtime.
@@ -152,5 +164,29 @@ func TestMetricsScrape(t *testing.T) {
 			t.Fatalf("scrape lacks %q:\n%s", missing, got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// Heard: the age is finite and the timestamp is the time of a
+	// heartbeat of this run.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var age, at float64 = -1, -1
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "lvsctl_pulse_partner_last_heartbeat_age_seconds":
+			age = mf.GetMetric()[0].GetGauge().GetValue()
+		case "lvsctl_pulse_partner_last_heartbeat_timestamp_seconds":
+			at = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if math.IsInf(age, 0) || age < 0 || age > 5 {
+		t.Errorf("partner heard, but its heartbeat's age is %g", age)
+	}
+	if at < float64(start.Unix()) || at > float64(time.Now().Unix()+1) {
+		t.Errorf("partner heard, but its last heartbeat's timestamp is %g (the test started at %d)", at, start.Unix())
+	}
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %v", problems, err)
 	}
 }

@@ -9,6 +9,8 @@ var (
 		"Looks at the director that ended in the desired state (ok) or not (failed: retried with backoff).", []string{"result"}, nil)
 	descOps = prometheus.NewDesc("lvsctl_director_kernel_operations_total",
 		"IPVS operations the daemon made to converge the table.", nil, nil)
+	descApplies = prometheus.NewDesc("lvsctl_director_applies_total",
+		"Plans the daemon applied to the IPVS table under the apply lock, by result: ok, or failed (a kernel error; the daemon reads the table again and retries with backoff).", []string{"result"}, nil)
 	descReads = prometheus.NewDesc("lvsctl_director_table_reads_total",
 		"Whole-table reads: at start, after an error, after another lvsctl applied, and every resync.", nil, nil)
 	descDrift = prometheus.NewDesc("lvsctl_director_drift_repairs_total",
@@ -33,7 +35,7 @@ func NewMetrics(reg prometheus.Registerer, r *Reconciler) (*Metrics, error) {
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConverges, descOps, descReads, descDrift, descReloads, descLockBusy, descFailing} {
+	for _, d := range []*prometheus.Desc{descConverges, descOps, descApplies, descReads, descDrift, descReloads, descLockBusy, descFailing} {
 		ch <- d
 	}
 }
@@ -47,6 +49,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descConverges, s.Converges, "ok")
 	counter(descConverges, s.Failures, "failed")
 	counter(descOps, s.Ops)
+	counter(descApplies, s.Applies, "ok")
+	counter(descApplies, s.ApplyFailures, "failed")
 	counter(descReads, s.TableReads)
 	counter(descDrift, s.DriftRepairs)
 	counter(descReloads, s.Reloads, "accepted")

@@ -167,6 +167,8 @@ type Stats struct {
 	Converges      uint64 // converges that reached the desired state
 	Failures       uint64 // converges that did not
 	Ops            uint64 // kernel operations done
+	Applies        uint64 // plans applied to the IPVS table in full
+	ApplyFailures  uint64 // plans whose apply failed (a kernel error)
 	TableReads     uint64 // whole-table reads
 	DriftRepairs   uint64 // resyncs that found the table changed behind lvsctl's back
 	Reloads        uint64 // configurations accepted after the first
@@ -365,6 +367,19 @@ func (r *Reconciler) report(err error) {
 		return
 	}
 	r.log().Error("cannot converge the director; retrying", "error", msg)
+}
+
+// countApply counts an apply.Run and the operations it did.
+func (r *Reconciler) countApply(rep *apply.Report, err error) {
+	done := uint64(rep.Count(apply.Done))
+	r.count(func(s *Stats) {
+		s.Ops += done
+		if err != nil {
+			s.ApplyFailures++
+		} else {
+			s.Applies++
+		}
+	})
 }
 
 func (r *Reconciler) count(f func(*Stats)) {
@@ -676,8 +691,7 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 		r.log().Warn("the IPVS table changed behind lvsctl's back; putting it back", "add", a, "change", c, "destroy", d)
 	}
 	rep, err := apply.Run(ctx, r.Kernel, p, apply.RunOptions{})
-	done := uint64(rep.Count(apply.Done))
-	r.count(func(s *Stats) { s.Ops += done })
+	r.countApply(rep, err)
 	if a, c, d := rep.Summary(); a+c+d > 0 {
 		r.log().Info("IPVS table changed", "added", a, "changed", c, "destroyed", d)
 	}
@@ -756,8 +770,7 @@ func (r *Reconciler) services(ctx context.Context, in Inputs, keys map[lvs.Servi
 	}
 	defer r.unlock(unlock)
 	rep, err := apply.Run(ctx, r.Kernel, p, apply.RunOptions{})
-	done := uint64(rep.Count(apply.Done))
-	r.count(func(s *Stats) { s.Ops += done })
+	r.countApply(rep, err)
 	if a, c, d := rep.Summary(); a+c+d > 0 {
 		r.log().Info("IPVS table changed", "added", a, "changed", c, "destroyed", d)
 	}
