@@ -139,3 +139,34 @@ func TestCompletionCommand(t *testing.T) {
 		t.Errorf("completion tcsh: exit %d: %s", code, errb.String())
 	}
 }
+
+// FuzzCompletions: whatever the words on the command line, completion
+// prints candidates (or nothing) and never fails; every candidate starts
+// with the word under the cursor (the shell replaces that word with it),
+// unless it asks the shell for file names.
+func FuzzCompletions(f *testing.F) {
+	for _, s := range []string{"", "pl", "plan\x00-f\x00", "plan\x00--file\x00=\x00we", "check\x00--log-level=w",
+		"--\x00", "apply\x00--\x00x", "pulse\x00status\x00--status-file", "=\x00=", "-\x00-", "--=", "plan\x00---x=y"} {
+		f.Add(s)
+	}
+	app := newApp(Env{Getenv: func(string) string { return "" }})
+	plan := app.Command("plan")
+	f.Fuzz(func(t *testing.T, line string) {
+		words := strings.Split(line, "\x00")
+		cur := words[len(words)-1]
+		for _, c := range [][]string{
+			completions("", app.Flags, app.Commands, true, words),
+			completions("plan", plan.Flags, plan.Subcommands, false, words),
+		} {
+			for _, l := range c {
+				w := strings.SplitN(l, "\t", 2)[0]
+				if l == ":file" || l == ":dir" {
+					continue
+				}
+				if !strings.HasPrefix(w, cur) {
+					t.Errorf("words %q: candidate %q does not start with %q", words, w, cur)
+				}
+			}
+		}
+	})
+}
