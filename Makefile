@@ -58,7 +58,7 @@ demo: deps
 # commit of HEAD (0.1.0~git20261202.abcdef123456: "~" sorts before the
 # release in dpkg's order). The date is the commit's, so that a rebuild of
 # one commit gives the same pages.
-BASE_VERSION := $(shell sed -n 's/^var Version = "\(.*\)-dev"$$/\1/p' internal/cmd/cmd.go)
+BASE_VERSION := $(shell sed -n 's/^\(var\)\{0,1\}[[:space:]]*Version *= *"\(.*\)-dev"$$/\2/p' internal/cmd/*.go | head -n 1)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 SOURCE_DATE := $(or $(shell git log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 VERSION ?= $(or $(patsubst v%,%,$(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)),$(BASE_VERSION)~git$(subst -,,$(SOURCE_DATE)).$(GIT_COMMIT))

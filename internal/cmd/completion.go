@@ -219,7 +219,7 @@ func takesValue(f cli.Flag) bool {
 
 // flagCandidates are the flags of a command that start with cur: "--name"
 // for long names, "-n" for one-letter ones, and --help (and --version
-// for lvsctl itself), which urfave/cli adds.
+// for lvsctl itself), which urfave/cli adds unless they are defined.
 func flagCandidates(flags []cli.Flag, root bool, cur string) []string {
 	var out []string
 	add := func(names []string, usage string) {
@@ -239,8 +239,11 @@ func flagCandidates(flags []cli.Flag, root bool, cur string) []string {
 		}
 		add(f.Names(), flagUsage(f))
 	}
-	add([]string{"help", "h"}, "show help")
-	if root {
+	// Those urfave/cli adds, unless the command has its own.
+	if findFlag(flags, "help") == nil {
+		add([]string{"help", "h"}, "show help")
+	}
+	if root && findFlag(flags, "version") == nil {
 		add([]string{"version", "v"}, "print the version")
 	}
 	return out

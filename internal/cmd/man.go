@@ -84,8 +84,17 @@ func rootPage(app *cli.App, version, date string) ManPage {
 	b.WriteString(".PP\nEach command has its page: " + roffEscape("man lvsctl-plan") + ", and its " + roffEscape("--help") + ".\n")
 	commandsSection(&b, nil, app.Commands)
 	b.WriteString(".SH OPTIONS\n")
-	option(&b, "--help, -h", "show help")
-	option(&b, "--version, -v", "print the version")
+	for _, f := range app.VisibleFlags() {
+		names, text, _ := strings.Cut(cli.FlagStringer(f), "\t")
+		option(&b, names, text)
+	}
+	// Those urfave/cli adds, unless the app has its own.
+	if findFlag(app.Flags, "help") == nil {
+		option(&b, "--help, -h", "show help")
+	}
+	if findFlag(app.Flags, "version") == nil {
+		option(&b, "--version, -v", "print the version")
+	}
 	b.WriteString(".SH EXIT STATUS\n")
 	for _, e := range exitStatus {
 		option(&b, e[0], e[1])
@@ -136,7 +145,9 @@ func commandPage(path []string, c *cli.Command, version, date string) ManPage {
 			names, text, _ := strings.Cut(cli.FlagStringer(f), "\t")
 			option(&b, names, text)
 		}
-		option(&b, "--help, -h", "show help")
+		if findFlag(c.Flags, "help") == nil {
+			option(&b, "--help, -h", "show help")
+		}
 	}
 	envSection(&b, []*cli.Command{c})
 	b.WriteString(".SH SEE ALSO\n")

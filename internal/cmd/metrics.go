@@ -21,20 +21,20 @@ import (
 // --metrics.
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(buildInfo(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(buildInfoGauge(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
 }
 
-// buildInfo is lvsctl_build_info, 1 with the build in its labels: the
+// buildInfoGauge is lvsctl_build_info, 1 with the build in its labels: the
 // convention for a build's identity (join it to any series with
 // "* on(instance) group_left(version) lvsctl_build_info").
-func buildInfo() prometheus.Collector {
+func buildInfoGauge() prometheus.Collector {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "lvsctl_build_info",
 		Help: "Always 1; the labels say which lvsctl runs: version, commit (with -dirty for a build from a modified tree) and goversion.",
 		ConstLabels: prometheus.Labels{
 			"version":   Version,
-			"commit":    buildCommit(),
+			"commit":    vcsCommit(),
 			"goversion": runtime.Version(),
 		},
 	})
@@ -42,10 +42,10 @@ func buildInfo() prometheus.Collector {
 	return g
 }
 
-// buildCommit is the commit lvsctl was built from, as go build stamps it
+// vcsCommit is the commit lvsctl was built from, as go build stamps it
 // in a git checkout, with "-dirty" when the tree had changes; "" when it
 // was not stamped (go run, -buildvcs=false).
-func buildCommit() string {
+func vcsCommit() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""

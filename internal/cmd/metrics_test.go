@@ -11,7 +11,7 @@ import (
 func TestBuildInfo(t *testing.T) {
 	want := `# HELP lvsctl_build_info Always 1; the labels say which lvsctl runs: version, commit (with -dirty for a build from a modified tree) and goversion.
 # TYPE lvsctl_build_info gauge
-lvsctl_build_info{commit="` + buildCommit() + `",goversion="` + runtime.Version() + `",version="` + Version + `"} 1
+lvsctl_build_info{commit="` + vcsCommit() + `",goversion="` + runtime.Version() + `",version="` + Version + `"} 1
 `
 	reg := newRegistry()
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "lvsctl_build_info"); err != nil {
