@@ -20,8 +20,7 @@ import (
 )
 
 // Version is lvsctl's version, stamped at build time with
-// -ldflags "-X github.com/lvsctl/lvsctl/internal/cmd.Version=..."
-// (make build, make deb).
+// -ldflags "-X github.com/lvsctl/lvsctl/cmd.Version=...".
 var Version = "0.1.0-dev"
 
 // Env is everything a command may touch outside the process.

@@ -179,31 +179,29 @@ func envSection(b *strings.Builder, cmds []*cli.Command) {
 	seen := map[string]string{}
 	var names []string
 	var walk func([]*cli.Command)
+	add := func(env, flag string) {
+		if _, ok := seen[env]; !ok {
+			seen[env] = flag
+			names = append(names, env)
+		}
+	}
 	walk = func(cmds []*cli.Command) {
 		for _, c := range cmds {
 			for _, f := range c.Flags {
-				d, ok := f.(cli.DocGenerationFlag)
-				if !ok {
-					continue
-				}
-				for _, e := range d.GetEnvVars() {
-					if _, ok := seen[e]; !ok {
-						seen[e] = "--" + f.Names()[0]
-						names = append(names, e)
+				if d, ok := f.(cli.DocGenerationFlag); ok {
+					for _, e := range d.GetEnvVars() {
+						add(e, "--"+f.Names()[0])
 					}
+				}
+				if f.Names()[0] == "state-dir" {
+					// It reads its variable itself (see stateDirFlag).
+					add(rundir.EnvVar, "--state-dir")
 				}
 			}
 			walk(c.Subcommands)
 		}
 	}
 	walk(cmds)
-	// --state-dir reads its variable itself (see stateDirFlag).
-	for _, c := range allCommands(cmds) {
-		if findFlag(c.Flags, "state-dir") != nil && seen[rundir.EnvVar] == "" {
-			seen[rundir.EnvVar] = "--state-dir"
-			names = append(names, rundir.EnvVar)
-		}
-	}
 	if len(names) == 0 {
 		return
 	}
@@ -212,15 +210,6 @@ func envSection(b *strings.Builder, cmds []*cli.Command) {
 	for _, n := range names {
 		option(b, n, "the value of "+seen[n]+" when the flag is not given")
 	}
-}
-
-func allCommands(cmds []*cli.Command) []*cli.Command {
-	var out []*cli.Command
-	for _, c := range cmds {
-		out = append(out, c)
-		out = append(out, allCommands(c.Subcommands)...)
-	}
-	return out
 }
 
 // option writes one tagged paragraph: names as --help shows them
