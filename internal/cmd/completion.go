@@ -323,8 +323,8 @@ func completionCommand(env Env) *cli.Command {
 		Usage:     "print the shell completion script for bash, zsh or fish",
 		ArgsUsage: "SHELL",
 		Description: "Prints a script that completes lvsctl's commands, flags, file names and the values of flags\n" +
-			"that take one of a few words (--log-level, --role, --from, --mode) or a network namespace\n" +
-			"(--netns). The Debian package installs them; to load one by hand:\n" +
+			"that take one of a few words (a log level, a pulse role, an input format, a forwarding method)\n" +
+			"or a network namespace name. The Debian package installs them; to load one by hand:\n" +
 			"  bash: source <(lvsctl completion bash)   (or save it in ~/.local/share/bash-completion/completions/lvsctl)\n" +
 			"  zsh:  lvsctl completion zsh > ~/.zfunc/_lvsctl   (with ~/.zfunc in fpath, before compinit)\n" +
 			"  fish: lvsctl completion fish > ~/.config/fish/completions/lvsctl.fish",
