@@ -43,6 +43,9 @@ const (
 	dirValue
 	wordValue  // one of a fixed list
 	netnsValue // a network namespace name under /run/netns, or a path
+	// commandValue is a command's name, then one of its subcommands'
+	// (lvsctl help COMMAND [SUBCOMMAND]).
+	commandValue
 )
 
 type valueCompletion struct {
@@ -84,6 +87,7 @@ var argValues = map[string]valueCompletion{
 	"apply":      {kind: fileValue},
 	"convert":    {kind: fileValue},
 	"completion": {kind: wordValue, words: completionShells},
+	"help":       {kind: commandValue},
 }
 
 // completionArgs are the args urfave/cli parses: when they ask for
@@ -112,12 +116,12 @@ var netnsDir = "/run/netns"
 // pages read TakesFile).
 func setupCompletion(env Env, app *cli.App) {
 	app.EnableBashCompletion = true
-	app.BashComplete = complete(env, "", app.Flags, app.Commands, true)
+	app.BashComplete = complete(env, "", app.Flags, app.Commands, nil, true)
 	var walk func(path string, cmds []*cli.Command)
 	walk = func(path string, cmds []*cli.Command) {
 		for _, c := range cmds {
 			p := strings.TrimSpace(path + " " + c.Name)
-			c.BashComplete = complete(env, p, c.Flags, c.Subcommands, false)
+			c.BashComplete = complete(env, p, c.Flags, c.Subcommands, app.Commands, false)
 			for _, f := range c.Flags {
 				if sf, ok := f.(*cli.StringFlag); ok && flagValues[sf.Name].kind == fileValue {
 					sf.TakesFile = true
@@ -130,8 +134,9 @@ func setupCompletion(env Env, app *cli.App) {
 }
 
 // complete is the BashComplete of the command at path ("" for lvsctl
-// itself), whose flags and subcommands are given.
-func complete(env Env, path string, flags []cli.Flag, subs []*cli.Command, root bool) cli.BashCompleteFunc {
+// itself), whose flags and subcommands are given; all are lvsctl's
+// commands.
+func complete(env Env, path string, flags []cli.Flag, subs, all []*cli.Command, root bool) cli.BashCompleteFunc {
 	return func(c *cli.Context) {
 		var words []string
 		if env.inv != nil && len(env.inv.args) > 1 {
@@ -140,7 +145,7 @@ func complete(env Env, path string, flags []cli.Flag, subs []*cli.Command, root 
 		if n := len(words); n > 0 && words[n-1] == completeMarker {
 			words = words[:n-1]
 		}
-		for _, l := range completions(path, flags, subs, root, words) {
+		for _, l := range completions(path, flags, subs, all, root, words) {
 			fmt.Fprintln(c.App.Writer, l)
 		}
 	}
@@ -148,7 +153,7 @@ func complete(env Env, path string, flags []cli.Flag, subs []*cli.Command, root 
 
 // completions returns the lines complete prints for the command line words
 // (without the program name), the last of which is the word to complete.
-func completions(path string, flags []cli.Flag, subs []*cli.Command, root bool, words []string) []string {
+func completions(path string, flags []cli.Flag, subs, all []*cli.Command, root bool, words []string) []string {
 	if len(words) == 0 {
 		words = []string{""}
 	}
@@ -182,15 +187,42 @@ func completions(path string, flags []cli.Flag, subs []*cli.Command, root bool, 
 		return flagCandidates(flags, root, cur)
 	}
 	if len(subs) > 0 {
-		var out []string
-		for _, s := range subs {
-			if !s.Hidden && strings.HasPrefix(s.Name, cur) {
-				out = append(out, s.Name+"\t"+s.Usage)
+		return commandNames(subs, cur)
+	}
+	if argValues[path].kind == commandValue {
+		// The words after the command's own: a command, then one of
+		// its subcommands.
+		var args []string
+		for _, w := range words[min(len(strings.Fields(path)), len(words)-1) : len(words)-1] {
+			if !strings.HasPrefix(w, "-") {
+				args = append(args, w)
 			}
 		}
-		return out
+		cmds := all
+		for _, a := range args {
+			var next []*cli.Command
+			for _, c := range cmds {
+				if c.HasName(a) {
+					next = c.Subcommands
+				}
+			}
+			cmds = next
+		}
+		return commandNames(cmds, cur)
 	}
 	return values(argValues[path], cur, "")
+}
+
+// commandNames are the visible commands of cmds whose names start with
+// cur, with their usage.
+func commandNames(cmds []*cli.Command, cur string) []string {
+	var out []string
+	for _, c := range cmds {
+		if !c.Hidden && strings.HasPrefix(c.Name, cur) {
+			out = append(out, c.Name+"\t"+c.Usage)
+		}
+	}
+	return out
 }
 
 // flagName is the name in "-f" or "--file", and whether word is a flag.
@@ -395,7 +427,7 @@ func fishScript(app *cli.App) (string, error) {
 			}
 			switch argValues[strings.Join(p, " ")].kind {
 			case fileValue:
-			case wordValue:
+			case wordValue, commandValue:
 				fmt.Fprintf(&b, "complete -c lvsctl -n '%s' -f -a '(__lvsctl_complete)'\n", cond)
 			default:
 				// No file names after a command that takes none.

@@ -94,6 +94,29 @@ func TestCompletions(t *testing.T) {
 	}
 }
 
+// TestCompletionHelpArgs: lvsctl help COMMAND [SUBCOMMAND] completes
+// command names.
+func TestCompletionHelpArgs(t *testing.T) {
+	app := newApp(Env{Getenv: func(string) string { return "" }})
+	for _, tc := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"help", "pl"}, "plan"},
+		{[]string{"help", "pulse", ""}, "status"},
+		{[]string{"help", "plan", ""}, ""},
+		{[]string{"help", "nosuch", ""}, ""},
+	} {
+		var got []string
+		for _, l := range completions("help", nil, nil, app.Commands, false, tc.words) {
+			got = append(got, strings.SplitN(l, "\t", 2)[0])
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("lvsctl %q: got %q, want %q", tc.words, got, tc.want)
+		}
+	}
+}
+
 // TestCompletionCoversFlags holds every flag that takes a value to a
 // decision about what its value is: a file, a word from a list, or
 // nothing to offer.
@@ -155,8 +178,9 @@ func FuzzCompletions(f *testing.F) {
 		words := strings.Split(line, "\x00")
 		cur := words[len(words)-1]
 		for _, c := range [][]string{
-			completions("", app.Flags, app.Commands, true, words),
-			completions("plan", plan.Flags, plan.Subcommands, false, words),
+			completions("", app.Flags, app.Commands, nil, true, words),
+			completions("plan", plan.Flags, plan.Subcommands, app.Commands, false, words),
+			completions("help", nil, nil, app.Commands, false, words),
 		} {
 			for _, l := range c {
 				w := strings.SplitN(l, "\t", 2)[0]
