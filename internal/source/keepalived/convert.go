@@ -51,7 +51,9 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 			}
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
-		return nil, nil, nil, c.errs.capped()
+		es := c.errs.capped()
+		es.withSource(f.srcs)
+		return nil, nil, nil, es
 	}
 	c.cfg.Table.Normalize()
 	if ps := c.cfg.Table.Validate(); len(ps) > 0 {
@@ -64,7 +66,9 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 			}
 			c.errorf(at, "%s", p.Msg)
 		}
-		return nil, nil, nil, c.errs.capped()
+		es := c.errs.capped()
+		es.withSource(f.srcs)
+		return nil, nil, nil, es
 	}
 	for name, st := range c.cfg.Services {
 		if st.IsZero() {

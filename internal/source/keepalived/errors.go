@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -30,9 +31,87 @@ func (p Pos) String() string {
 type Error struct {
 	Pos
 	Msg string // what was wrong and what to do
+	// Source is the line of the file at Pos, clipped to about 100
+	// characters around Col, with control characters shown as "?"; ""
+	// when there is none.
+	Source string
+	// Caret is the 1-based column of Col in Source; 0 when there is none.
+	Caret int
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Excerpt returns the source line and a caret under the column, each
+// line indented by indent, or "" when the error has no source line.
+func (e *Error) Excerpt(indent string) string {
+	if e.Source == "" {
+		return ""
+	}
+	s := fmt.Sprintf("%s%d | %s\n", indent, e.Line, e.Source)
+	if e.Caret > 0 {
+		s += indent + strings.Repeat(" ", len(fmt.Sprint(e.Line))+3+e.Caret-1) + "^\n"
+	}
+	return s
+}
+
+// withSource fills in the Source of each error from srcs, the files read
+// by name.
+func (es Errors) withSource(srcs map[string][]byte) {
+	for _, e := range es {
+		src, ok := srcs[e.File]
+		if !ok || e.Line < 1 {
+			continue
+		}
+		line := lineOf(src, e.Line)
+		if line == "" {
+			continue
+		}
+		col := max(e.Col, 1)
+		start := 0
+		if col > 80 {
+			start = col - 40
+		}
+		end := min(len(line), start+100)
+		if start >= len(line) {
+			continue
+		}
+		b := []byte(line[start:end])
+		for i, c := range b {
+			if c < ' ' || c == 0x7f || c >= 0x80 {
+				b[i] = '?'
+			}
+		}
+		e.Source = string(b)
+		if start > 0 {
+			e.Source = "…" + e.Source
+			col = col - start + 1
+		}
+		if e.Col > 0 {
+			e.Caret = col
+		}
+	}
+}
+
+// lineOf returns line n (1-based) of src without its line end, "" past
+// the end or for a line over MaxLineLength.
+func lineOf(src []byte, n int) string {
+	for i := 1; len(src) > 0; i++ {
+		j := bytes.IndexByte(src, '\n')
+		line := src
+		if j >= 0 {
+			line, src = src[:j], src[j+1:]
+		} else {
+			src = nil
+		}
+		if i == n {
+			if len(line) > MaxLineLength {
+				return ""
+			}
+			return strings.TrimRight(string(line), "\r")
+		}
+	}
+	return ""
+}
 
 // Errors is every error found, in the order the files were read. It is the
 // error type [Parse], [Load] and [File.Convert] return.

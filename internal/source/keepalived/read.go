@@ -66,6 +66,7 @@ type File struct {
 	// Notes are what the reading itself noted (conditional lines skipped,
 	// includes that matched nothing).
 	Notes []Note
+	srcs  map[string][]byte // the files read, by name, for excerpts
 }
 
 // Options change how a file is read.
@@ -94,6 +95,7 @@ func Parse(src []byte, name, dir string, opt Options) (*File, error) {
 	}
 	r.size = len(src)
 	r.files = append(r.files, name)
+	r.f.srcs[name] = src
 	r.open = append(r.open, nil) // the top file, which is not on disk
 	r.lines(name, dir, src)
 	return r.finish()
@@ -115,7 +117,7 @@ type reader struct {
 }
 
 func newReader(name string, opt Options) *reader {
-	r := &reader{f: &File{Name: name}, opt: opt}
+	r := &reader{f: &File{Name: name, srcs: map[string][]byte{}}, opt: opt}
 	r.stack = []*[]*Node{&r.f.Nodes}
 	return r
 }
@@ -134,7 +136,9 @@ func (r *reader) finish() (*File, error) {
 	r.f.Files = r.files
 	r.f.Trailing = r.pending
 	if len(r.errs) > 0 {
-		return nil, r.errs.capped()
+		es := r.errs.capped()
+		es.withSource(r.f.srcs)
+		return nil, es
 	}
 	return r.f, nil
 }
@@ -186,6 +190,7 @@ func (r *reader) file(path, dir string, inc Pos) {
 	}
 	r.size += len(src)
 	r.files = append(r.files, name)
+	r.f.srcs[name] = src
 	r.open = append(r.open, fi)
 	r.lines(name, filepath.Dir(full), src)
 	r.open = r.open[:len(r.open)-1]
