@@ -125,8 +125,17 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 		taken[d.Name] = true
 		order = append(order, d.Name)
 		rp := append(slices.Clone(path), "real_server", d.Name)
+		if !rs.checked {
+			rs.checked = true
+			rs.check = c.readChecks(rs)
+		}
 		if first {
-			c.comments(rs.n, true, rp...)
+			c.comments(rs.n, false, rp...)
+			for _, ch := range rs.n.Block {
+				if rs.check == nil || ch != rs.check.n {
+					c.comments(ch, true, rp...) // the check's go with it
+				}
+			}
 			for _, p := range rs.notes {
 				c.note(p.n, p.why, rp...)
 			}
@@ -192,6 +201,10 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 func (c *conv) dest(vs *vsSpec, ka keyAt, rs *rsSpec, first bool, path []string) (lvs.Dest, bool) {
 	k := ka.key
 	if rs.fwd.fwd != lvs.Tunnel && lvs.FamilyOf(rs.addr) != k.Family {
+		if rs.familyReported {
+			return lvs.Dest{}, false
+		}
+		rs.familyReported = true
 		c.errorf(rs.n.Words[1].Pos, "real server %s is %s but the virtual server %s is %s; keepalived skips it (\"Address family of virtual server and real server don't match\"); only TUN forwarding mixes families", rs.addr, lvs.FamilyOf(rs.addr), k, k.Family)
 		return lvs.Dest{}, false
 	}
@@ -210,6 +223,12 @@ func (c *conv) dest(vs *vsSpec, ka keyAt, rs *rsSpec, first bool, path []string)
 			note = "is in a fwmark service that is not NAT; keepalived clears the real server's port in the table (\"real server has port specified - clearing\"), and so does lvsctl; its checks still probe the port written."
 		}
 		port = 0
+	case ka.entry != "":
+		if port != 0 && port != k.Port && !rs.portNoted {
+			rs.portNoted = true
+			c.note(rs.n, fmt.Sprintf("has port %d, and its virtual_server group entry %s has port %d; keepalived adds it with the entry's port in a service that is not NAT (and warns \"ports don't match\"), and so does lvsctl; its checks still probe port %d.", port, ka.entry, k.Port, port), path...)
+		}
+		port = k.Port
 	default:
 		if port != 0 && port != k.Port {
 			note = fmt.Sprintf("has port %d in a service that is not NAT; keepalived puts the virtual port %d in the table (\"ports don't match - resetting\"), and so does lvsctl; its checks still probe port %d, as keepalived's do.", port, k.Port, port)

@@ -56,7 +56,6 @@ func (c *conv) readChecks(rs *rsSpec) *checkSpec {
 	for _, n := range rs.checkers {
 		if why, ok := checkerNotes[n.Key()]; ok {
 			rs.notes = append(rs.notes, pending{n, why})
-			c.comments(n, true)
 			continue
 		}
 		if spec != nil {
@@ -322,11 +321,8 @@ func (c *conv) url(n *Node, later func(*Node, string)) (model.HTTPURL, bool) {
 		c.errorf(n.Pos(), "this url has no path; keepalived ignores such a url (\"url has no path - ignoring\"): add path /")
 		return u, false
 	}
-	if len(u.Status) == 0 {
-		for s := model.DefaultURLStatus[0]; s <= model.DefaultURLStatus[1]; s++ {
-			u.Status = append(u.Status, s)
-		}
-	}
+	// No status_code accepts 200 to 299, in keepalived and in lvsctl's
+	// url blocks alike.
 	return u, ok
 }
 
@@ -348,10 +344,6 @@ func (c *conv) smtpHost(n *Node, spec *checkSpec, later func(*Node, string)) {
 // check returns the health check of the real server d (read from rs) in
 // the service k, or nil when it has none.
 func (c *conv) check(vs *vsSpec, rs *rsSpec, k lvs.ServiceKey, d lvs.Dest, first bool, rp []string) *model.HealthCheck {
-	if !rs.checked {
-		rs.checked = true
-		rs.check = c.readChecks(rs)
-	}
 	spec := rs.check
 	if spec == nil {
 		return nil

@@ -271,7 +271,7 @@ func (c *conv) vrrpFinish() {
 		}
 		c.comments(v.n, true, "pulse")
 		if why != "" {
-			c.note(v.n, why, "pulse")
+			c.note(v.n, "is not converted, nor are its settings (state, priority, advert_int, nopreempt, notify scripts...): it "+why, "pulse")
 			continue
 		}
 		if pair == nil {

@@ -84,7 +84,11 @@ type rsSpec struct {
 	inhibitSet bool
 	notes      []pending // lines to note once the real server is named
 	checked    bool      // check was read (once for all its services)
-	check      *checkSpec
+	// familyReported: the real server's family was found wrong for one
+	// service of its group, and reported once.
+	familyReported bool
+	portNoted      bool // the port that differs from a group entry's was noted
+	check          *checkSpec
 }
 
 // A pending note: a line, and why it is not carried as it is.
