@@ -130,7 +130,7 @@ func (r *reader) errorf(p Pos, format string, args ...any) {
 }
 
 func (r *reader) finish() (*File, error) {
-	for i := len(r.opens) - 1; i >= 1; i-- {
+	for i := len(r.opens) - 1; i >= 0; i-- {
 		r.errorf(r.opens[i], "this block is not closed: a \"}\" is missing before the end of the configuration")
 	}
 	r.f.Files = r.files
