@@ -34,6 +34,7 @@ func (c *conv) buildServices(vs *vsSpec, keys []keyAt) {
 		}
 		weightSum += rs.weight
 	}
+	c.cfg.Table.Services = slices.Grow(c.cfg.Table.Services, len(keys))
 	for i, ka := range keys {
 		c.buildService(vs, ka, i == 0, weightSum)
 	}
@@ -106,6 +107,14 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 	taken := map[string]bool{}
 	seen := map[netip.AddrPort]*rsSpec{}
 	var checks []*model.HealthCheck
+	if c.dests+len(vs.reals) > MaxDests {
+		if !c.tooMany {
+			c.tooMany = true
+			c.errorf(ka.pos, "the configuration has more than %d real servers once its groups are expanded; lvsctl takes at most that many", MaxDests)
+		}
+		return
+	}
+	c.dests += len(vs.reals)
 	for _, rs := range vs.reals {
 		d, ok := c.dest(vs, ka, rs, first, path)
 		if !ok {

@@ -96,6 +96,9 @@ type conv struct {
 	syncAt Pos
 	// vips are the services by address, for the VIPs of vrrp_instance.
 	vips map[netip.Addr][]string
+	// dests counts the real servers of the table, against MaxDests.
+	dests   int
+	tooMany bool
 }
 
 func (c *conv) errorf(p Pos, format string, args ...any) {

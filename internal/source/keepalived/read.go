@@ -23,6 +23,7 @@ const (
 	MaxDepth        = 32       // blocks within blocks
 	MaxErrors       = 50       // errors reported; the rest are counted
 	MaxServices     = 100000   // virtual services, group ranges expanded
+	MaxDests        = 1 << 20  // real servers of all the services together
 )
 
 // A Token is one word of a line, without its quotes.
