@@ -44,6 +44,7 @@ type checkSpec struct {
 	// connectIP is connect_ip, read at connectIPNode.
 	connectIP     netip.Addr
 	connectIPNode *Node
+	reported      bool // its problems were reported, once for all its services
 }
 
 // defaultSMTPHelo is the HELO name of keepalived's SMTP_CHECK.
@@ -417,17 +418,23 @@ func (c *conv) check(vs *vsSpec, rs *rsSpec, k lvs.ServiceKey, d lvs.Dest, first
 		hc.Port = 0 // the program is told the real server's port
 	}
 	if p := hc.ValidateTarget(d.Addr, d.Name); p != nil {
-		c.errorf(spec.n.Pos(), "the real server %s has no port (a fwmark service), so the %s has none to probe; give it connect_port", d.Addr.Addr(), spec.n.Key())
+		if !spec.reported {
+			spec.reported = true
+			c.errorf(spec.n.Pos(), "the real server %s has no port (a fwmark service), so the %s has none to probe; give it connect_port", d.Addr.Addr(), spec.n.Key())
+		}
 		return nil
 	}
-	for _, p := range hc.Validate(nil) {
-		msg := quote.Clip(p.Msg)
-		if p.Element > 0 && p.Setting == "url" {
-			msg = fmt.Sprintf("url %d: %s", p.Element, msg)
+	if ps := hc.Validate(nil); len(ps) > 0 {
+		for _, p := range ps {
+			msg := quote.Clip(p.Msg)
+			if p.Element > 0 && p.Setting == "url" {
+				msg = fmt.Sprintf("url %d: %s", p.Element, msg)
+			}
+			if !spec.reported {
+				c.errorf(spec.n.Pos(), "%s: %s", spec.n.Key(), msg)
+			}
 		}
-		if first {
-			c.errorf(spec.n.Pos(), "%s: %s", spec.n.Key(), msg)
-		}
+		spec.reported = true
 		return nil
 	}
 	hc.Normalize()

@@ -267,7 +267,7 @@ func TestErrors(t *testing.T) {
 	}
 	// The excerpt shows the line, and the caret the column.
 	es := parseErrors(t, "virtual_server 10.0.0.1 80 {\n\tlb_algo fast\n}\n")
-	if got, want := es[0].Excerpt(""), "2 | ?lb_algo fast\n" + strings.Repeat(" ", 13) + "^\n"; got != want {
+	if got, want := es[0].Excerpt(""), "2 | ?lb_algo fast\n"+strings.Repeat(" ", 13)+"^\n"; got != want {
 		t.Errorf("excerpt %q, want %q", got, want)
 	}
 }
