@@ -56,10 +56,12 @@ func Detect(src []byte) bool {
 }
 
 // Looks reports whether src has lines only keepalived writes: a keyword
-// of keepalived's (lb_algo, real_server ADDRESS, vrrp_instance...) at the
-// start of a line anywhere in its first megabyte. It is for telling a
-// keepalived.conf that [Detect] does not recognise (one that starts with
-// something else) from a broken HCL file, to say what it is.
+// of keepalived's (lb_algo 1, real_server ADDRESS, vrrp_instance V...)
+// followed by a value that is not HCL's "=" or a quoted label, at the
+// start of a line in its first megabyte. It is for telling a piece of
+// keepalived.conf that [Detect] does not recognise (an included file, one
+// that starts with something else) from a broken HCL file, so as to say
+// what it is.
 func Looks(src []byte) bool {
 	src = src[:min(len(src), 1<<20)]
 	for len(src) > 0 {
@@ -70,18 +72,43 @@ func Looks(src []byte) bool {
 			src = nil
 		}
 		f := strings.Fields(string(line))
-		if len(f) < 2 {
+		if len(f) < 2 || strings.HasPrefix(f[1], "=") || strings.HasPrefix(f[1], `"`) {
 			continue
 		}
-		switch f[0] {
-		case "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "delay_loop", "vrrp_instance", "virtual_server_group", "global_defs",
-			"virtual_router_id", "unicast_peer", "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK":
+		if keepalivedWords[f[0]] {
 			return true
-		case "real_server", "virtual_server":
-			if !strings.HasPrefix(f[1], `"`) {
-				return true
-			}
 		}
 	}
 	return false
 }
+
+// keepalivedWords are keywords keepalived has and lvsctl's HCL has not
+// (or has only as "name = value" or with a quoted label).
+var keepalivedWords = func() map[string]bool {
+	m := map[string]bool{}
+	for k := range topKeywords {
+		m[k] = true
+	}
+	for k := range globalNotes {
+		m[k] = true
+	}
+	for k := range vrrpNotes {
+		m[k] = true
+	}
+	for k := range checkerNotes {
+		m[k] = true
+	}
+	for _, k := range converted {
+		m[k] = true
+	}
+	for _, k := range []string{
+		"real_server", "sorry_server", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "delay_loop", "connect_timeout",
+		"connect_port", "connect_ip", "persistence_timeout", "persistence_granularity", "inhibit_on_failure",
+		"uthreshold", "lthreshold", "delay_before_retry", "nb_get_retry", "misc_path", "misc_timeout", "status_code",
+		"digest", "virtualhost", "helo_name", "unicast_peer", "unicast_src_ip", "virtual_ipaddress", "advert_int",
+		"virtual_router_id", "state", "lvs_timeouts", "lvs_sync_daemon", "fwmark",
+	} {
+		m[k] = true
+	}
+	return m
+}()

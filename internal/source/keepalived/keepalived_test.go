@@ -385,7 +385,18 @@ func TestDetect(t *testing.T) {
 			t.Errorf("Detect(%q) = %v", tc.src, got)
 		}
 	}
-	if !Looks([]byte("  real_server 10.0.0.1 80 {\n")) || Looks([]byte("real_server \"a\" {\n")) {
-		t.Error("Looks")
+	for src, want := range map[string]bool{
+		"  real_server 10.0.0.1 80 {\n": true,
+		"vrrp_garp_interval 1\n":        true,
+		"  lb_kind DR\n":                true,
+		"real_server \"a\" {\n":         false,
+		"weight = 2\n":                  false,
+		"url {\n":                       false,
+		"address \"10.0.0.1\"\n":        false,
+		"pulse {\n  primary 10.0.0.1\n": false,
+	} {
+		if Looks([]byte(src)) != want {
+			t.Errorf("Looks(%q) = %v", src, !want)
+		}
 	}
 }
