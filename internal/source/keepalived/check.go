@@ -163,7 +163,7 @@ func (c *conv) readChecker(n *Node) *checkSpec {
 				dnsName = &k.Words[1]
 			}
 		default:
-			c.errorf(k.Pos(), "%s is not a %s keyword keepalived has; check its spelling (keepalived.conf(5))", show(key), n.Key())
+			c.errorf(k.Pos(), "%s is not a %s keyword keepalived has%s", show(key), n.Key(), orManual(suggest(key, checkerWords)))
 		}
 	}
 	switch n.Key() {
@@ -314,7 +314,7 @@ func (c *conv) url(n *Node, later func(*Node, string)) (model.HTTPURL, bool) {
 		case "regex_no_match", "regex_options", "regex_min_offset", "regex_max_offset", "regex_stack", "tls_compliant":
 			later(k, "is not converted: lvsctl's body_regex must match anywhere in the body, with Go's RE2 syntax and no options.")
 		default:
-			c.errorf(k.Pos(), "%s is not a url keyword keepalived has (path, digest, status_code, virtualhost, regex...)", show(k.Key()))
+			c.errorf(k.Pos(), "%s is not a url keyword keepalived has (path, digest, status_code, virtualhost, regex...)%s", show(k.Key()), suggest(k.Key(), urlWords))
 			ok = false
 		}
 	}

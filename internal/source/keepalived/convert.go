@@ -197,7 +197,7 @@ func (c *conv) top(n *Node) {
 	default:
 		why, ok := topNotes[n.Key()]
 		if !ok {
-			c.errorf(n.Pos(), "%s is not a keepalived keyword lvsctl knows at the top level; the top level has global_defs, virtual_server, virtual_server_group, vrrp_instance and keepalived's other blocks", show(n.Key()))
+			c.errorf(n.Pos(), "%s is not a keepalived keyword lvsctl knows at the top level; the top level has global_defs, virtual_server, virtual_server_group, vrrp_instance and keepalived's other blocks%s", show(n.Key()), suggest(n.Key(), topWords))
 			return
 		}
 		c.note(n, "is not converted: "+strings.TrimSuffix(why, ".")+".")
@@ -279,7 +279,7 @@ func (c *conv) globalDefs(n *Node) {
 		}
 		why, ok := globalNotes[g.Key()]
 		if !ok {
-			c.errorf(g.Pos(), "%s is not a global_defs keyword keepalived has; check its spelling (keepalived.conf(5))", show(g.Key()))
+			c.errorf(g.Pos(), "%s is not a global_defs keyword keepalived has%s", show(g.Key()), orManual(suggest(g.Key(), globalWords)))
 			continue
 		}
 		c.note(g, "is not converted: it "+why)

@@ -182,7 +182,7 @@ func (c *conv) vrrpInstance(n *Node) {
 				}
 			}
 		default:
-			c.errorf(k.Pos(), "%s is not a vrrp_instance keyword keepalived has; check its spelling (keepalived.conf(5))", show(key))
+			c.errorf(k.Pos(), "%s is not a vrrp_instance keyword keepalived has%s", show(key), orManual(suggest(key, vrrpWords)))
 		}
 	}
 	c.vrrp = append(c.vrrp, v)

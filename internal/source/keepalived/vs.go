@@ -362,7 +362,7 @@ func (c *conv) vsKey(vs *vsSpec, k *Node, later func(*Node, string)) bool {
 		if c.timingKey(k, &vs.timing, later) {
 			return true
 		}
-		c.errorf(k.Pos(), "%s is not a virtual_server keyword keepalived has; check its spelling (keepalived.conf(5))", show(key))
+		c.errorf(k.Pos(), "%s is not a virtual_server keyword keepalived has%s", show(key), orManual(suggest(key, vsWords)))
 		return false
 	}
 	return true
@@ -574,7 +574,7 @@ func (c *conv) realServer(vs *vsSpec, k *Node) *rsSpec {
 			if c.timingKey(r, &rs.timing, later) {
 				continue
 			}
-			c.errorf(r.Pos(), "%s is not a real_server keyword keepalived has; check its spelling (keepalived.conf(5))", show(key))
+			c.errorf(r.Pos(), "%s is not a real_server keyword keepalived has%s", show(key), orManual(suggest(key, rsWords)))
 		}
 	}
 	return rs
