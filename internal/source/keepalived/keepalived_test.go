@@ -353,6 +353,23 @@ func TestIncludes(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, "conf.d/c.conf"))
 
+	// Braces, as glob(3)'s GLOB_BRACE: each alternative in turn; a
+	// directory that matches is skipped with a note.
+	write("b/keepalived.conf", "include {x,y}/*.conf\ninclude z*\n")
+	write("b/y/1.conf", "virtual_server 10.0.0.2 80 {\n protocol TCP\n real_server 10.1.1.2 80\n}\n")
+	write("b/x/1.conf", "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.1.1 80\n}\n")
+	write("b/zdir/1.conf", "")
+	f, err = Load(filepath.Join(dir, "b/keepalived.conf"), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Files) != 3 || !strings.HasSuffix(f.Files[1], "x/1.conf") || !strings.HasSuffix(f.Files[2], "y/1.conf") {
+		t.Errorf("files read %q", f.Files)
+	}
+	if len(f.Notes) != 2 || !strings.Contains(f.Notes[0].Msg, "matches the directory") || !strings.Contains(f.Notes[1].Msg, "matches no file") {
+		t.Errorf("notes %v", f.Notes)
+	}
+
 	// A loop through two files, and a chain deeper than the limit.
 	write("loop/a.conf", "include b.conf\n")
 	write("loop/b.conf", "include a.conf\n")
@@ -364,6 +381,24 @@ func TestIncludes(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "deep/d"), testOptions); err == nil || !strings.Contains(err.Error(), "nested more than 8 deep") {
 		t.Errorf("depth: %v", err)
+	}
+}
+
+func TestBraces(t *testing.T) {
+	for p, want := range map[string][]string{
+		"a/{b,c}/d":   {"a/b/d", "a/c/d"},
+		"{a,b{c,d}}e": {"ae", "bce", "bde"},
+		"x\\{a,b}":    {"x\\{a,b}"},
+		"{a,b}{1,2}":  {"a1", "a2", "b1", "b2"},
+		"no braces":   {"no braces"},
+		"{unbalanced": {"{unbalanced"},
+	} {
+		if got, ok := braces(p, maxBraces); !ok || !slices.Equal(got, want) {
+			t.Errorf("braces(%q) = %q, %v; want %q", p, got, ok, want)
+		}
+	}
+	if _, ok := braces(strings.Repeat("{a,b}", 9), maxBraces); ok {
+		t.Error("512 alternatives expanded")
 	}
 }
 

@@ -337,10 +337,29 @@ func (r *reader) include(pattern, dir string, at Pos, depth int) {
 		r.file(full, "", at)
 		return
 	}
-	names, err := filepath.Glob(full)
-	if err != nil {
-		r.errorf(at, "include %s is not a pattern glob(3) reads: %v", show(pattern), err)
+	// keepalived globs with GLOB_BRACE: each alternative of {a,b} in
+	// turn, the names of each sorted.
+	alts, ok := braces(full, maxBraces)
+	if !ok {
+		r.errorf(at, "include %s expands to more than %d patterns in braces", show(pattern), maxBraces)
 		return
+	}
+	var names []string
+	for _, alt := range alts {
+		ns, err := filepath.Glob(alt)
+		if err != nil {
+			r.errorf(at, "include %s is not a pattern glob(3) reads: %v", show(pattern), err)
+			return
+		}
+		for _, n := range ns {
+			// glob(3) with GLOB_MARK marks directories, which keepalived
+			// skips.
+			if fi, err := os.Stat(n); err == nil && fi.IsDir() {
+				r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("include %s matches the directory %s, which keepalived skips, and so does lvsctl", show(pattern), show(n))})
+				continue
+			}
+			names = append(names, n)
+		}
 	}
 	if len(names) == 0 {
 		r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("include %s matches no file (%s); keepalived goes on without it, and so does lvsctl", show(pattern), show(full))})
@@ -351,7 +370,60 @@ func (r *reader) include(pattern, dir string, at Pos, depth int) {
 	}
 }
 
-func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
+func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\{`) }
+
+// maxBraces bounds the patterns one include expands to.
+const maxBraces = 256
+
+// braces expands the first {a,b,...} of p (outside a backslash escape),
+// and the rest recursively, as glob(3)'s GLOB_BRACE does; false when there
+// would be more than max patterns.
+func braces(p string, max int) ([]string, bool) {
+	open, depth := -1, 0
+	var commas []int
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '{':
+			if depth == 0 {
+				open = i
+				commas = nil
+			}
+			depth++
+		case ',':
+			if depth == 1 {
+				commas = append(commas, i)
+			}
+		case '}':
+			if depth == 0 {
+				continue
+			}
+			depth--
+			if depth > 0 {
+				continue
+			}
+			var out []string
+			start := open + 1
+			for _, end := range append(commas, i) {
+				more, ok := braces(p[:open]+p[start:end]+p[i+1:], max-len(out))
+				if !ok {
+					return nil, false
+				}
+				out = append(out, more...)
+				if len(out) > max {
+					return nil, false
+				}
+				start = end + 1
+			}
+			return out, true
+		}
+	}
+	if depth != 0 {
+		return []string{p}, true // an unbalanced brace is a character
+	}
+	return []string{p}, true
+}
 
 // piece adds one piece of a line to the tree.
 func (r *reader) piece(p piece) {
