@@ -69,6 +69,9 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 				c.comments(ch, true, path...)
 			}
 		}
+		for _, t := range vs.n.End {
+			c.ann.Add(commentLine(t), path...)
+		}
 		for _, p := range vs.notes {
 			c.note(p.n, p.why, path...)
 		}
@@ -139,12 +142,7 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 			rs.check = c.readChecks(rs)
 		}
 		if first {
-			c.comments(rs.n, false, rp...)
-			for _, ch := range rs.n.Block {
-				if rs.check == nil || ch != rs.check.n {
-					c.comments(ch, true, rp...) // the check's go with it
-				}
-			}
+			c.comments(rs.n, true, rp...)
 			for _, p := range rs.notes {
 				c.note(p.n, p.why, rp...)
 			}

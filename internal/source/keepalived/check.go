@@ -359,7 +359,6 @@ func (c *conv) check(vs *vsSpec, rs *rsSpec, k lvs.ServiceKey, d lvs.Dest, first
 		for _, p := range spec.notes {
 			c.note(p.n, p.why, hp...)
 		}
-		c.comments(spec.n, true, hp...)
 	}
 	t := spec.timing.merged(rs.timing).merged(vs.timing)
 	hc := model.DefaultHealthCheck(spec.probe)

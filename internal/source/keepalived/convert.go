@@ -27,7 +27,7 @@ func (f *File) Config() (*model.Config, []Note, error) {
 // "# NOTE:" for each setting that is not carried or is carried
 // differently), and the same notes as values.
 func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
-	c := &conv{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}, groups: map[string]*Node{},
+	c := &conv{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}, groups: map[string]*Node{}, usedGroups: map[string]bool{},
 		names: map[string]bool{}, keys: map[lvs.ServiceKey]Pos{}}
 	c.cfg = &model.Config{Table: &lvs.Table{}}
 	c.ann.Header = []string{"# Converted from " + filepath.Base(f.Name) + " (keepalived) by lvsctl convert."}
@@ -41,6 +41,12 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 	}
 	for _, n := range f.Nodes {
 		c.top(n)
+	}
+	for _, n := range f.Nodes {
+		if n.Key() == "virtual_server_group" && len(n.Words) > 1 && !c.usedGroups[n.Words[1].Text] {
+			c.note(n, "is used by no virtual_server group line; keepalived builds nothing from it, and neither does lvsctl.")
+			c.comments(n, true)
+		}
 	}
 	c.vrrpFinish()
 	c.ann.Footer = append(c.ann.Footer, f.Trailing...)
@@ -88,12 +94,14 @@ type conv struct {
 	notes  []Note
 	errs   Errors
 	groups map[string]*Node
-	names  map[string]bool
-	keys   map[lvs.ServiceKey]Pos
-	order  []Pos // the line of each service of the table, in order
-	vrrp   []*vrrpInstance
-	sync   *model.SyncDaemon
-	syncAt Pos
+	// usedGroups are the groups a virtual_server uses, by name.
+	usedGroups map[string]bool
+	names      map[string]bool
+	keys       map[lvs.ServiceKey]Pos
+	order      []Pos // the line of each service of the table, in order
+	vrrp       []*vrrpInstance
+	sync       *model.SyncDaemon
+	syncAt     Pos
 	// vips are the services by address, for the VIPs of vrrp_instance.
 	vips map[netip.Addr][]string
 	// dests counts the real servers of the table, against MaxDests.
@@ -140,6 +148,9 @@ func (c *conv) comments(n *Node, deep bool, path ...string) {
 	if deep {
 		for _, ch := range n.Block {
 			c.comments(ch, true, path...)
+		}
+		for _, t := range n.End {
+			c.ann.Add(commentLine(t), path...)
 		}
 	}
 }

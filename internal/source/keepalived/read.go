@@ -44,6 +44,8 @@ type Node struct {
 	// Comments are the comment lines right before the line, and its
 	// trailing comment, "#" or "!" included.
 	Comments []string
+	// End are the comment lines before the "}" that closes its block.
+	End []string
 }
 
 // Key returns the node's first word.
@@ -112,8 +114,9 @@ type reader struct {
 	open []fs.FileInfo
 	// The tree being built: stack[len-1] is the block being filled.
 	stack   []*[]*Node
-	opens   []Pos // where each open block started
-	last    *Node // the previous line, which a "{" opens a block for
+	opens   []Pos   // where each open block started
+	owners  []*Node // the line each open block belongs to
+	last    *Node   // the previous line, which a "{" opens a block for
 	pending []string
 }
 
@@ -441,14 +444,20 @@ func (r *reader) piece(p piece) {
 		r.last.HasBlock = true
 		r.stack = append(r.stack, &r.last.Block)
 		r.opens = append(r.opens, p.words[0].Pos)
+		r.owners = append(r.owners, r.last)
 		r.last = nil
 	case '}':
 		if len(r.stack) == 1 {
 			r.errorf(p.words[0].Pos, "this \"}\" closes no block; remove it or add the block's keyword and \"{\"")
 			return
 		}
+		// Comments before a "}" belong to the block it closes.
+		owner := r.owners[len(r.owners)-1]
+		owner.End = append(owner.End, r.pending...)
+		r.pending = nil
 		r.stack = r.stack[:len(r.stack)-1]
 		r.opens = r.opens[:len(r.opens)-1]
+		r.owners = r.owners[:len(r.owners)-1]
 		r.last = nil
 	default:
 		n := &Node{Words: p.words, Comments: r.pending}

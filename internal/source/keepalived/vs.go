@@ -142,6 +142,7 @@ func (c *conv) virtualServer(n *Node) {
 			return
 		}
 		vs.group = g
+		c.usedGroups[a[1].Text] = true
 	case "fwmark":
 		v, ok := c.unsigned(a[1], "fwmark", 1, 1<<32-1)
 		if !ok {
