@@ -296,6 +296,12 @@ func (c *conv) sorry(vs *vsSpec, ka keyAt, svc *lvs.Service, st *model.ServiceSe
 	default:
 		port = k.Port
 	}
+	if s.fwd.fwd != lvs.Tunnel && lvs.FamilyOf(s.addr) != k.Family {
+		if first {
+			c.errorf(s.n.Words[1].Pos, "sorry_server %s is %s but the virtual server %s is %s; keepalived skips it (\"Address family of virtual server and sorry server don't match\")", s.addr, lvs.FamilyOf(s.addr), k, k.Family)
+		}
+		return
+	}
 	st.SorryServer = netip.AddrPortFrom(s.addr, port)
 	for _, d := range svc.Dests {
 		if d.Addr == st.SorryServer {

@@ -252,6 +252,8 @@ func TestErrors(t *testing.T) {
 		{"virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.1.1 80\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.1.2 80\n}\n", "k.conf:5:1: tcp 10.0.0.1:80 is declared twice (first at k.conf:1:1)"},
 		{"virtual_server 10.0.0.1 80 {\n lb_algo rr\n", "k.conf:1:28: this block is not closed"},
 		{"}\n", "k.conf:1:1: this \"}\" closes no block"},
+		{"virtual_server fwmark {\n}\n", "k.conf:1:22: virtual_server needs at least 2 values"},
+		{"virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 2001:db8::9 80\n real_server 10.1.1.1 80\n}\n", "k.conf:3:15: sorry_server 2001:db8::9 is ipv6 but the virtual server tcp 10.0.0.1:80 is ipv4"},
 		{"virtual_server 10.0.0.1 80 {\n virtualhost \"www.example\n}\n", "k.conf:2:14: this quote is not closed"},
 		{"$IP=10.0.0.1\n", "k.conf:1:1: keepalived's parameter definitions"},
 		{"~SEQ(i,1,3) x\n", "k.conf:1:1: keepalived's ~SEQ lines"},
@@ -297,6 +299,18 @@ func TestLexing(t *testing.T) {
 }
 
 // Conditional lines are read for the config id given.
+// A virtual server without a port is keepalived's port 0, persistent.
+func TestNoPort(t *testing.T) {
+	cfg, notes := parse(t, "virtual_server 10.0.0.1 {\n protocol TCP\n lb_kind DR\n real_server 10.1.1.1\n}\n")
+	s := service(t, cfg, tcp("10.0.0.1:0"))
+	if !s.Opts.Persistent || s.Opts.Timeout != 360 || s.Dests[0].Addr.Port() != 0 {
+		t.Errorf("service %+v", s)
+	}
+	if !hasNote(notes, 1, "zero port only valid for persistent services") {
+		t.Errorf("notes %v", notes)
+	}
+}
+
 func TestConfigID(t *testing.T) {
 	src := "virtual_server 10.0.0.1 80 {\n protocol TCP\n@high lb_algo rr\n@low lb_algo lc\n@^high lb_algo wrr\n real_server 10.1.1.1 80\n}\n"
 	cfg, notes := parse(t, src)

@@ -129,7 +129,11 @@ type keyAt struct {
 }
 
 func (c *conv) virtualServer(n *Node) {
-	if !c.args(n, 2, 2) {
+	if !c.args(n, 1, 2) {
+		return
+	}
+	if t := n.Words[1].Text; len(n.Words) == 2 && (t == "group" || t == "fwmark") {
+		c.args(n, 2, 2) // reports the missing name or mark
 		return
 	}
 	vs := &vsSpec{n: n, weight: 1, what: words(&Node{Words: n.Words})}
@@ -154,9 +158,11 @@ func (c *conv) virtualServer(n *Node) {
 		if !ok {
 			return
 		}
-		p, ok := c.port(a[1], "virtual_server port")
-		if !ok {
-			return
+		var p uint16
+		if len(a) > 1 { // keepalived reads a missing port as 0
+			if p, ok = c.port(a[1], "virtual_server port"); !ok {
+				return
+			}
 		}
 		vs.addr = netip.AddrPortFrom(ip, p)
 		vs.family = lvs.FamilyOf(ip)
