@@ -231,7 +231,7 @@ var globalNotes = func() map[string]string {
 		"smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "no_email_faults", "no_checker_emails")
 	add("names keepalived's processes; lvsctl's daemons are lvsctl pulse and lvsctl check.",
 		"process_names", "process_name", "vrrp_process_name", "checker_process_name", "lvs_process_name", "bfd_process_name")
-	add("identifies this keepalived in alerts; lvsctl has no equivalent.", "router_id")
+	add("identifies this keepalived in alerts; lvsctl has no equivalent.", "router_id", "lvs_id")
 	add("runs a script around keepalived's start or stop; run it from lvsctl's systemd units instead.",
 		"startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout")
 	add("tunes VRRP, which lvsctl's pulse replaces; it has no equivalent there.",

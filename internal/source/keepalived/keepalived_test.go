@@ -299,6 +299,14 @@ func TestLexing(t *testing.T) {
 }
 
 // Conditional lines are read for the config id given.
+// keepalived 1.x's keywords, found in RHEL 7's configurations, are noted.
+func TestLegacyKeywords(t *testing.T) {
+	_, notes := parse(t, "global_defs {\n lvs_id LVS1\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n nat_mask 255.255.255.0\n real_server 10.1.1.1 80\n}\n")
+	if !hasNote(notes, 2, "identifies this keepalived") || !hasNote(notes, 6, "keepalived 1.x") {
+		t.Errorf("notes %v", notes)
+	}
+}
+
 // A virtual server without a port is keepalived's port 0, persistent.
 func TestNoPort(t *testing.T) {
 	cfg, notes := parse(t, "virtual_server 10.0.0.1 {\n protocol TCP\n lb_kind DR\n real_server 10.1.1.1\n}\n")

@@ -13,7 +13,7 @@ var (
 	vsWords     = append([]string{"real_server", "lb_algo", "lvs_sched", "ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback",
 		"mh-port", "mh-fallback", "hashed", "lb_kind", "lvs_method", "persistence_timeout", "persistence_granularity",
 		"persistence_engine", "protocol", "ip_family", "weight", "sorry_server", "sorry_server_inhibit", "sorry_server_lvs_method",
-		"quorum", "hysteresis", "omega", "quorum_up", "quorum_down", "ha_suspend", "smtp_alert", "snmp_name"}, timingWords...)
+		"quorum", "hysteresis", "omega", "nat_mask", "quorum_up", "quorum_down", "ha_suspend", "smtp_alert", "snmp_name"}, timingWords...)
 	rsWords = append([]string{"weight", "lvs_method", "uthreshold", "lthreshold", "notify_up", "notify_down", "smtp_alert", "snmp_name",
 		"TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "DNS_CHECK", "SMTP_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK", "BFD_CHECK"}, timingWords...)
 	checkerWords = append([]string{"connect_port", "connect_ip", "bindto", "bind_port", "bind_if", "fwmark", "log_all_failures",

@@ -222,6 +222,10 @@ func (c *conv) vsKey(vs *vsSpec, k *Node, later func(*Node, string)) bool {
 		default:
 			vs.opts.SchedFlags |= f
 		}
+	case "nat_mask":
+		if c.args(k, 1, 1) {
+			later(k, "is keepalived 1.x's, which put it in no IPVS rule (keepalived 2 dropped it); the table is the same without it.")
+		}
 	case "hashed":
 		if flag() {
 			later(k, "is the kernel's internal hashed flag, which keepalived cannot set; it is not converted.")
