@@ -138,7 +138,7 @@ func newApp(env Env) *cli.App {
 	app := &cli.App{
 		Name:  "lvsctl",
 		Usage: "declarative Linux Virtual Server (IPVS) management",
-		Description: "lvsctl reads a configuration of IPVS virtual servers (HCL, or a legacy piranha lvs.cf),\n" +
+		Description: "lvsctl reads a configuration of IPVS virtual servers (HCL, a piranha lvs.cf or a keepalived.conf),\n" +
 			"compares it with the kernel's live table and applies the smallest set of changes.",
 		Version:         Version,
 		Reader:          env.Stdin,
@@ -189,7 +189,7 @@ func fileFlag(env Env) *cli.StringFlag {
 	return &cli.StringFlag{
 		Name:    "file",
 		Aliases: []string{"f"},
-		Usage:   "configuration `FILE` (HCL, or a piranha lvs.cf)",
+		Usage:   "configuration `FILE` (HCL, a piranha lvs.cf or a keepalived.conf)",
 		EnvVars: []string{"LVSCTL_CONFIG"},
 		Value:   defaultConfig,
 	}

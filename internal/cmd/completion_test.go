@@ -65,7 +65,7 @@ func TestCompletions(t *testing.T) {
 		{[]string{"check", "--log-level=w"}, "--log-level=warn"},
 		{[]string{"check", "--log-format", ""}, "text json"},
 		{[]string{"pulse", "--role", ""}, "primary backup"},
-		{[]string{"convert", "--from", ""}, "lvscf ipvsadm json live"},
+		{[]string{"convert", "--from", ""}, "lvscf keepalived ipvsadm json live"},
 		{[]string{"realserver", "--mode", "t"}, "tun"},
 		// Network namespaces by name, or a path to one.
 		{[]string{"show", "--netns", ""}, "client director"},

@@ -18,27 +18,30 @@ import (
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/internal/source/config"
+	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
 // convertFormats are the formats convert reads (--from).
-var convertFormats = []string{"lvscf", "ipvsadm", "json", "live"}
+var convertFormats = []string{"lvscf", "keepalived", "ipvsadm", "json", "live"}
 
 func convertCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:  "convert",
-		Usage: "turn a piranha lvs.cf, an \"ipvsadm -S -n\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
+		Usage: "turn a piranha lvs.cf, a keepalived.conf, an \"ipvsadm -S -n\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
 		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
 			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
 			"--from live adopts the kernel's table (every setting it has, timeouts and thresholds\n" +
 			"included; --netns picks the namespace) and takes no FILE; --from json reads show --json.\n" +
+			"A keepalived.conf is read with its includes, relative ones from the including file's directory.\n" +
 			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl\n" +
+			"         lvsctl convert /etc/keepalived/keepalived.conf > /etc/lvsctl/lvsctl.hcl\n" +
 			"         lvsctl convert --from live > /etc/lvsctl/lvsctl.hcl",
 		ArgsUsage: "[FILE]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf`, ipvsadm, json or live (default: detect)"},
+			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf`, keepalived, ipvsadm, json or live (default: detect)"},
 			netnsFlag(),
 		},
 		Action: action(env, func(c *cli.Context) (work, error) {
@@ -57,7 +60,7 @@ func convertCommand(env Env) *cli.Command {
 				return func(context.Context) error { return runConvertLive(env, netns) }, nil
 			}
 			if c.NArg() != 1 {
-				return nil, usageError{"convert takes one FILE (an lvs.cf, an ipvsadm -S -n dump or show --json output; - reads stdin), or --from live"}
+				return nil, usageError{"convert takes one FILE (an lvs.cf, a keepalived.conf, an ipvsadm -S -n dump or show --json output; - reads stdin), or --from live"}
 			}
 			path := c.Args().First()
 			return func(context.Context) error { return runConvert(env, path, from) }, nil
@@ -74,7 +77,7 @@ func runConvert(env Env, path, from string) error {
 	}
 	if from == "" {
 		if from = detectFormat(name, src); from == "" {
-			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump (nor lvsctl show --json output) that lvsctl recognises; name the format with --from lvscf, --from ipvsadm or --from json", name)
+			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump (nor a keepalived.conf or lvsctl show --json output) that lvsctl recognises; name the format with --from lvscf, --from keepalived, --from ipvsadm or --from json", name)
 		}
 	}
 	var cfg *model.Config
@@ -84,6 +87,8 @@ func runConvert(env Env, path, from string) error {
 		cfg, ann, err = convertLVSCF(env, name, src)
 	case "json":
 		cfg, ann, err = convertJSON(name, src)
+	case "keepalived":
+		cfg, ann, err = convertKeepalived(env, path, src)
 	default:
 		cfg, ann, err = convertIpvsadm(name, src)
 	}
@@ -122,6 +127,31 @@ func runConvertLive(env Env, netns string) error {
 	return writeConverted(env, "the live table", cfg, ann)
 }
 
+// convertKeepalived converts the keepalived.conf at path (src, its
+// content, when it is stdin, "-"); its includes are read from disk,
+// relative ones from the directory of the file that includes them (the
+// working directory for stdin).
+func convertKeepalived(env Env, path string, src []byte) (*model.Config, *model.Annotations, error) {
+	opt := keepalived.Options{ConfigID: configID()}
+	var f *keepalived.File
+	var err error
+	if path == "-" {
+		f, err = keepalived.Parse(src, "stdin", ".", opt)
+	} else {
+		f, err = keepalived.Load(path, opt)
+	}
+	var cfg *model.Config
+	var ann *model.Annotations
+	if err == nil {
+		cfg, ann, _, err = f.Convert()
+	}
+	if err != nil {
+		printKeepalivedErrors(env, err)
+		return nil, nil, exitError{1}
+	}
+	return cfg, ann, nil
+}
+
 // convertJSON reads show --json output as the table to adopt.
 func convertJSON(name string, src []byte) (*model.Config, *model.Annotations, error) {
 	var t lvs.Table
@@ -153,7 +183,7 @@ func writeConverted(env Env, name string, cfg *model.Config, ann *model.Annotati
 
 func readInput(env Env, path string) ([]byte, string, error) {
 	if path == "-" {
-		src, err := io.ReadAll(io.LimitReader(env.Stdin, max(lvscf.MaxSize, ipvsadm.MaxInputSize)+1))
+		src, err := io.ReadAll(io.LimitReader(env.Stdin, int64(maxInput)+1))
 		return src, "stdin", err
 	}
 	f, fi, err := regular.Open(path, 0)
@@ -168,18 +198,25 @@ func readInput(env Env, path string) ([]byte, string, error) {
 	// Both formats have a size limit, and their parsers refuse what is
 	// over theirs: here only a file larger than both is refused, by its
 	// size before it is read.
-	src, err := regular.ReadAll(f, fi, int64(max(lvscf.MaxSize, ipvsadm.MaxInputSize)))
+	src, err := regular.ReadAll(f, fi, int64(maxInput))
 	if errors.Is(err, regular.ErrTooLarge) {
-		return nil, path, fmt.Errorf("%s is larger than lvsctl converts: an lvs.cf of at most %d MiB, an ipvsadm dump of at most %d MiB", path, lvscf.MaxSize>>20, ipvsadm.MaxInputSize>>20)
+		return nil, path, fmt.Errorf("%s is larger than lvsctl converts: an lvs.cf of at most %d MiB, a keepalived.conf of at most %d MiB, an ipvsadm dump of at most %d MiB", path, lvscf.MaxSize>>20, keepalived.MaxSize>>20, ipvsadm.MaxInputSize>>20)
 	}
 	return src, path, err
 }
 
-// detectFormat tells an lvs.cf, an ipvsadm dump and show --json output
-// apart, or returns "".
+// maxInput is the most convert reads: the largest of the formats' limits,
+// each of which its parser checks.
+var maxInput = max(lvscf.MaxSize, ipvsadm.MaxInputSize, keepalived.MaxSize)
+
+// detectFormat tells an lvs.cf, a keepalived.conf, an ipvsadm dump and
+// show --json output apart, or returns "".
 func detectFormat(name string, src []byte) string {
 	if lvscf.Detect(name, src) {
 		return "lvscf"
+	}
+	if keepalived.Detect(src) {
+		return "keepalived"
 	}
 	if isJSONTable(src) {
 		return "json"

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/internal/source/config"
+	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -36,14 +39,30 @@ func loadDesired(env Env, path string) (*desired, error) {
 }
 
 // loadConfig reads the whole configuration at path, health checks and pulse
-// settings included: lvsctl's HCL, or a piranha lvs.cf (told apart by
-// lvscf.Detect), which gives the same configuration as its conversion.
+// settings included: lvsctl's HCL, a piranha lvs.cf or a keepalived.conf
+// (told apart by content), each of which gives the same configuration as
+// its conversion.
 // Diagnostics go to stderr.
 func loadConfig(env Env, path string) (*model.Config, error) {
-	if src, ok := legacySource(path); ok {
+	src, format := sourceFormat(path)
+	switch format {
+	case "lvscf":
 		return loadLegacy(env, path, src)
+	case "keepalived":
+		return loadKeepalived(env, path)
 	}
 	cfg, files, diags := config.Load(path)
+	if diags.HasErrors() {
+		// A file in another format that lvsctl did not recognise from its
+		// start: say what it is, not what HCL's parser makes of it.
+		for name, f := range files {
+			if keepalived.Looks(f.Bytes) {
+				fmt.Fprintf(env.Stderr, "Error: %s is keepalived configuration, not lvsctl's HCL, but it does not start as a whole keepalived.conf does (global_defs, virtual_server, vrrp_instance...).\n"+
+					"lvsctl reads a keepalived.conf as it is with validate, plan and apply -f FILE, and converts it with convert --from keepalived FILE; give it the top file, the one that includes the others.\n", name)
+				return nil, exitError{1}
+			}
+		}
+	}
 	if len(diags) > 0 {
 		_ = config.WriteDiagnostics(env.Stderr, files, diags, 78)
 	}
@@ -154,23 +173,77 @@ func savedForm(data []byte) string {
 	return "an ipvsadm -S dump"
 }
 
-// legacySource returns the content of path when it is a piranha lvs.cf.
-// Directories and unreadable files are left to config.Load, which reports
-// them.
-func legacySource(path string) ([]byte, bool) {
+// sourceFormat tells the format of the configuration at path by its
+// content: "lvscf" (a piranha lvs.cf, returned with its content),
+// "keepalived" (a keepalived.conf, which keepalived.Load reads with its
+// includes), or "" for lvsctl's HCL. Directories and unreadable files
+// are left to config.Load, which reports them.
+func sourceFormat(path string) ([]byte, string) {
 	f, _, err := regular.Open(path, 0)
 	if err != nil {
-		return nil, false
+		return nil, ""
 	}
 	defer f.Close()
-	// At most one byte more than lvscf.Parse accepts: enough to tell an
-	// lvs.cf apart and for Parse to refuse one that is too large, without
+	// At most one byte more than lvscf.Parse accepts: enough to tell the
+	// formats apart and for Parse to refuse one that is too large, without
 	// reading a huge file whole (config.Load refuses those by their size).
 	src, err := io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
-	if err != nil || !lvscf.Detect(path, src) {
-		return nil, false
+	switch {
+	case err != nil:
+		return nil, ""
+	case lvscf.Detect(path, src):
+		return src, "lvscf"
+	case keepalived.Detect(src):
+		return nil, "keepalived"
 	}
-	return src, true
+	return nil, ""
+}
+
+// configID is keepalived's default config id, for its "@ID" lines: the
+// host name up to its first dot.
+func configID() string {
+	h, _ := os.Hostname()
+	id, _, _ := strings.Cut(h, ".")
+	return id
+}
+
+// loadKeepalived reads a keepalived.conf into the configuration its
+// conversion would give. Notes (what is not carried, and why) go to
+// stderr; errors too, each with its source line, and then only the
+// status is returned.
+func loadKeepalived(env Env, path string) (*model.Config, error) {
+	f, err := keepalived.Load(path, keepalived.Options{ConfigID: configID()})
+	var cfg *model.Config
+	var notes []keepalived.Note
+	if err == nil {
+		cfg, notes, err = f.Config()
+	}
+	if err != nil {
+		printKeepalivedErrors(env, err)
+		return nil, exitError{1}
+	}
+	if len(notes) > 0 {
+		what := fmt.Sprintf("%d of its settings are", len(notes))
+		if len(notes) == 1 {
+			what = "1 of its settings is"
+		}
+		fmt.Fprintf(env.Stderr, "Note: %s is a keepalived.conf; %s not carried as keepalived has them (lvsctl convert %s writes a NOTE for each, saying why).\n",
+			path, what, path)
+	}
+	return cfg, nil
+}
+
+// printKeepalivedErrors writes the errors of a keepalived.conf, each with
+// its source line.
+func printKeepalivedErrors(env Env, err error) {
+	var errs keepalived.Errors
+	if !errors.As(err, &errs) {
+		fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+		return
+	}
+	for _, e := range errs {
+		fmt.Fprintf(env.Stderr, "Error: %s\n%s", e, e.Excerpt("  "))
+	}
 }
 
 // loadLegacy parses an lvs.cf into the configuration its conversion would

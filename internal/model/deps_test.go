@@ -72,7 +72,7 @@ func TestConsumersWithoutHCL(t *testing.T) {
 			}
 		}
 	}
-	for _, pkg := range []string{"internal/health", "internal/pulse", "internal/pulse/vip", "internal/pulse/wire", "internal/source/lvscf", "internal/reconcile"} {
+	for _, pkg := range []string{"internal/health", "internal/pulse", "internal/pulse/vip", "internal/pulse/wire", "internal/source/lvscf", "internal/source/keepalived", "internal/reconcile"} {
 		walk(module+pkg, nil)
 	}
 }

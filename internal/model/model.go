@@ -7,9 +7,11 @@
 //
 //   - config reads lvsctl's HCL, and writes a Config back as HCL;
 //   - lvscf reads piranha's lvs.cf as it is;
+//   - keepalived reads a keepalived.conf, its includes and groups, as
+//     keepalived does;
 //   - ipvsadm reads ipvsadm -S dumps, tables that [FromTable] names.
 //
-// A keepalived.conf reader is to come. The packages that act on a
+// The packages that act on a
 // configuration (health, pulse, reconcile, cmd) see only this package, so
 // none of them depends on a file format: model imports nothing beside
 // [lvs] and the standard library, and must stay that way.
