@@ -71,7 +71,8 @@ func fullStop(s string) string {
 	return s
 }
 
-func where(r hcl.Range) string { return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line) }
+// where is the place of r in a message: file:line:column.
+func where(r hcl.Range) string { return place(&r) }
 
 func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 	t := &lvs.Table{}
