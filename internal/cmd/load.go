@@ -7,10 +7,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
-	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -40,23 +40,20 @@ func loadDesired(env Env, path string) (*desired, error) {
 // lvscf.Detect), which gives the same configuration as its conversion.
 // Diagnostics go to stderr.
 func loadConfig(env Env, path string) (*model.Config, error) {
-	if src, ok := legacySource(path); ok {
-		return loadLegacy(env, path, src)
-	}
-	cfg, files, diags := config.Load(path)
-	if len(diags) > 0 {
-		_ = config.WriteDiagnostics(env.Stderr, files, diags, 78)
-	}
-	if diags.HasErrors() {
+	c := checkConfig(path, false)
+	c.writeText(env.Stderr)
+	if c.cfg == nil {
 		return nil, exitError{1}
 	}
-	return cfg, nil
+	return c.cfg, nil
 }
 
 // loadWithLive reads the configuration at path and, at the same time, the
 // live table with read: on a large director both take seconds, and they are
-// independent.
-func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desired, *lvs.Table, error) {
+// independent. With asJSON, a configuration or a saved table with errors
+// is reported on stdout as validate --json reports it (and the error only
+// carries the status); otherwise diagnostics go to stderr as text.
+func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON bool) (*desired, *lvs.Table, error) {
 	type result struct {
 		t   *lvs.Table
 		err error
@@ -66,15 +63,30 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 		t, err := read()
 		ch <- result{t, err}
 	}()
-	d, err := loadDesired(env, path)
+	c := checkConfig(path, false)
 	live := <-ch
-	if err != nil {
-		return nil, nil, err
+	var de *dumpError
+	if asJSON && (c.cfg == nil || errors.As(live.err, &de)) {
+		var ds diag.Diagnostics
+		if c.cfg == nil {
+			ds = c.diagnostics()
+		}
+		if de != nil {
+			ds = append(ds, de.diagnostics()...)
+		}
+		if err := diag.WriteJSON(env.Stdout, ds); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, exitError{1}
+	}
+	c.writeText(env.Stderr)
+	if c.cfg == nil {
+		return nil, nil, exitError{1}
 	}
 	if live.err != nil {
 		return nil, nil, live.err
 	}
-	return d, live.t, nil
+	return &desired{path: path, table: c.cfg.Table, drainTimeout: c.cfg.DrainTimeout, cfg: c.cfg}, live.t, nil
 }
 
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
@@ -130,13 +142,17 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 	if isJSONTable(data) {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, &dumpError{name: path, err: fmt.Errorf("%s: %w", path, err)}
 		}
 		tab.Normalize()
 		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
 		return &tab, nil
 	}
-	return ipvsadm.ParseLive(bytes.NewReader(data), path)
+	t, err := ipvsadm.ParseLive(bytes.NewReader(data), path)
+	if err != nil {
+		return nil, &dumpError{name: path, src: data, err: err}
+	}
+	return t, nil
 }
 
 // isJSONTable tells lvsctl's JSON form of a table (show --json) from an
@@ -171,30 +187,4 @@ func legacySource(path string) ([]byte, bool) {
 		return nil, false
 	}
 	return src, true
-}
-
-// loadLegacy parses an lvs.cf into the configuration its conversion would
-// give. Warnings go to stderr; errors too, one per line as file:line:
-// message, and then only the status is returned.
-func loadLegacy(env Env, path string, src []byte) (*model.Config, error) {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
-	for _, w := range warns {
-		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
-	}
-	var cfg *model.Config
-	if err == nil {
-		cfg, err = f.Config()
-	}
-	if err != nil {
-		var errs lvscf.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintf(env.Stderr, "Error: %s\n", e)
-			}
-		} else {
-			fmt.Fprintf(env.Stderr, "Error: %s\n", err)
-		}
-		return nil, exitError{1}
-	}
-	return cfg, nil
 }

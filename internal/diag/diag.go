@@ -14,6 +14,7 @@ package diag
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
@@ -167,12 +168,22 @@ func ShortText(s string) string {
 	return s[:cut] + "…"
 }
 
-// Sentence returns s with its first letter upper case: a source's message
-// ("unknown command") as a summary.
-func Sentence(s string) string {
+// Capitalize returns s with its first letter upper case: a source's
+// message ("unknown command") as a summary.
+func Capitalize(s string) string {
 	r, size := utf8.DecodeRuneInString(s)
 	if r == utf8.RuneError {
 		return s
 	}
-	return strings.ToUpper(string(r)) + s[size:]
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// Sentence makes a message read as a diagnostic's detail: capitalised,
+// with a full stop.
+func Sentence(s string) string {
+	s = Capitalize(s)
+	if s != "" && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -56,13 +57,7 @@ func (b *builder) errorAt(subject hcl.Range, summary, detail string, args ...any
 
 // sentence makes an error message read as a diagnostic detail: capitalised,
 // with a full stop.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return fullStop(string(unicode.ToUpper(r)) + s[n:])
-}
+func sentence(s string) string { return diag.Sentence(s) }
 
 func fullStop(s string) string {
 	if s != "" && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
