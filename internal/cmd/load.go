@@ -66,12 +66,13 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON 
 	c := checkConfig(path, false)
 	live := <-ch
 	var de *dumpError
-	if asJSON && (c.cfg == nil || errors.As(live.err, &de)) {
+	badDump := errors.As(live.err, &de)
+	if asJSON && (c.cfg == nil || badDump) {
 		var ds diag.Diagnostics
 		if c.cfg == nil {
 			ds = c.diagnostics()
 		}
-		if de != nil {
+		if badDump {
 			ds = append(ds, de.diagnostics()...)
 		}
 		if err := diag.WriteJSON(env.Stdout, ds); err != nil {

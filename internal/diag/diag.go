@@ -12,7 +12,9 @@
 package diag
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -186,4 +188,21 @@ func Sentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// Sort orders ds by place, stably: those with no place first, then by
+// file and offset, so that a file's problems read top to bottom whatever
+// order they were found in.
+func Sort(ds Diagnostics) {
+	slices.SortStableFunc(ds, func(a, b *Diagnostic) int {
+		switch {
+		case a.Range == nil && b.Range == nil:
+			return 0
+		case a.Range == nil:
+			return -1
+		case b.Range == nil:
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.Range.Filename, b.Range.Filename), cmp.Compare(a.Range.Start.Byte, b.Range.Start.Byte))
+	})
 }

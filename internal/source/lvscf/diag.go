@@ -30,5 +30,6 @@ func Diagnostics(name string, src []byte, warns []Warning, err error) diag.Diagn
 	for _, w := range warns {
 		ds = append(ds, lines.At(diag.Warning, w.Line, 0, "Piranha quirk", diag.Sentence(w.Msg)))
 	}
+	diag.Sort(ds)
 	return ds
 }
