@@ -18,7 +18,10 @@ import (
 // A checked configuration is one read with its problems, which it can
 // print as its source's text or give in the common form for JSON.
 type checked struct {
-	cfg         *model.Config // nil when there are errors
+	cfg *model.Config // nil when there are errors
+	// dump is set for an ipvsadm dump, which validate checks but plan and
+	// apply do not take as a configuration.
+	dump        bool
 	writeText   func(w io.Writer)
 	diagnostics func() diag.Diagnostics
 }
@@ -111,7 +114,8 @@ func checkDump(path string, src []byte, err error) checked {
 		de = &dumpError{name: path, src: src, err: err}
 	}
 	return checked{
-		cfg: cfg,
+		cfg:  cfg,
+		dump: true,
 		writeText: func(w io.Writer) {
 			if err != nil {
 				fmt.Fprintf(w, "Error: %s\n", bytes.ReplaceAll([]byte(err.Error()), []byte("\n"), []byte("\nError: ")))

@@ -55,8 +55,13 @@ func runValidate(env Env, file string, asJSON bool) error {
 		services++
 		reals += len(s.Dests)
 	}
-	fmt.Fprintf(env.Stdout, "Success! %s is valid: %s, %s.\n", file,
-		plural(services, "virtual server"), plural(reals, "real server"))
+	counts := plural(services, "virtual server") + ", " + plural(reals, "real server")
+	if c.dump {
+		// A dump is what plan --live and convert read, not a configuration.
+		fmt.Fprintf(env.Stdout, "Success! %s is a valid ipvsadm dump: %s. lvsctl plan --live takes it as the live table; lvsctl convert --from ipvsadm makes it a configuration.\n", file, counts)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "Success! %s is valid: %s.\n", file, counts)
 	return nil
 }
 

@@ -1,9 +1,12 @@
 // Package diag is the one form of a problem found in a configuration, for
 // every source lvsctl reads (HCL, lvs.cf, ipvsadm dumps): a severity, a
 // summary and a detail, and where it is — file, line, column and byte
-// offset — with the source it is about. The sources produce diagnostics;
-// cmd renders them, as text or as the JSON of `terraform validate -json`
-// ([WriteJSON]), which editors and CI already read.
+// offset — with the source it is about. Each source converts its own
+// problems to it (config.Diagnostics, lvscf.Diagnostics,
+// ipvsadm.Diagnostics), and cmd writes them as the JSON of `terraform
+// validate -json` ([WriteJSON]), which editors and CI already read. The
+// text forms stay each source's own; [Shown] and [Marker] show a source
+// line with the column marked, for text and snippets alike.
 //
 // What a diagnostic carries is bounded whatever the input: a hostile file
 // gives at most [MaxDiagnostics] of them (and one saying how many more),
