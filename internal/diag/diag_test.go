@@ -56,16 +56,23 @@ func TestSnip(t *testing.T) {
 	src := []byte("a {\n  b = [\n    1,\n    2]\n}\n")
 	start := bytes.Index(src, []byte("["))
 	end := bytes.Index(src, []byte("]")) + 1
-	s := Snip(src, Range{Start: Pos{Line: 2, Column: 7, Byte: start}, End: Pos{Line: 4, Column: 7, Byte: end}}, "a")
+	s := Snip(src, Range{Start: Pos{Line: 2, Column: 7, Byte: start}, End: Pos{Line: 4, Column: 7, Byte: end}}, nil, 2, "a")
 	if s.Code != "  b = [\n    1,\n    2]" || s.StartLine != 2 || *s.Context != "a" || s.Values == nil {
 		t.Fatalf("%+v", s)
 	}
 	if hl := s.Code[s.HighlightStartOffset:s.HighlightEndOffset]; hl != "[\n    1,\n    2]" {
 		t.Fatalf("highlight %q", hl)
 	}
+	// The lines of the range around come too; the highlight stays.
+	one := bytes.Index(src, []byte("1"))
+	s = Snip(src, Range{Start: Pos{Line: 3, Column: 5, Byte: one}, End: Pos{Line: 3, Column: 6, Byte: one + 1}},
+		&Range{Start: Pos{Byte: start}, End: Pos{Byte: end}}, 2, "")
+	if s.Code != "  b = [\n    1,\n    2]" || s.Context != nil || s.Code[s.HighlightStartOffset:s.HighlightEndOffset] != "1" {
+		t.Fatalf("%+v", s)
+	}
 	// At most MaxSnippetLines lines, each bounded.
 	big := []byte(strings.Repeat(strings.Repeat("x", 1000)+"\n", 100))
-	s = Snip(big, Range{Start: Pos{Line: 1, Column: 1}, End: Pos{Line: 100, Byte: len(big)}}, strings.Repeat("c", 5000))
+	s = Snip(big, Range{Start: Pos{Line: 1, Column: 1}, End: Pos{Line: 100, Byte: len(big)}}, nil, 1, strings.Repeat("c", 5000))
 	if n := strings.Count(s.Code, "\n") + 1; n != MaxSnippetLines || len(s.Code) > MaxSnippetLines*(MaxLine*4+1) || len(*s.Context) > MaxDetail+3 {
 		t.Fatalf("%d lines, %d bytes, context of %d", n, len(s.Code), len(*s.Context))
 	}

@@ -84,19 +84,28 @@ func Marker(text string, hs, he int) string {
 }
 
 // Snip returns the snippet of src, the content of r's file, that r is
-// about: the lines that hold r (at most MaxSnippetLines), each as Shown
-// shows it, with r highlighted; context names the enclosing block, or is
-// "". r's byte offsets are what count; its line is the snippet's first.
-func Snip(src []byte, r Range, context string) *Snippet {
-	start := min(max(r.Start.Byte, 0), len(src))
-	end := min(max(r.End.Byte, start), len(src))
-	lineAt := bytes.LastIndexByte(src[:start], '\n') + 1
-	s := &Snippet{StartLine: r.Start.Line, Values: []string{}}
+// about, as Terraform makes it: the lines that hold r and the range around
+// it (nil for none; HCL's diagnostic context, such as the whole
+// expression), at most MaxSnippetLines of them, each as Shown shows it,
+// with r highlighted; context names the enclosing block, or is "". The
+// byte offsets of r and around are what count; start is the line number of
+// the first line shown.
+func Snip(src []byte, r Range, around *Range, start int, context string) *Snippet {
+	from := min(max(r.Start.Byte, 0), len(src))
+	to := min(max(r.End.Byte, from), len(src))
+	first, last := from, to
+	if around != nil {
+		first = min(first, max(around.Start.Byte, 0))
+		last = max(last, min(around.End.Byte, len(src)))
+	}
+	lineAt := bytes.LastIndexByte(src[:first], '\n') + 1
+	s := &Snippet{StartLine: start, Values: []string{}}
 	if context != "" {
 		c := ShortText(context)
 		s.Context = &c
 	}
 	var code strings.Builder
+	hs, he := -1, -1
 	for n := 0; ; n++ {
 		next := len(src)
 		if i := bytes.IndexByte(src[lineAt:], '\n'); i >= 0 {
@@ -109,19 +118,29 @@ func Snip(src []byte, r Range, context string) *Snippet {
 		if lineEnd > lineAt && src[lineEnd-1] == '\r' {
 			lineEnd--
 		}
-		text, hs, he := Shown(src[lineAt:lineEnd], start-lineAt, end-lineAt)
-		if n == 0 {
-			s.HighlightStartOffset = code.Len() + hs
+		text, a, b := Shown(src[lineAt:lineEnd], from-lineAt, to-lineAt)
+		if hs < 0 && from <= lineEnd {
+			hs = code.Len() + a
 		}
-		s.HighlightEndOffset = code.Len() + he
+		if hs >= 0 && he < 0 && to <= next {
+			he = code.Len() + b
+		}
 		code.WriteString(text)
-		if next >= end || next >= len(src) || n+1 == MaxSnippetLines {
+		if next >= last || next >= len(src) || n+1 == MaxSnippetLines {
 			break
 		}
 		code.WriteByte('\n')
 		lineAt = next
 	}
 	s.Code = code.String()
+	// A highlight past the lines shown ends with them.
+	if hs < 0 {
+		hs = len(s.Code)
+	}
+	if he < 0 {
+		he = len(s.Code)
+	}
+	s.HighlightStartOffset, s.HighlightEndOffset = hs, he
 	return s
 }
 

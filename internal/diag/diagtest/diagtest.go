@@ -78,7 +78,7 @@ func checkOne(src []byte, d *diag.Diagnostic) error {
 		}
 	}
 	if s := d.Snippet; s != nil {
-		if d.Range == nil || s.StartLine != d.Range.Start.Line {
+		if d.Range == nil || s.StartLine < 1 || s.StartLine > d.Range.Start.Line {
 			return fmt.Errorf("snippet from line %d for range %v", s.StartLine, d.Range)
 		}
 		if s.HighlightStartOffset < 0 || s.HighlightStartOffset > s.HighlightEndOffset || s.HighlightEndOffset > len(s.Code) {

@@ -22,7 +22,18 @@ func Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) diag.Diagnos
 				Start: diag.Pos{Line: s.Start.Line, Column: s.Start.Column, Byte: s.Start.Byte},
 				End:   diag.Pos{Line: s.End.Line, Column: s.End.Column, Byte: s.End.Byte}}
 			if f := files[s.Filename]; f != nil && f.Bytes != nil {
-				c.Snippet = diag.Snip(f.Bytes, *c.Range, contextOf(f, s))
+				// As Terraform does, the snippet's lines also cover the
+				// diagnostic's context (the whole expression), when it
+				// has one in the same file.
+				var around *diag.Range
+				start := s.Start.Line
+				if x := d.Context; x != nil && x.Filename == s.Filename {
+					around = &diag.Range{Start: diag.Pos{Byte: x.Start.Byte}, End: diag.Pos{Byte: x.End.Byte}}
+					if x.Start.Byte < s.Start.Byte {
+						start = x.Start.Line
+					}
+				}
+				c.Snippet = diag.Snip(f.Bytes, *c.Range, around, start, contextOf(f, s))
 			}
 		}
 		out = append(out, c)

@@ -34,6 +34,7 @@ func TestDiagnosticPositions(t *testing.T) {
 		{"schema: unknown argument", "virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n  shceduler = \"rr\"\n}\n", "Unsupported argument", 3, 3, "shceduler", "virtual_server \"w\""},
 		{"schema: unknown block", "virtaul_server \"w\" {\n}\n", "Unsupported block type", 1, 1, "virtaul_server", "virtaul_server \"w\""},
 		{"schema: wrong type", "virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n  real_server \"a\" {\n    address = \"10.0.0.3\"\n    weight  = \"heavy\"\n  }\n}\n", "Unsuitable value type", 5, 16, "heavy", "virtual_server \"w\""},
+		{"schema: a list across lines", "virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n  real_server \"a\" {\n    address = \"10.0.0.3\"\n    weight = [\n      1,\n      2]\n  }\n}\n", "Unsuitable value type", 5, 14, "[", "virtual_server \"w\""},
 		{"rule: scheduler", "virtual_server \"w\" {\n  address   = \"10.0.0.2:80\"\n  scheduler = \"fastest\"\n}\n", "Invalid scheduler", 3, 15, `"fastest"`, "virtual_server \"w\""},
 		{"kernel: weight", "virtual_server \"w\" {\n  address = \"10.0.0.2:80\"\n  real_server \"a\" {\n    address = \"10.0.0.3\"\n    weight  = 70000\n  }\n}\n", "Invalid weight", 5, 15, "70000", "virtual_server \"w\""},
 		{"kernel: non-ASCII before", "# ünïcödé\nvirtual_server \"é\" {\n  address = \"10.0.0.2:80\"\n  scheduler = \"日本\"\n}\n", "Invalid scheduler", 4, 15, `"日本"`, "virtual_server \"é\""},
@@ -99,6 +100,13 @@ func TestDiagnosticPositions(t *testing.T) {
 			s := ds[0].Snippet
 			if s == nil || s.StartLine != tc.line {
 				t.Fatalf("snippet %+v", s)
+			}
+			// The code is the lines of the subject and its context, as
+			// the text shows them.
+			if ctx := d.Context; ctx != nil && ctx.End.Line > ctx.Start.Line {
+				if n := strings.Count(s.Code, "\n") + 1; n != ctx.End.Line-ctx.Start.Line+1 {
+					t.Fatalf("%d lines of code for context %v: %q", n, ctx, s.Code)
+				}
 			}
 			hl := s.Code[s.HighlightStartOffset:s.HighlightEndOffset]
 			if hl == "" || !strings.HasPrefix(hl, tc.text) && !strings.HasPrefix(tc.text, hl) {
