@@ -299,7 +299,7 @@ func emptyMessage(live, desired *lvs.Table) string {
 // planNow plans against the live table and prints the plan, the way plan
 // does. It returns the live table it planned against as well.
 func planNow(env Env, o applyOptions, k apply.Kernel) (*plan.File, *lvs.Table, error) {
-	d, live, err := loadWithLive(env, o.file, k.Table)
+	d, live, err := loadWithLive(env, o.file, k.Table, false)
 	if err != nil {
 		return nil, nil, err
 	}

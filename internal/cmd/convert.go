@@ -146,7 +146,7 @@ func convertKeepalived(env Env, path string, src []byte) (*model.Config, *model.
 		cfg, ann, _, err = f.Convert()
 	}
 	if err != nil {
-		printKeepalivedErrors(env, err)
+		writeKeepalivedErrors(env.Stderr, err)
 		return nil, nil, exitError{1}
 	}
 	return cfg, ann, nil

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
-	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -44,38 +44,20 @@ func loadDesired(env Env, path string) (*desired, error) {
 // its conversion.
 // Diagnostics go to stderr.
 func loadConfig(env Env, path string) (*model.Config, error) {
-	src, format := sourceFormat(path)
-	switch format {
-	case "lvscf":
-		return loadLegacy(env, path, src)
-	case "keepalived":
-		return loadKeepalived(env, path)
-	}
-	cfg, files, diags := config.Load(path)
-	if diags.HasErrors() {
-		// A file in another format that lvsctl did not recognise from its
-		// start: say what it is, not what HCL's parser makes of it.
-		for name, f := range files {
-			if keepalived.Looks(f.Bytes) {
-				fmt.Fprintf(env.Stderr, "Error: %s is keepalived configuration, not lvsctl's HCL, but it does not start as a whole keepalived.conf does (global_defs, virtual_server, vrrp_instance...).\n"+
-					"lvsctl reads a keepalived.conf as it is with validate, plan and apply -f FILE, and converts it with convert --from keepalived FILE; give it the top file, the one that includes the others.\n", name)
-				return nil, exitError{1}
-			}
-		}
-	}
-	if len(diags) > 0 {
-		_ = config.WriteDiagnostics(env.Stderr, files, diags, 78)
-	}
-	if diags.HasErrors() {
+	c := checkConfig(path, false)
+	c.writeText(env.Stderr)
+	if c.cfg == nil {
 		return nil, exitError{1}
 	}
-	return cfg, nil
+	return c.cfg, nil
 }
 
 // loadWithLive reads the configuration at path and, at the same time, the
 // live table with read: on a large director both take seconds, and they are
-// independent.
-func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desired, *lvs.Table, error) {
+// independent. With asJSON, a configuration or a saved table with errors
+// is reported on stdout as validate --json reports it (and the error only
+// carries the status); otherwise diagnostics go to stderr as text.
+func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON bool) (*desired, *lvs.Table, error) {
 	type result struct {
 		t   *lvs.Table
 		err error
@@ -85,15 +67,31 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 		t, err := read()
 		ch <- result{t, err}
 	}()
-	d, err := loadDesired(env, path)
+	c := checkConfig(path, false)
 	live := <-ch
-	if err != nil {
-		return nil, nil, err
+	var de *dumpError
+	badDump := errors.As(live.err, &de)
+	if asJSON && (c.cfg == nil || badDump) {
+		var ds diag.Diagnostics
+		if c.cfg == nil {
+			ds = c.diagnostics()
+		}
+		if badDump {
+			ds = append(ds, de.diagnostics()...)
+		}
+		if err := diag.WriteJSON(env.Stdout, ds); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, exitError{1}
+	}
+	c.writeText(env.Stderr)
+	if c.cfg == nil {
+		return nil, nil, exitError{1}
 	}
 	if live.err != nil {
 		return nil, nil, live.err
 	}
-	return d, live.t, nil
+	return &desired{path: path, table: c.cfg.Table, drainTimeout: c.cfg.DrainTimeout, cfg: c.cfg}, live.t, nil
 }
 
 // readLive reads a saved table: lvsctl's JSON (show --json) or an
@@ -149,13 +147,17 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 	if isJSONTable(data) {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, &dumpError{name: path, err: fmt.Errorf("%s: %w", path, err)}
 		}
 		tab.Normalize()
 		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
 		return &tab, nil
 	}
-	return ipvsadm.ParseLive(bytes.NewReader(data), path)
+	t, err := ipvsadm.ParseLive(bytes.NewReader(data), path)
+	if err != nil {
+		return nil, &dumpError{name: path, src: data, err: err}
+	}
+	return t, nil
 }
 
 // isJSONTable tells lvsctl's JSON form of a table (show --json) from an
@@ -207,67 +209,15 @@ func configID() string {
 	return id
 }
 
-// loadKeepalived reads a keepalived.conf into the configuration its
-// conversion would give. Notes (what is not carried, and why) go to
-// stderr; errors too, each with its source line, and then only the
-// status is returned.
-func loadKeepalived(env Env, path string) (*model.Config, error) {
-	f, err := keepalived.Load(path, keepalived.Options{ConfigID: configID()})
-	var cfg *model.Config
-	var notes []keepalived.Note
-	if err == nil {
-		cfg, notes, err = f.Config()
-	}
-	if err != nil {
-		printKeepalivedErrors(env, err)
-		return nil, exitError{1}
-	}
-	if len(notes) > 0 {
-		what := fmt.Sprintf("%d of its settings are", len(notes))
-		if len(notes) == 1 {
-			what = "1 of its settings is"
-		}
-		fmt.Fprintf(env.Stderr, "Note: %s is a keepalived.conf; %s not carried as keepalived has them (lvsctl convert %s writes a NOTE for each, saying why).\n",
-			path, what, path)
-	}
-	return cfg, nil
-}
-
-// printKeepalivedErrors writes the errors of a keepalived.conf, each with
+// writeKeepalivedErrors writes the errors of a keepalived.conf, each with
 // its source line.
-func printKeepalivedErrors(env Env, err error) {
+func writeKeepalivedErrors(w io.Writer, err error) {
 	var errs keepalived.Errors
 	if !errors.As(err, &errs) {
-		fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+		fmt.Fprintf(w, "Error: %s\n", err)
 		return
 	}
 	for _, e := range errs {
-		fmt.Fprintf(env.Stderr, "Error: %s\n%s", e, e.Excerpt("  "))
+		fmt.Fprintf(w, "Error: %s\n%s", e, e.Excerpt("  "))
 	}
-}
-
-// loadLegacy parses an lvs.cf into the configuration its conversion would
-// give. Warnings go to stderr; errors too, one per line as file:line:
-// message, and then only the status is returned.
-func loadLegacy(env Env, path string, src []byte) (*model.Config, error) {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
-	for _, w := range warns {
-		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
-	}
-	var cfg *model.Config
-	if err == nil {
-		cfg, err = f.Config()
-	}
-	if err != nil {
-		var errs lvscf.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintf(env.Stderr, "Error: %s\n", e)
-			}
-		} else {
-			fmt.Fprintf(env.Stderr, "Error: %s\n", err)
-		}
-		return nil, exitError{1}
-	}
-	return cfg, nil
 }

@@ -29,7 +29,7 @@ func planCommand(env Env) *cli.Command {
 			stateDirFlag(&env),
 			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json; - reads stdin) instead of the kernel; needs no root. What a dump lacks (ipvsadm -S saves no timeouts or thresholds) is left out of the comparison"},
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document; an invalid configuration or --live dump prints validate --json's document instead, and exits 1"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
 			drainTimeoutFlag(),
 		},
@@ -64,7 +64,7 @@ func runPlan(env Env, o planOptions) error {
 	d, live, err := loadWithLive(env, o.file, func() (t *lvs.Table, err error) {
 		t, form, err = liveTable(env, o.live, o.netns, o.netnsSet)
 		return t, err
-	})
+	}, o.json)
 	if err != nil {
 		return err
 	}

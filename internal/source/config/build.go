@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -56,13 +57,7 @@ func (b *builder) errorAt(subject hcl.Range, summary, detail string, args ...any
 
 // sentence makes an error message read as a diagnostic detail: capitalised,
 // with a full stop.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return fullStop(string(unicode.ToUpper(r)) + s[n:])
-}
+func sentence(s string) string { return diag.Sentence(s) }
 
 func fullStop(s string) string {
 	if s != "" && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
@@ -71,7 +66,8 @@ func fullStop(s string) string {
 	return s
 }
 
-func where(r hcl.Range) string { return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line) }
+// where is the place of r in a message: file:line:column.
+func where(r hcl.Range) string { return place(&r) }
 
 func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 	t := &lvs.Table{}

@@ -87,8 +87,9 @@ func TestLoadFile(t *testing.T) {
 }
 
 // TestWriteDiagnostics checks the Terraform-style rendering that
-// `lvsctl validate` prints: summary, file and line with the enclosing
-// block, the source line, and the detail wrapped at the given width.
+// `lvsctl validate` prints: summary, file:line:column with the enclosing
+// block, the source line with the value marked under it, and the detail
+// wrapped at the given width.
 func TestWriteDiagnostics(t *testing.T) {
 	src := "virtual_server \"web\" {\n  address   = \"10.0.0.2:80\"\n  scheduler = \"fastest\"\n}\n"
 	_, files, diags := Parse([]byte(src), "web.hcl")
@@ -98,8 +99,9 @@ func TestWriteDiagnostics(t *testing.T) {
 	}
 	want := `Error: Invalid scheduler
 
-  on web.hcl line 3, in virtual_server "web":
+  on web.hcl:3:15, in virtual_server "web":
    3:   scheduler = "fastest"
+                    ^^^^^^^^^
 
 "fastest" is not an IPVS scheduler; use one of rr, wrr, lc,
 wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos.

@@ -15,9 +15,11 @@ import (
 // parses with hclsyntax.
 //
 // The syntax tree is hclsyntax's own, with the same ranges, so the decoder
-// cannot tell the two apart. Diagnostics are never taken from it: a file
-// whose decoding reports anything is parsed again with hclsyntax (see Load),
-// so that every message and its context are exactly hclsyntax's.
+// cannot tell the two apart: a problem the decoder or the rules find in a
+// file it parsed is at the same line, column and byte as in hclsyntax's tree
+// (TestFastParseDiagnosticPositions). Diagnostics are still never taken from
+// it: a file whose decoding reports anything is parsed again with hclsyntax
+// (see Load), so that every message and its context are exactly hclsyntax's.
 func fastParse(src []byte, filename string) *hcl.File {
 	for _, c := range src {
 		// Non-ASCII text needs Unicode normalization and grapheme

@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
+	"github.com/lvsctl/lvsctl/internal/diag/diagtest"
 	"github.com/lvsctl/lvsctl/internal/model"
 )
 
@@ -45,10 +48,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatal(err)
 		}
 		// Per diagnostic: a summary and detail of at most 2 KB, and 20
-		// source lines of at most 160 characters, escaped (4 bytes each).
-		if max := len(diags) * (2*maxDetail + 100 + maxShownLines*(4*maxShownLine+20)); out.Len() > max {
+		// source lines of at most 160 characters, escaped (4 bytes each),
+		// and the line that marks the column.
+		if max := len(diags) * (2*diag.MaxDetail + 100 + (diag.MaxSnippetLines+1)*(4*diag.MaxLine+20)); out.Len() > max {
 			t.Fatalf("%d bytes of diagnostics for %d of them", out.Len(), len(diags))
 		}
+		checkJSON(t, src, Diagnostics(files, diags))
 		for _, d := range diags {
 			if d.Severity != hcl.DiagError {
 				continue
@@ -85,4 +90,21 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Write's output is not as hclwrite.Format lays it out:\n%s", b.Bytes())
 		}
 	})
+}
+
+// checkJSON checks the JSON form of the diagnostics of src, and that the
+// position of each is where it says in src (when its lines end at "\n"
+// alone, the one convention both hcl and the check count alike).
+func checkJSON(t *testing.T, src []byte, ds diag.Diagnostics) {
+	t.Helper()
+	diagtest.CheckJSON(t, src, ds)
+	if bytes.IndexByte(src, '\r') >= 0 || !utf8.Valid(src) {
+		return
+	}
+	for _, d := range ds {
+		if d.Range != nil {
+			diagtest.CheckPos(t, src, d.Range.Start)
+			diagtest.CheckPos(t, src, d.Range.End)
+		}
+	}
 }

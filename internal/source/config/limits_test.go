@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/lvsctl/lvsctl/internal/diag"
 )
 
 // scanDepth runs the limit scan alone on src and returns the deepest
@@ -396,7 +399,8 @@ func TestWriteDiagnosticsShort(t *testing.T) {
 }
 
 // TestWriteDiagnosticsAsHCL holds WriteDiagnostics to hcl's own writer on
-// files whose lines are short.
+// files whose lines are short, but for what lvsctl adds: the column after
+// the line, the line that marks it, and control characters escaped.
 func TestWriteDiagnosticsAsHCL(t *testing.T) {
 	var srcs []string
 	for _, pattern := range []string{"testdata/bad-*.hcl", "testdata/bad-*.d/*.hcl"} {
@@ -429,11 +433,44 @@ func TestWriteDiagnosticsAsHCL(t *testing.T) {
 			if err := hcl.NewDiagnosticTextWriter(&want, files, width, false).WriteDiagnostics(diags); err != nil {
 				t.Fatal(err)
 			}
-			if got.String() != want.String() {
-				t.Errorf("source %d, width %d:\n--- got\n%s--- hcl\n%s", i, width, got.String(), want.String())
+			if g, w := asHCL(t, got.String()), escapeSource(want.String()); g != w {
+				t.Errorf("source %d, width %d:\n--- got\n%s--- hcl\n%s", i, width, g, w)
 			}
 		}
 	}
+}
+
+var (
+	placeRE  = regexp.MustCompile(`(?m)^  on (.*):([0-9]+):([0-9]+)(, in .*)?:$`)
+	sourceRE = regexp.MustCompile(`(?m)^( *[0-9]+: )(.*)$`)
+)
+
+// asHCL returns WriteDiagnostics's text as hcl's writer would have it:
+// "line N" for file:N:column, and no marker lines (each must follow a
+// source line and hold carets).
+func asHCL(t *testing.T, s string) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i, l := range lines {
+		if strings.Contains(l, "^") && strings.Trim(l, " \t^") == "" {
+			if i == 0 || !sourceRE.MatchString(lines[i-1]) {
+				t.Errorf("a marker line not under a source line:\n%s", s)
+			}
+			continue
+		}
+		out = append(out, l)
+	}
+	return placeRE.ReplaceAllString(strings.Join(out, "\n"), "  on $1 line $2$4:")
+}
+
+// escapeSource escapes the control characters in the source lines of hcl's
+// writer's text, as WriteDiagnostics does.
+func escapeSource(s string) string {
+	return sourceRE.ReplaceAllStringFunc(s, func(l string) string {
+		m := sourceRE.FindStringSubmatch(l)
+		text, _, _ := diag.Shown([]byte(m[2]), 0, 0)
+		return m[1] + text
+	})
 }
 
 // TestSpanSet checks spanSet against a scan of every range.

@@ -63,7 +63,7 @@ func TestRules(t *testing.T) {
 
 		// Names.
 		{"duplicate virtual server", vs(`  address = "10.0.0.2:80"`) + vs(`  address = "10.0.0.3:80"`),
-			[]string{"7:16 Duplicate virtual server"}, "already declared at t.hcl:1"},
+			[]string{"7:16 Duplicate virtual server"}, "already declared at t.hcl:1:16"},
 		{"duplicate real server", rs(`    address = "192.168.10.100:80"
   }
   real_server "r1" {
@@ -90,7 +90,7 @@ func TestRules(t *testing.T) {
 		{"family contradicts address", vs(`  address = "10.0.0.2:80"
   family = "ipv6"`), []string{"3:12 Conflicting family"}, ""},
 		{"duplicate service", vs(`  address = "10.0.0.2:80"`) + strings.Replace(vs(`  address = "10.0.0.2:80"`), "web", "web2", 1),
-			[]string{"8:13 Duplicate virtual service"}, "tcp 10.0.0.2:80 is already declared at t.hcl:2 (virtual_server \"web\")"},
+			[]string{"8:13 Duplicate virtual service"}, "tcp 10.0.0.2:80 is already declared at t.hcl:2:13 (virtual_server \"web\")"},
 		{"duplicate service written differently", vs(`  address = "[::ffff:10.0.0.2]:80"`) + strings.Replace(vs(`  address = "10.0.0.2:80"`), "web", "web2", 1),
 			[]string{"8:13 Duplicate virtual service"}, ""},
 		{"same address other protocol is fine", vs(`  address = "10.0.0.2:53"
@@ -123,7 +123,7 @@ func TestRules(t *testing.T) {
 		{"duplicate real server address", rs(`    address = "192.168.10.100:80"
   }
   real_server "r2" {
-    address = "192.168.10.100"`), []string{"7:15 Duplicate real server"}, "declared at t.hcl:4 (real_server \"r1\")"},
+    address = "192.168.10.100"`), []string{"7:15 Duplicate real server"}, "declared at t.hcl:4:15 (real_server \"r1\")"},
 		{"real server family mix", rs(`    address = "[2001:db8::10]:80"`), []string{"4:15 Invalid real server address"}, "mixing families"},
 		{"real server family mix with tun is fine", vs(`  address = "10.0.0.2:80"
   forwarding = "tun"`) + strings.Replace(rs(`    address = "2001:db8::10"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
@@ -37,6 +38,10 @@ type Error struct {
 	Source string
 	// Caret is the 1-based column of Col in Source; 0 when there is none.
 	Caret int
+	// diag is the error in the common form, placed in its file with
+	// byte offsets and a snippet; nil before withSource, or when its
+	// file is not at hand.
+	diag *diag.Diagnostic
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
@@ -57,11 +62,17 @@ func (e *Error) Excerpt(indent string) string {
 // withSource fills in the Source of each error from srcs, the files read
 // by name.
 func (es Errors) withSource(srcs map[string][]byte) {
+	lines := map[string]*diag.Lines{}
 	for _, e := range es {
 		src, ok := srcs[e.File]
 		if !ok || e.Line < 1 {
 			continue
 		}
+		if lines[e.File] == nil {
+			lines[e.File] = diag.NewLines(e.File, src, false)
+		}
+		// Not capitalised: a message starts with the keyword as written.
+		e.diag = lines[e.File].At(diag.Error, e.Line, e.Col, e.Msg, "")
 		line := lineOf(src, e.Line)
 		if line == "" {
 			continue
