@@ -239,25 +239,11 @@ func detectFormat(name string, src []byte) string {
 }
 
 func convertLVSCF(env Env, name string, src []byte) (*model.Config, *model.Annotations, error) {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), name)
-	for _, w := range warns {
-		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
+	l, err := loadLVSCF(env, name, src)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err == nil {
-		var cfg *model.Config
-		var ann *model.Annotations
-		if cfg, ann, err = f.Convert(); err == nil {
-			return cfg, ann, nil
-		}
-	}
-	var errs lvscf.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			fmt.Fprintf(env.Stderr, "Error: %s\n", e)
-		}
-		return nil, nil, exitError{1}
-	}
-	return nil, nil, err
+	return l.Config, l.Annotations, nil
 }
 
 func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations, error) {

@@ -247,27 +247,38 @@ func printKeepalivedErrors(env Env, err error) {
 }
 
 // loadLegacy parses an lvs.cf into the configuration its conversion would
-// give. Warnings go to stderr; errors too, one per line as file:line:
-// message, and then only the status is returned.
+// give. Warnings and errors go to stderr (see loadLVSCF); then only the
+// status is returned.
 func loadLegacy(env Env, path string, src []byte) (*model.Config, error) {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
+	l, err := loadLVSCF(env, path, src)
+	if err != nil {
+		return nil, err
+	}
+	return l.Config, nil
+}
+
+// loadLVSCF reads and converts an lvs.cf in one pass (lvscf.Load). Its
+// warnings go to stderr, and so do its errors, one per line as
+// file:line:column: message with the line under it; then only the status
+// is returned.
+func loadLVSCF(env Env, path string, src []byte) (*lvscf.Loaded, error) {
+	l, warns, err := lvscf.Load(bytes.NewReader(src), path)
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
 	}
-	var cfg *model.Config
 	if err == nil {
-		cfg, err = f.Config()
+		return l, nil
 	}
-	if err != nil {
-		var errs lvscf.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+	var errs lvscf.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+			if x := e.Excerpt(); x != "" {
+				fmt.Fprintf(env.Stderr, "%s\n", x)
 			}
-		} else {
-			fmt.Fprintf(env.Stderr, "Error: %s\n", err)
 		}
-		return nil, exitError{1}
+	} else {
+		fmt.Fprintf(env.Stderr, "Error: %s\n", err)
 	}
-	return cfg, nil
+	return nil, exitError{1}
 }
