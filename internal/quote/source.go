@@ -12,8 +12,8 @@ const sourceWidth = 72
 // Source shows a line of an input file under a diagnostic, with a caret
 // under byte column col (1-based; 0 for no caret):
 //
-//	    | 	weight = heavy
-//	    |            ^
+//	| 	weight = heavy
+//	|            ^
 //
 // A long line is shown as a window around col, cut with "…"; tabs and
 // other unprintable characters are shown as one blank each, so that the

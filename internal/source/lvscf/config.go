@@ -67,6 +67,8 @@ func (f *File) convert() (*model.Config, *model.Annotations, Errors) {
 	if t == nil {
 		return nil, nil, errs
 	}
+	// A table with errors is converted all the same, to find the
+	// conversion's errors in the same pass.
 	c := &converter{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}}
 	cfg := &model.Config{Table: t}
 	c.ann.Header = []string{"# Converted from " + filepath.Base(f.Name) + " by lvsctl convert."}
@@ -99,9 +101,9 @@ func (f *File) convert() (*model.Config, *model.Annotations, Errors) {
 		c.ann.Footer = append(c.ann.Footer, fmt.Sprintf("# NOTE: failover %s (line %d) is a piranha failover service (fos): lvsctl runs no services, so it is not converted.", v.Name, v.Line))
 	}
 	c.ann.Footer = append(c.ann.Footer, texts(f.TrailingComments)...)
-	if len(c.errs) > 0 {
-		slices.SortStableFunc(c.errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, nil, c.errs
+	if errs = append(errs, c.errs...); len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, nil, errs
 	}
 	return cfg, c.ann, nil
 }
@@ -584,7 +586,12 @@ func (c *converter) checks(l layout, st *model.ServiceSettings, svc *lvs.Service
 	}
 	st.RealServers = map[string]*model.HealthCheck{}
 	for _, d := range svc.Dests {
-		m := byName[d.Name]
+		m, ok := byName[d.Name]
+		if !ok {
+			// Only in a table with errors: two servers of one name
+			// and address, which the table reports.
+			continue
+		}
 		hc := byBlock[m.v]
 		if p := probe(m); p != hc.Port {
 			own := *hc

@@ -826,45 +826,66 @@ func (p *parser) sharedMarks() {
 	for _, l := range f.layout() {
 		first := l.v
 		for _, v := range l.blocks[1:] {
-			var added, same []string
+			p.warnf(v.Line, "virtual %s shares fwmark %d with virtual %s (line %d): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f %d` for each block; for this one it failed (the service exists), so lvsd started no nanny for its servers and never added them",
+				brief(v.Name), v.FWMark, brief(first.Name), first.Line, v.FWMark)
+			var added, same, of []string
 			for _, m := range l.dests {
 				if m.v == v {
-					added = append(added, fmt.Sprintf("%s (%s)", show(m.s.Name), f.destAddr(m.v, m.s)))
+					added = append(added, fmt.Sprintf("%s (%s)", brief(m.s.Name), f.destAddr(m.v, m.s)))
 				}
 			}
 			for _, d := range l.dups {
-				if d.v == v {
-					o := l.dests[d.of]
-					same = append(same, fmt.Sprintf("%s is %s's %s (%s)", show(d.s.Name), show(o.v.Name), show(o.s.Name), f.destAddr(o.v, o.s)))
-					if d.s.Weight != o.s.Weight {
-						line := d.s.Line
-						if ws := d.s.Setting("weight"); ws != nil {
-							line = ws.Line
-						}
-						p.warnf(line, "server %s of virtual %s has weight %d, but it is real server %s of virtual %s (line %d), whose weight %d the fwmark %d service keeps: one real server has one weight",
-							show(d.s.Name), show(v.Name), d.s.Weight, show(o.s.Name), show(o.v.Name), o.s.Line, o.s.Weight, first.FWMark)
+				if d.v != v {
+					continue
+				}
+				o := l.dests[d.of]
+				same = append(same, brief(d.s.Name))
+				of = append(of, fmt.Sprintf("%s (%s)", brief(o.s.Name), f.destAddr(o.v, o.s)))
+				if d.s.Weight != o.s.Weight {
+					line := d.s.Line
+					if ws := d.s.Setting("weight"); ws != nil {
+						line = ws.Line
 					}
+					p.warnf(line, "server %s of virtual %s has weight %d, but it is real server %s of virtual %s (line %d), whose weight %d the fwmark %d service keeps: one real server has one weight",
+						brief(d.s.Name), brief(v.Name), d.s.Weight, brief(o.s.Name), brief(o.v.Name), o.s.Line, o.s.Weight, first.FWMark)
 				}
 			}
-			msg := fmt.Sprintf("virtual %s shares fwmark %d with virtual %s (line %d): lvsctl makes one service of them, with %s's settings. Piranha's lvsd ran `ipvsadm -A -f %d` for each block; for %s it failed (the service exists), so lvsd started no nanny for %s's servers and never added them",
-				show(v.Name), v.FWMark, show(first.Name), first.Line, show(first.Name), v.FWMark, show(v.Name), show(v.Name))
 			if len(added) > 0 {
-				msg += fmt.Sprintf("; lvsctl adds %s, with %s's health check", strings.Join(added, ", "), show(v.Name))
+				p.warnf(v.Line, "virtual %s: lvsctl adds its servers %s to the fwmark %d service, each with this block's health check",
+					brief(v.Name), list(added), v.FWMark)
 			}
 			if len(same) > 0 {
 				how := "the same address and port"
 				if !nat {
-					how = "the same address; direct routing and tunnelling keep each packet's port"
+					how = "the same address: direct routing and tunnelling keep each packet's port"
 				}
-				msg += fmt.Sprintf("; %s already (%s), so they stay one real server each, with the health check of the block that has them first", strings.Join(same, ", "), how)
+				p.warnf(v.Line, "virtual %s: its servers %s are real servers %s of virtual %s already (%s); each stays one real server, with %s's health check",
+					brief(v.Name), list(same), list(of), brief(first.Name), how, brief(first.Name))
 			}
-			p.warnf(v.Line, "%s", msg)
 			p.markConflicts(first, v)
 			if nat {
 				p.natPorts(l, v)
 			}
 		}
 	}
+}
+
+// brief shows a block name in a message that names several: as show does,
+// cut to 24 characters.
+func brief(name string) string {
+	s := show(name)
+	if r := []rune(s); len(r) > 24 {
+		return string(r[:23]) + "…"
+	}
+	return s
+}
+
+// list joins at most three items, and counts the rest.
+func list(items []string) string {
+	if len(items) <= 3 {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:3], ", "), len(items)-3)
 }
 
 // markConflicts warns about each setting of v, a later block sharing
@@ -880,7 +901,7 @@ func (p *parser) markConflicts(first, v *Virtual) {
 			from = fmt.Sprintf("line %d", s.Line)
 		}
 		p.warnf(line, "virtual %s: %s %s is not used: the fwmark %d service keeps %s's %s %s (%s), the first block's, which is what piranha's lvsd set (its later ipvsadm -A failed)",
-			show(v.Name), c.key, c.theirs, v.FWMark, show(first.Name), c.key, c.ours, from)
+			brief(v.Name), c.key, c.theirs, v.FWMark, brief(first.Name), c.key, c.ours, from)
 	}
 }
 
@@ -920,7 +941,7 @@ func (p *parser) natPorts(l layout, v *Virtual) {
 		for _, o := range l.dests {
 			if b := p.f.destAddr(o.v, o.s); o.v != v && b.Addr() == a.Addr() && b.Port() != a.Port() {
 				p.warnf(m.s.Line, "server %s (%s) of virtual %s and server %s (%s) of virtual %s are one host on two ports in the NAT fwmark %d service: NAT sends each connection to the real server's port, so a connection to either port may reach the other; write port = 0 in both server blocks to keep each connection's port",
-					show(m.s.Name), a, show(v.Name), show(o.s.Name), b, show(o.v.Name), v.FWMark)
+					brief(m.s.Name), a, brief(v.Name), brief(o.s.Name), b, brief(o.v.Name), v.FWMark)
 				break
 			}
 		}

@@ -51,7 +51,9 @@ func (f *File) Table() (*lvs.Table, error) {
 
 // table builds the table and returns it with the errors found, sorted by
 // line, uncapped; problems that follow from a line that had an error of
-// its own are left out (see place).
+// its own are left out (see place). The table is normalized even when it
+// has errors, so that the conversion can go on to find its own; it is nil
+// only for service = fos.
 func (f *File) table() (*lvs.Table, Errors) {
 	if f.Service == "fos" {
 		at := f.at("service", place{})
@@ -121,12 +123,9 @@ func (f *File) table() (*lvs.Table, Errors) {
 		}
 		add(at, MsgBadArgument, where+pr.Msg)
 	}
-	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, errs
-	}
+	slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
 	t.Normalize()
-	return t, nil
+	return t, errs
 }
 
 // forward is the forwarding method of every real server (network).
