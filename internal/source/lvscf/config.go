@@ -507,7 +507,7 @@ func (c *converter) blockNotes(b *Virtual, first bool, vp []string) {
 			not = append(not, fmt.Sprintf("%s %s (this one's: %s)", cf.key, cf.theirs, cf.ours))
 		}
 		if len(not) > 0 {
-			text += " Its " + strings.Join(not, ", ") + " are not used."
+			text += " Of its settings, this service does not take " + strings.Join(not, ", ") + "."
 		}
 		c.note(text, vp...)
 	}
