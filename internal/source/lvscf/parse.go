@@ -356,12 +356,12 @@ func (p *parser) boolean(ln line, t token) (bool, bool) {
 func (p *parser) port(ln line, t token) (int, bool) {
 	v, why := strtol(t.text)
 	if why != "" {
-		n, ok := services[t.text]
+		n, ok := builtinServices.Port(t.text, "tcp")
 		if !ok {
 			p.errorf(ln.num, t.col, MsgBadArgument, "%s is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", quote.Excerpt(t.text))
 			return 0, false
 		}
-		v = n
+		v = int(n)
 	}
 	return p.portRange(ln, t, v)
 }
