@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
+	"github.com/lvsctl/lvsctl/internal/services"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
@@ -100,12 +104,16 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error)) (*desir
 // ipvsadm -S -n dump, told apart by the first non-blank byte; "-" reads
 // stdin. Either form is read whole first, so at most ipvsadm.MaxInputSize
 // bytes of it. It returns the form's name too (see savedForm).
-func readLive(env Env, path string) (*lvs.Table, string, error) {
+//
+// A dump's port names are resolved (see ipvsadmNames), and its host names
+// with resolve; its errors are printed, and then only the status is
+// returned.
+func readLive(env Env, path string, resolve bool) (*lvs.Table, string, error) {
 	name, data, err := readSaved(env, path)
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := parseLive(name, data)
+	t, err := parseLive(env, name, data, resolve)
 	return t, savedForm(data), err
 }
 
@@ -145,7 +153,7 @@ func readSaved(env Env, path string) (string, []byte, error) {
 // parseLive reads data, the content of the saved table at path. What its
 // form cannot carry is marked unknown in the table (see
 // [ipvsadm.ParseLive]; in the JSON form a zero timeout is unknown).
-func parseLive(path string, data []byte) (*lvs.Table, error) {
+func parseLive(env Env, path string, data []byte, resolve bool) (*lvs.Table, error) {
 	if isJSONTable(data) {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
@@ -155,7 +163,70 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
 		return &tab, nil
 	}
-	return ipvsadm.ParseLive(bytes.NewReader(data), path)
+	t, err := ipvsadmNames(env, resolve).ParseLive(bytes.NewReader(data), path)
+	return t, printIpvsadmErrors(env, err)
+}
+
+// ipvsadmNames resolves the names of a dump saved without -n as ipvsadm
+// does: port names from env.Services (/etc/services, read only when a
+// name is met; lvsctl's built-in table of common names when the file does
+// not exist), and host names, with resolve, by env.LookupHost (the
+// system's resolver, 5 seconds a name) to IPv4 addresses.
+func ipvsadmNames(env Env, resolve bool) ipvsadm.Names {
+	look := services.Lookup(env.Services)
+	n := ipvsadm.Names{Port: func(name, proto string) (uint16, bool, string, error) {
+		port, db, err := look(name, proto)
+		if err != nil {
+			return 0, false, "", err
+		}
+		return port, port != 0, db.Source, nil
+	}}
+	if resolve {
+		lookup := env.LookupHost
+		if lookup == nil {
+			lookup = lookupIPv4
+		}
+		n.Host = func(name string) (netip.Addr, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return lookup(ctx, name)
+		}
+	}
+	return n
+}
+
+// lookupIPv4 is gethostbyname's answer for name: its first IPv4 address.
+func lookupIPv4(ctx context.Context, name string) (netip.Addr, error) {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, fmt.Errorf("%s has no IPv4 address", name)
+	}
+	return addrs[0].Unmap(), nil
+}
+
+// printIpvsadmErrors prints the errors of an ipvsadm dump one by one, each
+// with its line under it, and returns the status; other errors are
+// returned as they are.
+func printIpvsadmErrors(env Env, err error) error {
+	var es ipvsadm.Errors
+	var e *ipvsadm.Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &e):
+		es = ipvsadm.Errors{e}
+	default:
+		return err
+	}
+	for _, e := range es {
+		fmt.Fprintf(env.Stderr, "Error: %s\n", e)
+		if x := e.Excerpt(); x != "" {
+			fmt.Fprintf(env.Stderr, "%s\n", x)
+		}
+	}
+	return exitError{1}
 }
 
 // isJSONTable tells lvsctl's JSON form of a table (show --json) from an
