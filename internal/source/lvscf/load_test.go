@@ -102,7 +102,7 @@ func TestSharedFWMark(t *testing.T) {
 		t.Errorf("checks: web1 %+v, web3 %+v; want http's and https's", st.RealServers["web1"], st.RealServers["web3"])
 	}
 	for _, w := range []string{
-		"lvs.cf:44: virtual https shares fwmark 80 with virtual http (line 17): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f 80` for each block; for this one it failed (the service exists), so lvsd started no nanny for its servers and never added them",
+		"lvs.cf:44: virtual https shares fwmark 80 with virtual http (line 17): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f 80` for each block; for this one it failed (\"Service already exists\"), so lvsd started no nanny for its servers and never added them",
 		"lvs.cf:44: virtual https: lvsctl adds its servers web3 (10.11.12.3:443) to the fwmark 80 service, each with this block's health check",
 		"lvs.cf:44: virtual https: its servers web1, web2 are real servers web1 (10.11.12.1:80), web2 (10.11.12.2:80) of virtual http already (the same address: direct routing and tunnelling keep each packet's port); each stays one real server, with http's health check",
 		"lvs.cf:50: virtual https: persistent 600 is not used: the fwmark 80 service keeps http's persistent 300 (line 23)",

@@ -826,7 +826,7 @@ func (p *parser) sharedMarks() {
 	for _, l := range f.layout() {
 		first := l.v
 		for _, v := range l.blocks[1:] {
-			p.warnf(v.Line, "virtual %s shares fwmark %d with virtual %s (line %d): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f %d` for each block; for this one it failed (the service exists), so lvsd started no nanny for its servers and never added them",
+			p.warnf(v.Line, "virtual %s shares fwmark %d with virtual %s (line %d): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f %d` for each block; for this one it failed (\"Service already exists\"), so lvsd started no nanny for its servers and never added them",
 				brief(v.Name), v.FWMark, brief(first.Name), first.Line, v.FWMark)
 			var added, same, of []string
 			for _, m := range l.dests {
