@@ -291,6 +291,8 @@ func TestUnknownKeyHints(t *testing.T) {
 		{"deadtme = 5\n", `"deadtme" is not a global key; did you mean deadtime?`},
 		{"virtaul v {\n}\n", `"virtaul" is not a global key; did you mean virtual?`},
 		{"color = red\n", `"color" is not a global key: `},
+		{"network = drect\n", `network must be nat, direct or tunnel, not "drect"; did you mean direct?`},
+		{"virtual v {\n scheduler = wrrr\n}\n", `scheduler must be rr, wrr, lc, wlc, lblc, lblcr, dh or sh, not "wrrr"; did you mean wrr?`},
 	} {
 		_, _, errs := load(t, c.src)
 		if len(errs) == 0 || !strings.Contains(errs[0].Error()+": ", c.want) {

@@ -407,7 +407,13 @@ func (p *parser) noteAton(ln line, t token, a netip.Addr) {
 
 func (p *parser) oneOf(ln line, t token, choices ...string) (string, bool) {
 	if !slices.Contains(choices, t.text) {
-		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s", ln.toks[0].text, orList(choices), quote.Excerpt(t.text))
+		// A word the kernel knows (sctp, sed) is no misspelling: piranha
+		// lacks it.
+		hint := ""
+		if s := suggest.Closest(t.text, choices); s != "" && t.text != "sctp" && !slices.Contains(lvs.Schedulers, t.text) {
+			hint = "; did you mean " + s + "?"
+		}
+		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s%s", ln.toks[0].text, orList(choices), quote.Excerpt(t.text), hint)
 		return "", false
 	}
 	return t.text, true
