@@ -175,11 +175,11 @@ func parseLive(env Env, path string, data []byte, resolve bool) (*lvs.Table, err
 func ipvsadmNames(env Env, resolve bool) ipvsadm.Names {
 	look := services.Lookup(env.Services)
 	n := ipvsadm.Names{Port: func(name, proto string) (uint16, bool, string, error) {
-		port, db, err := look(name, proto)
+		port, ok, db, err := look(name, proto)
 		if err != nil {
 			return 0, false, "", err
 		}
-		return port, port != 0, db.Source, nil
+		return port, ok, db.Source, nil
 	}}
 	if resolve {
 		lookup := env.LookupHost

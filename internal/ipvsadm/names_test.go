@@ -74,6 +74,8 @@ func TestParseSaveNameErrors(t *testing.T) {
 		{"-A -t 10.0.0.2:HTTP\n", `d:1:16: invalid port "HTTP" in "10.0.0.2:HTTP": /etc/services has no tcp service of that name`},
 		// A real server before its service: no protocol to look it up for.
 		{"-a -r 192.168.10.1:http -t 10.0.0.2:80\n", `d:1:20: port name "http" in "192.168.10.1:http" comes before the service's protocol`},
+		// An IPv6 host name, which ipvsadm cannot read back.
+		{"-A -t [www6.example.com]:http\n", `d:1:7: virtual service "[www6.example.com]:http" names an IPv6 host, which ipvsadm cannot read back either; save the table with ipvsadm -S -n`},
 		// A host name that does not resolve.
 		{"-A -t nosuch.example.com:80\n", `d:1:7: virtual service "nosuch.example.com:80": the host name "nosuch.example.com" does not resolve to an IPv4 address (lookup nosuch.example.com: no such host); save the table with ipvsadm -S -n`},
 	} {

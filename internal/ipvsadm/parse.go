@@ -1183,6 +1183,10 @@ func (p *parser) addrPort(s string, col int, what string, proto lvs.Protocol) (n
 	switch {
 	case err != nil && isDigits(s):
 		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write ADDRESS[:PORT]", what, s)
+	case err != nil && isHostName(host) && strings.HasPrefix(s, "["):
+		// ipvsadm -S writes an IPv6 address's host name in brackets,
+		// and reads it back as an IPv4 name without its port.
+		return netip.Addr{}, 0, false, p.errAt(col, "%s %q names an IPv6 host, which ipvsadm cannot read back either; save the table with ipvsadm -S -n", what, s)
 	case err != nil && isHostName(host) && p.names.Host == nil:
 		return netip.Addr{}, 0, false, p.errAt(col, "%s %q names the host %q: ipvsadm -S without -n writes host names; save the table with ipvsadm -S -n, or pass --resolve to look the names up (the table then depends on what they resolve to now)", what, s, host)
 	case err != nil && isHostName(host):

@@ -90,7 +90,7 @@ func Load(path string) (*DB, error) {
 // file at path ("" is DefaultPath), read on its first use only, so that a
 // dump without names never reads it. When the file does not exist, the
 // built-in table stands in (see Builtin).
-func Lookup(path string) func(name, proto string) (uint16, *DB, error) {
+func Lookup(path string) func(name, proto string) (port uint16, ok bool, db *DB, err error) {
 	if path == "" {
 		path = DefaultPath
 	}
@@ -101,16 +101,13 @@ func Lookup(path string) func(name, proto string) (uint16, *DB, error) {
 		}
 		return db, err
 	})
-	return func(name, proto string) (uint16, *DB, error) {
+	return func(name, proto string) (uint16, bool, *DB, error) {
 		db, err := load()
 		if err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 		p, ok := db.Port(name, proto)
-		if !ok {
-			return 0, db, nil
-		}
-		return p, db, nil
+		return p, ok, db, nil
 	}
 }
 

@@ -63,19 +63,19 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	look := Lookup(path)
-	if p, db, err := look("https", "tcp"); p != 443 || err != nil || db.Source != path {
+	if p, ok, db, err := look("https", "tcp"); p != 443 || !ok || err != nil || db.Source != path {
 		t.Errorf("https/tcp = %d, %v, %v", p, db, err)
 	}
-	if p, _, err := look("sip", "udp"); p != 0 || err != nil {
+	if p, ok, _, err := look("sip", "udp"); p != 0 || ok || err != nil {
 		t.Errorf("sip/udp is not in the file, and the file is there: got %d, %v", p, err)
 	}
 	// No file: the built-in table.
 	look = Lookup(filepath.Join(dir, "none"))
-	if p, db, err := look("sip", "udp"); p != 5060 || err != nil || db.Source != BuiltinSource {
+	if p, ok, db, err := look("sip", "udp"); p != 5060 || !ok || err != nil || db.Source != BuiltinSource {
 		t.Errorf("sip/udp without a file = %d, %v, %v", p, db, err)
 	}
 	// Not a regular file, and too large: errors.
-	if _, _, err := Lookup(dir)("http", "tcp"); err == nil {
+	if _, _, _, err := Lookup(dir)("http", "tcp"); err == nil {
 		t.Error("a directory was read as a services file")
 	}
 	big := filepath.Join(dir, "big")

@@ -91,14 +91,14 @@ func TestConvertSamplesRoundTrip(t *testing.T) {
 	}
 }
 
-// The four real files, and Red Hat's HTTP and HTTPS on one fwmark,
-// convert to reviewed HCL.
+// The four real files, Red Hat's HTTP and HTTPS on one fwmark, and nanny's
+// probe port in direct routing convert to reviewed HCL.
 func TestConvertGolden(t *testing.T) {
 	names, _ := filepath.Glob("testdata/0[1-4]*.cf")
 	if len(names) != 4 {
 		t.Fatalf("found %d real samples, want 4", len(names))
 	}
-	names = append(names, "testdata/14-shared-fwmark.cf")
+	names = append(names, "testdata/14-shared-fwmark.cf", "testdata/15-dr-probe-port.cf")
 	for _, name := range names {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			src, err := os.ReadFile(name)
