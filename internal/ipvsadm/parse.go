@@ -199,6 +199,7 @@ func (n Names) parse(r io.Reader, filename string) (*lvs.Table, *parser, error) 
 	read := 0
 	for sc.Scan() {
 		p.line++
+		p.text = "" // a line over a limit is not shown
 		if len(sc.Bytes()) > MaxLineLength {
 			return nil, nil, p.stop(p.longLine())
 		}
