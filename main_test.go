@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -55,6 +56,8 @@ func TestMain(m *testing.M) {
 				Stderr:     os.Stderr,
 				OpenKernel: openTestKernel,
 				StateDir:   os.Getenv("LVSCTL_TEST_STATEDIR"),
+				Services:   os.Getenv("LVSCTL_TEST_SERVICES"),
+				LookupHost: testHosts(os.Getenv("LVSCTL_TEST_HOSTS")),
 			})
 			stop()
 			if path := os.Getenv(statusVar); path != "" {
@@ -67,6 +70,30 @@ func TestMain(m *testing.M) {
 			os.Exit(code)
 		},
 	})
+}
+
+// testHosts resolves host names from the hosts file at path ("ADDRESS
+// NAME..." lines), so that a script's names resolve alike on every
+// machine; "" leaves the system's resolver.
+func testHosts(path string) func(context.Context, string) (netip.Addr, error) {
+	if path == "" {
+		return nil
+	}
+	return func(_ context.Context, name string) (netip.Addr, error) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		for _, line := range strings.Split(string(src), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && slices.Contains(f[1:], name) {
+				if a, err := netip.ParseAddr(f[0]); err == nil && a.Is4() {
+					return a, nil
+				}
+			}
+		}
+		return netip.Addr{}, fmt.Errorf("lookup %s: no such host", name)
+	}
 }
 
 // callsVar names the file in which the lvsctl command of this test binary

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,12 @@ type Env struct {
 	StateDir string
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
+	// Services is the services database that names the ports of an
+	// ipvsadm dump saved without -n; "" is /etc/services.
+	Services string
+	// LookupHost resolves a host name of such a dump to its IPv4
+	// address, for --resolve; nil is the system's resolver.
+	LookupHost func(ctx context.Context, name string) (netip.Addr, error)
 
 	// inv is the run of Main the command belongs to; Main sets it.
 	inv *invocation

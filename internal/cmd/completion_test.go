@@ -50,7 +50,7 @@ func TestCompletions(t *testing.T) {
 		{[]string{"pulse", ""}, "status"},
 		// Flags of the command, filtered by what is typed.
 		{[]string{"plan", "--l"}, "--live"},
-		{[]string{"plan", "-"}, "--file -f --netns --state-dir --live --out --json --detailed-exitcode --drain-timeout --help -h"},
+		{[]string{"plan", "-"}, "--file -f --netns --state-dir --live --resolve --out --json --detailed-exitcode --drain-timeout --help -h"},
 		{[]string{"--v"}, "--version"},
 		{[]string{"pulse", "status", "--"}, "--status-file --help"},
 		// Values: files are the shell's to complete, in every form of

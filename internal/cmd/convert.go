@@ -30,9 +30,11 @@ var convertFormats = []string{"lvscf", "keepalived", "ipvsadm", "json", "live"}
 func convertCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:  "convert",
-		Usage: "turn a piranha lvs.cf, a keepalived.conf, an \"ipvsadm -S -n\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
+		Usage: "turn a piranha lvs.cf, a keepalived.conf, an \"ipvsadm -S\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
 		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
 			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
+			"A dump saved without -n (ipvsadm-save, /etc/sysconfig/ipvsadm) has port names, read from\n" +
+			"/etc/services as ipvsadm does, and host names, refused unless --resolve looks them up.\n" +
 			"--from live adopts the kernel's table (every setting it has, timeouts and thresholds\n" +
 			"included; --netns picks the namespace) and takes no FILE; --from json reads show --json.\n" +
 			"A keepalived.conf is read with its includes, relative ones from the including file's directory.\n" +
@@ -43,6 +45,7 @@ func convertCommand(env Env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "the input format: `lvscf`, keepalived, ipvsadm, json or live (default: detect)"},
 			netnsFlag(),
+			resolveFlag(),
 		},
 		Action: action(env, func(c *cli.Context) (work, error) {
 			from := c.String("from")
@@ -60,24 +63,26 @@ func convertCommand(env Env) *cli.Command {
 				return func(context.Context) error { return runConvertLive(env, netns) }, nil
 			}
 			if c.NArg() != 1 {
-				return nil, usageError{"convert takes one FILE (an lvs.cf, a keepalived.conf, an ipvsadm -S -n dump or show --json output; - reads stdin), or --from live"}
+				return nil, usageError{"convert takes one FILE (an lvs.cf, a keepalived.conf, an ipvsadm -S dump or show --json output; - reads stdin), or --from live"}
 			}
 			path := c.Args().First()
-			return func(context.Context) error { return runConvert(env, path, from) }, nil
+			resolve := c.Bool("resolve")
+			return func(context.Context) error { return runConvert(env, path, from, resolve) }, nil
 		}),
 	}
 }
 
 // runConvert converts the file at path ("-": stdin) from format from
-// ("": detect it) and writes the HCL to stdout.
-func runConvert(env Env, path, from string) error {
+// ("": detect it) and writes the HCL to stdout; resolve looks up the host
+// names of an ipvsadm dump.
+func runConvert(env Env, path, from string, resolve bool) error {
 	src, name, err := readInput(env, path)
 	if err != nil {
 		return err
 	}
 	if from == "" {
 		if from = detectFormat(name, src); from == "" {
-			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S -n dump (nor a keepalived.conf or lvsctl show --json output) that lvsctl recognises; name the format with --from lvscf, --from keepalived, --from ipvsadm or --from json", name)
+			return fmt.Errorf("%s is neither an lvs.cf nor an ipvsadm -S dump (nor a keepalived.conf or lvsctl show --json output) that lvsctl recognises; name the format with --from lvscf, --from keepalived, --from ipvsadm or --from json", name)
 		}
 	}
 	var cfg *model.Config
@@ -90,7 +95,7 @@ func runConvert(env Env, path, from string) error {
 	case "keepalived":
 		cfg, ann, err = convertKeepalived(env, path, src)
 	default:
-		cfg, ann, err = convertIpvsadm(name, src)
+		cfg, ann, err = convertIpvsadm(env, name, src, resolve)
 	}
 	if err != nil {
 		return err
@@ -239,34 +244,20 @@ func detectFormat(name string, src []byte) string {
 }
 
 func convertLVSCF(env Env, name string, src []byte) (*model.Config, *model.Annotations, error) {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), name)
-	for _, w := range warns {
-		fmt.Fprintf(env.Stderr, "Warning: %s\n", w)
-	}
-	if err == nil {
-		var cfg *model.Config
-		var ann *model.Annotations
-		if cfg, ann, err = f.Convert(); err == nil {
-			return cfg, ann, nil
-		}
-	}
-	var errs lvscf.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			fmt.Fprintf(env.Stderr, "Error: %s\n", e)
-		}
-		return nil, nil, exitError{1}
-	}
-	return nil, nil, err
-}
-
-func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations, error) {
-	t, unknown, err := ipvsadm.ParseDump(bytes.NewReader(src), name)
+	l, err := loadLVSCF(env, name, src)
 	if err != nil {
 		return nil, nil, err
 	}
+	return l.Config, l.Annotations, nil
+}
+
+func convertIpvsadm(env Env, name string, src []byte, resolve bool) (*model.Config, *model.Annotations, error) {
+	t, unknown, err := ipvsadmNames(env, resolve).ParseDump(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, nil, printIpvsadmErrors(env, err)
+	}
 	ann := &model.Annotations{Header: []string{
-		"# Converted from " + filepath.Base(name) + " (ipvsadm -S -n) by lvsctl convert.",
+		"# Converted from " + filepath.Base(name) + " (ipvsadm -S) by lvsctl convert.",
 		"# NOTE: the names were made from the addresses; rename the blocks as you like.",
 	}}
 	// What the dump does not carry is not in the HCL either: say which,
@@ -283,4 +274,10 @@ func convertIpvsadm(name string, src []byte) (*model.Config, *model.Annotations,
 		ann.Header = append(ann.Header, "# NOTE: tunnelled real servers without --tun-type (an ipvsadm before 1.30 saves none) are written as ipip tunnels; check their tunnel blocks.")
 	}
 	return model.FromTable(t), ann, nil
+}
+
+// resolveFlag is --resolve, for the host names of an ipvsadm dump saved
+// without -n.
+func resolveFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "resolve", Usage: "look up the host names of an ipvsadm dump saved without -n (its port names are read from /etc/services either way)"}
 }

@@ -30,7 +30,7 @@ type checked struct {
 // checkConfig reads the configuration at path: a piranha lvs.cf or a
 // keepalived.conf (told apart by content, see sourceFormat), with dumps an
 // ipvsadm -S -n dump (told apart as convert tells it), else lvsctl's HCL.
-func checkConfig(path string, dumps bool) checked {
+func checkConfig(env Env, path string, dumps bool) checked {
 	switch src, format := sourceFormat(path); format {
 	case "lvscf":
 		return checkLegacy(path, src)
@@ -39,7 +39,7 @@ func checkConfig(path string, dumps bool) checked {
 	}
 	if dumps {
 		if src, ok, err := dumpSource(path); ok {
-			return checkDump(path, src, err)
+			return checkDump(env, path, src, err)
 		}
 	}
 	cfg, files, diags := config.Load(path)
@@ -113,27 +113,14 @@ func checkKeepalived(path string) checked {
 // checkLegacy parses an lvs.cf into the configuration its conversion would
 // give. Its text is a line per warning and error: file:line: message.
 func checkLegacy(path string, src []byte) checked {
-	f, warns, err := lvscf.Parse(bytes.NewReader(src), path)
+	l, warns, err := lvscf.Load(bytes.NewReader(src), path)
 	var cfg *model.Config
 	if err == nil {
-		cfg, err = f.Config()
+		cfg = l.Config
 	}
 	return checked{
-		cfg: cfg,
-		writeText: func(w io.Writer) {
-			for _, wa := range warns {
-				fmt.Fprintf(w, "Warning: %s\n", wa)
-			}
-			var errs lvscf.Errors
-			switch {
-			case errors.As(err, &errs):
-				for _, e := range errs {
-					fmt.Fprintf(w, "Error: %s\n", e)
-				}
-			case err != nil:
-				fmt.Fprintf(w, "Error: %s\n", err)
-			}
-		},
+		cfg:         cfg,
+		writeText:   func(w io.Writer) { writeLVSCFProblems(w, warns, err) },
 		diagnostics: func() diag.Diagnostics { return lvscf.Diagnostics(path, src, warns, err) },
 	}
 }
@@ -163,12 +150,12 @@ func dumpSource(path string) ([]byte, bool, error) {
 // checkDump reads src, the ipvsadm dump at path (err: the error of reading
 // it), as the configuration convert would make of it. Its text is a line
 // per error: file:line:column: message.
-func checkDump(path string, src []byte, err error) checked {
+func checkDump(env Env, path string, src []byte, err error) checked {
 	var cfg *model.Config
 	de := &dumpError{name: path, err: err}
 	if err == nil {
 		var t *lvs.Table
-		if t, err = ipvsadm.ParseSave(bytes.NewReader(src), path); err == nil {
+		if t, err = ipvsadmNames(env, false).ParseSave(bytes.NewReader(src), path); err == nil {
 			cfg = model.FromTable(t)
 		}
 		de = &dumpError{name: path, src: src, err: err}
@@ -178,7 +165,7 @@ func checkDump(path string, src []byte, err error) checked {
 		dump: true,
 		writeText: func(w io.Writer) {
 			if err != nil {
-				fmt.Fprintf(w, "Error: %s\n", bytes.ReplaceAll([]byte(err.Error()), []byte("\n"), []byte("\nError: ")))
+				de.writeText(w)
 			}
 		},
 		diagnostics: de.diagnostics,
@@ -194,6 +181,14 @@ type dumpError struct {
 }
 
 func (e *dumpError) Error() string { return e.err.Error() }
+
+// writeText writes the problems as text: a dump's each with its line
+// under it.
+func (e *dumpError) writeText(w io.Writer) {
+	if !writeIpvsadmErrors(w, e.err) {
+		fmt.Fprintf(w, "Error: %s\n", e.err)
+	}
+}
 func (e *dumpError) Unwrap() error { return e.err }
 
 func (e *dumpError) diagnostics() diag.Diagnostics {

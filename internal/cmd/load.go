@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
+	"github.com/lvsctl/lvsctl/internal/services"
 	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -44,7 +48,7 @@ func loadDesired(env Env, path string) (*desired, error) {
 // its conversion.
 // Diagnostics go to stderr.
 func loadConfig(env Env, path string) (*model.Config, error) {
-	c := checkConfig(path, false)
+	c := checkConfig(env, path, false)
 	c.writeText(env.Stderr)
 	if c.cfg == nil {
 		return nil, exitError{1}
@@ -67,7 +71,7 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON 
 		t, err := read()
 		ch <- result{t, err}
 	}()
-	c := checkConfig(path, false)
+	c := checkConfig(env, path, false)
 	live := <-ch
 	var de *dumpError
 	badDump := errors.As(live.err, &de)
@@ -88,6 +92,10 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON 
 	if c.cfg == nil {
 		return nil, nil, exitError{1}
 	}
+	if badDump {
+		de.writeText(env.Stderr)
+		return nil, nil, exitError{1}
+	}
 	if live.err != nil {
 		return nil, nil, live.err
 	}
@@ -98,12 +106,16 @@ func loadWithLive(env Env, path string, read func() (*lvs.Table, error), asJSON 
 // ipvsadm -S -n dump, told apart by the first non-blank byte; "-" reads
 // stdin. Either form is read whole first, so at most ipvsadm.MaxInputSize
 // bytes of it. It returns the form's name too (see savedForm).
-func readLive(env Env, path string) (*lvs.Table, string, error) {
+//
+// A dump's port names are resolved (see ipvsadmNames), and its host names
+// with resolve; its errors are printed, and then only the status is
+// returned.
+func readLive(env Env, path string, resolve bool) (*lvs.Table, string, error) {
 	name, data, err := readSaved(env, path)
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := parseLive(name, data)
+	t, err := parseLive(env, name, data, resolve)
 	return t, savedForm(data), err
 }
 
@@ -143,7 +155,7 @@ func readSaved(env Env, path string) (string, []byte, error) {
 // parseLive reads data, the content of the saved table at path. What its
 // form cannot carry is marked unknown in the table (see
 // [ipvsadm.ParseLive]; in the JSON form a zero timeout is unknown).
-func parseLive(path string, data []byte) (*lvs.Table, error) {
+func parseLive(env Env, path string, data []byte, resolve bool) (*lvs.Table, error) {
 	if isJSONTable(data) {
 		var tab lvs.Table
 		if err := tab.UnmarshalJSON(data); err != nil {
@@ -153,11 +165,82 @@ func parseLive(path string, data []byte) (*lvs.Table, error) {
 		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
 		return &tab, nil
 	}
-	t, err := ipvsadm.ParseLive(bytes.NewReader(data), path)
+	t, err := ipvsadmNames(env, resolve).ParseLive(bytes.NewReader(data), path)
 	if err != nil {
 		return nil, &dumpError{name: path, src: data, err: err}
 	}
 	return t, nil
+}
+
+// ipvsadmNames resolves the names of a dump saved without -n as ipvsadm
+// does: port names from env.Services (/etc/services, read only when a
+// name is met; lvsctl's built-in table of common names when the file does
+// not exist), and host names, with resolve, by env.LookupHost (the
+// system's resolver, 5 seconds a name) to IPv4 addresses.
+func ipvsadmNames(env Env, resolve bool) ipvsadm.Names {
+	look := services.Lookup(env.Services)
+	n := ipvsadm.Names{Port: func(name, proto string) (uint16, bool, string, error) {
+		port, ok, db, err := look(name, proto)
+		if err != nil {
+			return 0, false, "", err
+		}
+		return port, ok, db.Source, nil
+	}}
+	if resolve {
+		lookup := env.LookupHost
+		if lookup == nil {
+			lookup = lookupIPv4
+		}
+		n.Host = func(name string) (netip.Addr, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return lookup(ctx, name)
+		}
+	}
+	return n
+}
+
+// lookupIPv4 is gethostbyname's answer for name: its first IPv4 address.
+func lookupIPv4(ctx context.Context, name string) (netip.Addr, error) {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, fmt.Errorf("%s has no IPv4 address", name)
+	}
+	return addrs[0].Unmap(), nil
+}
+
+// printIpvsadmErrors prints the errors of an ipvsadm dump (see
+// writeIpvsadmErrors) and returns the status; other errors are returned as
+// they are.
+func printIpvsadmErrors(env Env, err error) error {
+	if writeIpvsadmErrors(env.Stderr, err) {
+		return exitError{1}
+	}
+	return err
+}
+
+// writeIpvsadmErrors writes the errors of an ipvsadm dump one by one, each
+// with its line under it; false when err is not a dump's.
+func writeIpvsadmErrors(w io.Writer, err error) bool {
+	var es ipvsadm.Errors
+	var e *ipvsadm.Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &e):
+		es = ipvsadm.Errors{e}
+	default:
+		return false
+	}
+	for _, e := range es {
+		fmt.Fprintf(w, "Error: %s\n", e)
+		if x := e.Excerpt(); x != "" {
+			fmt.Fprintf(w, "%s\n", x)
+		}
+	}
+	return true
 }
 
 // isJSONTable tells lvsctl's JSON form of a table (show --json) from an
@@ -219,5 +302,37 @@ func writeKeepalivedErrors(w io.Writer, err error) {
 	}
 	for _, e := range errs {
 		fmt.Fprintf(w, "Error: %s\n%s", e, e.Excerpt("  "))
+	}
+}
+
+// loadLVSCF reads and converts an lvs.cf in one pass (lvscf.Load). Its
+// warnings and errors go to stderr (see writeLVSCFProblems); then only the
+// status is returned.
+func loadLVSCF(env Env, path string, src []byte) (*lvscf.Loaded, error) {
+	l, warns, err := lvscf.Load(bytes.NewReader(src), path)
+	writeLVSCFProblems(env.Stderr, warns, err)
+	if err != nil {
+		return nil, exitError{1}
+	}
+	return l, nil
+}
+
+// writeLVSCFProblems writes the warnings of an lvs.cf, then its errors,
+// one per line as file:line:column: message with the line under it.
+func writeLVSCFProblems(w io.Writer, warns []lvscf.Warning, err error) {
+	for _, wa := range warns {
+		fmt.Fprintf(w, "Warning: %s\n", wa)
+	}
+	var errs lvscf.Errors
+	switch {
+	case errors.As(err, &errs):
+		for _, e := range errs {
+			fmt.Fprintf(w, "Error: %s\n", e)
+			if x := e.Excerpt(); x != "" {
+				fmt.Fprintf(w, "%s\n", x)
+			}
+		}
+	case err != nil:
+		fmt.Fprintf(w, "Error: %s\n", err)
 	}
 }

@@ -27,7 +27,8 @@ func planCommand(env Env) *cli.Command {
 			fileFlag(env),
 			netnsFlag(),
 			stateDirFlag(&env),
-			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S -n output or lvsctl show --json; - reads stdin) instead of the kernel; needs no root. What a dump lacks (ipvsadm -S saves no timeouts or thresholds) is left out of the comparison"},
+			&cli.StringFlag{Name: "live", Usage: "plan against a saved table `DUMP` (ipvsadm -S output or lvsctl show --json; - reads stdin) instead of the kernel; needs no root. What a dump lacks (ipvsadm -S saves no timeouts or thresholds) is left out of the comparison"},
+			resolveFlag(),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `PLANFILE` for lvsctl apply PLANFILE"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document; an invalid configuration or --live dump prints validate --json's document instead, and exits 1"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there are no changes, 1 on error, 2 when there are changes"},
@@ -39,7 +40,7 @@ func planCommand(env Env) *cli.Command {
 			}
 			o := planOptions{
 				file: c.String("file"), netns: c.String("netns"), netnsSet: c.IsSet("netns"),
-				live: c.String("live"), out: c.String("out"), json: c.Bool("json"),
+				live: c.String("live"), resolve: c.Bool("resolve"), out: c.String("out"), json: c.Bool("json"),
 				detailedExitcode: c.Bool("detailed-exitcode"), drain: readDrain(c),
 			}
 			return func(context.Context) error { return runPlan(env, o) }, nil
@@ -53,6 +54,7 @@ type planOptions struct {
 	netns            string
 	netnsSet         bool // --netns was given
 	live             string
+	resolve          bool // --resolve: look up the host names of a --live dump
 	out              string
 	json             bool
 	detailedExitcode bool
@@ -62,7 +64,7 @@ type planOptions struct {
 func runPlan(env Env, o planOptions) error {
 	var form string // of a saved live table
 	d, live, err := loadWithLive(env, o.file, func() (t *lvs.Table, err error) {
-		t, form, err = liveTable(env, o.live, o.netns, o.netnsSet)
+		t, form, err = liveTable(env, o.live, o.resolve, o.netns, o.netnsSet)
 		return t, err
 	}, o.json)
 	if err != nil {
@@ -176,15 +178,18 @@ func hasDrains(p plan.Plan) bool {
 	return len(p.Waiting) > 0
 }
 
-// liveTable reads the table to plan against: a saved one at path (--live),
-// with the name of its form, else the kernel's of network namespace netns;
-// netnsSet says --netns was given.
-func liveTable(env Env, path, netns string, netnsSet bool) (*lvs.Table, string, error) {
+// liveTable reads the table to plan against: a saved one at path (--live;
+// resolve looks up its host names), with the name of its form, else the
+// kernel's of network namespace netns; netnsSet says --netns was given.
+func liveTable(env Env, path string, resolve bool, netns string, netnsSet bool) (*lvs.Table, string, error) {
 	if path != "" {
 		if netnsSet {
 			return nil, "", usageError{"--live and --netns exclude each other: --live plans against a saved table"}
 		}
-		return readLive(env, path)
+		return readLive(env, path, resolve)
+	}
+	if resolve {
+		return nil, "", usageError{"--resolve looks up the host names of a --live dump; give --live DUMP, or leave --resolve out"}
 	}
 	k, err := openKernel(env, netns)
 	if err != nil {

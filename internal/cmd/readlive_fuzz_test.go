@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,7 +23,7 @@ func FuzzParseLive(f *testing.F) {
 	f.Add([]byte(`{"services": [], "timeouts": {"tcp": 0, "tcp_fin": 120, "udp": 0}}`))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tab, err := parseLive("live", data)
+		tab, err := parseLive(Env{Stderr: io.Discard}, "live", data, false)
 		if err != nil {
 			return
 		}
@@ -30,7 +31,7 @@ func FuzzParseLive(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a table that was read cannot be written: %v", err)
 		}
-		back, err := parseLive("live.json", b)
+		back, err := parseLive(Env{Stderr: io.Discard}, "live.json", b, false)
 		if err != nil {
 			t.Fatalf("re-reading %s: %v", b, err)
 		}
@@ -59,7 +60,7 @@ func TestReadLiveLimit(t *testing.T) {
 	}
 	f.Close()
 	var tab *lvs.Table
-	if tab, _, err = readLive(Env{}, path); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+	if tab, _, err = readLive(Env{}, path, false); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Errorf("a 64 MiB table: %v, %v", tab, err)
 	}
 }

@@ -55,7 +55,7 @@ type showOptions struct {
 }
 
 func runShow(env Env, o showOptions) error {
-	live, _, err := liveTable(env, "", o.netns, false)
+	live, _, err := liveTable(env, "", false, o.netns, false)
 	if err != nil {
 		return err
 	}

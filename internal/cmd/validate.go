@@ -36,7 +36,7 @@ func validateCommand(env Env) *cli.Command {
 // stdout as the JSON document (which is written whether it is valid or
 // not, as Terraform writes it).
 func runValidate(env Env, file string, asJSON bool) error {
-	c := checkConfig(file, true)
+	c := checkConfig(env, file, true)
 	if asJSON {
 		if err := diag.WriteJSON(env.Stdout, c.diagnostics()); err != nil {
 			return err

@@ -44,6 +44,6 @@ func FuzzValidateJSON(f *testing.F) {
 		if r.Valid != (err == nil) || stdout.Len() > diagtest.MaxJSON(diag.MaxDiagnostics+1) {
 			t.Fatalf("valid %v, error %v, %d bytes", r.Valid, err, stdout.Len())
 		}
-		diagtest.CheckJSON(t, src, checkConfig(path, true).diagnostics())
+		diagtest.CheckJSON(t, src, checkConfig(Env{}, path, true).diagnostics())
 	})
 }

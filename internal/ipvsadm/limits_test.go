@@ -75,6 +75,13 @@ func TestParseSaveLimits(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: got %.200s, want it to start with %s", tc.name, err, tc.want)
 		}
+		// A line over a limit is not shown, nor another line in its
+		// place.
+		if strings.HasPrefix(tc.name, "line") || tc.name == "input" {
+			if pe.Source != "" {
+				t.Errorf("%s: the excerpt shows %.40q", tc.name, pe.Source)
+			}
+		}
 		if len(err.Error()) > 300 {
 			t.Errorf("%s: the message is %d bytes: %.300s", tc.name, len(err.Error()), err)
 		}

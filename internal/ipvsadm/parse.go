@@ -2,6 +2,7 @@ package ipvsadm
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
+	"github.com/lvsctl/lvsctl/internal/suggest"
 
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -23,10 +26,43 @@ type Error struct {
 	Line int // 1-based
 	Col  int // 1-based byte column; 1 when the whole line is meant
 	Msg  string
+	// Source is the line as written; "" for the problems of the finished
+	// table, which ParseSave no longer has the lines of.
+	Source string
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// Excerpt shows the line of the error with a caret under its column, to
+// print under the message; "" when there is nothing to show.
+func (e *Error) Excerpt() string {
+	if e.Source == "" {
+		return ""
+	}
+	return quote.Source(e.Source, e.Col)
+}
+
+// Errors are the errors of one input, in line order; ParseSave returns
+// them as its error when there is more than one.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the errors one by one, for errors.As and errors.Is.
+func (es Errors) Unwrap() []error {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		errs[i] = e
+	}
+	return errs
 }
 
 // Limits on what ParseSave reads, checked as it reads, so that garbage or
@@ -41,6 +77,9 @@ const (
 	// MaxObjects is the most services and real servers added (-A and -a
 	// lines, over the whole input).
 	MaxObjects = 1_000_000
+	// MaxErrors is how many errors are reported; one more error counts
+	// the rest.
+	MaxErrors = 50
 )
 
 // maxInput and maxObjects are the limits in force; tests lower them.
@@ -62,12 +101,51 @@ const defaultPersistTimeout = 360
 // value 360 s, netmask /32 or /128, the real-server port of -g and -i
 // forced to the service port unless the service is a firewall mark).
 //
-// Addresses, ports and netmasks must be numeric: lvsctl resolves no names.
-// filename only labels errors. The first error stops parsing; every error
-// is an [*Error] (several are joined when the finished table fails
-// [lvs.Table.Validate]). The table returned is normalized.
+// Addresses, ports and netmasks must be numeric (what ipvsadm -S -n
+// writes): [Names.ParseSave] reads names too. filename only labels errors.
+//
+// Every bad line is reported, in one pass: a line with an error is left
+// out and the next one read, and a later line about a service or real
+// server whose own line was bad is not reported again. At most MaxErrors
+// errors are returned, and then one that counts the rest; a limit of the
+// input (its size, a line's length, the number of objects) stops the
+// reading. Each error is an [*Error]; several are [Errors]. The table
+// returned is normalized.
 func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
-	t, _, err := parse(r, filename)
+	return Names{}.ParseSave(r, filename)
+}
+
+// ParseLive reads a dump as [ParseSave] does, as the live table it was
+// saved from; see [Names.ParseLive].
+func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
+	return Names{}.ParseLive(r, filename)
+}
+
+// ParseDump reads a dump as [ParseSave] does and also returns what it
+// does not carry; see [Names.ParseDump].
+func ParseDump(r io.Reader, filename string) (*lvs.Table, lvs.Unknown, error) {
+	return Names{}.ParseDump(r, filename)
+}
+
+// Names resolve the names a dump saved without -n holds, as ipvsadm does
+// when it reads them back: ports by service name (getservbyname, for the
+// service's protocol; a firewall-mark service's real servers as TCP, as
+// ipvsadm sets TCP for -f), host names to IPv4 addresses (gethostbyname).
+// A nil function refuses its kind of name, with an error that says how to
+// get a dump without them (ipvsadm -S -n). The zero Names resolve none, as
+// the package's functions do.
+type Names struct {
+	// Port returns the port of a service name for a protocol ("tcp",
+	// "udp" or "sctp"), ok false when there is none, and where the names
+	// come from (such as /etc/services), for messages.
+	Port func(name, proto string) (port uint16, ok bool, from string, err error)
+	// Host returns the IPv4 address of a host name.
+	Host func(name string) (netip.Addr, error)
+}
+
+// ParseSave is [ParseSave] with names resolved by n.
+func (n Names) ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
+	t, _, err := n.parse(r, filename)
 	return t, err
 }
 
@@ -83,8 +161,8 @@ func ParseSave(r io.Reader, filename string) (*lvs.Table, error) {
 //   - the tunnel options, when a tunnelled real server has no --tun-type
 //     (ipvsadm before 1.30 writes none): then those of every tunnelled
 //     real server, as the dump cannot tell them apart.
-func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
-	t, u, err := ParseDump(r, filename)
+func (n Names) ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
+	t, u, err := n.ParseDump(r, filename)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +171,11 @@ func ParseLive(r io.Reader, filename string) (*lvs.Table, error) {
 }
 
 // ParseDump reads a dump as [ParseSave] does and also returns what it
-// does not carry (see [ParseLive]), without forgetting anything: the
+// does not carry (see [Names.ParseLive]), without forgetting anything: the
 // table has the values the dump writes, for a conversion to say which
 // settings it could not take from the dump.
-func ParseDump(r io.Reader, filename string) (*lvs.Table, lvs.Unknown, error) {
-	t, p, err := parse(r, filename)
+func (n Names) ParseDump(r io.Reader, filename string) (*lvs.Table, lvs.Unknown, error) {
+	t, p, err := n.parse(r, filename)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -111,8 +189,9 @@ func ParseDump(r io.Reader, filename string) (*lvs.Table, lvs.Unknown, error) {
 	return t, u, nil
 }
 
-func parse(r io.Reader, filename string) (*lvs.Table, *parser, error) {
-	p := &parser{file: filename, svcIndex: map[lvs.ServiceKey]int{}, destIndex: map[destKey]int{}}
+func (n Names) parse(r io.Reader, filename string) (*lvs.Table, *parser, error) {
+	p := &parser{file: filename, names: n, svcIndex: map[lvs.ServiceKey]int{}, destIndex: map[destKey]int{},
+		badSvc: map[string]bool{}, badDest: map[[2]string]bool{}}
 	sc := bufio.NewScanner(r)
 	// One byte more than the limit, so that a line of exactly
 	// MaxLineLength bytes and its newline still fit.
@@ -120,25 +199,75 @@ func parse(r io.Reader, filename string) (*lvs.Table, *parser, error) {
 	read := 0
 	for sc.Scan() {
 		p.line++
+		p.text = "" // a line over a limit is not shown
 		if len(sc.Bytes()) > MaxLineLength {
-			return nil, nil, p.longLine()
+			return nil, nil, p.stop(p.longLine())
 		}
 		if read += len(sc.Bytes()) + 1; read > maxInput {
-			return nil, nil, p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", quote.Size(maxInput))
+			return nil, nil, p.stop(p.errAt(1, "the input is larger than %s, the most lvsctl reads (a dump of 10,000 services with 4 real servers each is 2 MB): this is not an ipvsadm dump", quote.Size(maxInput)))
 		}
-		if err := p.parseLine(sc.Text()); err != nil {
-			return nil, nil, err
+		p.text = sc.Text()
+		if err := p.parseLine(p.text); err != nil {
+			if p.fatal {
+				return nil, nil, p.stop(err)
+			}
+			p.report(err)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
 			p.line++
-			return nil, nil, p.longLine()
+			p.text = ""
+			return nil, nil, p.stop(p.longLine())
 		}
 		return nil, nil, fmt.Errorf("reading %s: %w", filename, err)
 	}
 	t, err := p.finish()
 	return t, p, err
+}
+
+// report keeps err, an *Error of the current line, unless it follows from
+// an earlier bad line: a command on a service (or real server) whose own
+// -A (or -a) line was bad.
+func (p *parser) report(err error) {
+	e, ok := err.(*Error)
+	if !ok {
+		e = p.errAt(1, "%v", err)
+	}
+	if p.consequence {
+		p.consequence = false
+		return
+	}
+	if len(p.errs) >= MaxErrors {
+		p.moreErrs++
+		return
+	}
+	p.errs = append(p.errs, e)
+}
+
+// stop returns the errors found so far and err, which ends the reading.
+func (p *parser) stop(err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		e = p.errAt(1, "%v", err)
+	}
+	p.errs = append(p.errs, e)
+	return p.result()
+}
+
+// result returns the errors found: one *Error, or Errors, with one more
+// that counts those past MaxErrors.
+func (p *parser) result() error {
+	es := p.errs
+	if p.moreErrs > 0 {
+		last := es[len(es)-1]
+		es = append(es, &Error{File: p.file, Line: last.Line, Col: 1,
+			Msg: fmt.Sprintf("%d more errors not shown (lvsctl shows the first %d); fix these first", p.moreErrs, MaxErrors)})
+	}
+	if len(es) == 1 {
+		return es[0]
+	}
+	return es
 }
 
 func (p *parser) longLine() *Error {
@@ -166,8 +295,10 @@ type destKey struct {
 }
 
 type parser struct {
-	file string
-	line int
+	file  string
+	names Names
+	line  int
+	text  string // the line being read, for the excerpts of its errors
 	// services holds the services in the order they were added; a
 	// deleted one is nil until finish, for the same reason as
 	// parsedService.dead.
@@ -182,6 +313,19 @@ type parser struct {
 	// ParseLive): a threshold given on some real server, a tunnelled
 	// real server without --tun-type.
 	thresholds, untypedTunnel bool
+
+	errs     Errors
+	moreErrs int  // errors past MaxErrors
+	fatal    bool // a limit was hit: the reading stops
+	// badSvc and badDest are the service (and real server) arguments,
+	// as written, of -A/-E (and -a/-e) lines that had an error: the
+	// errors of later lines about them are consequences, not reported.
+	badSvc  map[string]bool
+	badDest map[[2]string]bool
+	// svcArg and destArg are the arguments of the line being read;
+	// consequence marks its error as one.
+	svcArg, destArg string
+	consequence     bool
 }
 
 // errAt returns an error at col of the current line. Quoted input in the
@@ -190,7 +334,7 @@ func (p *parser) errAt(col int, format string, args ...any) *Error {
 	if col < 1 {
 		col = 1
 	}
-	return &Error{File: p.file, Line: p.line, Col: col, Msg: quote.Clip(fmt.Sprintf(format, args...))}
+	return &Error{File: p.file, Line: p.line, Col: col, Msg: quote.Clip(fmt.Sprintf(format, args...)), Source: p.text}
 }
 
 // A token is one blank-separated word of a line.
@@ -233,11 +377,55 @@ func (p *parser) parseLine(line string) error {
 	if len(toks) == 0 {
 		return nil
 	}
+	p.svcArg, p.destArg = arguments(toks)
 	c, err := p.scan(toks)
 	if err != nil {
+		// The service or real server this line would have added or
+		// changed is unknown: what later lines say about it follows.
+		switch cmdOf(toks) {
+		case cmdAdd, cmdEdit:
+			p.badSvc[p.svcArg] = true
+		case cmdAddDest, cmdEditDest:
+			p.badDest[[2]string{p.svcArg, p.destArg}] = true
+		}
 		return err
 	}
 	return p.apply(c)
+}
+
+// arguments returns the service and real server arguments of a line as
+// written ("" when absent), without checking them.
+func arguments(toks []token) (svc, dest string) {
+	for i, t := range toks {
+		name, val, hasVal := strings.Cut(t.text, "=")
+		if !hasVal && i+1 < len(toks) {
+			val = toks[i+1].text
+		}
+		switch name {
+		case "-t", "-u", "-f", "--tcp-service", "--udp-service", "--sctp-service", "--fwmark-service":
+			svc = name + " " + val
+		case "-r", "--real-server":
+			dest = val
+		}
+	}
+	return svc, dest
+}
+
+// cmdOf returns the command a line starts with, cmdNone when it is not
+// one the line's first word names.
+func cmdOf(toks []token) cmdKind {
+	t := toks[0].text
+	var spec *optSpec
+	switch {
+	case strings.HasPrefix(t, "--"):
+		spec = findLong(strings.SplitN(t[2:], "=", 2)[0])
+	case strings.HasPrefix(t, "-") && len(t) > 1:
+		spec = findShort(t[1])
+	}
+	if spec == nil {
+		return cmdNone
+	}
+	return spec.cmd
 }
 
 // Commands, in ipvsadm's CMD_* order.
@@ -442,6 +630,17 @@ func findLong(name string) *optSpec {
 	return nil
 }
 
+// longNames are the long options, for suggestions.
+var longNames = sync.OnceValue(func() []string {
+	var names []string
+	for _, s := range optSpecs {
+		if s.long != "" {
+			names = append(names, s.long)
+		}
+	}
+	return names
+})
+
 func findShort(c byte) *optSpec {
 	for i := range optSpecs {
 		if optSpecs[i].short == c {
@@ -515,7 +714,11 @@ func (p *parser) splitOptions(toks []token) ([]occurrence, []token, error) {
 			name, val, hasEq := strings.Cut(t.text[2:], "=")
 			spec := findLong(name)
 			if spec == nil {
-				return nil, nil, p.errAt(t.col, "unknown option %q", "--"+name)
+				hint := ""
+				if s := suggest.Closest(name, longNames()); s != "" {
+					hint = fmt.Sprintf("; did you mean --%s?", s)
+				}
+				return nil, nil, p.errAt(t.col, "unknown option %q%s", "--"+name, hint)
 			}
 			o := occurrence{spec: spec, written: token{text: "--" + name, col: t.col}}
 			switch {
@@ -668,7 +871,7 @@ func (p *parser) serviceAddress(c *command, o occurrence) error {
 		c.fwmark, c.family = m, lvs.IPv4
 		return nil
 	}
-	a, port, _, err := p.addrPort(o.value, o.valueCol, "virtual service")
+	a, port, _, err := p.addrPort(o.value, o.valueCol, "virtual service", o.spec.proto)
 	if err != nil {
 		return err
 	}
@@ -681,7 +884,13 @@ func (p *parser) serviceAddress(c *command, o occurrence) error {
 
 // serverAddress reads the real server of -r.
 func (p *parser) serverAddress(c *command, o occurrence) error {
-	a, port, hasPort, err := p.addrPort(o.value, o.valueCol, "real server")
+	// ipvsadm reads a real server's port name for the protocol of the
+	// service given before it on the line: TCP for -f.
+	proto := c.proto
+	if c.fwmark != 0 {
+		proto = lvs.TCP
+	}
+	a, port, hasPort, err := p.addrPort(o.value, o.valueCol, "real server", proto)
 	if err != nil {
 		return err
 	}
@@ -699,7 +908,11 @@ func (p *parser) serviceOption(c *command, o occurrence) error {
 	switch o.spec.opt {
 	case optScheduler:
 		if !slices.Contains(lvs.Schedulers, v) {
-			return p.errAt(vcol, "unknown scheduler %q: the kernel has %s", v, strings.Join(lvs.Schedulers, ", "))
+			hint := ""
+			if s := suggest.Closest(v, lvs.Schedulers); s != "" {
+				hint = fmt.Sprintf("; did you mean %s?", s)
+			}
+			return p.errAt(vcol, "unknown scheduler %q: the kernel has %s%s", v, strings.Join(lvs.Schedulers, ", "), hint)
 		}
 		c.sched = v
 	case optPersistent:
@@ -945,8 +1158,9 @@ func (p *parser) netmask(s string, col int, f lvs.Family) (uint8, error) {
 
 // addrPort parses ADDRESS[:PORT] as ipvsadm's parse_service does: IPv6
 // in brackets when a port follows, an IPv6 address without brackets has no
-// port. Names are refused.
-func (p *parser) addrPort(s string, col int, what string) (netip.Addr, uint16, bool, error) {
+// port. Names are resolved with p.names: a port name for proto, a host
+// name to an IPv4 address (gethostbyname knows no other).
+func (p *parser) addrPort(s string, col int, what string, proto lvs.Protocol) (netip.Addr, uint16, bool, error) {
 	host, portStr, hasPort := s, "", false
 	portCol := col
 	switch {
@@ -970,8 +1184,18 @@ func (p *parser) addrPort(s string, col int, what string) (netip.Addr, uint16, b
 	switch {
 	case err != nil && isDigits(s):
 		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: write ADDRESS[:PORT]", what, s)
+	case err != nil && isHostName(host) && strings.HasPrefix(s, "["):
+		// ipvsadm -S writes an IPv6 address's host name in brackets,
+		// and reads it back as an IPv4 name without its port.
+		return netip.Addr{}, 0, false, p.errAt(col, "%s %q names an IPv6 host, which ipvsadm cannot read back either; save the table with ipvsadm -S -n", what, s)
+	case err != nil && isHostName(host) && p.names.Host == nil:
+		return netip.Addr{}, 0, false, p.errAt(col, "%s %q names the host %q: ipvsadm -S without -n writes host names; save the table with ipvsadm -S -n, or pass --resolve to look the names up (the table then depends on what they resolve to now)", what, s, host)
+	case err != nil && isHostName(host):
+		if a, err = p.names.Host(host); err != nil {
+			return netip.Addr{}, 0, false, p.errAt(col, "%s %q: the host name %q does not resolve to an IPv4 address (%v); save the table with ipvsadm -S -n", what, s, host, err)
+		}
 	case err != nil:
-		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: not a numeric IPv4 or IPv6 address (lvsctl resolves no host names; save with ipvsadm -S -n)", what, s)
+		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: not a numeric IPv4 or IPv6 address", what, s)
 	case a.Zone() != "":
 		return netip.Addr{}, 0, false, p.errAt(col, "invalid %s %q: an address with a zone cannot be a %s", what, s, what)
 	case a.Is4In6():
@@ -984,12 +1208,55 @@ func (p *parser) addrPort(s string, col int, what string) (netip.Addr, uint16, b
 	}
 	n, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		if portStr != "" && !isDigits(portStr) {
-			return netip.Addr{}, 0, false, p.errAt(portCol, "invalid port %q in %q: lvsctl resolves no service names (save with ipvsadm -S -n)", portStr, s)
+		if portStr == "" || isDigits(portStr) {
+			return netip.Addr{}, 0, false, p.errAt(portCol, "invalid port %q in %q: a number from 0 to 65535", portStr, s)
 		}
-		return netip.Addr{}, 0, false, p.errAt(portCol, "invalid port %q in %q: a number from 0 to 65535", portStr, s)
+		port, err := p.portName(portStr, portCol, s, proto)
+		if err != nil {
+			return netip.Addr{}, 0, false, err
+		}
+		return a, port, true, nil
 	}
 	return a, uint16(n), true, nil
+}
+
+// portName resolves the port name of ADDRESS:NAME (in s) for proto, as
+// ipvsadm's getservbyname does.
+func (p *parser) portName(name string, col int, s string, proto lvs.Protocol) (uint16, error) {
+	if p.names.Port == nil {
+		return 0, p.errAt(col, "invalid port %q in %q: a service name, which lvsctl does not resolve here; save the table with ipvsadm -S -n", name, s)
+	}
+	if proto == 0 {
+		return 0, p.errAt(col, "port name %q in %q comes before the service's protocol (-t, -u, --sctp-service or -f), which ipvsadm looks it up for; write the service first, or the port number", name, s)
+	}
+	port, ok, from, err := p.names.Port(name, proto.String())
+	switch {
+	case err != nil:
+		return 0, p.errAt(col, "port name %q in %q: reading the service names: %v", name, s, err)
+	case !ok:
+		return 0, p.errAt(col, "invalid port %q in %q: %s has no %s service of that name; write the port number", name, s, from, proto)
+	}
+	return port, nil
+}
+
+// isHostName reports whether s may be a host name (RFC 1123 letters,
+// digits, hyphens and dots, with a letter somewhere), which ipvsadm would
+// have given to gethostbyname.
+func isHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func isDigits(s string) bool {
@@ -1073,6 +1340,7 @@ func (p *parser) apply(c *command) error {
 		p.setAt = at
 	case cmdZero:
 		if c.options&(1<<optService) != 0 && !exists {
+			p.consequence = p.badSvc[p.svcArg]
 			return p.errAt(svcCol, "-Z: there is no service %s", k)
 		}
 		// Counters are not part of a saved table: nothing to zero.
@@ -1088,12 +1356,14 @@ func (p *parser) apply(c *command) error {
 		p.services = append(p.services, &parsedService{svc: lvs.Service{Key: k, Opts: c.opts()}, at: at})
 	case cmdEdit:
 		if !exists {
+			p.consequence = p.badSvc[p.svcArg]
 			return p.errAt(svcCol, "-E: there is no service %s (add it with -A first)", k)
 		}
 		p.services[si].svc.Opts = c.opts()
 		p.services[si].at = at
 	case cmdDel:
 		if !exists {
+			p.consequence = p.badSvc[p.svcArg]
 			return p.errAt(svcCol, "-D: there is no service %s", k)
 		}
 		ps := p.services[si]
@@ -1106,6 +1376,7 @@ func (p *parser) apply(c *command) error {
 		delete(p.svcIndex, k)
 	case cmdAddDest, cmdEditDest, cmdDelDest:
 		if !exists {
+			p.consequence = p.badSvc[p.svcArg]
 			return p.errAt(svcCol, "there is no service %s (add it with -A before its real servers)", k)
 		}
 		ps := p.services[si]
@@ -1131,6 +1402,7 @@ func (p *parser) apply(c *command) error {
 				ps.dead = append(ps.dead, false)
 			}
 		case !found:
+			p.consequence = p.badDest[[2]string{p.svcArg, p.destArg}]
 			return p.errAt(srvCol, "%s: there is no real server %s in %s", c.cmdTok.text, addrPort(d.Addr), k)
 		case c.kind == cmdEditDest:
 			ps.svc.Dests[di] = d
@@ -1149,6 +1421,7 @@ func (p *parser) apply(c *command) error {
 // count counts one more service or real server against MaxObjects.
 func (p *parser) count() error {
 	if p.objects++; p.objects > maxObjects {
+		p.fatal = true
 		return p.errAt(1, "more than %d services and real servers, the most lvsctl reads: this is not a director's table", maxObjects)
 	}
 	return nil
@@ -1178,7 +1451,6 @@ func (p *parser) finish() (*lvs.Table, error) {
 		t.Services = append(t.Services, ps.svc)
 	}
 	p.services = live
-	var errs []error
 	for _, pr := range t.Validate() {
 		at := p.setAt
 		switch {
@@ -1190,10 +1462,11 @@ func (p *parser) finish() (*lvs.Table, error) {
 		if at.line == 0 {
 			at = pos{1, 1}
 		}
-		errs = append(errs, &Error{File: p.file, Line: at.line, Col: at.col, Msg: pr.Msg})
+		p.report(&Error{File: p.file, Line: at.line, Col: at.col, Msg: pr.Msg})
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, p.result()
 	}
 	t.Normalize()
 	return t, nil

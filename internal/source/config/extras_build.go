@@ -263,7 +263,17 @@ func (b *builder) buildPulse(pb *pulseBlock) *model.Pulse {
 		if !present(r) {
 			r = pb.KeepaliveRange
 		}
-		b.errorAt(r, "Deadtime not longer than keepalive", "deadtime (%s) must be longer than keepalive (%s), or a single late heartbeat fails the partner over", fmtDuration(p.Deadtime), fmtDuration(p.Keepalive))
+		if p.Backup.IsValid() && p.BackupActive {
+			b.errorAt(r, "Deadtime not longer than keepalive", "deadtime (%s) must be longer than keepalive (%s), or a single late heartbeat fails the partner over; set deadtime to at least %s", fmtDuration(p.Deadtime), fmtDuration(p.Keepalive), fmtDuration(2*p.Keepalive+time.Second))
+		} else {
+			// No partner, no failover: the values do no harm yet.
+			b.diags = append(b.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Deadtime not longer than keepalive",
+				Detail:   fmt.Sprintf("deadtime (%s) is not longer than keepalive (%s). No backup runs, so nothing fails over now, but with a backup a single late heartbeat would; set deadtime above keepalive before you add one.", fmtDuration(p.Deadtime), fmtDuration(p.Keepalive)),
+				Subject:  r.Ptr(),
+			})
+		}
 	}
 	if pb.MonitorLinks != nil {
 		p.MonitorLinks = *pb.MonitorLinks

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -209,7 +211,7 @@ func TestExtrasRules(t *testing.T) {
 		{"fwmark check without port", "virtual_server \"m\" {\n  fwmark = 1\n  health_check {\n    type = \"tcp\"\n  }\n  real_server \"r\" {\n    address = \"192.168.0.1\"\n  }\n}\n", []string{"3:3 Health check without a port"}},
 		{"pulse without primary", "pulse {\n  backup = \"10.0.0.2\"\n}\n", []string{"1:1 Missing primary"}},
 		{"pulse same address", "pulse {\n  primary = \"10.0.0.1\"\n  backup = \"10.0.0.1\"\n}\n", []string{"3:12 Invalid backup address"}},
-		{"pulse deadtime", "pulse {\n  primary = \"10.0.0.1\"\n  keepalive = \"5s\"\n  deadtime = \"5s\"\n}\n", []string{"4:14 Deadtime not longer than keepalive"}},
+		{"pulse deadtime", "pulse {\n  primary = \"10.0.0.1\"\n  backup = \"10.0.0.2\"\n  keepalive = \"5s\"\n  deadtime = \"5s\"\n}\n", []string{"5:14 Deadtime not longer than keepalive"}},
 		{"pulse one private", "pulse {\n  primary = \"10.0.0.1\"\n  primary_private = \"10.1.0.1\"\n}\n", []string{"3:21 Incomplete private heartbeat path"}},
 		{"pulse backup_active alone", "pulse {\n  primary = \"10.0.0.1\"\n  backup_active = true\n}\n", []string{"3:19 Backup without an address"}},
 		{"pulse port", "pulse {\n  primary = \"10.0.0.1\"\n  heartbeat_port = 0\n}\n", []string{"3:20 Invalid heartbeat port"}},
@@ -226,6 +228,23 @@ func TestExtrasRules(t *testing.T) {
 				t.Errorf("a configuration with errors yielded settings")
 			}
 		})
+	}
+}
+
+// deadtime not above keepalive is an error only where pulse fails over on
+// it: with a backup that runs. Without one it is a warning.
+func TestPulseDeadtimeAlone(t *testing.T) {
+	for _, src := range []string{
+		"pulse {\n  primary = \"10.0.0.1\"\n  keepalive = \"5s\"\n  deadtime = \"5s\"\n}\n",
+		"pulse {\n  primary = \"10.0.0.1\"\n  backup = \"10.0.0.2\"\n  backup_active = false\n  keepalive = \"5s\"\n  deadtime = \"5s\"\n}\n",
+	} {
+		cfg, _, diags := Parse([]byte(src), "x.hcl")
+		if diags.HasErrors() || cfg == nil || cfg.Pulse.Deadtime != 5*time.Second {
+			t.Fatalf("%s: %v", src, diags)
+		}
+		if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || !strings.Contains(diags[0].Detail, "No backup runs") {
+			t.Errorf("%s: diagnostics %v, want one warning", src, diags)
+		}
 	}
 }
 

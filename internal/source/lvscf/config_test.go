@@ -91,12 +91,14 @@ func TestConvertSamplesRoundTrip(t *testing.T) {
 	}
 }
 
-// The four real files convert to reviewed HCL.
+// The four real files, Red Hat's HTTP and HTTPS on one fwmark, and nanny's
+// probe port in direct routing convert to reviewed HCL.
 func TestConvertGolden(t *testing.T) {
 	names, _ := filepath.Glob("testdata/0[1-4]*.cf")
 	if len(names) != 4 {
 		t.Fatalf("found %d real samples, want 4", len(names))
 	}
+	names = append(names, "testdata/14-shared-fwmark.cf", "testdata/15-dr-probe-port.cf")
 	for _, name := range names {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			src, err := os.ReadFile(name)
@@ -210,13 +212,13 @@ func TestBlankSendProgram(t *testing.T) {
 // Settings that piranha took but lvsctl cannot run are errors with a line.
 func TestConvertErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"primary = 10.0.0.1\nkeepalive = 5\ndeadtime = 5\nvirtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n}\n", "lvs.cf:3: invalid argument: deadtime (5) must be longer than keepalive (5)"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n timeout = 0\n}\n", "lvs.cf:4: invalid argument: virtual v: timeout 0"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n send_program = \"check.sh %h\"\n}\n", "lvs.cf:4: invalid argument: send_program \"check.sh\" is not an absolute path"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n expect = \"a(\"\n use_regex = 1\n}\n", "lvs.cf:4: invalid argument: expect \"a(\" is not a regular expression"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n sorry_server = 10.0.1.1\n server a {\n  address = 10.0.1.1\n  active = 1\n }\n}\n", "lvs.cf:4: invalid argument: sorry_server 10.0.1.1 is also real server"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n vip_nmask = 255.0.255.0\n}\n", "lvs.cf:4: invalid argument: 255.0.255.0 is not a contiguous netmask"},
-		{"virtual v {\n active = 1\n address = 10.0.0.10 averyveryverylongdevice:1\n}\n", "lvs.cf:3: invalid argument: \"averyveryverylongdevice:1\" is longer than the 15 bytes"},
+		{"primary = 10.0.0.1\nbackup = 10.0.0.2\nbackup_active = 1\nkeepalive = 5\ndeadtime = 5\nvirtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n}\n", "lvs.cf:5:12: invalid argument: deadtime (5) must be longer than keepalive (5): the backup runs (backup_active = 1), and lvsctl's pulse would fail over at a single late heartbeat; set deadtime = 11 or more"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n timeout = 0\n}\n", "lvs.cf:4:12: invalid argument: virtual v: timeout 0"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n send_program = \"check.sh %h\"\n}\n", "lvs.cf:4:17: invalid argument: send_program \"check.sh\" is not an absolute path"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n expect = \"a(\"\n use_regex = 1\n}\n", "lvs.cf:4:11: invalid argument: expect \"a(\" is not a regular expression"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n sorry_server = 10.0.1.1\n server a {\n  address = 10.0.1.1\n  active = 1\n }\n}\n", "lvs.cf:4:17: invalid argument: sorry_server 10.0.1.1 is also real server"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 eth0:1\n vip_nmask = 255.0.255.0\n}\n", "lvs.cf:4:14: invalid argument: 255.0.255.0 is not a contiguous netmask"},
+		{"virtual v {\n active = 1\n address = 10.0.0.10 averyveryverylongdevice:1\n}\n", "lvs.cf:3:12: invalid argument: \"averyveryverylongdevice:1\" is longer than the 15 bytes"},
 	} {
 		f, _, err := Parse(strings.NewReader(tc.src), "lvs.cf")
 		if err != nil {

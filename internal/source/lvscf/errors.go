@@ -3,6 +3,8 @@ package lvscf
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
 // Piranha's error messages (lvsStrerror in lvsconfig.c), used as the first
@@ -37,6 +39,17 @@ type Error struct {
 	Col    int    // 1-based byte column of the offending token; 0 if none
 	Msg    string // piranha's message, one of the Msg constants
 	Detail string // what was wrong and what to do
+	// Source is the line as written, set by Load; "" when unknown.
+	Source string
+}
+
+// Excerpt shows the line of the error with a caret under its column, to
+// print under the message; "" when there is nothing to show.
+func (e *Error) Excerpt() string {
+	if e.Source == "" {
+		return ""
+	}
+	return quote.Source(e.Source, e.Col)
 }
 
 func (e *Error) Error() string {
@@ -74,9 +87,18 @@ func (es Errors) capped() Errors {
 	if len(es) <= MaxErrors {
 		return es
 	}
-	more := &Error{File: es[MaxErrors].File, Line: es[MaxErrors].Line, Msg: MsgTooMany,
-		Detail: fmt.Sprintf("%d more errors not shown (lvsctl shows the first %d); fix these first", len(es)-MaxErrors, MaxErrors)}
-	return append(es[:MaxErrors:MaxErrors], more)
+	return es[:MaxErrors:MaxErrors].with(len(es) - MaxErrors)
+}
+
+// with returns es and, when more errors were found than es holds, one
+// that counts them.
+func (es Errors) with(more int) Errors {
+	if more == 0 || len(es) == 0 {
+		return es
+	}
+	last := es[len(es)-1]
+	return append(es[:len(es):len(es)], &Error{File: last.File, Line: last.Line, Msg: MsgTooMany,
+		Detail: fmt.Sprintf("%d more errors not shown (lvsctl shows the first %d); fix these first", more, MaxErrors)})
 }
 
 // Unwrap returns the errors one by one, for errors.As and errors.Is.

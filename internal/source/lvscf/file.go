@@ -46,8 +46,12 @@ type Comment struct {
 type Setting struct {
 	Key      string
 	Line     int
+	Col      int       // byte column of the first value, for diagnostics
 	Args     []string  // the values after "=", without their quotes
 	Comments []Comment // comment lines right before this one
+	// Trailing is a `# comment` after the value on the same line, "#"
+	// included; "" when there is none.
+	Trailing string
 }
 
 // Settings are a block's settings in source order.
@@ -111,6 +115,11 @@ type File struct {
 	// TrailingComments are the comment lines after the last setting or
 	// block of the file.
 	TrailingComments []Comment
+
+	// failed are the global keys whose line had an error (see Load).
+	failed map[string]bool
+	// lines are the source lines, for the excerpts of diagnostics.
+	lines []string
 }
 
 // Globals are the settings outside any block, with piranha's defaults.
@@ -182,7 +191,12 @@ type Virtual struct {
 	EndLine     int       // line of the closing `}`
 	Comments    []Comment // comment lines right before the header
 	EndComments []Comment // comment lines right before the closing `}`
-	Settings    Settings
+	// Trailing and EndTrailing are `# comments` after the header's { and
+	// after the closing }, "" when there are none.
+	Trailing, EndTrailing string
+	Settings              Settings
+	nameCol               int             // byte column of NAME in the header
+	failed                map[string]bool // keys whose line had an error
 
 	Active      bool
 	Address     netip.Addr // the virtual IP (unset when not given)
@@ -218,6 +232,7 @@ func newVirtual(name string, failover bool, line int) *Virtual {
 	return &Virtual{
 		Name:          name,
 		Failover:      failover,
+		failed:        map[string]bool{},
 		Line:          line,
 		Protocol:      "tcp",
 		Port:          80,
@@ -246,7 +261,11 @@ type Server struct {
 	EndLine     int
 	Comments    []Comment
 	EndComments []Comment
-	Settings    Settings
+	// Trailing and EndTrailing are as in [Virtual].
+	Trailing, EndTrailing string
+	Settings              Settings
+	nameCol               int
+	failed                map[string]bool
 
 	Address netip.Addr
 	Active  bool
@@ -267,4 +286,38 @@ func (f *File) Setting(key string) *Setting { return f.Settings.Last(key) }
 // starts.
 func (f *File) ActiveVirtuals() []*Virtual {
 	return slices.DeleteFunc(slices.Clone(f.Virtuals), func(v *Virtual) bool { return !v.Active })
+}
+
+// A place is where a problem is reported: a line and a column of the file.
+// bad says that a line of the key the problem follows from had an error of
+// its own, so that the problem is a consequence and is not reported.
+type place struct {
+	line, col int
+	bad       bool
+}
+
+func placeOf(s *Setting, failed map[string]bool, key string, line, col int) place {
+	if s != nil {
+		return place{s.Line, s.Col, failed[key]}
+	}
+	return place{line, col, failed[key]}
+}
+
+// at is the place of the setting of key in effect, or of the header.
+func (v *Virtual) at(key string) place {
+	return placeOf(v.Setting(key), v.failed, key, v.Line, v.nameCol)
+}
+
+// at is the place of the setting of key in effect, or of the header.
+func (s *Server) at(key string) place {
+	return placeOf(s.Setting(key), s.failed, key, s.Line, s.nameCol)
+}
+
+// at is the place of the global setting of key in effect, or fallback.
+func (f *File) at(key string, fallback place) place {
+	if s := f.Setting(key); s != nil {
+		return place{s.Line, s.Col, f.failed[key]}
+	}
+	fallback.bad = fallback.bad || f.failed[key]
+	return fallback
 }

@@ -32,6 +32,7 @@ func FuzzParse(f *testing.F) {
 	// of the other limits: long tokens, too many errors and warnings).
 	f.Add([]byte("serial_no = 1\nprimary = " + strings.Repeat("\x00", MaxLineLength) + "\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
+		checkLoad(t, src)
 		file, warns, err := Parse(bytes.NewReader(src), "fuzz.cf")
 		if len(warns) > MaxWarnings+1 {
 			t.Errorf("%d warnings", len(warns))
@@ -86,4 +87,29 @@ func FuzzParse(f *testing.F) {
 		}
 		Detect("fuzz", src)
 	})
+}
+
+// checkLoad checks what Load returns for src: errors in line order, each
+// with a line, a short message and its line's excerpt, at most
+// MaxErrors+1 of them; or a configuration whose table is valid.
+func checkLoad(t *testing.T, src []byte) {
+	l, _, err := Load(bytes.NewReader(src), "fuzz.cf")
+	if err == nil {
+		if probs := l.Config.Table.Validate(); len(probs) > 0 {
+			t.Fatalf("Load returned a table with problems: %v", probs)
+		}
+		return
+	}
+	var es Errors
+	if !errors.As(err, &es) || len(es) == 0 || len(es) > MaxErrors+1 {
+		t.Fatalf("Load: %T %d %v", err, len(es), err)
+	}
+	for i, e := range es {
+		if len(e.Error()) > 400 || len(e.Excerpt()) > 400 {
+			t.Fatalf("a %d-byte message or a %d-byte excerpt: %.400s", len(e.Error()), len(e.Excerpt()), e)
+		}
+		if i > 0 && e.Line < es[i-1].Line {
+			t.Fatalf("errors out of line order: %v", es)
+		}
+	}
 }

@@ -126,7 +126,10 @@ func dumpStruct(b *strings.Builder, indent string, v reflect.Value) {
 	t := v.Type()
 	for i := range t.NumField() {
 		switch t.Field(i).Name {
-		case "Name", "Line", "EndLine", "Comments", "EndComments", "Settings", "Servers", "Failover":
+		case "Name", "Line", "EndLine", "Comments", "EndComments", "Settings", "Servers", "Failover", "Trailing", "EndTrailing":
+			continue
+		}
+		if !t.Field(i).IsExported() {
 			continue
 		}
 		fmt.Fprintf(b, "%s%s: %s\n", indent, t.Field(i).Name, dumpValue(v.Field(i)))
@@ -155,6 +158,9 @@ func dumpSettings(b *strings.Builder, indent string, ss Settings) {
 	for _, s := range ss {
 		dumpComments(b, indent, "before "+s.Key, s.Comments)
 		fmt.Fprintf(b, "%sline %d: %s = %q\n", indent, s.Line, s.Key, s.Args)
+		if s.Trailing != "" {
+			fmt.Fprintf(b, "%s  trailing %q\n", indent, s.Trailing)
+		}
 	}
 }
 

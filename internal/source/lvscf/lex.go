@@ -14,6 +14,7 @@ type token struct {
 // A line is one source line after tokenizing.
 type line struct {
 	num     int
+	text    string  // the line as written, for trailing comments
 	comment string  // the comment text when the line is a comment line
 	toks    []token // nil for blank and comment lines
 	err     *Error  // a tokenizing error; toks is then nil
@@ -51,7 +52,7 @@ func splitLines(src string) []string {
 // tokenizer reports as "quotation mismatch". Trailing comments are the
 // parser's business: `send = #x` is a value in piranha, not a comment.
 func lexLine(file string, num int, text string) line {
-	ln := line{num: num}
+	ln := line{num: num, text: text}
 	i := 0
 	for i < len(text) && isBlank(text[i]) {
 		i++

@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
+	"github.com/lvsctl/lvsctl/internal/suggest"
+	"github.com/lvsctl/lvsctl/lvs"
 )
 
 // Limits on what Parse reads; real files are a few kilobytes, in lines of
@@ -18,8 +21,9 @@ const (
 	MaxSize = 4 << 20
 	// MaxLineLength is the longest line, in bytes.
 	MaxLineLength = 64 << 10
-	// MaxErrors is how many errors Parse reports before it stops.
-	MaxErrors = 100
+	// MaxErrors is how many errors are reported; one more error counts
+	// the rest.
+	MaxErrors = 50
 	// MaxWarnings is how many warnings Parse reports; one more warning
 	// counts the rest.
 	MaxWarnings = 100
@@ -31,25 +35,46 @@ const (
 // line where the line structure allows; a malformed block header or an
 // unclosed block stops it. On error the File is nil. Warnings name lines
 // that lvsctl reads although piranha would not have, and quirks that
-// decide what runs.
+// decide what runs. [Load] reports the errors of the table and of the
+// conversion in the same pass.
 func Parse(r io.Reader, filename string) (*File, []Warning, error) {
+	p, err := parseFile(r, filename)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(p.errs) > 0 {
+		return nil, p.warnings(), p.errs.with(p.moreErrs)
+	}
+	return p.f, p.warnings(), nil
+}
+
+// parseFile reads the file into p.f, which is complete even when the file has
+// errors (p.errs): the settings that had none are in it. err is an error
+// about the whole file, with nothing read.
+func parseFile(r io.Reader, filename string) (*parser, error) {
 	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
-		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: err.Error()}}
+		return nil, Errors{{File: filename, Msg: MsgRead, Detail: err.Error()}}
 	}
 	if len(src) > MaxSize {
-		return nil, nil, Errors{{File: filename, Msg: MsgRead, Detail: fmt.Sprintf("the file is larger than %d MiB, the most lvsctl reads; an lvs.cf is a few kilobytes", MaxSize>>20)}}
+		return nil, Errors{{File: filename, Msg: MsgRead, Detail: fmt.Sprintf("the file is larger than %d MiB, the most lvsctl reads; an lvs.cf is a few kilobytes", MaxSize>>20)}}
 	}
 	if len(src) == 0 {
-		return nil, nil, Errors{{File: filename, Msg: MsgEmpty, Detail: "the file is empty; piranha refuses an empty lvs.cf"}}
+		return nil, Errors{{File: filename, Msg: MsgEmpty, Detail: "the file is empty; piranha refuses an empty lvs.cf"}}
 	}
-	p := &parser{name: filename, f: &File{Name: filename, Globals: defaultGlobals()}}
-	p.run(splitLines(string(src)))
-	if len(p.errs) > 0 {
-		return nil, p.warnings(), p.errs
-	}
+	p := &parser{name: filename, f: &File{Name: filename, Globals: defaultGlobals(), failed: map[string]bool{}}}
+	p.f.lines = splitLines(string(src))
+	p.run(p.f.lines)
+	// What piranha does after reading the file is done on a file with
+	// errors too, so that its table is the one the file would give; the
+	// warnings about the whole file would only guess at what the bad
+	// lines meant, and are left out then.
+	n := len(p.warns)
 	p.finish()
-	return p.f, p.warnings(), nil
+	if len(p.errs) > 0 {
+		p.warns = p.warns[:n]
+	}
+	return p, nil
 }
 
 // warnings returns the warnings in line order, those about the whole file
@@ -74,10 +99,15 @@ type parser struct {
 	v       *Virtual  // the open virtual or failover block
 	s       *Server   // the open server block
 	lastNum int
-	// tooMany is set when MaxErrors errors have been reported: run stops.
-	tooMany bool
+	// moreErrs counts the errors past MaxErrors.
+	moreErrs int
+	// stopped says run could not read the file to its end in blocks.
+	stopped bool
 	// moreWarns counts the warnings past MaxWarnings.
 	moreWarns int
+	// trailing is the trailing comment kv found on the line being read,
+	// for record.
+	trailing string
 }
 
 // errorf reports an error. Names and values from the file go in through
@@ -87,13 +117,12 @@ func (p *parser) errorf(num, col int, msg, format string, args ...any) {
 	p.addError(&Error{File: p.name, Line: num, Col: col, Msg: msg, Detail: fmt.Sprintf(format, args...)})
 }
 
+// addError reports an error; past MaxErrors, it only counts it. The
+// reading goes on, as the file is bounded (MaxSize), so that the count is
+// exact.
 func (p *parser) addError(e *Error) {
 	if len(p.errs) >= MaxErrors {
-		if !p.tooMany {
-			p.tooMany = true
-			p.errs = append(p.errs, &Error{File: p.name, Line: e.Line, Msg: MsgTooMany,
-				Detail: fmt.Sprintf("lvsctl stops reading after %d errors; fix these first", MaxErrors)})
-		}
+		p.moreErrs++
 		return
 	}
 	p.errs = append(p.errs, e)
@@ -117,9 +146,6 @@ func (p *parser) takeComments() []Comment {
 // cannot be read in a meaningful context.
 func (p *parser) run(texts []string) {
 	for i, text := range texts {
-		if p.tooMany {
-			return
-		}
 		if len(text) > MaxLineLength {
 			p.lastNum = i + 1
 			p.errorf(i+1, 1, MsgTooLong, "the line is %d bytes long, and lvsctl reads lines of up to %d bytes (piranha's GUI writes lines of under 100); it starts %s", len(text), MaxLineLength, quote.Excerpt(text))
@@ -144,10 +170,12 @@ func (p *parser) run(texts []string) {
 			p.warnf(ln.num, "write %s with blanks around \"=\"; piranha rejects this line", quote.Excerpt(ln.toks[0].text+" = ..."))
 		}
 		if !p.line(ln) {
+			p.stopped = true
 			return
 		}
 	}
 	end := p.lastNum
+	p.stopped = p.v != nil
 	switch {
 	case p.s != nil:
 		p.errorf(end, 0, MsgEOF, "server %s (line %d) in %s %s has no closing }", show(p.s.Name), p.s.Line, p.v.Kind(), show(p.v.Name))
@@ -162,15 +190,15 @@ func (p *parser) line(ln line) bool {
 	toks := ln.toks
 	key := toks[0].text
 	if key == "}" && toks[0].quote == 0 && (p.v != nil || p.s != nil) {
-		toks = p.trimComment(ln.num, toks, 1)
+		toks, trailing := p.trimComment(ln, toks, 1)
 		if len(toks) > 1 {
 			p.errorf(ln.num, toks[1].col, MsgExtraArgs, "} must be alone on its line")
 		}
 		if p.s != nil {
-			p.s.EndLine, p.s.EndComments = ln.num, p.takeComments()
+			p.s.EndLine, p.s.EndComments, p.s.EndTrailing = ln.num, p.takeComments(), trailing
 			p.s = nil
 		} else {
-			p.v.EndLine, p.v.EndComments = ln.num, p.takeComments()
+			p.v.EndLine, p.v.EndComments, p.v.EndTrailing = ln.num, p.takeComments(), trailing
 			p.endVirtual(p.v)
 			p.v = nil
 		}
@@ -181,23 +209,24 @@ func (p *parser) line(ln line) bool {
 		p.serverKey(ln, p.s)
 	case p.v != nil:
 		if key == "server" {
-			name, ok := p.header(ln)
+			name, trailing, ok := p.header(ln)
 			if !ok {
 				return false
 			}
-			p.s = &Server{Name: name, Line: ln.num, Comments: p.takeComments(), Weight: 1, Port: p.v.Port, PortInherited: true}
+			p.s = &Server{Name: name, Line: ln.num, Comments: p.takeComments(), Trailing: trailing, Weight: 1, Port: p.v.Port, PortInherited: true,
+				nameCol: ln.toks[1].col, failed: map[string]bool{}}
 			p.v.Servers = append(p.v.Servers, p.s)
 			return true
 		}
 		p.virtualKey(ln, p.v)
 	default:
 		if key == "virtual" || key == "failover" {
-			name, ok := p.header(ln)
+			name, trailing, ok := p.header(ln)
 			if !ok {
 				return false
 			}
 			p.v = newVirtual(name, key == "failover", ln.num)
-			p.v.Comments = p.takeComments()
+			p.v.Comments, p.v.Trailing, p.v.nameCol = p.takeComments(), trailing, ln.toks[1].col
 			if p.v.Failover {
 				p.f.Failovers = append(p.f.Failovers, p.v)
 			} else {
@@ -210,34 +239,46 @@ func (p *parser) line(ln line) bool {
 	return true
 }
 
-// header checks a block header `KIND NAME {` and returns NAME.
-func (p *parser) header(ln line) (string, bool) {
-	toks := p.trimComment(ln.num, ln.toks, 3)
+// header checks a block header `KIND NAME {` and returns NAME and the
+// trailing comment.
+func (p *parser) header(ln line) (string, string, bool) {
+	toks, trailing := p.trimComment(ln, ln.toks, 3)
 	kind := toks[0].text
 	switch {
 	case len(toks) < 3:
-		p.errorf(ln.num, 0, MsgMissingArgs, "write `%s NAME {` with the { on the same line", kind)
-		return "", false
+		p.errorf(ln.num, endCol(toks), MsgMissingArgs, "write `%s NAME {` with the { on the same line", kind)
+		return "", "", false
 	case len(toks) > 3:
 		p.errorf(ln.num, toks[3].col, MsgExtraArgs, "write `%s NAME {`: the name is a single word and nothing follows the {", kind)
-		return "", false
+		return "", "", false
 	case toks[2].text != "{":
 		p.errorf(ln.num, toks[2].col, MsgMissingArgs, "write `%s NAME {`: expected { after the name, not %s", kind, quote.Excerpt(toks[2].text))
-		return "", false
+		return "", "", false
 	}
-	return toks[1].text, true
+	return toks[1].text, trailing, true
 }
 
 // trimComment drops a trailing `# comment` that starts at or after token
-// max, with a warning. Piranha had no trailing comments, and a '#' token
-// within a setting's arity is a value to it (send = #), so only tokens that
-// piranha would have refused as unexpected are taken for a comment.
-func (p *parser) trimComment(num int, toks []token, max int) []token {
+// max, with a warning, and returns it. Piranha had no trailing comments,
+// and a '#' token within a setting's arity is a value to it (send = #), so
+// only tokens that piranha would have refused as unexpected are taken for
+// a comment.
+func (p *parser) trimComment(ln line, toks []token, max int) ([]token, string) {
 	if len(toks) > max && toks[max].quote == 0 && strings.HasPrefix(toks[max].text, "#") {
-		p.warnf(num, "trailing comment ignored; piranha accepts comments only on lines of their own and rejects this line (unexpected arguments)")
-		return toks[:max]
+		p.warnf(ln.num, "trailing comment read as a comment (convert carries it over); piranha accepts comments only on lines of their own and rejects this line (unexpected arguments)")
+		return toks[:max], strings.TrimRight(ln.text[toks[max].col-1:], " \t")
 	}
-	return toks
+	return toks, ""
+}
+
+// endCol is the column just after the last of toks, where a missing value
+// would go.
+func endCol(toks []token) int {
+	t := toks[len(toks)-1]
+	if t.quote != 0 {
+		return t.col + len(t.text) + 2
+	}
+	return t.col + len(t.text)
 }
 
 // kv checks `KEY = ARG...` with exactly n arguments (CHECK_ARGS in
@@ -245,20 +286,20 @@ func (p *parser) trimComment(num int, toks []token, max int) []token {
 func (p *parser) kv(ln line, n int) ([]token, bool) {
 	toks := ln.toks
 	if len(toks) < 2 || toks[1].text != "=" {
-		col := 0
+		col := endCol(toks)
 		if len(toks) >= 2 {
 			col = toks[1].col
 		}
 		p.errorf(ln.num, col, MsgEqualExpected, "write `%s = VALUE`", toks[0].text)
 		return nil, false
 	}
-	toks = p.trimComment(ln.num, toks, n+2)
+	toks, p.trailing = p.trimComment(ln, toks, n+2)
 	if len(toks) < n+2 {
 		what := "a value"
 		if n == 2 {
 			what = "two values"
 		}
-		p.errorf(ln.num, 0, MsgMissingArgs, "%s takes %s", toks[0].text, what)
+		p.errorf(ln.num, endCol(toks), MsgMissingArgs, "%s takes %s", toks[0].text, what)
 		return nil, false
 	}
 	if len(toks) > n+2 {
@@ -277,7 +318,11 @@ func record(ss *Settings, p *parser, ln line, args []token) {
 	if prev := ss.Last(key); prev != nil {
 		p.warnf(ln.num, "%s repeats line %d; the last value wins, as in piranha", key, prev.Line)
 	}
-	s := Setting{Key: key, Line: ln.num, Comments: p.takeComments()}
+	s := Setting{Key: key, Line: ln.num, Col: ln.toks[0].col, Comments: p.takeComments(), Trailing: p.trailing}
+	p.trailing = ""
+	if len(args) > 0 {
+		s.Col = args[0].col
+	}
 	for _, a := range args {
 		s.Args = append(s.Args, a.text)
 	}
@@ -311,12 +356,12 @@ func (p *parser) boolean(ln line, t token) (bool, bool) {
 func (p *parser) port(ln line, t token) (int, bool) {
 	v, why := strtol(t.text)
 	if why != "" {
-		n, ok := services[t.text]
+		n, ok := builtinServices.Port(t.text, "tcp")
 		if !ok {
 			p.errorf(ln.num, t.col, MsgBadArgument, "%s is not a port number nor a service name lvsctl knows (it has a built-in table of common names and does not read /etc/services); write the number", quote.Excerpt(t.text))
 			return 0, false
 		}
-		v = n
+		v = int(n)
 	}
 	return p.portRange(ln, t, v)
 }
@@ -362,7 +407,13 @@ func (p *parser) noteAton(ln line, t token, a netip.Addr) {
 
 func (p *parser) oneOf(ln line, t token, choices ...string) (string, bool) {
 	if !slices.Contains(choices, t.text) {
-		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s", ln.toks[0].text, orList(choices), quote.Excerpt(t.text))
+		// A word the kernel knows (sctp, sed) is no misspelling: piranha
+		// lacks it.
+		hint := ""
+		if s := suggest.Closest(t.text, choices); s != "" && t.text != "sctp" && !slices.Contains(lvs.Schedulers, t.text) {
+			hint = "; did you mean " + s + "?"
+		}
+		p.errorf(ln.num, t.col, MsgBadArgument, "%s must be %s, not %s%s", ln.toks[0].text, orList(choices), quote.Excerpt(t.text), hint)
 		return "", false
 	}
 	return t.text, true
@@ -377,9 +428,41 @@ func orList(s []string) string {
 
 func quoted(t token) Quoted { return Quoted{Text: t.text, Quote: t.quote} }
 
-func (p *parser) unknown(ln line, where string) {
-	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%s is not a %s key", quote.Excerpt(ln.toks[0].text), where)
+// unknown reports a key that is not one of keys, the keys of where, with
+// the nearest one when it looks like a misspelling, or the block it
+// belongs in.
+func (p *parser) unknown(ln line, where string, keys []string) {
+	k := ln.toks[0].text
+	hint := ""
+	switch {
+	case suggest.Closest(k, keys) != "":
+		hint = fmt.Sprintf("; did you mean %s?", suggest.Closest(k, keys))
+	case where != "server block" && slices.Contains(serverKeys, k):
+		hint = "; it belongs in a server block"
+	case where == "global" && slices.Contains(virtualKeys, k):
+		hint = "; it belongs in a virtual block"
+	case where != "global" && slices.Contains(globalKeys, k):
+		hint = "; it is a global key, outside any block"
+	}
+	p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "%s is not a %s key%s", quote.Excerpt(k), where, hint)
 }
+
+// The keys piranha's parser knows, where it knows them. A block header
+// (virtual, failover, server) counts as a key for suggestions.
+var (
+	globalKeys = []string{"serial_no", "service", "primary", "primary_private", "primary_shared",
+		"backup", "backup_private", "backup_shared", "backup_active",
+		"reservation_conflict_action", "nat_router", "nat_nmask", "active_cmd", "inactive_cmd",
+		"monitor_links", "debug_level", "hard_shutdown", "ipvsadm", "keepalive",
+		"deadtime", "rsh_command", "syncdaemon", "syncd_iface", "syncd_id",
+		"tcp_timeout", "tcpfin_timeout", "udp_timeout", "heartbeat",
+		"heartbeat_port", "sync", "network", "virtual", "failover"}
+	virtualKeys = []string{"active", "address", "sorry_server", "vip_nmask", "fwmark", "protocol", "port",
+		"scheduler", "persistent", "pmask", "client_monitor", "send_program",
+		"send", "expect", "use_regex", "timeout", "reentry", "load_monitor",
+		"quiesce_server", "start_cmd", "stop_cmd", "master", "dirs", "server"}
+	serverKeys = []string{"address", "active", "weight", "port"}
+)
 
 func (p *parser) globalKey(ln line) {
 	g := &p.f.Globals
@@ -400,11 +483,12 @@ func (p *parser) globalKey(ln line) {
 			p.errorf(ln.num, ln.toks[0].col, MsgBadCommand, "} closes no block")
 			return
 		}
-		p.unknown(ln, "global")
+		p.unknown(ln, "global", globalKeys)
 		return
 	}
 	args, ok := p.kv(ln, n)
 	if !ok {
+		p.f.failed[key] = true
 		return
 	}
 	a := args[0]
@@ -486,6 +570,8 @@ func (p *parser) globalKey(ln line) {
 	}
 	if ok {
 		record(&p.f.Settings, p, ln, args)
+	} else {
+		p.f.failed[key] = true
 	}
 }
 
@@ -512,11 +598,12 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		"send", "expect", "use_regex", "timeout", "reentry", "load_monitor",
 		"quiesce_server", "start_cmd", "stop_cmd", "master":
 	default:
-		p.unknown(ln, v.Kind()+" block")
+		p.unknown(ln, v.Kind()+" block", virtualKeys)
 		return
 	}
 	args, ok := p.kv(ln, n)
 	if !ok {
+		v.failed[key] = true
 		return
 	}
 	a := args[0]
@@ -560,6 +647,7 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 		if m, ok = inetAton(a.text); !ok {
 			// lvsconfig.c ignores a pmask that inet_aton refuses.
 			p.warnf(ln.num, "pmask %s is not a netmask and is ignored, as piranha did", quote.Excerpt(a.text))
+			p.trailing = ""
 			return
 		}
 		p.noteAton(ln, a, m)
@@ -596,6 +684,8 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 	}
 	if ok {
 		record(&v.Settings, p, ln, args)
+	} else {
+		v.failed[key] = true
 	}
 }
 
@@ -603,20 +693,26 @@ func (p *parser) virtualKey(ln line, v *Virtual) {
 func (p *parser) dirs(ln line, v *Virtual) {
 	toks := ln.toks
 	if len(toks) < 2 || toks[1].text != "=" {
-		p.errorf(ln.num, 0, MsgEqualExpected, "write `dirs = [ DIR ... ]`")
+		col := endCol(toks[:1])
+		if len(toks) >= 2 {
+			col = toks[1].col
+		}
+		p.errorf(ln.num, col, MsgEqualExpected, "write `dirs = [ DIR ... ]`")
 		return
 	}
 	if len(toks) < 3 || toks[2].text != "[" {
-		p.errorf(ln.num, 0, MsgListExpected, "write `dirs = [ DIR ... ]` with blanks around [ and ]")
+		p.errorf(ln.num, endCol(toks[:2]), MsgListExpected, "write `dirs = [ DIR ... ]` with blanks around [ and ]")
 		return
 	}
 	end := slices.IndexFunc(toks[3:], func(t token) bool { return t.text == "]" })
 	if end < 0 {
-		p.errorf(ln.num, 0, MsgListExpected, "the list has no closing ] on this line")
+		p.errorf(ln.num, endCol(toks), MsgListExpected, "the list has no closing ] on this line")
 		return
 	}
 	end += 3
-	if rest := p.trimComment(ln.num, toks, end+1); len(rest) > end+1 {
+	rest, trailing := p.trimComment(ln, toks, end+1)
+	p.trailing = trailing
+	if len(rest) > end+1 {
 		p.warnf(ln.num, "text after ] is ignored, as piranha did")
 	}
 	v.Dirs, v.DirsSet = nil, true
@@ -631,11 +727,12 @@ func (p *parser) serverKey(ln line, s *Server) {
 	switch key {
 	case "address", "active", "weight", "port":
 	default:
-		p.unknown(ln, "server block")
+		p.unknown(ln, "server block", serverKeys)
 		return
 	}
 	args, ok := p.kv(ln, 1)
 	if !ok {
+		s.failed[key] = true
 		return
 	}
 	a := args[0]
@@ -658,6 +755,8 @@ func (p *parser) serverKey(ln line, s *Server) {
 	}
 	if ok {
 		record(&s.Settings, p, ln, args)
+	} else {
+		s.failed[key] = true
 	}
 }
 
@@ -696,6 +795,162 @@ func (p *parser) finish() {
 	}
 	if g.Service == "lvs" && len(f.ActiveVirtuals()) == 0 {
 		p.warnf(0, "no virtual block has active = 1: piranha's pulse refuses to start, and the IPVS table is empty")
+	}
+	if g.Service == "lvs" {
+		p.sharedMarks()
+	}
+	if g.Deadtime <= g.Keepalive && !f.failsOver() {
+		at := f.at("deadtime", f.at("keepalive", place{}))
+		p.warnf(at.line, "deadtime (%d) is not longer than keepalive (%d): with a backup running, a single late heartbeat would fail the partner over; harmless here, as no backup runs (%s), but set deadtime above keepalive before you add one",
+			g.Deadtime, g.Keepalive, f.whyAlone())
+	}
+}
+
+// failsOver reports whether lvsctl's pulse runs failover with this file's
+// pulse settings: there is a primary, and a backup that runs.
+func (f *File) failsOver() bool {
+	return f.Primary.IsValid() && f.Backup.IsValid() && !f.Backup.IsUnspecified() && f.BackupActive
+}
+
+// whyAlone says why no backup runs.
+func (f *File) whyAlone() string {
+	switch {
+	case !f.Primary.IsValid():
+		return "no primary is set, so there is no director pair"
+	case !f.Backup.IsValid() || f.Backup.IsUnspecified():
+		return "no backup is set"
+	}
+	return "backup_active = 0"
+}
+
+// sharedMarks warns about each active virtual block that shares its fwmark
+// with an earlier one: what piranha did with it, what lvsctl does (see
+// File.Table), and which of its settings the service does not take.
+func (p *parser) sharedMarks() {
+	f := p.f
+	nat := f.forward() == lvs.Masq
+	for _, l := range f.layout() {
+		first := l.v
+		for _, v := range l.blocks[1:] {
+			p.warnf(v.Line, "virtual %s shares fwmark %d with virtual %s (line %d): lvsctl makes one service of them, with the first block's settings. Piranha's lvsd ran `ipvsadm -A -f %d` for each block; for this one it failed (\"Service already exists\"), so lvsd started no nanny for its servers and never added them",
+				brief(v.Name), v.FWMark, brief(first.Name), first.Line, v.FWMark)
+			var added, same, of []string
+			for _, m := range l.dests {
+				if m.v == v {
+					added = append(added, fmt.Sprintf("%s (%s)", brief(m.s.Name), f.destAddr(m.v, m.s)))
+				}
+			}
+			for _, d := range l.dups {
+				if d.v != v {
+					continue
+				}
+				o := l.dests[d.of]
+				same = append(same, brief(d.s.Name))
+				of = append(of, fmt.Sprintf("%s (%s)", brief(o.s.Name), f.destAddr(o.v, o.s)))
+				if d.s.Weight != o.s.Weight {
+					line := d.s.Line
+					if ws := d.s.Setting("weight"); ws != nil {
+						line = ws.Line
+					}
+					p.warnf(line, "server %s of virtual %s has weight %d, but it is real server %s of virtual %s (line %d), whose weight %d the fwmark %d service keeps: one real server has one weight",
+						brief(d.s.Name), brief(v.Name), d.s.Weight, brief(o.s.Name), brief(o.v.Name), o.s.Line, o.s.Weight, first.FWMark)
+				}
+			}
+			if len(added) > 0 {
+				p.warnf(v.Line, "virtual %s: lvsctl adds its servers %s to the fwmark %d service, each with this block's health check",
+					brief(v.Name), list(added), v.FWMark)
+			}
+			if len(same) > 0 {
+				how := "the same address and port"
+				if !nat {
+					how = "the same address: direct routing and tunnelling keep each packet's port"
+				}
+				p.warnf(v.Line, "virtual %s: its servers %s are real servers %s of virtual %s already (%s); each stays one real server, with %s's health check",
+					brief(v.Name), list(same), list(of), brief(first.Name), how, brief(first.Name))
+			}
+			p.markConflicts(first, v)
+			if nat {
+				p.natPorts(l, v)
+			}
+		}
+	}
+}
+
+// brief shows a block name in a message that names several: as show does,
+// cut to 24 characters.
+func brief(name string) string {
+	s := show(name)
+	if r := []rune(s); len(r) > 24 {
+		return string(r[:23]) + "…"
+	}
+	return s
+}
+
+// list joins at most three items, and counts the rest.
+func list(items []string) string {
+	if len(items) <= 3 {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:3], ", "), len(items)-3)
+}
+
+// markConflicts warns about each setting of v, a later block sharing
+// first's fwmark, that the service does not take.
+func (p *parser) markConflicts(first, v *Virtual) {
+	for _, c := range conflicts(first, v) {
+		line := v.Line
+		if s := v.Setting(c.key); s != nil {
+			line = s.Line
+		}
+		from := "its default"
+		if s := first.Setting(c.key); s != nil {
+			from = fmt.Sprintf("line %d", s.Line)
+		}
+		p.warnf(line, "virtual %s: %s %s is not used: the fwmark %d service keeps %s's %s %s (%s), the first block's, which is what piranha's lvsd set (its later ipvsadm -A failed)",
+			brief(v.Name), c.key, c.theirs, v.FWMark, brief(first.Name), c.key, c.ours, from)
+	}
+}
+
+// A conflict is a setting of a later block sharing a fwmark that differs
+// from the first block's, which the service keeps.
+type conflict struct{ key, ours, theirs string }
+
+func conflicts(first, v *Virtual) []conflict {
+	var cs []conflict
+	for _, c := range []struct {
+		conflict
+		different bool
+	}{
+		{conflict{"scheduler", first.Scheduler, v.Scheduler}, first.Scheduler != v.Scheduler},
+		{conflict{"persistent", strconv.Itoa(first.Persistent), strconv.Itoa(v.Persistent)}, first.Persistent != v.Persistent},
+		{conflict{"pmask", addrOrNone(first.PMask), addrOrNone(v.PMask)}, first.Persistent > 0 && v.Persistent > 0 && first.PMask != v.PMask},
+		{conflict{"sorry_server", addrOrNone(first.SorryServer), addrOrNone(v.SorryServer)}, v.SorryServer.IsValid() && first.SorryServer != v.SorryServer},
+		{conflict{"vip_nmask", addrOrNone(first.VIPNetmask), addrOrNone(v.VIPNetmask)}, v.VIPNetmask.IsValid() && first.VIPNetmask != v.VIPNetmask},
+	} {
+		if c.different {
+			cs = append(cs, c.conflict)
+		}
+	}
+	return cs
+}
+
+// natPorts warns about a server of v, a later block sharing a fwmark in
+// NAT, whose address is a real server of the service on another port:
+// NAT sends each connection to the real server's port, whatever port the
+// client asked for.
+func (p *parser) natPorts(l layout, v *Virtual) {
+	for _, m := range l.dests {
+		if m.v != v {
+			continue
+		}
+		a := p.f.destAddr(m.v, m.s)
+		for _, o := range l.dests {
+			if b := p.f.destAddr(o.v, o.s); o.v != v && b.Addr() == a.Addr() && b.Port() != a.Port() {
+				p.warnf(m.s.Line, "server %s (%s) of virtual %s and server %s (%s) of virtual %s are one host on two ports in the NAT fwmark %d service: NAT sends each connection to the real server's port, so a connection to either port may reach the other; write port = 0 in both server blocks to keep each connection's port",
+					brief(m.s.Name), a, brief(v.Name), brief(o.s.Name), b, brief(o.v.Name), v.FWMark)
+				break
+			}
+		}
 	}
 }
 

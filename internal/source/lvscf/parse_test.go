@@ -47,12 +47,12 @@ func TestParseErrors(t *testing.T) {
 		{"extra after brace", "virtual v {\n} x\n", "lvs.cf:2:3: unexpected arguments: } must be alone on its line"},
 		{"extra header", "virtual my web {\n}\n", "lvs.cf:1:16: unexpected arguments: write `virtual NAME {`"},
 		{"equal expected", "deadtime 5\n", "lvs.cf:1:10: equal (=) expected after command: write `deadtime = VALUE`"},
-		{"equal expected alone", "deadtime\n", "lvs.cf:1: equal (=) expected after command"},
-		{"missing args", "deadtime =\n", "lvs.cf:1: missing arguments: deadtime takes a value"},
-		{"missing args address", "virtual v {\n address = 10.0.0.1\n}\n", "lvs.cf:2: missing arguments: address takes two values"},
-		{"missing brace", "virtual v\n", "lvs.cf:1: missing arguments: write `virtual NAME {` with the { on the same line"},
+		{"equal expected alone", "deadtime\n", "lvs.cf:1:9: equal (=) expected after command"},
+		{"missing args", "deadtime =\n", "lvs.cf:1:11: missing arguments: deadtime takes a value"},
+		{"missing args address", "virtual v {\n address = 10.0.0.1\n}\n", "lvs.cf:2:20: missing arguments: address takes two values"},
+		{"missing brace", "virtual v\n", "lvs.cf:1:10: missing arguments: write `virtual NAME {` with the { on the same line"},
 		{"wrong brace", "virtual v (\n", "lvs.cf:1:11: missing arguments: write `virtual NAME {`: expected { after the name, not \"(\""},
-		{"server missing brace", "virtual v {\n server s\n}\n", "lvs.cf:2: missing arguments: write `server NAME {`"},
+		{"server missing brace", "virtual v {\n server s\n}\n", "lvs.cf:2:10: missing arguments: write `server NAME {`"},
 		{"host name", "primary = lb1\n", "lvs.cf:1:11: invalid host name or ip address: \"lb1\" is not an IPv4 address; lvsctl does not resolve host names"},
 		{"primary zero", "primary = 0.0.0.0\n", "lvs.cf:1:11: invalid host name or ip address: primary cannot be 0.0.0.0"},
 		{"sorry server", "virtual v {\n sorry_server = x\n}\n", "lvs.cf:2:17: invalid host name or ip address: sorry_server takes an IPv4 address"},
@@ -80,9 +80,9 @@ func TestParseErrors(t *testing.T) {
 		{"nested virtual", "virtual v {\n virtual w {\n}\n}\n", "lvs.cf:2:2: unknown command: \"virtual\" is not a virtual block key"},
 		{"stray brace", "}\n", "lvs.cf:1:1: unknown command: } closes no block"},
 		{"glued unknown", "color=blue\n", "lvs.cf:1:1: unknown command: \"color\" is not a global key"},
-		{"list", "virtual v {\n dirs = /etc\n}\n", "lvs.cf:2: list expected: write `dirs = [ DIR ... ]`"},
-		{"list unclosed", "virtual v {\n dirs = [ /etc\n}\n", "lvs.cf:2: list expected: the list has no closing ]"},
-		{"list equal", "virtual v {\n dirs [ /etc ]\n}\n", "lvs.cf:2: equal (=) expected after command"},
+		{"list", "virtual v {\n dirs = /etc\n}\n", "lvs.cf:2:8: list expected: write `dirs = [ DIR ... ]`"},
+		{"list unclosed", "virtual v {\n dirs = [ /etc\n}\n", "lvs.cf:2:15: list expected: the list has no closing ]"},
+		{"list equal", "virtual v {\n dirs [ /etc ]\n}\n", "lvs.cf:2:7: equal (=) expected after command"},
 		{"netmask", "nat_nmask = 255.255.255.0/24\n", "lvs.cf:1:13: Bad subnet mask specified: \"255.255.255.0/24\" is not a dotted netmask"},
 		{"vip netmask", "virtual v {\n vip_nmask = full\n}\n", "lvs.cf:2:14: Bad subnet mask specified"},
 	} {
@@ -364,7 +364,7 @@ func TestTableProblemLines(t *testing.T) {
 
 func TestFOSHasNoTable(t *testing.T) {
 	f, _ := parse(t, "service = fos\nfailover f {\n active = 1\n}\n")
-	if _, err := f.Table(); err == nil || !strings.Contains(err.Error(), "lvs.cf:1: ") {
+	if _, err := f.Table(); err == nil || !strings.Contains(err.Error(), "lvs.cf:1:11: ") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -22,6 +22,16 @@ import (
 // network key (nat, direct, tunnel), its weight, and its port (for direct
 // and tunnel address services the virtual's port, which ipvsadm forces).
 //
+// Active virtual blocks that share a fwmark (Red Hat's HTTP and HTTPS on
+// one mark) make one service, with the first block's settings: lvsd's
+// `ipvsadm -A -f MARK` for a later block failed, as the service existed.
+// Unlike lvsd, which then started no nanny for the later block's servers
+// and so never added them, lvsctl adds them to the service; a server that
+// is one of the service's real servers already (the same address and
+// port, or in direct routing and tunnelling the same address, as those
+// keep the packet's port) is not added twice. Parse warns about each such
+// merge.
+//
 // Piranha's nanny added each real server only after its first successful
 // check, and lvsd added the sorry_server only while no real server was up.
 // Health is the check command's business, so this table is the configured
@@ -32,42 +42,40 @@ import (
 // The table is checked with [lvs.Table.Validate]; each problem is reported
 // at the line of the setting that causes it. The result is normalized.
 func (f *File) Table() (*lvs.Table, error) {
+	t, errs := f.table()
+	if len(errs) > 0 {
+		return nil, errs.capped()
+	}
+	return t, nil
+}
+
+// table builds the table and returns it with the errors found, sorted by
+// line, uncapped; problems that follow from a line that had an error of
+// its own are left out (see place). The table is normalized even when it
+// has errors, so that the conversion can go on to find its own; it is nil
+// only for service = fos.
+func (f *File) table() (*lvs.Table, Errors) {
 	if f.Service == "fos" {
-		line := 0
-		if s := f.Setting("service"); s != nil {
-			line = s.Line
-		}
-		return nil, Errors{{File: f.Name, Line: line, Msg: MsgBadArgument,
+		at := f.at("service", place{})
+		return nil, Errors{{File: f.Name, Line: at.line, Col: at.col, Msg: MsgBadArgument,
 			Detail: "service = fos runs failover services, which are not IPVS virtual servers; lvsctl builds no IPVS table from this file"}}
 	}
 	var errs Errors
-	fwd := map[string]lvs.Forward{"nat": lvs.Masq, "direct": lvs.Route, "tunnel": lvs.Tunnel}[f.Network]
+	add := func(at place, msg, detail string) {
+		if !at.bad {
+			errs = append(errs, &Error{File: f.Name, Line: at.line, Col: at.col, Msg: msg, Detail: detail})
+		}
+	}
+	fwd := f.forward()
 	t := &lvs.Table{Timeouts: lvs.Timeouts{
 		TCP:    time.Duration(f.TCPTimeout) * time.Second,
 		TCPFin: time.Duration(f.TCPFinTimeout) * time.Second,
 		UDP:    time.Duration(f.UDPTimeout) * time.Second,
 	}}
-	// origin remembers which blocks each service and destination came from,
-	// so that a problem can point at a line.
-	type origin struct {
-		v       *Virtual
-		servers []*Server
-	}
-	var origins []origin
-	for _, v := range f.Virtuals {
-		if !v.Active {
-			continue
-		}
-		svc := lvs.Service{Name: v.Name, Opts: lvs.ServiceOpts{Scheduler: v.Scheduler}}
-		if v.FWMark != 0 {
-			svc.Key = lvs.MarkKey(lvs.IPv4, v.FWMark)
-		} else {
-			proto := lvs.TCP
-			if v.Protocol == "udp" {
-				proto = lvs.UDP
-			}
-			svc.Key = lvs.AddrKey(proto, netip.AddrPortFrom(addrOrZero(v.Address), uint16(v.Port)))
-		}
+	layouts := f.layout()
+	for _, l := range layouts {
+		v := l.v
+		svc := lvs.Service{Name: v.Name, Key: key(v), Opts: lvs.ServiceOpts{Scheduler: v.Scheduler}}
 		if v.Persistent > 0 {
 			svc.Opts.Persistent = true
 			svc.Opts.Timeout = uint32(v.Persistent)
@@ -75,63 +83,141 @@ func (f *File) Table() (*lvs.Table, error) {
 			if v.PMask.IsValid() {
 				bits, ok := maskBits(v.PMask)
 				if !ok {
-					errs = append(errs, &Error{File: f.Name, Line: lineOf(v.Setting("pmask"), v.Line), Msg: MsgBadNetmask,
-						Detail: fmt.Sprintf("virtual %s: pmask %s is not contiguous; lvsctl takes persistence netmasks as prefix lengths (such as 255.255.255.0)", show(v.Name), v.PMask)})
+					add(v.at("pmask"), MsgBadNetmask,
+						fmt.Sprintf("virtual %s: pmask %s is not contiguous; lvsctl takes persistence netmasks as prefix lengths (such as 255.255.255.0)", show(v.Name), v.PMask))
 				}
 				svc.Opts.Netmask = uint8(bits)
 			}
 		}
-		o := origin{v: v}
+		for _, m := range l.dests {
+			svc.Dests = append(svc.Dests, lvs.Dest{
+				Addr: f.destAddr(m.v, m.s),
+				Name: m.s.Name,
+				Opts: lvs.DestOpts{Forward: fwd, Weight: m.s.Weight},
+			})
+		}
+		t.Services = append(t.Services, svc)
+	}
+	for _, pr := range t.Validate() {
+		var at place
+		where := ""
+		switch {
+		case pr.Service < 0:
+			at = f.at(timeoutKey(pr.Msg), place{})
+		case pr.Dest < 0:
+			v := layouts[pr.Service].v
+			at = v.at(virtualKeyFor(pr.Field))
+			where = "virtual " + show(v.Name) + ": "
+		default:
+			m := layouts[pr.Service].dests[pr.Dest]
+			switch pr.Field {
+			case lvs.FieldForwarding:
+				at = f.at("network", m.s.at(""))
+			case lvs.FieldPort:
+				// A wrong port is either the server's own or inherited.
+				at = m.s.at("port")
+			default:
+				at = m.s.at(serverKeyFor(pr.Field))
+			}
+			where = "virtual " + show(m.v.Name) + ", server " + show(m.s.Name) + ": "
+		}
+		add(at, MsgBadArgument, where+pr.Msg)
+	}
+	slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	t.Normalize()
+	return t, errs
+}
+
+// forward is the forwarding method of every real server (network).
+func (f *File) forward() lvs.Forward {
+	return map[string]lvs.Forward{"nat": lvs.Masq, "direct": lvs.Route, "tunnel": lvs.Tunnel}[f.Network]
+}
+
+// destAddr is the real server address the table gives server s of v:
+// ipvsadm -a forces the service port for -g and -i, except in a fwmark
+// service.
+func (f *File) destAddr(v *Virtual, s *Server) netip.AddrPort {
+	port := s.Port
+	if f.forward() != lvs.Masq && v.FWMark == 0 {
+		port = v.Port
+	}
+	return netip.AddrPortFrom(addrOrZero(s.Address), uint16(port))
+}
+
+// A member is an active server and the virtual block it is written in.
+type member struct {
+	v *Virtual
+	s *Server
+}
+
+// A layout is one service of the table: the active virtual blocks that
+// make it (one, or all those that share a fwmark; v is the first, whose
+// settings the service has), its real servers in order, and the servers of
+// later blocks that are real servers of it already.
+type layout struct {
+	v      *Virtual
+	blocks []*Virtual
+	dests  []member
+	dups   []dup
+}
+
+// A dup is a server of a later block sharing a fwmark that is the
+// service's real server dests[of] already.
+type dup struct {
+	member
+	of int
+}
+
+// layout returns the services of the table in file order (see Table).
+func (f *File) layout() []layout {
+	var ls []layout
+	byMark := map[uint32]int{}
+	fwd := f.forward()
+	for _, v := range f.Virtuals {
+		if !v.Active {
+			continue
+		}
+		i, merged := byMark[v.FWMark]
+		if v.FWMark == 0 || !merged {
+			if v.FWMark != 0 {
+				byMark[v.FWMark] = len(ls)
+			}
+			i = len(ls)
+			ls = append(ls, layout{v: v})
+		}
+		l := &ls[i]
+		l.blocks = append(l.blocks, v)
+		// The servers already in the service, by address (direct
+		// routing and tunnelling keep the packet's port) or by address
+		// and port (NAT sends to the server's port).
+		seen := map[netip.AddrPort]int{}
+		if merged {
+			for j, m := range l.dests {
+				seen[f.sameKey(fwd, f.destAddr(m.v, m.s))] = j
+			}
+		}
 		for _, s := range v.Servers {
 			if !s.Active {
 				continue
 			}
-			port := s.Port
-			if fwd != lvs.Masq && v.FWMark == 0 {
-				port = v.Port // ipvsadm -a forces the service port for -g and -i
+			if merged {
+				if j, ok := seen[f.sameKey(fwd, f.destAddr(v, s))]; ok {
+					l.dups = append(l.dups, dup{member{v, s}, j})
+					continue
+				}
 			}
-			svc.Dests = append(svc.Dests, lvs.Dest{
-				Addr: netip.AddrPortFrom(addrOrZero(s.Address), uint16(port)),
-				Name: s.Name,
-				Opts: lvs.DestOpts{Forward: fwd, Weight: s.Weight},
-			})
-			o.servers = append(o.servers, s)
+			l.dests = append(l.dests, member{v, s})
 		}
-		t.Services = append(t.Services, svc)
-		origins = append(origins, o)
 	}
-	for _, pr := range t.Validate() {
-		line := 0
-		where := ""
-		switch {
-		case pr.Service < 0:
-			line = lineOf(f.Setting(timeoutKey(pr.Msg)), 0)
-		case pr.Dest < 0:
-			o := origins[pr.Service]
-			line = lineOf(o.v.Setting(virtualKeyFor(pr.Field, o.v)), o.v.Line)
-			where = "virtual " + show(o.v.Name) + ": "
-		default:
-			o := origins[pr.Service]
-			s := o.servers[pr.Dest]
-			switch pr.Field {
-			case lvs.FieldForwarding:
-				line = lineOf(f.Setting("network"), s.Line)
-			case lvs.FieldPort:
-				// A wrong port is either the server's own or inherited.
-				line = lineOf(s.Setting("port"), s.Line)
-			default:
-				line = lineOf(s.Setting(serverKeyFor(pr.Field)), s.Line)
-			}
-			where = "virtual " + show(o.v.Name) + ", server " + show(s.Name) + ": "
-		}
-		errs = append(errs, &Error{File: f.Name, Line: line, Msg: MsgBadArgument, Detail: where + pr.Msg})
+	return ls
+}
+
+// sameKey is what makes two servers of a fwmark service one real server.
+func (f *File) sameKey(fwd lvs.Forward, a netip.AddrPort) netip.AddrPort {
+	if fwd == lvs.Masq {
+		return a
 	}
-	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, errs.capped()
-	}
-	t.Normalize()
-	return t, nil
+	return netip.AddrPortFrom(a.Addr(), 0)
 }
 
 func addrOrZero(a netip.Addr) netip.Addr {
@@ -141,13 +227,6 @@ func addrOrZero(a netip.Addr) netip.Addr {
 	// Piranha's default for a missing address is 0.0.0.0, which Validate
 	// then refuses with a clear message.
 	return netip.IPv4Unspecified()
-}
-
-func lineOf(s *Setting, fallback int) int {
-	if s != nil {
-		return s.Line
-	}
-	return fallback
 }
 
 func timeoutKey(msg string) string {
@@ -160,7 +239,7 @@ func timeoutKey(msg string) string {
 	return "tcp_timeout"
 }
 
-func virtualKeyFor(field string, v *Virtual) string {
+func virtualKeyFor(field string) string {
 	switch field {
 	case lvs.FieldAddress:
 		return "address"

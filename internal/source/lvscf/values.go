@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
+	"github.com/lvsctl/lvsctl/internal/services"
 )
 
 // strtol reads s as C's strtol(s, &end, 0) with the whole string consumed:
@@ -140,19 +141,9 @@ func maskBits(m netip.Addr) (int, bool) {
 	return n, true
 }
 
-// services are the TCP service names lvscf knows for `port = NAME`. Piranha
-// asked getservbyname(NAME, "tcp"), that is the host's /etc/services; lvsctl
-// uses this fixed table instead so that a file means the same on every
-// machine. The numbers and aliases are those of Debian's netbase.
-var services = map[string]int{
-	"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23,
-	"smtp": 25, "mail": 25, "domain": 53, "gopher": 70, "finger": 79,
-	"http": 80, "www": 80, "kerberos": 88, "pop3": 110, "pop-3": 110,
-	"nntp": 119, "imap2": 143, "imap": 143, "ldap": 389, "https": 443,
-	"microsoft-ds": 445, "submissions": 465, "smtps": 465, "ssmtp": 465,
-	"rtsp": 554, "submission": 587, "ldaps": 636, "rsync": 873,
-	"imaps": 993, "pop3s": 995, "ms-sql-s": 1433, "nfs": 2049,
-	"mysql": 3306, "postgresql": 5432, "postgres": 5432,
-	"sip": 5060, "sip-tls": 5061, "x11": 6000,
-	"http-alt": 8080, "webcache": 8080,
-}
+// builtinServices are the TCP service names lvscf knows for `port =
+// NAME`. Piranha asked getservbyname(NAME, "tcp"), that is the host's
+// /etc/services; lvsctl uses a fixed table instead (Debian netbase's
+// names for the common services) so that a file means the same on every
+// machine.
+var builtinServices = services.Builtin()
