@@ -3,6 +3,8 @@ package keepalived
 import (
 	"maps"
 	"slices"
+
+	closest "github.com/lvsctl/lvsctl/internal/suggest"
 )
 
 // The keywords of each block, for suggesting one in place of a misspelt
@@ -28,55 +30,14 @@ var (
 )
 
 // suggest returns `; did you mean "W"?` for the word of words closest to
-// w, when it is at most two edits away, or "".
+// w (see suggest.Closest; of equally close words, the first in sorted
+// order), or "".
 func suggest(w string, words []string) string {
-	best, dist := "", 3
-	for _, c := range slices.Sorted(slices.Values(words)) {
-		if d := distance(w, c, dist); d < dist {
-			best, dist = c, d
-		}
-	}
-	if best == "" || len(w) > 64 {
+	best := closest.Closest(w, slices.Sorted(slices.Values(words)))
+	if best == "" {
 		return ""
 	}
 	return `; did you mean "` + best + `"?`
-}
-
-// distance is the edit distance of a and b (insertions, deletions,
-// substitutions and swaps of two neighbours), or limit when it is at
-// least limit.
-func distance(a, b string, limit int) int {
-	if len(a) > 64 || len(b) > 64 || abs(len(a)-len(b)) >= limit {
-		return limit
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return min(prev[len(b)], limit)
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // orManual is a suggestion, or the pointer to the manual when there is
