@@ -131,10 +131,15 @@ func fetchURL(ctx context.Context, method string, u model.HTTPURL, anyOK bool, t
 		}
 	}
 	// The digest is over the whole body, as keepalived's genhash computes
-	// it; the regular expression sees its first maxReply bytes.
+	// it; the regular expression sees its first maxReply bytes, and
+	// without a digest no more than those are read.
+	limit := int64(maxReply)
+	if u.Digest != "" {
+		limit = maxDigestBody + 1
+	}
 	var head bytes.Buffer
 	sum := md5.New()
-	n, err := io.Copy(io.MultiWriter(sum, &limitedBuffer{&head, maxReply}), io.LimitReader(resp.Body, maxDigestBody+1))
+	n, err := io.Copy(io.MultiWriter(sum, &limitedBuffer{&head, maxReply}), io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the body: %w", method, req.URL, err)
 	}

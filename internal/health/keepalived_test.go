@@ -87,6 +87,40 @@ func TestProbeHTTPURLs(t *testing.T) {
 	}
 }
 
+// A url with a body regex and no digest reads no more of the body than
+// the regular expression sees: a real server that answers with an endless
+// body costs maxReply, not the digest's bound.
+func TestProbeHTTPRegexReadsLittle(t *testing.T) {
+	const offered = 32 << 20
+	written := make(chan int, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("it works ", 1<<10))
+		n := 0
+		for n < offered {
+			m, err := w.Write(chunk)
+			n += m
+			if err != nil {
+				break
+			}
+		}
+		written <- n
+	}))
+	t.Cleanup(srv.Close)
+	addr := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	hc := check("http", set(func(p *model.HTTPProbe) { p.URLs = []model.HTTPURL{{Path: "/", BodyRegex: "it works"}} }))
+	hc.Timeout = 10 * time.Second
+	wantResult(t, Probe(context.Background(), hc, addr), "")
+	select {
+	case n := <-written:
+		// The socket buffers take some megabytes the probe never reads.
+		if n >= offered {
+			t.Errorf("the server wrote its whole %d MiB body: the probe read past what its regular expression sees", offered>>20)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's handler did not end")
+	}
+}
+
 // smtpServer speaks SMTP as a mail server does, greeting with greeting
 // and answering HELO with helo; it records the HELO name it was given.
 func smtpServer(t *testing.T, greeting, helo string, got chan<- string) netip.AddrPort {
