@@ -336,11 +336,28 @@ func (c *conv) smtpHost(n *Node, spec *checkSpec, later func(*Node, string)) {
 		return
 	}
 	for _, k := range n.Block {
-		if c.noBlock(k) && !c.connKey(k, spec, later) {
-			c.errorf(k.Pos(), "%s is not a keyword of an SMTP_CHECK host block (connect_ip, connect_port, bindto...)", show(k.Key()))
+		if !c.noBlock(k) || c.connKey(k, spec, later) {
+			continue
+		}
+		// keepalived takes a checker's common keywords in a host block
+		// too: connect_timeout for the host's connection, the others for
+		// the whole checker, as lvsctl takes them here.
+		switch k.Key() {
+		case "connect_timeout", "retry", "delay_before_retry", "warmup", "delay_loop", "alpha":
+			c.timingKey(k, &spec.timing, later)
+		case "log_all_failures":
+			if c.args(k, 0, 1) {
+				later(k, "logs every failed check; lvsctl check logs each state change.")
+			}
+		default:
+			c.errorf(k.Pos(), "%s is not a keyword of an SMTP_CHECK host block (connect_ip, connect_port, bindto, connect_timeout...)%s", show(k.Key()), suggest(k.Key(), smtpHostWords))
 		}
 	}
 }
+
+// smtpHostWords are the keywords of an SMTP_CHECK host block.
+var smtpHostWords = []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout",
+	"retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures"}
 
 // check returns the health check of the real server d (read from rs) in
 // the service k, or nil when it has none.

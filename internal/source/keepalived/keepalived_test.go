@@ -277,6 +277,40 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// An SMTP_CHECK host block takes the checker's common keywords, as
+// keepalived's install_checker_common_keywords gives it: connect_timeout
+// and retry read as in the checker itself, log_all_failures noted; a
+// keyword it has not is an error with a suggestion.
+func TestSMTPHostKeywords(t *testing.T) {
+	cfg, notes := parse(t, `virtual_server 10.0.0.1 25 {
+ protocol TCP
+ real_server 10.1.1.1 25 {
+  SMTP_CHECK {
+   host {
+    connect_ip 10.1.1.1
+    connect_port 587
+    connect_timeout 7
+    retry 4
+    log_all_failures
+   }
+  }
+ }
+}
+`)
+	s := service(t, cfg, tcp("10.0.0.1:25"))
+	hc := cfg.Settings(s.Name).RealServers[s.Dests[0].Name]
+	if hc == nil || hc.Port != 587 || hc.Timeout != 7*time.Second || hc.Fall != 5 {
+		t.Errorf("SMTP_CHECK host block: %+v, want port 587, timeout 7s, fall 5", hc)
+	}
+	if !hasNote(notes, 10, "logs every failed check") {
+		t.Errorf("log_all_failures in a host block is not noted: %v", notes)
+	}
+	es := parseErrors(t, "virtual_server 10.0.0.1 25 {\n protocol TCP\n real_server 10.1.1.1 25 {\n  SMTP_CHECK {\n   host {\n    conect_timeout 3\n   }\n  }\n }\n}\n")
+	if want := `k.conf:6:5: conect_timeout is not a keyword of an SMTP_CHECK host block (connect_ip, connect_port, bindto, connect_timeout...); did you mean "connect_timeout"?`; es.Error() != want {
+		t.Errorf("got  %v\nwant %s", es, want)
+	}
+}
+
 // keepalived's lexical rules: comments with ! or # anywhere outside
 // quotes, \! and \# as characters, braces splitting a line, quoted words.
 func TestLexing(t *testing.T) {
