@@ -16,8 +16,8 @@ import (
 // adopt turns a live table (the kernel's, or show --json output) into the
 // configuration that asks for exactly it, Terraform's import: every
 // setting the table has becomes HCL, and what HCL cannot say is named in a
-// NOTE. source says where the table came from, for the header; daemons are
-// the kernel's running sync daemons (none for a saved table).
+// NOTE. header is the header's first lines (where the table came from);
+// daemons are the kernel's running sync daemons (none for a saved table).
 //
 // It is pure: the caller reads the kernel.
 func adopt(live *lvs.Table, daemons []kernel.DaemonConfig, header []string) (*model.Config, *model.Annotations) {
