@@ -183,7 +183,7 @@ func (c *conv) readChecker(n *Node) *checkSpec {
 			spec.probe = h
 		} else {
 			spec.probe = model.HTTPSProbe{HTTPProbe: h}
-			later(n, "does not verify the real server's certificate (keepalived's SSL_GET does not either): tls_verify = false; set it to true once lvsctl can verify the certificates.")
+			later(n, "does not verify the real server's certificate (keepalived's SSL_GET does not either): tls_verify = false; set it to true once the real servers' certificates verify on the director (against its system CAs, for the name in virtualhost, else the address).")
 		}
 		spec.vhostSet = vhost != nil
 	case "MISC_CHECK":
