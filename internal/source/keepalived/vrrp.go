@@ -13,22 +13,21 @@ import (
 // A vrrpInstance is a vrrp_instance as read: what lvsctl's pulse can take
 // from it, and the lines to note.
 type vrrpInstance struct {
-	n         *Node
-	name      string
-	master    bool
-	stateSet  bool
-	iface     string
-	src       netip.Addr
-	peers     []netip.Addr
-	multicast bool
-	priority  int
-	advert    time.Duration
-	preempt   bool
-	active    string // notify_master
-	inactive  string // notify_backup
-	vips      []vipEntry
-	sync      *model.SyncDaemon
-	notes     []pending
+	n        *Node
+	name     string
+	master   bool
+	stateSet bool
+	iface    string
+	src      netip.Addr
+	peers    []netip.Addr
+	priority int
+	advert   time.Duration
+	preempt  bool
+	active   string // notify_master
+	inactive string // notify_backup
+	vips     []vipEntry
+	sync     *model.SyncDaemon
+	notes    []pending
 }
 
 type vipEntry struct {
@@ -118,7 +117,6 @@ func (c *conv) vrrpInstance(n *Node) {
 			}
 		case "mcast_src_ip":
 			if c.args(k, 1, 1) {
-				v.multicast = true
 				later(k, "is the source of VRRP multicast; lvsctl's pulse talks to its partner's address (unicast), so it is not converted.")
 			}
 		case "unicast_peer":
@@ -253,7 +251,7 @@ func (c *conv) vrrpFinish() {
 	for _, v := range c.vrrp {
 		why := ""
 		switch {
-		case len(v.peers) == 0 && v.multicast || len(v.peers) == 0:
+		case len(v.peers) == 0:
 			why = "uses VRRP multicast: lvsctl's pulse talks to its partner's address, which a multicast instance does not name. Add unicast_src_ip and unicast_peer, or write the pulse block by hand."
 		case len(v.peers) > 1:
 			why = fmt.Sprintf("has %d unicast peers: lvsctl's pulse is a pair of directors, and a group of %d cannot be carried over. Write the pulse block by hand for two of them.", len(v.peers), len(v.peers)+1)
