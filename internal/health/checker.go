@@ -82,6 +82,9 @@ func (c *Checker) Load(cfg *model.Config) error {
 		if oc, had := oldCheck[t.Key]; had && !oc.Equal(t.Check) {
 			s.Passes, s.Fails = 0, 0
 		}
+		if !t.Check.SetsWeight() {
+			s.Weight = nil // from a dynamic check this one no longer is
+		}
 		states[t.Key] = s
 	}
 	quorums := JudgeQuorums(cfg, states, prevQ)

@@ -131,9 +131,10 @@ func health(s *lvs.Service, st *model.ServiceSettings, d *lvs.Dest, states State
 		return !hc.Alpha, d.Opts.Weight
 	case state.Down:
 		return false, d.Opts.Weight
-	case state.Weight != nil && *state.Weight >= 0 && *state.Weight <= lvs.MaxWeight:
-		// (A weight out of the kernel's range comes from no probe, only
-		// from a damaged state file: the configured one stands.)
+	case state.Weight != nil && hc.SetsWeight() && *state.Weight >= 0 && *state.Weight <= lvs.MaxWeight:
+		// (A weight out of the kernel's range, or for a check that sets
+		// none, comes from no probe, only from a damaged or older state
+		// file: the configured one stands.)
 		return true, *state.Weight
 	}
 	return true, d.Opts.Weight

@@ -242,15 +242,62 @@ virtual_server "web" {
 	}
 }
 
+// A weight in the state counts only for a check that sets weights: one
+// left from a dynamic check that is no longer dynamic (or from a damaged
+// state file) is dropped on load and ignored by Desired.
+func TestWeightOnlyFromDynamic(t *testing.T) {
+	src := func(dynamic bool) string {
+		return fmt.Sprintf(`
+virtual_server "web" {
+  address = "10.0.0.1:80"
+  health_check {
+    type    = "exec"
+    program = "/bin/true"
+    dynamic = %v
+  }
+  real_server "a" {
+    address = "10.0.1.1:80"
+    weight  = 7
+  }
+}
+`, dynamic)
+	}
+	dyn, plain := loadConfig(t, src(true)), loadConfig(t, src(false))
+	web := dyn.Table.Services[0].Key
+	ka := Key{web, netip.MustParseAddrPort("10.0.1.1:80")}
+	w := 3
+	st := States{ka: {Weight: &w}}
+	if got := weights(Desired(dyn, st, nil, Policy{}, t0), web); got != "10.0.1.1:80=3" {
+		t.Errorf("dynamic: %s, want the program's weight 3", got)
+	}
+	if got := weights(Desired(plain, st, nil, Policy{}, t0), web); got != "10.0.1.1:80=7" {
+		t.Errorf("not dynamic: %s, want the configured weight 7", got)
+	}
+	c := &Checker{}
+	if err := c.Load(dyn); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.states[ka] = State{Passes: 1, Weight: &w}
+	c.mu.Unlock()
+	if err := c.Load(plain); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.States()[ka]; s.Weight != nil {
+		t.Errorf("after the check stopped being dynamic, the state keeps weight %d", *s.Weight)
+	}
+}
+
 func TestStepWeight(t *testing.T) {
 	w := 3
 	s, tr := Step(State{}, 1, 1, Result{Weight: &w})
 	if tr != nil || s.Weight == nil || *s.Weight != 3 {
 		t.Fatalf("pass with a weight: %+v", s)
 	}
+	// keepalived's misc_dynamic: exit 0 leaves the weight as it is.
 	s, _ = Step(s, 1, 1, Result{})
-	if s.Weight != nil {
-		t.Errorf("a pass without a weight keeps %d", *s.Weight)
+	if s.Weight == nil || *s.Weight != 3 {
+		t.Errorf("a pass without a weight: %+v, want the weight kept", s)
 	}
 	s, _ = Step(State{Weight: &w}, 1, 1, Result{Err: fmt.Errorf("exit status 1")})
 	if !s.Down || s.Weight != nil {
@@ -344,10 +391,17 @@ func TestDesiredQuorum(t *testing.T) {
 		{"lost, c back: 8 < 12 stays lost", States{kA: down, kB: up, kC: up}, Quorums{web: true}, "10.0.1.2:80=0 10.0.9.9:8080=1"},
 		{"lost, all back: 14 regains", States{kA: up, kB: up, kC: up}, Quorums{web: true}, "10.0.1.1:80=6 10.0.1.2:80=5 10.0.1.3:80=3"},
 		{"lost, all down", States{kA: down, kB: down, kC: down}, Quorums{web: true}, "10.0.1.2:80=0 10.0.9.9:8080=1"},
+		// With a dynamic exec check (only such a check's weight counts).
 		{"a dynamic weight counts", States{kA: {Weight: &w1}, kB: up, kC: up}, Quorums{web: false}, "10.0.1.1:80=1 10.0.1.2:80=5 10.0.1.3:80=3"},
+		{"a dynamic weight loses the quorum", States{kA: {Weight: &w1}, kB: up, kC: down}, Quorums{web: false}, "10.0.1.2:80=0 10.0.9.9:8080=1"},
 	}
+	dynCfg := loadConfig(t, strings.Replace(quorumSrc, `type = "tcp"`, "type    = \"exec\"\n    program = \"/bin/true\"\n    dynamic = true", 1))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			cfg := cfg
+			if strings.HasPrefix(tt.name, "a dynamic") {
+				cfg = dynCfg
+			}
 			got := Desired(cfg, tt.states, tt.quorums, Policy{Quorum: 3}, t0)
 			if w := weights(got, web); w != tt.want {
 				t.Errorf("web = %s\nwant  %s", w, tt.want)

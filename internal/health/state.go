@@ -57,7 +57,7 @@ type Result struct {
 	Latency time.Duration
 	At      time.Time
 	// Weight is the weight a passing probe gave the real server (a
-	// dynamic exec check's exit status); nil keeps the configured one.
+	// dynamic exec check's exit status); nil leaves the state's as it is.
 	Weight *int
 }
 
@@ -80,7 +80,11 @@ func Step(s State, rise, fall int, r Result) (State, *Transition) {
 		s.Passes++
 		s.Fails = 0
 		s.Reason = "passed"
-		s.Weight = r.Weight
+		if r.Weight != nil {
+			// A pass without a weight (a dynamic check's exit 0) leaves
+			// it as it is, as keepalived's misc_dynamic does.
+			s.Weight = r.Weight
+		}
 		if s.Down && s.Passes >= rise {
 			s.Down = false
 			s.Since = r.At

@@ -22,14 +22,26 @@ type ExecProbe struct {
 	// shell; %h and %p are replaced by the real server's address and port.
 	Program string `setting:"program"`
 	// Dynamic lets the exit status set the real server's weight, as
-	// keepalived's misc_dynamic: 0 passes at the configured weight, 1
-	// fails, 2 to 255 pass with the weight status - 2 (0 to 253).
+	// keepalived's misc_dynamic: 0 passes and leaves the weight as it is
+	// (the one the program set since the check last failed, else the
+	// configured one), 1 fails, 2 to 255 pass with the weight status - 2
+	// (0 to 253).
 	Dynamic bool `setting:"dynamic"`
 }
 
+// SetsWeight reports whether hc's probe sets the real server's weight (an
+// exec check with dynamic): only then does a weight in its state count.
+func (hc *HealthCheck) SetsWeight() bool {
+	if hc == nil {
+		return false
+	}
+	p, ok := hc.Probe.(ExecProbe)
+	return ok && p.Dynamic
+}
+
 // DynamicWeight returns what the exit status of a dynamic exec check
-// says: whether the real server is up, and its weight (-1: the
-// configured one).
+// says: whether the real server is up, and its weight (-1: none, the
+// weight stays as it is).
 func DynamicWeight(status int) (up bool, weight int) {
 	switch {
 	case status == 0:
