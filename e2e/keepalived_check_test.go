@@ -167,9 +167,10 @@ virtual_server "web" {
 	for _, tc := range []struct{ exit, want string }{
 		{"0", "-w 5"},   // up at the configured weight
 		{"12", "-w 10"}, // up at 12 - 2
+		{"0", "-w 10"},  // up, the weight left as the program set it
 		{"2", "-w 0"},   // up at weight 0
 		{"1", ""},       // down: removed
-		{"0", "-w 5"},   // back at the configured weight
+		{"0", "-w 5"},   // back after a failure: the configured weight (a failure ends the program's)
 	} {
 		if err := os.WriteFile(status, []byte(tc.exit+"\n"), 0o644); err != nil {
 			t.Fatal(err)

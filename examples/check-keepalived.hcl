@@ -13,7 +13,7 @@
 # 5 + 1 again. real3 (inhibit_on_failure) stays at weight 0 when it fails.
 #
 # mail: a 220 greeting, HELO answered 250, QUIT; real server m2's weight is what
-# its program says (exit 0: its weight; 1: down; 2 to 255: weight status - 2).
+# its program says (exit 0: up, the weight left as it is; 1: down; 2 to 255: weight status - 2).
 
 virtual_server "web" {
   address      = "10.0.0.2:443"
