@@ -592,7 +592,8 @@ func TestWeightsAndQuorumsMatchTheWholeComputation(t *testing.T) {
 		if i%2 == 0 {
 			onFailure = "quiesce"
 		}
-		fmt.Fprintf(&src, "  health_check {\n    type = \"tcp\"\n    on_failure = %q\n  }\n", onFailure)
+		// A dynamic exec check: only its weights count (health.Desired).
+		fmt.Fprintf(&src, "  health_check {\n    type = \"exec\"\n    program = \"/bin/true\"\n    dynamic = true\n    on_failure = %q\n  }\n", onFailure)
 		for j := range 4 {
 			fmt.Fprintf(&src, "  real_server \"r%d\" {\n    address = \"192.168.%d.%d\"\n    weight = 2\n  }\n", j, i, j+1)
 		}
