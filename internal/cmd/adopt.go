@@ -31,7 +31,7 @@ func adopt(live *lvs.Table, daemons []kernel.DaemonConfig, header []string) (*mo
 		ann.Header = append(ann.Header, "# NOTE: the names were made from the addresses; rename the blocks as you like.")
 	}
 	if unknown&lvs.UnknownTimeouts != 0 {
-		ann.Header = append(ann.Header, fmt.Sprintf("# NOTE: the table has no value for %s (0 in it), so the timeouts block leaves %s out and lvsctl leaves the kernel's as they are.", unknown&lvs.UnknownTimeouts, map[bool]string{true: "it", false: "them"}[singular(unknown&lvs.UnknownTimeouts)]))
+		ann.Header = append(ann.Header, fmt.Sprintf("# NOTE: the table has no value for %s (0 in it), so the timeouts block leaves %s out and lvsctl leaves the kernel's as they are.", unknown&lvs.UnknownTimeouts, itThem(unknown&lvs.UnknownTimeouts)))
 	}
 	for _, d := range daemons {
 		ann.Header = append(ann.Header, daemonNote(d)...)
