@@ -41,6 +41,13 @@ func UnknownTimeoutsOf(t Timeouts) Unknown {
 	return u
 }
 
+// timeoutBits names each timeout's bit as the timeouts block names the
+// timeout.
+var timeoutBits = []struct {
+	bit  Unknown
+	name string
+}{{UnknownTCPTimeout, "tcp"}, {UnknownTCPFinTimeout, "tcp_fin"}, {UnknownUDPTimeout, "udp"}}
+
 // Names returns the settings of u as the configuration names them:
 // "timeouts" when all three are unknown, else "timeouts.tcp" and so on,
 // then "upper_threshold", "lower_threshold" and "tunnel".
@@ -49,10 +56,7 @@ func (u Unknown) Names() []string {
 	if u&UnknownTimeouts == UnknownTimeouts {
 		ns = append(ns, FieldTimeouts)
 	} else {
-		for _, x := range []struct {
-			bit  Unknown
-			name string
-		}{{UnknownTCPTimeout, "tcp"}, {UnknownTCPFinTimeout, "tcp_fin"}, {UnknownUDPTimeout, "udp"}} {
+		for _, x := range timeoutBits {
 			if u&x.bit != 0 {
 				ns = append(ns, FieldTimeouts+"."+x.name)
 			}
@@ -77,10 +81,7 @@ func (u Unknown) String() string {
 		parts = append(parts, "the connection timeouts")
 	default:
 		var ns []string
-		for _, x := range []struct {
-			bit  Unknown
-			name string
-		}{{UnknownTCPTimeout, "tcp"}, {UnknownTCPFinTimeout, "tcp_fin"}, {UnknownUDPTimeout, "udp"}} {
+		for _, x := range timeoutBits {
 			if t&x.bit != 0 {
 				ns = append(ns, x.name)
 			}
