@@ -301,7 +301,14 @@ func TestStepWeight(t *testing.T) {
 	}
 	s, _ = Step(State{Weight: &w}, 1, 1, Result{Err: fmt.Errorf("exit status 1")})
 	if !s.Down || s.Weight != nil {
-		t.Errorf("a failure: %+v", s)
+		t.Errorf("a failure that takes it down: %+v", s)
+	}
+	// A failure short of fall keeps the weight: the configured one
+	// would send a sick real server the traffic its program turned away.
+	zero := 0
+	s, _ = Step(State{Weight: &zero}, 1, 3, Result{Err: fmt.Errorf("exit status 1")})
+	if s.Down || s.Weight == nil || *s.Weight != 0 {
+		t.Errorf("a failure short of fall: %+v, want up at weight 0", s)
 	}
 	if !SameWeight(nil, nil) || SameWeight(&w, nil) || !SameWeight(&w, new(3)) {
 		t.Error("SameWeight")

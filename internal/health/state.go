@@ -95,10 +95,16 @@ func Step(s State, rise, fall int, r Result) (State, *Transition) {
 	s.Fails++
 	s.Passes = 0
 	s.Reason = r.Err.Error()
-	s.Weight = nil // a failure ends what the program said
+	if s.Down {
+		s.Weight = nil // a real server that is down ends what the program said
+	}
 	if !s.Down && s.Fails >= fall {
 		s.Down = true
 		s.Since = r.At
+		// Going down ends what the program said. A failure short of
+		// fall keeps it: the configured weight would send a sick real
+		// server the traffic its program had turned away.
+		s.Weight = nil
 		return s, &Transition{Up: false, At: r.At, Reason: fmt.Sprintf("%s (%s failed in a row, fall %d)", s.Reason, plural(s.Fails, "probe"), fall)}
 	}
 	return s, nil

@@ -23,8 +23,8 @@ type ExecProbe struct {
 	Program string `setting:"program"`
 	// Dynamic lets the exit status set the real server's weight, as
 	// keepalived's misc_dynamic: 0 passes and leaves the weight as it is
-	// (the one the program set since the check last failed, else the
-	// configured one), 1 fails, 2 to 255 pass with the weight status - 2
+	// (the one the program set since the real server was last down,
+	// else the configured one), 1 fails, 2 to 255 pass with the weight status - 2
 	// (0 to 253).
 	Dynamic bool `setting:"dynamic"`
 }
