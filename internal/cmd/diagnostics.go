@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
@@ -45,9 +47,10 @@ func checkConfig(env Env, path string, dumps bool) checked {
 	cfg, files, diags := config.Load(path)
 	if diags.HasErrors() {
 		// A file in another format that lvsctl did not recognise from its
-		// start: say what it is, not what HCL's parser makes of it.
-		for name, f := range files {
-			if keepalived.Looks(f.Bytes) {
+		// start: say what it is, not what HCL's parser makes of it (the
+		// first in name order, so that every run names the same one).
+		for _, name := range slices.Sorted(maps.Keys(files)) {
+			if keepalived.Looks(files[name].Bytes) {
 				return keepalivedFragment(name)
 			}
 		}
