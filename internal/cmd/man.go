@@ -101,7 +101,7 @@ func rootPage(app *cli.App, version, date string) ManPage {
 	}
 	envSection(&b, app.Commands)
 	b.WriteString(".SH FILES\n")
-	option(&b, defaultConfig, "the configuration that --file reads unless told otherwise (HCL, or a piranha lvs.cf)")
+	option(&b, defaultConfig, "the configuration that --file reads unless told otherwise (HCL, a piranha lvs.cf or a keepalived.conf)")
 	option(&b, rundir.Default, "the state directory: apply locks, published health, pulse's status, realserver's undo records")
 	b.WriteString(".SH SEE ALSO\n")
 	var see []string
