@@ -273,13 +273,16 @@ func sourceFormat(path string) ([]byte, string) {
 	// formats apart and for Parse to refuse one that is too large, without
 	// reading a huge file whole (config.Load refuses those by their size).
 	src, err := io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, ""
-	case lvscf.Detect(path, src):
-		return src, "lvscf"
-	case keepalived.Detect(src):
-		return nil, "keepalived"
+	}
+	// The formats convert also reads (dumps, show --json) are not
+	// configurations here: HCL's parser reports them.
+	switch format := detectFormat(path, src); format {
+	case "lvscf":
+		return src, format
+	case "keepalived":
+		return nil, format
 	}
 	return nil, ""
 }
