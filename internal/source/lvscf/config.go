@@ -67,6 +67,9 @@ func (f *File) convert() (*model.Config, *model.Annotations, Errors) {
 	if t == nil {
 		return nil, nil, errs
 	}
+	// piranha left net.ipv4.ip_forward to /etc/sysctl.conf; lvsctl plans
+	// what NAT needs by itself, as for every configuration.
+	model.SetSysctls(t, nil, false)
 	// A table with errors is converted all the same, to find the
 	// conversion's errors in the same pass.
 	c := &converter{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}}
