@@ -35,6 +35,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/internal/rundir"
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -164,6 +165,11 @@ func (c *countingKernel) EditDest(k lvs.ServiceKey, d lvs.Dest) error {
 func (c *countingKernel) DeleteDest(k lvs.ServiceKey, addr netip.AddrPort) error {
 	c.record("DeleteDest %s %s", k, addr)
 	return c.Kernel.DeleteDest(k, addr)
+}
+
+func (c *countingKernel) SetSysctl(name, value string) error {
+	c.record("SetSysctl %s %s", name, value)
+	return c.Kernel.SetSysctl(name, value)
 }
 
 func (c *countingKernel) SetTimeouts(t lvs.Timeouts) error {
@@ -309,12 +315,10 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
-// sysctl sets /proc/sys/KEY (with slashes) to value inside namespace ns.
-func sysctl(t *testing.T, ns, key, value string) {
+// nsSysctl sets /proc/sys/KEY (with slashes) to value inside namespace ns.
+func nsSysctl(t *testing.T, ns, key, value string) {
 	t.Helper()
-	err := inNetns(ns, func() error {
-		return os.WriteFile(filepath.Join("/proc/sys", key), []byte(value), 0o644)
-	})
+	err := inNetns(ns, func() error { return sysctl.Write(key, value) })
 	if err != nil {
 		t.Fatalf("sysctl %s=%s in %s: %v", key, value, ns, err)
 	}
@@ -341,7 +345,7 @@ func natLab(t *testing.T, dir string) (client, real string) {
 	ip(t, "-n", real, "addr", "add", "192.168.10.100/24", "dev", "r0")
 	ip(t, "-n", real, "link", "set", "r0", "up")
 	ip(t, "-n", real, "route", "add", "default", "via", "192.168.10.254")
-	sysctl(t, dir, "net/ipv4/ip_forward", "1")
+	nsSysctl(t, dir, "net/ipv4/ip_forward", "1")
 	return client, real
 }
 

@@ -1,10 +1,9 @@
 package kernel
 
 import (
-	"strings"
-
 	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/internal/sysctl"
+	"github.com/lvsctl/lvsctl/lvs"
 )
 
 // Sysctl returns the value of a kernel setting of the handle's network
@@ -16,7 +15,7 @@ import (
 func (h *IPVS) Sysctl(name string) (string, error) {
 	var v string
 	err := netns.Do(h.netns, func() (err error) {
-		v, err = sysctl.Read(sysctlPath(name))
+		v, err = sysctl.Read(lvs.SysctlPath(name))
 		return err
 	})
 	return v, err
@@ -26,9 +25,5 @@ func (h *IPVS) Sysctl(name string) (string, error) {
 // namespace (see [IPVS.Sysctl]). Only settings under /proc/sys/net can be
 // reached.
 func (h *IPVS) SetSysctl(name, value string) error {
-	return netns.Do(h.netns, func() error { return sysctl.Write(sysctlPath(name), value) })
+	return netns.Do(h.netns, func() error { return sysctl.Write(lvs.SysctlPath(name), value) })
 }
-
-// sysctlPath is the file under /proc/sys of a dotted name. The names
-// lvsctl manages have no dots of their own (no device names).
-func sysctlPath(name string) string { return strings.ReplaceAll(name, ".", "/") }

@@ -37,8 +37,10 @@ type SysctlInfo struct {
 	Min, Max int64
 }
 
-// Path returns the setting's file under /proc/sys: "net/ipv4/ip_forward".
-func (i SysctlInfo) Path() string { return strings.ReplaceAll(i.Name, ".", "/") }
+// SysctlPath returns the file under /proc/sys of a setting named as
+// sysctl(8) names it: "net/ipv4/ip_forward". The settings lvsctl manages
+// have no dots of their own (no device names).
+func SysctlPath(name string) string { return strings.ReplaceAll(name, ".", "/") }
 
 // The forwarding settings a NAT director needs (see [NeededSysctls]).
 const (

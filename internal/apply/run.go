@@ -117,7 +117,7 @@ func setSysctl(k Kernel, s lvs.Sysctl) error {
 // AbsentSysctl says why the kernel may lack the setting name and what to
 // do about it.
 func AbsentSysctl(name string) string {
-	file := "/proc/sys/" + strings.ReplaceAll(name, ".", "/")
+	file := "/proc/sys/" + lvs.SysctlPath(name)
 	if strings.HasPrefix(name, "net.ipv4.vs.") {
 		return fmt.Sprintf("this namespace has no %s (no %s): the IPVS settings exist once the ip_vs module is loaded (modprobe ip_vs), "+
 			"and only in namespaces of the initial user namespace; a kernel older than the setting lacks it too; remove it from the sysctl block if this kernel has none", name, file)
