@@ -67,7 +67,6 @@ const (
 // host rather than per namespace) and sync_threshold (two numbers).
 var Sysctls = []SysctlInfo{
 	{Name: SysctlIPv4Forward, Min: 0, Max: 1},
-	{Name: SysctlIPv6Forward, Min: 0, Max: 1},
 	{Name: "net.ipv4.vs.backup_only", Key: "backup_only", Min: 0, Max: 1},
 	{Name: "net.ipv4.vs.conn_reuse_mode", Key: "conn_reuse_mode", Min: 0, Max: 3},
 	{Name: "net.ipv4.vs.conntrack", Key: "conntrack", Min: 0, Max: 1},
@@ -84,6 +83,7 @@ var Sysctls = []SysctlInfo{
 	{Name: "net.ipv4.vs.sync_persist_mode", Key: "sync_persist_mode", Min: 0, Max: 1},
 	{Name: "net.ipv4.vs.sync_retries", Key: "sync_retries", Min: 0, Max: 3},
 	{Name: "net.ipv4.vs.sync_version", Key: "sync_version", Min: 0, Max: 1},
+	{Name: SysctlIPv6Forward, Min: 0, Max: 1},
 }
 
 // SysctlKeys are the keys of a configuration's sysctl block, sorted.

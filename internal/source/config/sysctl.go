@@ -36,7 +36,10 @@ func (b *builder) buildSysctls(sb *sysctlBlock) {
 		r := a.Expr.Range()
 		if name == manageForwarding {
 			v, ds := decodeScalar[bool](a.Expr)
-			b.diags = append(b.diags, ds...)
+			if ds.HasErrors() {
+				b.errorAt(r, "Invalid manage_forwarding", "manage_forwarding is true (lvsctl sets the forwarding that NAT needs: net.ipv4.ip_forward, net.ipv6.conf.all.forwarding) or false (they are managed elsewhere)")
+				continue
+			}
 			if on, ok := v.(bool); ok {
 				b.forwardingUnmanaged = !on
 			}
