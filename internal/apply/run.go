@@ -120,7 +120,7 @@ func AbsentSysctl(name string) string {
 	file := "/proc/sys/" + lvs.SysctlPath(name)
 	if strings.HasPrefix(name, "net.ipv4.vs.") {
 		return fmt.Sprintf("this namespace has no %s (no %s): the IPVS settings exist once the ip_vs module is loaded (modprobe ip_vs), "+
-			"and only in namespaces of the initial user namespace; a kernel older than the setting lacks it too; remove it from the sysctl block if this kernel has none", name, file)
+			"and, on kernels such as 6.1, only in namespaces owned by the initial user namespace; a kernel older than the setting lacks it too; remove it from the sysctl block if this kernel has none", name, file)
 	}
 	return fmt.Sprintf("this namespace has no %s (no %s): the kernel lacks this address family (IPv6 disabled?); turn it on, or set manage_forwarding = false in the sysctl block", name, file)
 }
