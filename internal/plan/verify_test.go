@@ -399,7 +399,10 @@ func TestValidateRefusesHostileSysctls(t *testing.T) {
 		tamper func(f *File)
 		want   string
 	}{
-		{"a file outside the catalog", func(f *File) { f.Plan.Ops[0].ToSysctl.Name = "kernel.core_pattern"; f.Plan.Ops[0].FromSysctl.Name = "kernel.core_pattern" }, `"kernel.core_pattern" is not a kernel setting lvsctl manages`},
+		{"a file outside the catalog", func(f *File) {
+			f.Plan.Ops[0].ToSysctl.Name = "kernel.core_pattern"
+			f.Plan.Ops[0].FromSysctl.Name = "kernel.core_pattern"
+		}, `"kernel.core_pattern" is not a kernel setting lvsctl manages`},
 		{"a path", func(f *File) { f.Plan.Ops[0].ToSysctl.Name = "net/ipv4/../../kernel/core_pattern" }, "is not a kernel setting lvsctl manages"},
 		{"out of range", func(f *File) { f.Plan.Ops[0].ToSysctl.Value = "2" }, "value 2 is out of range 0..1"},
 		{"not a number", func(f *File) { f.Plan.Ops[0].ToSysctl.Value = "1\n0" }, "is not a decimal integer"},

@@ -675,6 +675,9 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 		if err := r.read(); err != nil {
 			return err
 		}
+		if err := r.readSysctls(want); err != nil {
+			return err
+		}
 		resync = false
 		p = r.plan(want, drain)
 		if p.Empty() && len(p.Waiting) == 0 {

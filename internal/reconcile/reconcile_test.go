@@ -679,7 +679,7 @@ func TestDaemonSetsForwarding(t *testing.T) {
 		t.Fatalf("ip_forward is %q once the daemon is ready; want 1", v)
 	}
 	f.k.SeedSysctl(lvs.SysctlIPv4Forward, "0") // the admin, or a sysctl.conf reload
-	f.write(webHCL + "\n")                      // any converge will do
+	f.write(webHCL + "\n")                     // any converge will do
 	<-f.r.Reload()
 	waitFor(t, "ip_forward put back", func() bool { v, _ := f.k.Sysctl(lvs.SysctlIPv4Forward); return v == "1" })
 	if v, _ := f.k.Sysctl("net.ipv4.vs.sloppy_tcp"); v != "1" {
