@@ -407,6 +407,11 @@ func TestKernelForwarding(t *testing.T) {
 	ip(t, "-n", d.ns, "addr", "add", "2001:db8:10::254/64", "dev", "d1", "nodad")
 	ip(t, "-n", real, "addr", "add", "2001:db8:10::100/64", "dev", "r0", "nodad")
 	ip(t, "-n", real, "route", "add", "default", "via", "2001:db8:10::254")
+	// The test's own namespace, which lvsctl must not touch.
+	hostBefore, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A fresh host: forwarding off in both families.
 	nsSysctl(t, d.ns, "net/ipv4/ip_forward", "0")
 	nsSysctl(t, d.ns, "net/ipv6/conf/all/forwarding", "0")
@@ -504,6 +509,9 @@ virtual_server "web6" {
 	}
 	if got := forwarding(); got != "1 1" {
 		t.Fatalf("forwarding is %q after apply; want 1 1\n%s", got, r)
+	}
+	if after, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err != nil || !bytes.Equal(after, hostBefore) {
+		t.Errorf("the test's own namespace has ip_forward %q after apply, %q before (%v): lvsctl wrote outside --netns", after, hostBefore, err)
 	}
 	for _, vip := range vips {
 		var err error
