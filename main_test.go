@@ -26,7 +26,9 @@ import (
 	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/internal/lab"
+	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/internal/rundir"
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -228,6 +230,11 @@ func (k *realScriptKernel) DeleteDest(key lvs.ServiceKey, addr netip.AddrPort) e
 	return k.IPVS.DeleteDest(key, addr)
 }
 
+func (k *realScriptKernel) SetSysctl(name, value string) error {
+	k.note("SetSysctl " + name)
+	return k.IPVS.SetSysctl(name, value)
+}
+
 func (k *realScriptKernel) SetTimeouts(t lvs.Timeouts) error {
 	if t != (lvs.Timeouts{}) {
 		k.note("SetTimeouts")
@@ -276,14 +283,15 @@ func scriptParams(real bool) testscript.Params {
 		RequireUniqueNames:  true,
 		UpdateScripts:       *update && !real,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"kernel-conns": kernelConns,
-			"kernel-calls": kernelCalls,
-			"ipvsadm-ns":   ipvsadmNetns,
-			"sleep":        sleep,
-			"await":        await,
-			"await-save":   awaitSave,
-			"await-exit":   awaitExit,
-			"status":       status,
+			"kernel-conns":  kernelConns,
+			"kernel-calls":  kernelCalls,
+			"kernel-sysctl": kernelSysctl,
+			"ipvsadm-ns":    ipvsadmNetns,
+			"sleep":         sleep,
+			"await":         await,
+			"await-save":    awaitSave,
+			"await-exit":    awaitExit,
+			"status":        status,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch {
@@ -312,7 +320,13 @@ func scriptParams(real bool) testscript.Params {
 			e.Setenv("LVSCTL_CONFIG", e.WorkDir+"/lvsctl.hcl")
 			if !real {
 				e.Setenv(fakeKernelVar, e.WorkDir+"/kernel.json")
-				return nil
+				return startForwarding(func(name string) error {
+					k, err := applytest.OpenFile(e.WorkDir + "/kernel.json")
+					if err != nil {
+						return err
+					}
+					return k.SeedSysctl(name, "1")
+				})
 			}
 			e.Setenv(callsVar, e.WorkDir+"/.kernel-calls")
 			ns, err := newScriptNetns()
@@ -325,9 +339,25 @@ func scriptParams(real bool) testscript.Params {
 				}
 			})
 			e.Setenv(netnsVar, ns)
-			return nil
+			return startForwarding(func(name string) error {
+				return netns.Do("/run/netns/"+ns, func() error { return sysctl.Write(lvs.SysctlPath(name), "1") })
+			})
 		},
 	}
+}
+
+// startForwarding turns forwarding on, with set, in the kernel a script
+// starts with, fake or real: the scripts' director is one whose admin has
+// set net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, as every
+// LVS-NAT guide does, so that their plans show the table alone.
+// sysctl.txtar turns them off to show lvsctl planning them.
+func startForwarding(set func(name string) error) error {
+	for _, name := range []string{lvs.SysctlIPv4Forward, lvs.SysctlIPv6Forward} {
+		if err := set(name); err != nil {
+			return fmt.Errorf("turning %s on for the script: %w", name, err)
+		}
+	}
+	return nil
 }
 
 var scriptNetnsSeq atomic.Int64
@@ -414,6 +444,45 @@ func kernelCalls(ts *testscript.TestScript, neg bool, args []string) {
 	kk, err := k.Kernel()
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%d\n", kk.Ops())
+}
+
+// kernelSysctl prints the value of a kernel setting of the kernel under
+// test, or sets it first: kernel-sysctl NAME [VALUE], NAME as sysctl(8)
+// names it. On the real kernel it reads and writes /proc/sys in the
+// script's namespace, the witness of what lvsctl did; VALUE "absent"
+// removes the setting from the fake kernel, as if ip_vs were not loaded.
+func kernelSysctl(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: kernel-sysctl NAME [VALUE]")
+	}
+	name := args[0]
+	if ns := ts.Getenv(netnsVar); ns != "" {
+		path := "/run/netns/" + ns
+		if len(args) == 2 {
+			if args[1] == "absent" {
+				ts.Fatalf("kernel-sysctl: a setting cannot be removed from the real kernel: guard the line with [fake]")
+			}
+			ts.Check(netns.Do(path, func() error { return sysctl.Write(lvs.SysctlPath(name), args[1]) }))
+		}
+		var v string
+		ts.Check(netns.Do(path, func() (err error) { v, err = sysctl.Read(lvs.SysctlPath(name)); return err }))
+		fmt.Fprintln(ts.Stdout(), v)
+		return
+	}
+	k, err := applytest.OpenFile(ts.Getenv(fakeKernelVar))
+	ts.Check(err)
+	if len(args) == 2 {
+		v := args[1]
+		if v == "absent" {
+			v = ""
+		}
+		ts.Check(k.SeedSysctl(name, v))
+	}
+	if v, err := k.Sysctl(name); err != nil {
+		fmt.Fprintln(ts.Stdout(), "absent")
+	} else {
+		fmt.Fprintln(ts.Stdout(), v)
+	}
 }
 
 // ipvsadmNetns runs ipvsadm ARGS... inside the script's network namespace

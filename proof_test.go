@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/netns"
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/internal/rundir"
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -166,6 +168,11 @@ func (c *countingKernel) DeleteDest(k lvs.ServiceKey, addr netip.AddrPort) error
 	return c.Kernel.DeleteDest(k, addr)
 }
 
+func (c *countingKernel) SetSysctl(name, value string) error {
+	c.record("SetSysctl %s %s", name, value)
+	return c.Kernel.SetSysctl(name, value)
+}
+
 func (c *countingKernel) SetTimeouts(t lvs.Timeouts) error {
 	c.record("SetTimeouts")
 	return c.Kernel.SetTimeouts(t)
@@ -230,8 +237,13 @@ func TestKernelEverything(t *testing.T) {
 	const hcl = "testdata/proof/everything.hcl"
 
 	r := d.must(0, "apply", "--auto-approve", "-f", hcl)
-	if !strings.Contains(r.stdout, "Apply complete! Resources: 37 added, 1 changed, 0 destroyed.") {
-		t.Errorf("apply: want 37 added (13 services, 24 real servers) and the timeouts changed, got %s", r)
+	// A fresh namespace has forwarding off; the table's IPv4 and IPv6 NAT
+	// real servers need it on.
+	if !strings.Contains(r.stdout, "Apply complete! Resources: 37 added, 3 changed, 0 destroyed.") {
+		t.Errorf("apply: want 37 added (13 services, 24 real servers) and 3 changed (the timeouts, net.ipv4.ip_forward and net.ipv6.conf.all.forwarding), got %s", r)
+	}
+	if got := strings.Fields(ipvstest.InNetns(t, d.ns, "cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding")); !cmp.Equal(got, []string{"1", "1"}) {
+		t.Errorf("forwarding after apply: %q, want 1 1", got)
 	}
 
 	dump := d.ipvsadm("-S", "-n")
@@ -285,6 +297,8 @@ func TestKernelForeignWriter(t *testing.T) {
 	if out, err := restore.CombinedOutput(); err != nil {
 		t.Fatalf("ipvsadm -R < testdata/proof/foreign.ipvsadm: %v: %s", err, out)
 	}
+	// ... and, as every LVS-NAT guide's script does beside it, forwarding on.
+	nsSysctl(t, d.ns, "net/ipv4/ip_forward", "1")
 
 	r := d.lvsctl("plan", "--detailed-exitcode", "-f", "testdata/proof/foreign.hcl")
 	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") {
@@ -309,12 +323,10 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
-// sysctl sets /proc/sys/KEY (with slashes) to value inside namespace ns.
-func sysctl(t *testing.T, ns, key, value string) {
+// nsSysctl sets /proc/sys/KEY (with slashes) to value inside namespace ns.
+func nsSysctl(t *testing.T, ns, key, value string) {
 	t.Helper()
-	err := inNetns(ns, func() error {
-		return os.WriteFile(filepath.Join("/proc/sys", key), []byte(value), 0o644)
-	})
+	err := inNetns(ns, func() error { return sysctl.Write(key, value) })
 	if err != nil {
 		t.Fatalf("sysctl %s=%s in %s: %v", key, value, ns, err)
 	}
@@ -341,7 +353,7 @@ func natLab(t *testing.T, dir string) (client, real string) {
 	ip(t, "-n", real, "addr", "add", "192.168.10.100/24", "dev", "r0")
 	ip(t, "-n", real, "link", "set", "r0", "up")
 	ip(t, "-n", real, "route", "add", "default", "via", "192.168.10.254")
-	sysctl(t, dir, "net/ipv4/ip_forward", "1")
+	nsSysctl(t, dir, "net/ipv4/ip_forward", "1")
 	return client, real
 }
 
@@ -375,6 +387,149 @@ func echoServer(t *testing.T, ns, addr string) {
 			}()
 		}
 	}()
+}
+
+// TestKernelForwarding (issue 13): an LVS-NAT director whose forwarding
+// is off, as on a fresh host, times out every request through the VIP;
+// lvsctl plans net.ipv4.ip_forward (and net.ipv6.conf.all.forwarding for
+// IPv6 NAT) without being asked, apply sets them, the client is served, and
+// a second plan has nothing to do. /proc/sys read in the director's
+// namespace by cat, and the traffic itself, are the witnesses.
+func TestKernelForwarding(t *testing.T) {
+	d := newDirector(t)
+	client, real := natLab(t, d.ns)
+	// The same layout over IPv6 beside it (nodad: the addresses are usable
+	// at once).
+	ip(t, "-n", client, "addr", "add", "2001:db8:1::10/64", "dev", "c0", "nodad")
+	ip(t, "-n", client, "route", "add", "default", "via", "2001:db8:1::1")
+	ip(t, "-n", d.ns, "addr", "add", "2001:db8:1::1/64", "dev", "d0", "nodad")
+	ip(t, "-n", d.ns, "addr", "add", "2001:db8:1::2/64", "dev", "d0", "nodad")
+	ip(t, "-n", d.ns, "addr", "add", "2001:db8:10::254/64", "dev", "d1", "nodad")
+	ip(t, "-n", real, "addr", "add", "2001:db8:10::100/64", "dev", "r0", "nodad")
+	ip(t, "-n", real, "route", "add", "default", "via", "2001:db8:10::254")
+	// The test's own namespace, which lvsctl must not touch.
+	hostBefore, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh host: forwarding off in both families.
+	nsSysctl(t, d.ns, "net/ipv4/ip_forward", "0")
+	nsSysctl(t, d.ns, "net/ipv6/conf/all/forwarding", "0")
+	echoServer(t, real, "192.168.10.100:80")
+	echoServer(t, real, "[2001:db8:10::100]:80")
+	counter := &countingKernel{}
+	d.wrap = func(k apply.Kernel) apply.Kernel { counter.Kernel = k; return counter }
+
+	const services = `
+virtual_server "web" {
+  address = "10.0.0.2:80"
+  real_server "real1" {
+    address = "192.168.10.100:80"
+  }
+}
+
+virtual_server "web6" {
+  address = "[2001:db8:1::2]:80"
+  real_server "real1" {
+    address = "[2001:db8:10::100]:80"
+  }
+}
+`
+	dir := t.TempDir()
+	unmanaged := filepath.Join(dir, "unmanaged.hcl")
+	writeFile(t, unmanaged, "sysctl {\n  manage_forwarding = false\n}\n"+services)
+	nat := filepath.Join(dir, "nat.hcl")
+	writeFile(t, nat, services)
+	forwarding := func() string {
+		return strings.Join(strings.Fields(ipvstest.InNetns(t, d.ns, "cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding")), " ")
+	}
+	// echo asks vip for a line back, within wait.
+	echo := func(vip string, wait time.Duration) error {
+		return inNetns(client, func() error {
+			c, err := net.DialTimeout("tcp", vip, wait)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(wait))
+			if _, err := fmt.Fprintln(c, "hello"); err != nil {
+				return err
+			}
+			got, err := bufio.NewReader(c).ReadString('\n')
+			if err == nil && got != "HELLO\n" {
+				err = fmt.Errorf("answered %q", got)
+			}
+			return err
+		})
+	}
+	vips := []string{"10.0.0.2:80", "[2001:db8:1::2]:80"}
+
+	// The table alone, forwarding left to the admin: the services are
+	// there, and no client gets an answer.
+	d.must(0, "apply", "--auto-approve", "-f", unmanaged)
+	if got := counter.take(); len(got) != 2*2 || slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "SetSysctl") }) {
+		t.Errorf("apply with manage_forwarding = false made %q; want the two services and their real servers only", got)
+	}
+	if got := forwarding(); got != "0 0" {
+		t.Fatalf("forwarding is %q after an apply that leaves it alone; want 0 0", got)
+	}
+	dump := d.ipvsadm("-S", "-n")
+	for _, line := range []string{"-a -t 10.0.0.2:80 -r 192.168.10.100:80 -m -w 1", "-a -t [2001:db8:1::2]:80 -r [2001:db8:10::100]:80 -m -w 1"} {
+		if !strings.Contains(dump, line+"\n") {
+			t.Fatalf("ipvsadm -S -n has no line %q:\n%s", line, dump)
+		}
+	}
+	for _, vip := range vips {
+		if err := echo(vip, 3*time.Second); err == nil {
+			t.Fatalf("%s answered with forwarding off: the test does not show what it should", vip)
+		} else {
+			t.Logf("with forwarding off, %s: %v (as expected)", vip, err)
+		}
+	}
+
+	// plan shows what NAT needs, before -> after.
+	r := d.must(2, "plan", "--detailed-exitcode", "-f", nat)
+	for _, want := range []string{
+		"# sysctl net.ipv4.ip_forward will be updated in-place (IPv4 NAT needs it)",
+		"# sysctl net.ipv6.conf.all.forwarding will be updated in-place (IPv6 NAT needs it)",
+		"~ value = 0 -> 1",
+		"Plan: 0 to add, 2 to change, 0 to destroy.",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan has no %q:\n%s", want, r)
+		}
+	}
+	if got := counter.take(); len(got) != 0 {
+		t.Errorf("plan called the kernel: %q", got)
+	}
+
+	r = d.must(0, "apply", "--auto-approve", "-f", nat)
+	if got, want := counter.take(), []string{"SetSysctl net.ipv4.ip_forward 1", "SetSysctl net.ipv6.conf.all.forwarding 1"}; !cmp.Equal(got, want) {
+		t.Errorf("apply made %q, want %q\n%s", got, want, r)
+	}
+	if got := forwarding(); got != "1 1" {
+		t.Fatalf("forwarding is %q after apply; want 1 1\n%s", got, r)
+	}
+	if after, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err != nil || !bytes.Equal(after, hostBefore) {
+		t.Errorf("the test's own namespace has ip_forward %q after apply, %q before (%v): lvsctl wrote outside --netns", after, hostBefore, err)
+	}
+	for _, vip := range vips {
+		var err error
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			if err = echo(vip, 2*time.Second); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
+			t.Errorf("after apply, %s through the VIP: %v\nipvsadm -L -n -c:\n%s", vip, err, d.ipvsadm("-L", "-n", "-c"))
+		}
+	}
+
+	// Settled.
+	r = d.must(0, "plan", "--detailed-exitcode", "-f", nat)
+	if !strings.Contains(r.stdout, "No changes.") {
+		t.Errorf("second plan:\n%s", r)
+	}
 }
 
 // TestKernelMinimal makes four in-place changes — a weight, the scheduler,

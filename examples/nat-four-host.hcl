@@ -11,9 +11,9 @@
 # The director rewrites the destination address of each packet to the chosen
 # real server and the source address of each reply back to the VIP, so the
 # replies must come back through it: make the director the real servers'
-# default gateway, and enable forwarding on it:
-#
-#   sysctl -w net.ipv4.ip_forward=1
+# default gateway. It must forward them, too: lvsctl plans and sets
+# net.ipv4.ip_forward=1 itself for NAT (sysctl { manage_forwarding = false }
+# leaves it to you).
 #
 # Check it:   lvsctl validate -f examples/nat-four-host.hcl
 # Preview:    lvsctl plan -f examples/nat-four-host.hcl

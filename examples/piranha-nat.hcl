@@ -16,6 +16,7 @@
 # NOTE: serial_no = 27 (line 15) was the piranha GUI's revision counter; lvsctl keeps none (use version control).
 # NOTE: heartbeat = 1 (line 20) was never read by piranha's pulse; the pulse block decides.
 # NOTE: debug_level = NONE (line 28) was never read by piranha; lvsctl logs what it does.
+# NOTE: lvsctl sets net.ipv4.ip_forward = 1 itself, as IPv4 NAT needs it (piranha left it to /etc/sysctl.conf); to keep it there, add sysctl { manage_forwarding = false }.
 
 # NOTE: lvsctl's heartbeats are authenticated (key_file, default /etc/lvsctl/pulse.key) and do not talk to piranha's pulse; set piranha_compat = true only while the partner still runs piranha.
 pulse {

@@ -19,8 +19,8 @@
 # and backup on the standby one, over the direct link hb0, so that
 # established connections survive a failover.
 #
-# On both directors:
-#   sysctl -w net.ipv4.ip_forward=1
+# On both directors (the active one sets net.ipv4.ip_forward=1 itself, with
+# its table):
 #   install -m 0600 /dev/null /etc/lvsctl/pulse.key   # then the same 32+ random bytes on both
 #   lvsctl pulse -f /etc/lvsctl/pulse-nat.hcl
 #   lvsctl pulse status

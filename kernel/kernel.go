@@ -53,6 +53,9 @@ type IPVS struct {
 	// while c reads the other half (see readDests).
 	reader     *conn
 	dialReader func() (*conn, error)
+	// netns is the namespace file the handle works on, "" for the
+	// caller's own: its kernel settings are read and written there.
+	netns string
 }
 
 // parallelRead is the number of services from which [IPVS.Table] reads
@@ -78,7 +81,7 @@ func Open(netns string) (*IPVS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IPVS{c: c, dialReader: func() (*conn, error) { return dial(path) }}, nil
+	return &IPVS{c: c, dialReader: func() (*conn, error) { return dial(path) }, netns: path}, nil
 }
 
 // NetnsPath returns the namespace file that [Open] uses for netns: "" for

@@ -269,6 +269,10 @@ type Table struct {
 	// Unknown names the settings a live table read from a dump does not
 	// have (zero in it); the planner leaves them out of the comparison.
 	Unknown Unknown
+	// Sysctls are the kernel settings of the namespace that the table
+	// owns, sorted by name (see [Sysctl]): in a desired table those to
+	// set, in a live one their values as read.
+	Sysctls []Sysctl
 }
 
 // Service returns the service with key k, or nil.
@@ -318,6 +322,7 @@ func (t *Table) Normalize() {
 		slices.SortFunc(s.Dests, func(a, b Dest) int { return a.Addr.Compare(b.Addr) })
 	}
 	slices.SortFunc(t.Services, func(a, b Service) int { return a.Key.Compare(b.Key) })
+	SortSysctls(t.Sysctls)
 }
 
 // Clone returns a deep copy of t.
@@ -330,5 +335,6 @@ func (t *Table) Clone() *Table {
 	c.Ignore.Prefixes = slices.Clone(t.Ignore.Prefixes)
 	c.Ignore.FWMarks = slices.Clone(t.Ignore.FWMarks)
 	c.Ignore.Ports = slices.Clone(t.Ignore.Ports)
+	c.Sysctls = slices.Clone(t.Sysctls)
 	return &c
 }

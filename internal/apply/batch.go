@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/kernel"
 )
 
@@ -34,10 +35,15 @@ var ErrNotRun = kernel.ErrNotRun
 const batchSize = 256
 
 // runBatched is [Run] for a kernel that batches: r.Ops is filled in, and
-// each batch's results are recorded before the next one is sent.
+// each batch's results are recorded before the next one is sent. A
+// kernel setting is no netlink change: it is written on its own, between
+// batches, in its place in the plan.
 func runBatched(ctx context.Context, b Batcher, r *Report, opts RunOptions) error {
 	cs := make([]kernel.Change, len(r.Ops))
 	for i := range r.Ops {
+		if r.Ops[i].Op.Action == plan.SetSysctl {
+			continue
+		}
 		var err error
 		if cs[i], err = changeOf(r.Ops[i].Op); err != nil {
 			res := &r.Ops[i]
@@ -48,12 +54,30 @@ func runBatched(ctx context.Context, b Batcher, r *Report, opts RunOptions) erro
 			return &OpError{Op: res.Op, Err: err, Done: 0, Total: len(r.Ops)}
 		}
 	}
-	for start := 0; start < len(cs); start += batchSize {
+	for start := 0; start < len(cs); {
 		if err := ctx.Err(); err != nil {
 			r.Interrupted = true
 			return &InterruptedError{Done: r.Count(Done), Total: len(r.Ops), Err: err}
 		}
-		end := min(start+batchSize, len(cs))
+		if res := &r.Ops[start]; res.Op.Action == plan.SetSysctl {
+			if err := setSysctl(b, res.Op.ToSysctl); err != nil {
+				res.Status, res.Err = Failed, err
+			} else {
+				res.Status = Done
+			}
+			if opts.OnOp != nil {
+				opts.OnOp(*res)
+			}
+			if res.Err != nil {
+				return &OpError{Op: res.Op, Err: res.Err, Done: r.Count(Done), Total: len(r.Ops)}
+			}
+			start++
+			continue
+		}
+		end := start + 1
+		for end < len(cs) && end-start < batchSize && r.Ops[end].Op.Action != plan.SetSysctl {
+			end++
+		}
 		errs := b.Batch(cs[start:end])
 		var failed *OpResult
 		for j := range end - start {
@@ -82,6 +106,7 @@ func runBatched(ctx context.Context, b Batcher, r *Report, opts RunOptions) erro
 			// after the failure: "N of M changes were made" stays true.
 			return &OpError{Op: failed.Op, Err: failed.Err, Done: r.Count(Done), Total: len(r.Ops)}
 		}
+		start = end
 	}
 	return nil
 }

@@ -62,9 +62,9 @@ func Converge(ctx context.Context, k Kernel, desired *lvs.Table, opts ConvergeOp
 // towards the recorded desired table until the drain ends or times out.
 func ApplySaved(ctx context.Context, k Kernel, f *plan.File, opts ConvergeOptions) (*Report, error) {
 	deadline := time.Now().Add(f.DrainTimeout)
-	live, err := k.Table()
+	live, err := ReadLive(k, f)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
+		return nil, err
 	}
 	if !f.Matches(live) {
 		return nil, ErrStale
@@ -72,6 +72,22 @@ func ApplySaved(ctx context.Context, k Kernel, f *plan.File, opts ConvergeOption
 	draining := f.DrainTimeout > 0 && f.Desired != nil
 	rep := &Report{}
 	return rep, drainLoop(ctx, k, f.Desired, f.Plan, draining, deadline, opts, rep)
+}
+
+// ReadLive reads the live table as f was planned against it: with the
+// kernel settings of f's desired table when f read them
+// ([plan.File.SysctlsRead]), so that its fingerprint can be compared.
+func ReadLive(k Kernel, f *plan.File) (*lvs.Table, error) {
+	live, err := k.Table()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
+	}
+	if f.SysctlsRead && f.Desired != nil {
+		if live.Sysctls, err = ReadSysctls(k, f.Desired.Sysctls); err != nil {
+			return nil, err
+		}
+	}
+	return live, nil
 }
 
 // drainLoop runs p and, while draining, the plans that follow it, adding

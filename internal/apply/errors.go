@@ -48,7 +48,7 @@ func (e *InterruptedError) Error() string {
 
 func verb(a plan.Action) string {
 	switch a {
-	case plan.SetTimeouts:
+	case plan.SetSysctl, plan.SetTimeouts:
 		return "setting"
 	case plan.AddService, plan.AddDest:
 		return "adding"
@@ -65,6 +65,10 @@ func verb(a plan.Action) string {
 // explain says what err, the kernel's answer to op, means and what to do,
 // from the kernel package's dictionary of errnos.
 func explain(op plan.Op, err error) string {
+	if op.Action == plan.SetSysctl {
+		// Not a netlink change: setSysctl's error says it all.
+		return err.Error()
+	}
 	c, cerr := changeOf(op)
 	if cerr != nil {
 		return err.Error()

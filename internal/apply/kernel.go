@@ -1,7 +1,9 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"syscall"
 
@@ -9,9 +11,11 @@ import (
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
-// A Kernel reads and changes one network namespace's IPVS table. The
-// production implementation talks generic netlink to the running kernel
-// (package kernel); package applytest keeps a table in memory.
+// A Kernel reads and changes one network namespace's IPVS table and the
+// kernel settings the table depends on ([lvs.Sysctl]). The production
+// implementation talks generic netlink to the running kernel and reads and
+// writes /proc/sys in the namespace (package kernel); package applytest
+// keeps a table and settings in memory.
 //
 // Each method is one kernel operation. Errors from the kernel keep their
 // errno (errors.Is(err, syscall.EEXIST) works), so that a report can say why.
@@ -29,6 +33,32 @@ type Kernel interface {
 	DeleteDest(k lvs.ServiceKey, addr netip.AddrPort) error
 	// SetTimeouts sets the connection timeouts; a zero field is left as is.
 	SetTimeouts(t lvs.Timeouts) error
+	// Sysctl returns the value of the kernel setting name, as sysctl(8)
+	// names it ("net.ipv4.ip_forward"), without the trailing newline. An
+	// error that wraps fs.ErrNotExist says the kernel has no such setting
+	// (net.ipv4.vs.* before ip_vs is loaded).
+	Sysctl(name string) (string, error)
+	// SetSysctl writes value to the kernel setting name.
+	SetSysctl(name, value string) error
+}
+
+// ReadSysctls returns the values of the settings desired names, as
+// lvs.Table.Sysctls of a live table: Value is "" for a setting the kernel
+// does not have.
+func ReadSysctls(k Kernel, desired []lvs.Sysctl) ([]lvs.Sysctl, error) {
+	out := make([]lvs.Sysctl, 0, len(desired))
+	for _, d := range desired {
+		v, err := k.Sysctl(d.Name)
+		if errors.Is(err, fs.ErrNotExist) {
+			out = append(out, lvs.Sysctl{Name: d.Name})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read sysctl %s: %w", d.Name, err)
+		}
+		out = append(out, lvs.Sysctl{Name: d.Name, Value: v})
+	}
+	return out, nil
 }
 
 // Do makes the one call of k that c stands for: how a [Kernel] that cannot

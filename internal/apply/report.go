@@ -34,7 +34,7 @@ func (r *Report) Summary() (added, changed, destroyed int) {
 		switch res.Op.Action {
 		case plan.AddService, plan.AddDest:
 			added++
-		case plan.SetTimeouts, plan.EditService, plan.EditDest, plan.DrainDest:
+		case plan.SetSysctl, plan.SetTimeouts, plan.EditService, plan.EditDest, plan.DrainDest:
 			changed++
 		case plan.DeleteDest:
 			destroyed++
@@ -129,6 +129,8 @@ func outcome(res OpResult) string {
 // opSubject names the object of op the way plans name it.
 func opSubject(op plan.Op) string {
 	switch op.Action {
+	case plan.SetSysctl:
+		return "sysctl " + op.ToSysctl.Name
 	case plan.SetTimeouts:
 		return "timeouts"
 	case plan.AddService, plan.EditService, plan.DeleteService:

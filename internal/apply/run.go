@@ -6,7 +6,10 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/kernel"
@@ -89,6 +92,39 @@ func Run(ctx context.Context, k Kernel, p plan.Plan, opts RunOptions) (*Report, 
 	return r, nil
 }
 
+// setSysctl writes s and reads it back: a write to /proc/sys can succeed
+// and leave another value (a handler that clamps or ignores it), which
+// would otherwise show only as the same change planned again. It says
+// what to do when the kernel has no such setting.
+func setSysctl(k Kernel, s lvs.Sysctl) error {
+	err := k.SetSysctl(s.Name, s.Value)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", err, AbsentSysctl(s.Name))
+	}
+	if err != nil {
+		return err
+	}
+	got, err := k.Sysctl(s.Name)
+	if err != nil {
+		return fmt.Errorf("reading %s back: %w", s.Name, err)
+	}
+	if got != s.Value {
+		return fmt.Errorf("the kernel took %s = %s but holds %s now", s.Name, s.Value, got)
+	}
+	return nil
+}
+
+// AbsentSysctl says why the kernel may lack the setting name and what to
+// do about it.
+func AbsentSysctl(name string) string {
+	file := "/proc/sys/" + lvs.SysctlPath(name)
+	if strings.HasPrefix(name, "net.ipv4.vs.") {
+		return fmt.Sprintf("this namespace has no %s (no %s): the IPVS settings exist once the ip_vs module is loaded (modprobe ip_vs), "+
+			"and, on kernels such as 6.1, only in namespaces owned by the initial user namespace; a kernel older than the setting lacks it too; remove it from the sysctl block if this kernel has none", name, file)
+	}
+	return fmt.Sprintf("this namespace has no %s (no %s): the kernel lacks this address family (IPv6 disabled?); turn it on, or set manage_forwarding = false in the sysctl block", name, file)
+}
+
 // changeOf translates op into the kernel change it stands for. It is the
 // one place that maps plan operations to kernel calls: a drain is an edit
 // of the real server (weight 0), and an edit of a service carries the
@@ -115,6 +151,9 @@ func changeOf(op plan.Op) (kernel.Change, error) {
 
 // call makes the one kernel call that op stands for.
 func call(k Kernel, op plan.Op) error {
+	if op.Action == plan.SetSysctl {
+		return setSysctl(k, op.ToSysctl)
+	}
 	c, err := changeOf(op)
 	if err != nil {
 		return err

@@ -229,9 +229,9 @@ func refuseEmpty(o applyOptions, live, desired *lvs.Table) error {
 // its desired table and the values of its operations already. It returns
 // the table it read.
 func checkSaved(k apply.Kernel, f *plan.File, path string) (*lvs.Table, error) {
-	live, err := k.Table()
+	live, err := apply.ReadLive(k, f)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the IPVS table: %w", err)
+		return nil, err
 	}
 	if !f.Matches(live) {
 		return nil, apply.ErrStale
@@ -301,6 +301,9 @@ func emptyMessage(live, desired *lvs.Table) string {
 func planNow(env Env, o applyOptions, k apply.Kernel) (*plan.File, *lvs.Table, error) {
 	d, live, err := loadWithLive(env, o.file, k.Table, false)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := readSysctls(k, live, d.table); err != nil {
 		return nil, nil, err
 	}
 	honourHealth(env, o.netns, d, env.Stdout)

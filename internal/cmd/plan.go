@@ -3,10 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -63,10 +65,26 @@ type planOptions struct {
 
 func runPlan(env Env, o planOptions) error {
 	var form string // of a saved live table
-	d, live, err := loadWithLive(env, o.file, func() (t *lvs.Table, err error) {
+	read := func() (t *lvs.Table, err error) {
 		t, form, err = liveTable(env, o.live, o.resolve, o.netns, o.netnsSet)
 		return t, err
-	}, o.json)
+	}
+	// Against the kernel, the handle stays open for its settings; it is
+	// opened beside the configuration's reading, whose errors come first.
+	var k apply.Kernel
+	if o.live == "" && !o.resolve { // liveTable refuses --resolve without --live
+		read = func() (*lvs.Table, error) {
+			var err error
+			if k, err = openKernel(env, o.netns); err != nil {
+				return nil, err
+			}
+			return k.Table()
+		}
+	}
+	d, live, err := loadWithLive(env, o.file, read, o.json)
+	if k != nil {
+		defer closeKernel(k)
+	}
 	if err != nil {
 		return err
 	}
@@ -82,6 +100,14 @@ func runPlan(env Env, o planOptions) error {
 		}
 		fmt.Fprintf(notes, "Note: the live table %s is %s: %s %s not in it and %s left out of the comparison; no change is planned to %s. Plan against the kernel (without --live) to compare %s too.\n\n",
 			name, form, u, isAre(u), isAre(u), itThem(u), itThem(u))
+	}
+	if k != nil {
+		if err := readSysctls(k, live, d.table); err != nil {
+			return err
+		}
+	} else if n := len(d.table.Sysctls); n > 0 {
+		fmt.Fprintf(notes, "Note: a saved table carries no kernel settings, so the %s this configuration sets (%s) %s not planned; a plan against the kernel plans %s.\n\n",
+			plural(n, "sysctl"), sysctlNames(d.table.Sysctls), map[bool]string{true: "is", false: "are"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1])
 	}
 	honourHealth(env, o.netns, d, notes)
 	drain := o.drain.or(d.drainTimeout)
@@ -137,6 +163,7 @@ func newPlanFile(netns string, live *lvs.Table, d *desired, drain time.Duration,
 		Netns:        netns,
 		Config:       absPath(d.path),
 		Fingerprint:  plan.Fingerprint(live, d.table.Ignore),
+		SysctlsRead:  live.Sysctls != nil,
 		DrainTimeout: drain,
 		Desired:      d.table,
 		Plan:         p,
@@ -218,6 +245,35 @@ func itThem(u lvs.Unknown) string {
 
 func singular(u lvs.Unknown) bool {
 	return u == lvs.UnknownTCPTimeout || u == lvs.UnknownTCPFinTimeout || u == lvs.UnknownUDPTimeout
+}
+
+// readSysctls reads into live, from k, the kernel settings that desired
+// owns, and refuses, changing nothing, when the kernel lacks one.
+func readSysctls(k apply.Kernel, live, desired *lvs.Table) error {
+	ss, err := apply.ReadSysctls(k, desired.Sysctls)
+	if err != nil {
+		return err
+	}
+	var absent []string
+	for _, s := range ss {
+		if s.Value == "" {
+			absent = append(absent, apply.AbsentSysctl(s.Name))
+		}
+	}
+	if len(absent) > 0 {
+		return fmt.Errorf("%s; nothing was planned or changed", strings.Join(absent, "; "))
+	}
+	live.Sysctls = ss
+	return nil
+}
+
+// sysctlNames lists the names of ss for a message.
+func sysctlNames(ss []lvs.Sysctl) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // closeKernel releases a kernel handle if it holds resources.

@@ -38,8 +38,14 @@ import (
 // Config is a whole configuration.
 type Config struct {
 	// Table is the desired table, normalized, with the Name fields set
-	// from the configuration's names.
+	// from the configuration's names. Its Sysctls are the kernel settings
+	// the configuration names and those its forwarding needs (see
+	// [SetSysctls]).
 	Table *lvs.Table
+	// ForwardingUnmanaged leaves the forwarding sysctls to the admin
+	// (sysctl { manage_forwarding = false }): what NAT needs is not
+	// planned.
+	ForwardingUnmanaged bool
 	// DrainTimeout is how long a real server that is going away keeps its
 	// connections at weight 0 before it is deleted; 0 deletes it at once.
 	DrainTimeout time.Duration

@@ -20,6 +20,7 @@ func FromTable(t *lvs.Table) *Config {
 			s.Dests[j].Name = RealName(s.Dests[j])
 		}
 	}
+	SetSysctls(c, nil, false)
 	c.Normalize()
 	return &Config{Table: c}
 }

@@ -173,3 +173,15 @@ func attrsJSON(as []attr) map[string]any {
 	}
 	return m
 }
+
+// sysctlAttrs lists a kernel setting's one attribute, its value: a number
+// where it reads as one. A setting the kernel does not have has none.
+func sysctlAttrs(s lvs.Sysctl) []attr {
+	if s.Value == "" {
+		return []attr{}
+	}
+	if n, err := strconv.ParseInt(s.Value, 10, 64); err == nil {
+		return []attr{intAttr("value", n)}
+	}
+	return []attr{strAttr("value", s.Value)}
+}

@@ -28,7 +28,9 @@ type Options struct {
 // desired owns the whole table except the services that desired.Ignore
 // selects: those are invisible on both sides, never edited or deleted. Live
 // services that desired does not name are deleted. A zero field of
-// desired.Timeouts leaves the kernel's value alone.
+// desired.Timeouts leaves the kernel's value alone. Of the kernel
+// settings, desired owns those in desired.Sysctls and no other; one that
+// live has no entry for was not read (a saved table) and is left alone.
 //
 // What live does not know (live.Unknown: a dump has no timeouts and no
 // thresholds) is left out of the comparison: no operation is planned for
@@ -39,14 +41,17 @@ type Options struct {
 // Operations come in this order, and sorted by service key then destination
 // address within each kind:
 //
-//  1. SetTimeouts: independent of everything else; first so that new
+//  1. SetSysctl, by name: before any service takes traffic, so that a
+//     new NAT service's first replies are forwarded and new connections
+//     already see the IPVS knobs (conntrack, sloppy_tcp).
+//  2. SetTimeouts: independent of the table; before it so that new
 //     connections already get the new timeouts.
-//  2. AddService, EditService, AddDest, EditDest: new capacity exists
+//  3. AddService, EditService, AddDest, EditDest: new capacity exists
 //     before anything is taken away, and a service exists before its
 //     destinations are added to it.
-//  3. DrainDest, DeleteDest: old destinations go only after their
+//  4. DrainDest, DeleteDest: old destinations go only after their
 //     replacements take traffic.
-//  4. DeleteService: last, once nothing else refers to it. Its
+//  5. DeleteService: last, once nothing else refers to it. Its
 //     destinations are not deleted one by one, since the kernel drops them
 //     with the service; they are listed in [Plan.Dropped].
 //
@@ -64,6 +69,11 @@ func Diff(live, desired *lvs.Table, opts Options) Plan {
 	// What the live table does not know is left out of the comparison:
 	// no change is planned to it, and the plan says so.
 	p.Unknown = live.Unknown & lvs.UnknownAll
+	for _, want := range desired.Sysctls {
+		if have, known := live.Sysctl(want.Name); known && have.Value != want.Value {
+			p.Ops = append(p.Ops, Op{Action: SetSysctl, FromSysctl: lvs.Sysctl{Name: have.Name, Value: have.Value}, ToSysctl: want})
+		}
+	}
 	if to, ok := timeoutsTo(live.Timeouts, desired.Timeouts, p.Unknown); ok {
 		p.Ops = append(p.Ops, Op{Action: SetTimeouts, FromTimeouts: live.Timeouts, ToTimeouts: to})
 	}

@@ -325,3 +325,46 @@ func TestDiffIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Kernel settings: the desired ones that differ are set first, in name
+// order, each from its live value; one live has no entry for (a saved
+// table) is left alone, and so is every live one desired does not name.
+func TestDiffSysctls(t *testing.T) {
+	web := tcp("10.0.0.2:80")
+	live := table()
+	live.Sysctls = []lvs.Sysctl{
+		{Name: lvs.SysctlIPv4Forward, Value: "0"},
+		{Name: "net.ipv4.vs.conntrack", Value: "1"}, // not desired: left alone
+		{Name: "net.ipv4.vs.expire_nodest_conn", Value: "1"},
+		{Name: "net.ipv4.vs.sloppy_tcp", Value: ""}, // absent in this kernel
+	}
+	desired := table(service(web, "web", dest("192.168.10.100:80", 1)))
+	desired.Sysctls = []lvs.Sysctl{
+		{Name: lvs.SysctlIPv4Forward, Value: "1", Reason: "IPv4 NAT"},
+		{Name: "net.ipv4.vs.conn_reuse_mode", Value: "2"}, // not read: unknown
+		{Name: "net.ipv4.vs.expire_nodest_conn", Value: "1"},
+		{Name: "net.ipv4.vs.sloppy_tcp", Value: "1"},
+	}
+	p := Diff(live, desired, Options{})
+	assertOps(t, p.Ops, []Op{
+		{Action: SetSysctl, FromSysctl: lvs.Sysctl{Name: lvs.SysctlIPv4Forward, Value: "0"}, ToSysctl: desired.Sysctls[0]},
+		{Action: SetSysctl, FromSysctl: lvs.Sysctl{Name: "net.ipv4.vs.sloppy_tcp"}, ToSysctl: desired.Sysctls[3]},
+		{Action: AddService, Service: web, ServiceName: "web", To: desired.Services[0].Opts},
+		{Action: AddDest, Service: web, ServiceName: "web", ToDest: desired.Services[0].Dests[0]},
+	})
+	if a, c, d := p.Summary(); a != 2 || c != 2 || d != 0 {
+		t.Errorf("summary %d/%d/%d, want 2 to add, 2 to change", a, c, d)
+	}
+
+	// Settled: the same values read back plan nothing.
+	live.Sysctls = []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "1"}, {Name: "net.ipv4.vs.expire_nodest_conn", Value: "1"}, {Name: "net.ipv4.vs.sloppy_tcp", Value: "1"}, {Name: "net.ipv4.vs.conn_reuse_mode", Value: "2"}}
+	live.Services = desired.Clone().Services
+	if p := Diff(live, desired, Options{}); !p.Empty() {
+		t.Errorf("settled sysctls planned:%s", opsString(p.Ops))
+	}
+	// A saved table carries none: nothing about them is planned.
+	live.Sysctls = nil
+	if p := Diff(live, desired, Options{}); !p.Empty() {
+		t.Errorf("sysctls planned against a table that has none:%s", opsString(p.Ops))
+	}
+}

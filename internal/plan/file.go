@@ -45,8 +45,13 @@ type File struct {
 	Config       string
 	Fingerprint  string // [Fingerprint] of the live table planned against
 	DrainTimeout time.Duration
-	Desired      *lvs.Table
-	Plan         Plan
+	// SysctlsRead says that the live table planned against carried the
+	// kernel settings of Desired.Sysctls (a plan against the kernel):
+	// apply reads them again to check the fingerprint. A plan against a
+	// saved table, which has none, leaves the settings alone.
+	SysctlsRead bool
+	Desired     *lvs.Table
+	Plan        Plan
 }
 
 // WriteFile saves f at path with mode 0600 (a plan shows the whole
@@ -190,6 +195,7 @@ type wireFile struct {
 	Config        string     `json:"config,omitempty"`
 	Fingerprint   string     `json:"fingerprint"`
 	DrainTimeout  int64      `json:"drain_timeout_ns"`
+	SysctlsRead   bool       `json:"sysctls_read"`
 	Desired       *wireTable `json:"desired"`
 	Plan          wirePlan   `json:"plan"`
 }
@@ -198,6 +204,13 @@ type wireTable struct {
 	Services []wireService `json:"services"`
 	Timeouts wireTimeouts  `json:"timeouts"`
 	Ignore   wireIgnore    `json:"ignore"`
+	Sysctls  []wireSysctl  `json:"sysctls"`
+}
+
+type wireSysctl struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type wireTimeouts struct {
@@ -268,6 +281,8 @@ type wireOp struct {
 	ToDest       wireDest        `json:"to_dest"`
 	FromTimeouts wireTimeouts    `json:"from_timeouts"`
 	ToTimeouts   wireTimeouts    `json:"to_timeouts"`
+	FromSysctl   wireSysctl      `json:"from_sysctl"`
+	ToSysctl     wireSysctl      `json:"to_sysctl"`
 }
 
 type wireListed struct {
@@ -289,7 +304,8 @@ func toWireFile(f *File) wireFile {
 	w := wireFile{
 		Kind: fileKind, FormatVersion: FileFormatVersion, Version: f.Version, Created: f.Created,
 		Netns: f.Netns, Config: f.Config, Fingerprint: f.Fingerprint, DrainTimeout: int64(f.DrainTimeout),
-		Plan: wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}, Unknown: uint8(f.Plan.Unknown)},
+		SysctlsRead: f.SysctlsRead,
+		Plan:        wirePlan{Ops: []wireOp{}, Waiting: []wireListed{}, Dropped: []wireListed{}, Unknown: uint8(f.Plan.Unknown)},
 	}
 	if f.Desired != nil {
 		t := toWireTable(f.Desired)
@@ -301,6 +317,7 @@ func toWireFile(f *File) wireFile {
 			From: toWireServiceOpts(op.From), To: toWireServiceOpts(op.To),
 			FromDest: toWireDest(op.FromDest), ToDest: toWireDest(op.ToDest),
 			FromTimeouts: toWireTimeouts(op.FromTimeouts), ToTimeouts: toWireTimeouts(op.ToTimeouts),
+			FromSysctl: wireSysctl(op.FromSysctl), ToSysctl: wireSysctl(op.ToSysctl),
 		})
 	}
 	for _, wt := range f.Plan.Waiting {
@@ -316,6 +333,7 @@ func (w *wireFile) file() (*File, error) {
 	f := &File{
 		FormatVersion: w.FormatVersion, Version: w.Version, Created: w.Created, Netns: w.Netns,
 		Config: w.Config, Fingerprint: w.Fingerprint, DrainTimeout: time.Duration(w.DrainTimeout),
+		SysctlsRead: w.SysctlsRead,
 	}
 	if w.Desired == nil {
 		return nil, errors.New("no desired table")
@@ -326,7 +344,7 @@ func (w *wireFile) file() (*File, error) {
 		return nil, fmt.Errorf("live_unknown %d has bits that name no setting", w.Plan.Unknown)
 	}
 	for _, op := range w.Plan.Ops {
-		if op.Action < SetTimeouts || op.Action > DeleteService {
+		if op.Action < SetSysctl || op.Action > DeleteService {
 			return nil, fmt.Errorf("unknown action %d", op.Action)
 		}
 		f.Plan.Ops = append(f.Plan.Ops, Op{
@@ -334,6 +352,7 @@ func (w *wireFile) file() (*File, error) {
 			From: op.From.opts(), To: op.To.opts(),
 			FromDest: op.FromDest.dest(), ToDest: op.ToDest.dest(),
 			FromTimeouts: op.FromTimeouts.timeouts(), ToTimeouts: op.ToTimeouts.timeouts(),
+			FromSysctl: lvs.Sysctl(op.FromSysctl), ToSysctl: lvs.Sysctl(op.ToSysctl),
 		})
 	}
 	for _, wt := range w.Plan.Waiting {
@@ -350,6 +369,10 @@ func toWireTable(t *lvs.Table) wireTable {
 		Services: []wireService{},
 		Timeouts: toWireTimeouts(t.Timeouts),
 		Ignore:   wireIgnore{Prefixes: t.Ignore.Prefixes, FWMarks: t.Ignore.FWMarks, Ports: t.Ignore.Ports},
+		Sysctls:  []wireSysctl{},
+	}
+	for _, s := range t.Sysctls {
+		w.Sysctls = append(w.Sysctls, wireSysctl(s))
 	}
 	for _, s := range t.Services {
 		ws := wireService{Key: toWireKey(s.Key), Name: s.Name, Opts: toWireServiceOpts(s.Opts), Dests: []wireDest{}}
@@ -365,6 +388,9 @@ func (w *wireTable) table() *lvs.Table {
 	t := &lvs.Table{
 		Timeouts: w.Timeouts.timeouts(),
 		Ignore:   lvs.Ignore{Prefixes: w.Ignore.Prefixes, FWMarks: w.Ignore.FWMarks, Ports: w.Ignore.Ports},
+	}
+	for _, s := range w.Sysctls {
+		t.Sysctls = append(t.Sysctls, lvs.Sysctl(s))
 	}
 	for _, ws := range w.Services {
 		s := lvs.Service{Key: ws.Key.key(), Name: ws.Name, Opts: ws.Opts.opts()}

@@ -14,7 +14,8 @@ import (
 
 // Fingerprint identifies the part of a live table that a plan depends on:
 // the services that ignore does not select, their options, their
-// destinations' addresses and options, and the connection timeouts. Names,
+// destinations' addresses and options, the connection timeouts, and the
+// kernel settings read with it. Names,
 // counters and connection numbers are left out, so traffic does not make a
 // saved plan stale, and so is the order of services and destinations.
 //
@@ -22,6 +23,7 @@ import (
 // lvs values, one line for the timeouts, each service and each of its
 // destinations, services sorted by key and destinations by address:
 //
+//	sysctl <name> <value>   (only for a table read with its settings, by name)
 //	timeouts <lvs.Timeouts>
 //	unknown <lvs.Unknown>      (only when the table lacks settings)
 //	service <lvs.ServiceKey> | <lvs.ServiceOpts>
@@ -42,7 +44,18 @@ func Fingerprint(live *lvs.Table, ignore lvs.Ignore) string {
 	}
 	slices.SortFunc(svcs, func(a, b *lvs.Service) int { return a.Key.Compare(b.Key) })
 	h := sha256.New()
-	b := append([]byte("timeouts "), canonical(nil, reflect.ValueOf(live.Timeouts))...)
+	var b []byte
+	ss := slices.Clone(live.Sysctls)
+	lvs.SortSysctls(ss)
+	for _, s := range ss {
+		b = append(b, "sysctl "...)
+		b = strconv.AppendQuote(b, s.Name)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, s.Value)
+		b = append(b, '\n')
+	}
+	b = append(b, "timeouts "...)
+	b = append(b, canonical(nil, reflect.ValueOf(live.Timeouts))...)
 	b = append(b, '\n')
 	if u := live.Unknown & lvs.UnknownAll; u != 0 {
 		// Only then, so that the fingerprints of tables that know

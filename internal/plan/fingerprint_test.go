@@ -96,6 +96,23 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		check("DestOpts."+name, func(c *lvs.Table) { c.Services[0].Dests[0].Opts = x })
 	})
 	check("Dest.Addr", func(c *lvs.Table) { c.Services[0].Dests[0].Addr = netip.MustParseAddrPort("192.168.0.3:53") })
+	// The kernel settings read with the table: their values, and whether
+	// one was read at all. The reason is the desired side's display only.
+	withForward := func(v string) func(*lvs.Table) {
+		return func(c *lvs.Table) { c.Sysctls = []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: v}} }
+	}
+	check("a sysctl read", withForward("0"))
+	c := base.Clone()
+	withForward("0")(c)
+	fp0 := Fingerprint(c, lvs.Ignore{})
+	withForward("1")(c)
+	if Fingerprint(c, lvs.Ignore{}) == fp0 {
+		t.Errorf("a sysctl's value does not change the fingerprint")
+	}
+	withForward("")(c)
+	if Fingerprint(c, lvs.Ignore{}) == fp0 {
+		t.Errorf("a sysctl the kernel lacks has the fingerprint of one at 0")
+	}
 }
 
 // A field added to the lvs types is carried by the plan file too (the
@@ -120,6 +137,18 @@ func TestFileCarriesEveryField(t *testing.T) {
 	eachField(t, lvs.Timeouts{}, func(name string, x lvs.Timeouts) {
 		if got := toWireTimeouts(x).timeouts(); got != x {
 			t.Errorf("the plan file loses Timeouts.%s: %+v became %+v", name, x, got)
+		}
+	})
+	eachField(t, lvs.Sysctl{}, func(name string, x lvs.Sysctl) {
+		w := toWireTable(&lvs.Table{Sysctls: []lvs.Sysctl{x}})
+		if got := w.table().Sysctls; len(got) != 1 || got[0] != x {
+			t.Errorf("the plan file loses Sysctl.%s in the desired table: %+v became %+v", name, x, got)
+		}
+		wf := toWireFile(&File{Plan: Plan{Ops: []Op{{Action: SetSysctl, FromSysctl: x, ToSysctl: x}}}})
+		wf.Desired = &wireTable{}
+		f, err := wf.file()
+		if err != nil || f.Plan.Ops[0].FromSysctl != x || f.Plan.Ops[0].ToSysctl != x {
+			t.Errorf("the plan file loses Sysctl.%s in an operation: %+v became %+v (%v)", name, x, f, err)
 		}
 	})
 }

@@ -17,9 +17,13 @@ const JSONFormatVersion = "1"
 //	  "changes": [
 //	    {
 //	      "action":  "create" | "update" | "delete" | "drain",
-//	      "type":    "virtual_server" | "real_server" | "timeouts",
-//	      "name":    configuration name, or null,
-//	      "service": "tcp 10.0.0.2:80" | "fwmark 100" (null for timeouts),
+//	      "type":    "virtual_server" | "real_server" | "timeouts" | "sysctl",
+//	      "name":    configuration name, or null; a sysctl's name
+//	                 ("net.ipv4.ip_forward"),
+//	      "reason":  why a sysctl the configuration does not name is set
+//	                 ("IPv4 NAT"); absent otherwise,
+//	      "service": "tcp 10.0.0.2:80" | "fwmark 100" (null for timeouts
+//	                 and sysctls),
 //	      "service_name": the virtual server's configuration name, or null,
 //	      "address": "192.168.10.100:80" (real servers), "10.0.0.2:80"
 //	                 (address services), null otherwise,
@@ -37,6 +41,8 @@ const JSONFormatVersion = "1"
 // before and after use the configuration's attribute names, nested blocks
 // as objects: {"address": "10.0.0.2:80", "protocol": "tcp", "scheduler":
 // "wlc", "persistence": {"timeout": "360s", "netmask": "255.255.255.255"}}.
+// A sysctl has one, {"value": 1}, missing from before when the kernel has
+// no such setting.
 // Changes are in execution order. A drain is an update of weight to 0 of a
 // real server that goes away. unknown, present only when the live table
 // planned against lacked settings (an ipvsadm dump has no timeouts and no
@@ -54,6 +60,7 @@ type jsonChange struct {
 	Action      string         `json:"action"`
 	Type        string         `json:"type"`
 	Name        *string        `json:"name"`
+	Reason      string         `json:"reason,omitempty"`
 	Service     *string        `json:"service"`
 	ServiceName *string        `json:"service_name"`
 	Address     *string        `json:"address"`
@@ -90,8 +97,8 @@ func optional(s string) *string {
 func RenderJSON(w io.Writer, p Plan) error {
 	doc := jsonPlan{FormatVersion: JSONFormatVersion, Changes: []jsonChange{}, Waiting: []jsonWaiting{}}
 	for _, c := range changes(p) {
-		jc := jsonChange{Action: c.action, Type: c.typ, Name: optional(c.name), WithService: c.dropped}
-		if c.typ != "timeouts" {
+		jc := jsonChange{Action: c.action, Type: c.typ, Name: optional(c.name), Reason: c.reason, WithService: c.dropped}
+		if c.typ != "timeouts" && c.typ != "sysctl" {
 			jc.Service, jc.ServiceName = optional(c.service.String()), optional(c.svcName)
 		}
 		switch {

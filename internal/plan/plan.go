@@ -14,7 +14,8 @@ import (
 type Action uint8
 
 const (
-	SetTimeouts   Action = iota + 1 // ipvsadm --set
+	SetSysctl     Action = iota + 1 // sysctl -w: a kernel setting of the namespace
+	SetTimeouts                     // ipvsadm --set
 	AddService                      // ipvsadm -A
 	EditService                     // ipvsadm -E: scheduler, persistence, flags, pe
 	AddDest                         // ipvsadm -a
@@ -25,6 +26,7 @@ const (
 )
 
 var actionNames = [...]string{
+	SetSysctl:     "set_sysctl",
 	SetTimeouts:   "set_timeouts",
 	AddService:    "add_service",
 	EditService:   "edit_service",
@@ -65,6 +67,7 @@ func (a *Action) UnmarshalText(b []byte) error {
 
 // An Op is one kernel operation. Which fields matter depends on Action:
 //
+//	SetSysctl              FromSysctl -> ToSysctl (same name)
 //	SetTimeouts            FromTimeouts -> ToTimeouts
 //	AddService             Service, To
 //	EditService            Service, From -> To
@@ -74,7 +77,8 @@ func (a *Action) UnmarshalText(b []byte) error {
 //	DeleteDest             Service, FromDest
 //
 // ServiceName and the destinations' Name fields carry the configuration's
-// names for display only. Op is comparable, so tests compare plans with ==.
+// names for display only, and ToSysctl.Reason says why a setting the
+// configuration does not name is set. Op is comparable, so tests compare plans with ==.
 type Op struct {
 	Action       Action
 	Service      lvs.ServiceKey
@@ -84,6 +88,8 @@ type Op struct {
 	ToDest       lvs.Dest
 	FromTimeouts lvs.Timeouts
 	ToTimeouts   lvs.Timeouts
+	FromSysctl   lvs.Sysctl // its Value is "" when the kernel has no such setting
+	ToSysctl     lvs.Sysctl
 }
 
 // A Waiting destination is being drained: its weight is already 0 and it

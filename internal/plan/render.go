@@ -10,7 +10,8 @@ import (
 )
 
 // Summary counts the resources a plan changes, as Terraform does: the
-// timeouts block, each virtual server and each real server is one resource.
+// timeouts block, each kernel setting, each virtual server and each real
+// server is one resource.
 // A drain counts as a change; the real servers of a deleted virtual server
 // count as destroyed even though the kernel drops them with it.
 func (p Plan) Summary() (add, change, destroy int) {
@@ -18,7 +19,7 @@ func (p Plan) Summary() (add, change, destroy int) {
 		switch op.Action {
 		case AddService, AddDest:
 			add++
-		case SetTimeouts, EditService, EditDest, DrainDest:
+		case SetSysctl, SetTimeouts, EditService, EditDest, DrainDest:
 			change++
 		case DeleteService, DeleteDest:
 			destroy++
@@ -30,8 +31,9 @@ func (p Plan) Summary() (add, change, destroy int) {
 // A change is one resource of a plan as people and JSON consumers see it.
 type change struct {
 	action   string // "create", "update", "delete" or "drain"
-	typ      string // "timeouts", "virtual_server" or "real_server"
-	name     string // the configuration's name, if any
+	typ      string // "sysctl", "timeouts", "virtual_server" or "real_server"
+	name     string // the configuration's name, if any; a sysctl's name
+	reason   string // why a sysctl the configuration does not name is set
 	service  lvs.ServiceKey
 	svcName  string
 	destAddr netip.AddrPort // real servers only
@@ -53,6 +55,9 @@ func changes(p Plan) []change {
 	for _, op := range p.Ops {
 		c := change{service: op.Service, svcName: op.ServiceName}
 		switch op.Action {
+		case SetSysctl:
+			c = change{action: "update", typ: "sysctl", name: op.ToSysctl.Name, reason: op.ToSysctl.Reason,
+				before: sysctlAttrs(op.FromSysctl), after: sysctlAttrs(op.ToSysctl)}
 		case SetTimeouts:
 			c = change{action: "update", typ: "timeouts", before: timeoutsAttrs(op.FromTimeouts), after: timeoutsAttrs(op.ToTimeouts)}
 		case AddService:
@@ -116,6 +121,8 @@ func destAddress(k lvs.ServiceKey, svcName, name, addr string) string {
 
 func (c change) address() string {
 	switch c.typ {
+	case "sysctl":
+		return "sysctl " + c.name
 	case "timeouts":
 		return "timeouts"
 	case "virtual_server":
@@ -260,6 +267,8 @@ func writeResource(w io.Writer, r shown) {
 		before = r.replaced.before
 	case r.action == "create":
 		sym, headline = "  +", "will be created"
+	case r.action == "update" && r.reason != "":
+		sym, headline = "  ~", "will be updated in-place ("+r.reason+" needs it)"
 	case r.action == "update":
 		sym, headline = "  ~", "will be updated in-place"
 	case r.action == "drain":

@@ -136,6 +136,15 @@ func scenarios() map[string]scenario {
 	}
 
 	{
+		// A NAT director at ip_forward=0 with a knob set by hand.
+		live := table(service(web, "", dest("192.168.10.100:80", 1)))
+		live.Sysctls = []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "0"}, {Name: "net.ipv4.vs.sloppy_tcp", Value: "0"}}
+		desired := table(service(web, "web", real1))
+		desired.Sysctls = []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "1", Reason: "IPv4 NAT"}, {Name: "net.ipv4.vs.sloppy_tcp", Value: "1"}}
+		s["sysctl"] = scenario{live: live, desired: desired}
+	}
+
+	{
 		live := table(persistent(service(web, "", dest("192.168.10.100:80", 1)), 360, 32))
 		live.Timeouts = kernelTimeouts
 		s["noop"] = scenario{live: live, desired: table(persistent(service(web, "web", real1), 360, 32))}

@@ -93,6 +93,18 @@ func validateDesired(t *lvs.Table) error {
 		}
 		msgs = append(msgs, where+p.Msg)
 	}
+	seen := map[string]bool{}
+	for _, s := range t.Sysctls {
+		switch err := lvs.ValidateSysctl(s); {
+		case err != nil:
+			msgs = append(msgs, "sysctl "+err.Error())
+		case seen[s.Name]:
+			msgs = append(msgs, fmt.Sprintf("sysctl %s is listed twice", s.Name))
+		case !printable(s.Reason):
+			msgs = append(msgs, fmt.Sprintf("sysctl %s: the reason %q contains a control character", s.Name, s.Reason))
+		}
+		seen[s.Name] = true
+	}
 	for _, s := range t.Services {
 		if !printable(s.Name) {
 			msgs = append(msgs, fmt.Sprintf("service %s: the name %q contains a control character", s.Key, s.Name))
@@ -116,6 +128,19 @@ func validateOp(op Op) error {
 	}
 	var ps []lvs.Problem
 	switch op.Action {
+	case SetSysctl:
+		// The name must be one lvsctl manages and the value in its
+		// range: the name, never a path from the file, picks the file
+		// written. The value before is only shown.
+		if err := lvs.ValidateSysctl(op.ToSysctl); err != nil {
+			return err
+		}
+		if op.FromSysctl.Name != op.ToSysctl.Name {
+			return fmt.Errorf("it changes sysctl %s into %s", op.FromSysctl.Name, op.ToSysctl.Name)
+		}
+		if !printable(op.FromSysctl.Value) || !printable(op.ToSysctl.Reason) || op.FromSysctl.Reason != "" {
+			return errors.New("the sysctl's value before or its reason contains a control character")
+		}
 	case SetTimeouts:
 		// Only the changed timeouts come from the desired table; the
 		// others are the kernel's own, which it already holds.
@@ -293,6 +318,7 @@ func comparableOp(op Op) Op {
 	op.ServiceName = ""
 	op.FromDest.Name, op.ToDest.Name = "", ""
 	op.FromDest.Live, op.ToDest.Live = lvs.DestLive{}, lvs.DestLive{}
+	op.ToSysctl.Reason = ""
 	return op
 }
 
@@ -354,6 +380,8 @@ func compareListed[T any](got, want []T, ref func(T) (lvs.ServiceKey, lvs.Dest),
 // plan file and are not what identifies an object.
 func describeOp(op Op) string {
 	switch op.Action {
+	case SetSysctl:
+		return fmt.Sprintf("set sysctl %s to %s", op.ToSysctl.Name, op.ToSysctl.Value)
 	case SetTimeouts:
 		t := op.ToTimeouts
 		return fmt.Sprintf("set the connection timeouts to tcp %s, tcp_fin %s, udp %s", t.TCP, t.TCPFin, t.UDP)

@@ -373,3 +373,58 @@ func FuzzDecodeFile(f *testing.F) {
 		_ = pf.Check(&lvs.Table{})
 	})
 }
+
+// A saved plan names the settings apply writes as root: only those lvsctl
+// manages, with values in their ranges, each op from and to one setting,
+// and the ops exactly those the desired settings need against the live
+// values.
+func TestValidateRefusesHostileSysctls(t *testing.T) {
+	live := &lvs.Table{Sysctls: []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "0"}}}
+	desired := &lvs.Table{Sysctls: []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "1", Reason: "IPv4 NAT"}}}
+	good := func() *File {
+		return &File{Fingerprint: Fingerprint(live, lvs.Ignore{}), SysctlsRead: true, Desired: desired.Clone(), Plan: Diff(live, desired, Options{})}
+	}
+	f, err := saveAndRead(t, good())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Plan.Ops) != 1 || f.Plan.Ops[0].Action != SetSysctl || !f.SysctlsRead {
+		t.Fatalf("the plan read back is %+v", f)
+	}
+	if err := f.Check(live); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func(f *File)
+		want   string
+	}{
+		{"a file outside the catalog", func(f *File) {
+			f.Plan.Ops[0].ToSysctl.Name = "kernel.core_pattern"
+			f.Plan.Ops[0].FromSysctl.Name = "kernel.core_pattern"
+		}, `"kernel.core_pattern" is not a kernel setting lvsctl manages`},
+		{"a path", func(f *File) { f.Plan.Ops[0].ToSysctl.Name = "net/ipv4/../../kernel/core_pattern" }, "is not a kernel setting lvsctl manages"},
+		{"out of range", func(f *File) { f.Plan.Ops[0].ToSysctl.Value = "2" }, "value 2 is out of range 0..1"},
+		{"not a number", func(f *File) { f.Plan.Ops[0].ToSysctl.Value = "1\n0" }, "is not a decimal integer"},
+		{"another setting", func(f *File) { f.Plan.Ops[0].FromSysctl.Name = "net.ipv4.vs.conntrack" }, "it changes sysctl net.ipv4.vs.conntrack into net.ipv4.ip_forward"},
+		{"a control character", func(f *File) { f.Plan.Ops[0].FromSysctl.Value = "0\x1b[2J" }, "control character"},
+		{"a bad desired setting", func(f *File) { f.Desired.Sysctls[0].Value = "9" }, "the plan's desired table is not valid: sysctl net.ipv4.ip_forward: value 9 is out of range 0..1"},
+		{"a desired setting twice", func(f *File) { f.Desired.Sysctls = append(f.Desired.Sysctls, f.Desired.Sysctls[0]) }, "listed twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := good()
+			tc.tamper(f)
+			_, err := saveAndRead(t, f)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	// Valid values, but not what the desired settings need: Check refuses.
+	f = good()
+	f.Plan.Ops[0].ToSysctl.Value = "0"
+	f.Desired.Sysctls[0].Value = "1"
+	if err := f.Check(live); err == nil || !strings.Contains(err.Error(), "set sysctl net.ipv4.ip_forward to 0") {
+		t.Errorf("Check of an op the desired table does not need: %v", err)
+	}
+}

@@ -5,14 +5,12 @@ package realserver
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -25,61 +23,18 @@ import (
 type Linux struct{}
 
 // Sysctl reads /proc/sys/NAME.
-func (Linux) Sysctl(name string) (string, error) {
-	p, err := sysctlFile(name)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 4096))
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", dotted(name), err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
+func (Linux) Sysctl(name string) (string, error) { return sysctl.Read(name) }
 
 // SetSysctl writes value to /proc/sys/NAME.
-func (Linux) SetSysctl(name, value string) error {
-	p, err := sysctlFile(name)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(value + "\n"); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+func (Linux) SetSysctl(name, value string) error { return sysctl.Write(name, value) }
 
 // CheckSysctl refuses a sysctl name that is not a clean relative path
 // under /proc/sys/net, or whose file (or, when it does not exist, its
 // nearest existing parent) resolves, through symbolic links, outside
 // /proc/sys/net.
 func (Linux) CheckSysctl(name string) error {
-	_, err := resolveSysctl("/proc/sys", name)
+	_, err := sysctl.Resolve("/proc/sys", name)
 	return err
-}
-
-// sysctlFile is the file of sysctl name, symbolic links resolved, once
-// [Linux.CheckSysctl] accepts it.
-func sysctlFile(name string) (string, error) {
-	p, err := resolveSysctl("/proc/sys", name)
-	if err != nil {
-		return "", err
-	}
-	if p == "" {
-		// Missing: opening it says so.
-		p = filepath.Join("/proc/sys", name)
-	}
-	return p, nil
 }
 
 // LinkExists reports whether the interface exists.

@@ -20,6 +20,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 )
 
 // Mode is the IPVS forwarding method the real server is prepared for.
@@ -260,10 +262,10 @@ func Prepare(sys System, st *State, mode Mode, vips []netip.Addr) ([]string, err
 				continue
 			}
 			if err := sys.SetSysctl(w.name, w.set); err != nil {
-				return done, fmt.Errorf("cannot set %s to %s: %w", dotted(w.name), w.set, err)
+				return done, fmt.Errorf("cannot set %s to %s: %w", sysctl.Dotted(w.name), w.set, err)
 			}
 			recordSysctl(st, w.name, cur, w.set)
-			done = append(done, fmt.Sprintf("~ %s: %s -> %s", dotted(w.name), cur, w.set))
+			done = append(done, fmt.Sprintf("~ %s: %s -> %s", sysctl.Dotted(w.name), cur, w.set))
 		}
 	}
 	return done, nil
@@ -292,9 +294,6 @@ func checkState(sys System, st *State) error {
 	}
 	return nil
 }
-
-// dotted writes a /proc/sys path the way sysctl(8) names it.
-func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
 
 // Undo reverses what st records. With vips it removes only those VIPs'
 // addresses, and restores the sysctls and links only once no recorded VIP
@@ -348,11 +347,11 @@ func Undo(sys System, st *State, vips []netip.Addr) (done, notes []string, err e
 		case s.Old:
 		case s.New:
 			if err := sys.SetSysctl(s.Name, s.Old); err != nil {
-				return done, notes, fmt.Errorf("cannot restore %s to %s: %w", dotted(s.Name), s.Old, err)
+				return done, notes, fmt.Errorf("cannot restore %s to %s: %w", sysctl.Dotted(s.Name), s.Old, err)
 			}
-			done = append(done, fmt.Sprintf("~ %s: %s -> %s", dotted(s.Name), cur, s.Old))
+			done = append(done, fmt.Sprintf("~ %s: %s -> %s", sysctl.Dotted(s.Name), cur, s.Old))
 		default:
-			notes = append(notes, fmt.Sprintf("%s is %s, set by someone else since (lvsctl set %s, it was %s): left as it is", dotted(s.Name), cur, s.New, s.Old))
+			notes = append(notes, fmt.Sprintf("%s is %s, set by someone else since (lvsctl set %s, it was %s): left as it is", sysctl.Dotted(s.Name), cur, s.New, s.Old))
 		}
 		st.Sysctls = st.Sysctls[:i]
 	}

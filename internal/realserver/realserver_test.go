@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 )
 
 // fakeSystem is a host in memory: sysctls, links with their state and
@@ -65,7 +66,7 @@ func (f *fakeSystem) SetSysctl(n, v string) error {
 }
 
 func (f *fakeSystem) CheckSysctl(n string) error {
-	if err := checkSysctlPath(n); err != nil {
+	if err := sysctl.CheckPath(n); err != nil {
 		return err
 	}
 	if f.escapes[n] {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 )
 
 // goodState is what Prepare records for a DR VIP, a TUN VIP and an IPv6
@@ -226,7 +227,7 @@ func TestResolveSysctl(t *testing.T) {
 		{"kernel/hostname", "error: is not under"},
 	}
 	for _, tt := range tests {
-		got, err := resolveSysctl(root, tt.name)
+		got, err := sysctl.Resolve(root, tt.name)
 		switch {
 		case strings.HasPrefix(tt.want, "error: "):
 			if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(tt.want, "error: ")) {

@@ -3,12 +3,11 @@ package realserver
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lvsctl/lvsctl/internal/sysctl"
 )
 
 // The state file is read back by --undo, which runs as root and writes
@@ -21,9 +20,6 @@ import (
 // ErrBadState is wrapped by the errors of [State.Validate] and of the
 // checks [Undo] and [Prepare] make before changing anything.
 var ErrBadState = errors.New("not a state lvsctl realserver wrote")
-
-// procSysNet is the only subtree a sysctl of the state may name.
-const procSysNet = "/proc/sys/net"
 
 // sysctlKeys are the sysctls [Prepare] sets, per device.
 var sysctlKeys = []string{"arp_ignore", "arp_announce", "rp_filter"}
@@ -108,61 +104,10 @@ func (s *State) Validate() error {
 	return nil
 }
 
-// checkSysctlPath refuses a sysctl name that is not a clean relative path
-// under /proc/sys/net.
-func checkSysctlPath(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty sysctl name")
-	case len(name) > 256:
-		return fmt.Errorf("a %d-byte sysctl name", len(name))
-	case strings.HasPrefix(name, "/"), path.Clean(name) != name:
-		return errors.New("not a clean relative sysctl name")
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return errors.New("a sysctl name with control characters")
-	}
-	if full := path.Join("/proc/sys", name); !strings.HasPrefix(full, procSysNet+"/") {
-		return fmt.Errorf("%s is not under %s", full, procSysNet)
-	}
-	return nil
-}
-
-// resolveSysctl checks sysctl name against the sysctl tree at root
-// (/proc/sys): the name must pass [checkSysctlPath], and its file must stay
-// under root/net once symbolic links are resolved. It returns that
-// resolved file, or "" when the file does not exist (a device gone since)
-// and what exists of its path is inside root/net.
-func resolveSysctl(root, name string) (string, error) {
-	if err := checkSysctlPath(name); err != nil {
-		return "", err
-	}
-	r, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return "", err
-	}
-	inside := filepath.Join(r, "net")
-	for p := filepath.Join(root, name); ; p = filepath.Dir(p) {
-		rp, err := filepath.EvalSymlinks(p)
-		if errors.Is(err, fs.ErrNotExist) && len(p) > len(root) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if rp != inside && !strings.HasPrefix(rp, inside+string(filepath.Separator)) {
-			return "", fmt.Errorf("%s resolves to %s, outside %s", filepath.Join(root, name), rp, filepath.Join(root, "net"))
-		}
-		if p != filepath.Join(root, name) {
-			return "", nil
-		}
-		return rp, nil
-	}
-}
-
 // checkSysctlName refuses a sysctl name outside /proc/sys/net, or one that
 // [Prepare] does not set.
 func checkSysctlName(name string) error {
-	if err := checkSysctlPath(name); err != nil {
+	if err := sysctl.CheckPath(name); err != nil {
 		return err
 	}
 	parts := strings.Split(name, "/")

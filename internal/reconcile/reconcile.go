@@ -661,6 +661,9 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 		fresh = true
 	}
 	resync := fresh && r.resyncing
+	if err := r.readSysctls(want); err != nil {
+		return err
+	}
 	p := r.plan(want, drain)
 	if p.Empty() && len(p.Waiting) == 0 {
 		r.drainUntil = time.Time{}
@@ -670,6 +673,9 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 		// Another lvsctl applied since this one last held the lock. (Its
 		// own Lock writes the file too, so this is asked before.)
 		if err := r.read(); err != nil {
+			return err
+		}
+		if err := r.readSysctls(want); err != nil {
 			return err
 		}
 		resync = false
@@ -706,6 +712,23 @@ func (r *Reconciler) table(ctx context.Context, want *lvs.Table, drain time.Dura
 	}
 	r.drainUntil = time.Time{}
 	r.view = settled(r.view, want)
+	return nil
+}
+
+// readSysctls reads into the view the kernel settings want owns (what
+// its NAT needs, what the configuration names), at every converge: a
+// few /proc/sys files, and a setting changed behind lvsctl's back is put
+// back like a table edited by hand.
+func (r *Reconciler) readSysctls(want *lvs.Table) error {
+	if len(want.Sysctls) == 0 {
+		r.view.Sysctls = nil
+		return nil
+	}
+	ss, err := apply.ReadSysctls(r.Kernel, want.Sysctls)
+	if err != nil {
+		return err
+	}
+	r.view.Sysctls = ss
 	return nil
 }
 

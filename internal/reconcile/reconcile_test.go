@@ -514,7 +514,9 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{
 		"lvsctl_config_reloads_total{result=refused} 1",
 		"lvsctl_director_converged{} 1",
-		"lvsctl_director_kernel_operations_total{} 3",
+		// The service, its real servers, and the net.ipv4.ip_forward its
+		// NAT needs (the fake kernel starts as a fresh host, at 0).
+		"lvsctl_director_kernel_operations_total{} 4",
 		"lvsctl_director_table_reads_total{} 1",
 	} {
 		if !strings.Contains(page.String(), want+"\n") {
@@ -663,5 +665,25 @@ func TestShutdownKillsAStuckActiveCmd(t *testing.T) {
 	}
 	if d := time.Since(begin); d > cmdShutdownGrace/2 {
 		t.Errorf("shutdown took %s: it waited for the stuck active_cmd", d)
+	}
+}
+
+// The daemon owns the kernel settings its table needs as apply does: a NAT
+// director's net.ipv4.ip_forward is set with the table, put back when it
+// changes behind lvsctl's back, and a setting nobody named is left alone.
+func TestDaemonSetsForwarding(t *testing.T) {
+	f := newFixture(t, webHCL, false)
+	f.k.SeedSysctl("net.ipv4.vs.sloppy_tcp", "1")
+	f.run()
+	<-f.r.Ready()
+	if v, _ := f.k.Sysctl(lvs.SysctlIPv4Forward); v != "1" {
+		t.Fatalf("ip_forward is %q once the daemon is ready; want 1", v)
+	}
+	f.k.SeedSysctl(lvs.SysctlIPv4Forward, "0") // the admin, or a sysctl.conf reload
+	f.write(webHCL + "\n")                     // any converge will do
+	<-f.r.Reload()
+	waitFor(t, "ip_forward put back", func() bool { v, _ := f.k.Sysctl(lvs.SysctlIPv4Forward); return v == "1" })
+	if v, _ := f.k.Sysctl("net.ipv4.vs.sloppy_tcp"); v != "1" {
+		t.Errorf("a setting nobody named changed: sloppy_tcp = %q", v)
 	}
 }

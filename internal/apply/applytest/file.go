@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -30,6 +31,8 @@ import (
 //	    {"fwmark": 100, "family": "ipv6", "scheduler": "rr"}
 //	  ],
 //	  "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300},
+//	  "sysctls": {"net.ipv4.ip_forward": "1"},
+//	  "absent_sysctls": ["net.ipv4.vs.sloppy_sctp"],
 //	  "missing_schedulers": ["mh"],
 //	  "fail": {"after": 2, "errno": "EIO"},
 //	  "delay": "100ms",
@@ -38,17 +41,21 @@ import (
 //
 // "fail" lets "after" more mutations through and fails the next one with
 // the errno named (or with "message" when no errno is given), once; the
-// section is then removed. "missing_schedulers" are schedulers whose module
+// section is then removed. "sysctls" are kernel settings that differ from
+// [DefaultSysctls], "absent_sysctls" settings this kernel does not have
+// (net.ipv4.vs.* before ip_vs is loaded). "missing_schedulers" are schedulers whose module
 // is absent. "delay" slows every mutation down. "calls" counts the mutating
 // calls made so far, refused ones included, so a script can check that an
 // apply made none.
 type File struct {
-	Services          []FileService `json:"services"`
-	Timeouts          FileTimeouts  `json:"timeouts"`
-	MissingSchedulers []string      `json:"missing_schedulers,omitempty"`
-	Fail              *FileFault    `json:"fail,omitempty"`
-	Delay             string        `json:"delay,omitempty"`
-	Calls             int           `json:"calls"`
+	Services          []FileService     `json:"services"`
+	Timeouts          FileTimeouts      `json:"timeouts"`
+	Sysctls           map[string]string `json:"sysctls,omitempty"`
+	AbsentSysctls     []string          `json:"absent_sysctls,omitempty"`
+	MissingSchedulers []string          `json:"missing_schedulers,omitempty"`
+	Fail              *FileFault        `json:"fail,omitempty"`
+	Delay             string            `json:"delay,omitempty"`
+	Calls             int               `json:"calls"`
 }
 
 // FileService is a virtual service in a [File]: either protocol and address
@@ -174,6 +181,20 @@ func (k *Kernel) file() (*File, error) {
 		},
 		Calls: k.callBase + len(k.calls),
 	}
+	for n, v := range k.sysctls {
+		if d, ok := DefaultSysctls[n]; !ok || d != v {
+			if f.Sysctls == nil {
+				f.Sysctls = map[string]string{}
+			}
+			f.Sysctls[n] = v
+		}
+	}
+	for n := range DefaultSysctls {
+		if _, ok := k.sysctls[n]; !ok {
+			f.AbsentSysctls = append(f.AbsentSysctls, n)
+		}
+	}
+	slices.Sort(f.AbsentSysctls)
 	for n := range k.missing {
 		f.MissingSchedulers = append(f.MissingSchedulers, n)
 	}
@@ -263,6 +284,11 @@ func (k *Kernel) setFile(f *File, name string) error {
 		k.failIn = f.Fail.After
 	}
 	k.calls, k.callBase = nil, f.Calls
+	k.sysctls = maps.Clone(DefaultSysctls)
+	maps.Copy(k.sysctls, f.Sysctls)
+	for _, n := range f.AbsentSysctls {
+		delete(k.sysctls, n)
+	}
 	return nil
 }
 

@@ -141,6 +141,22 @@ func (fk *FileKernel) DeleteDest(key lvs.ServiceKey, addr netip.AddrPort) error 
 	return fk.mutate(func(k *Kernel) error { return k.DeleteDest(key, addr) })
 }
 
+// Sysctl returns the value of a kernel setting of the shared kernel.
+func (fk *FileKernel) Sysctl(name string) (string, error) {
+	var v string
+	err := fk.with(syscall.LOCK_SH, func(k *Kernel) (bool, error) {
+		var err error
+		v, err = k.Sysctl(name)
+		return false, err
+	})
+	return v, err
+}
+
+// SetSysctl writes a kernel setting of the shared kernel.
+func (fk *FileKernel) SetSysctl(name, value string) error {
+	return fk.mutate(func(k *Kernel) error { return k.SetSysctl(name, value) })
+}
+
 // SetTimeouts sets the connection timeouts; see [Kernel.SetTimeouts].
 func (fk *FileKernel) SetTimeouts(t lvs.Timeouts) error {
 	return fk.mutate(func(k *Kernel) error { return k.SetTimeouts(t) })
@@ -183,5 +199,14 @@ func (fk *FileKernel) SetConns(key lvs.ServiceKey, addr netip.AddrPort, active, 
 	return fk.with(syscall.LOCK_EX, func(k *Kernel) (bool, error) {
 		err := k.SetConns(key, addr, active, inactive)
 		return err == nil, err
+	})
+}
+
+// SeedSysctl sets or, with "", removes a kernel setting of the shared
+// kernel; see [Kernel.SeedSysctl].
+func (fk *FileKernel) SeedSysctl(name, value string) error {
+	return fk.with(syscall.LOCK_EX, func(k *Kernel) (bool, error) {
+		k.SeedSysctl(name, value)
+		return true, nil
 	})
 }

@@ -7,8 +7,11 @@ package applytest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,17 +24,46 @@ import (
 // (ipvsadm -L --timeout: 900 120 300).
 var DefaultTimeouts = lvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}
 
+// DefaultSysctls are the kernel settings of a fresh network namespace
+// with ip_vs loaded, as Linux 6.1 has them (the lab's kernel): forwarding
+// off, and the IPVS knobs at their documented defaults. [New] starts with
+// them; a setting that is not here does not exist.
+var DefaultSysctls = map[string]string{
+	lvs.SysctlIPv4Forward:                   "0",
+	lvs.SysctlIPv6Forward:                   "0",
+	"net.ipv4.vs.backup_only":               "0",
+	"net.ipv4.vs.conn_reuse_mode":           "1",
+	"net.ipv4.vs.conntrack":                 "0",
+	"net.ipv4.vs.expire_nodest_conn":        "0",
+	"net.ipv4.vs.expire_quiescent_template": "0",
+	"net.ipv4.vs.ignore_tunneled":           "0",
+	"net.ipv4.vs.nat_icmp_send":             "0",
+	"net.ipv4.vs.pmtu_disc":                 "1",
+	"net.ipv4.vs.run_estimation":            "1",
+	"net.ipv4.vs.schedule_icmp":             "0",
+	"net.ipv4.vs.sloppy_sctp":               "0",
+	"net.ipv4.vs.sloppy_tcp":                "0",
+	"net.ipv4.vs.snat_reroute":              "1",
+	"net.ipv4.vs.sync_persist_mode":         "0",
+	"net.ipv4.vs.sync_retries":              "0",
+	"net.ipv4.vs.sync_version":              "1",
+}
+
 // A Call is one mutating call made to a [Kernel], as recorded by
 // [Kernel.Calls] and passed to a fault hook.
 type Call struct {
-	Method  string // "AddService", "EditService", "DeleteService", "AddDest", "EditDest", "DeleteDest" or "SetTimeouts"
+	Method  string // "AddService", "EditService", "DeleteService", "AddDest", "EditDest", "DeleteDest", "SetTimeouts" or "SetSysctl"
 	Service lvs.ServiceKey
 	Dest    netip.AddrPort // for the *Dest methods
+	Sysctl  string         // for SetSysctl: the setting's name
 }
 
 func (c Call) String() string {
-	if c.Method == "SetTimeouts" {
+	switch c.Method {
+	case "SetTimeouts":
 		return c.Method
+	case "SetSysctl":
+		return c.Method + " " + c.Sysctl
 	}
 	if c.Dest.IsValid() {
 		return fmt.Sprintf("%s %s %s", c.Method, c.Service, c.Dest)
@@ -53,6 +85,7 @@ func (c Call) String() string {
 type Kernel struct {
 	mu       sync.Mutex
 	table    lvs.Table // normalized, without counters for services
+	sysctls  map[string]string
 	missing  map[string]bool
 	calls    []Call
 	fault    func(Call) error
@@ -66,7 +99,49 @@ var _ apply.Kernel = (*Kernel)(nil)
 
 // New returns an empty kernel with the default connection timeouts.
 func New() *Kernel {
-	return &Kernel{table: lvs.Table{Timeouts: DefaultTimeouts}, missing: map[string]bool{}}
+	return &Kernel{table: lvs.Table{Timeouts: DefaultTimeouts}, sysctls: maps.Clone(DefaultSysctls), missing: map[string]bool{}}
+}
+
+// SeedSysctl sets the kernel setting name to value, or with "" removes
+// it, as if this kernel did not have it (ip_vs not loaded). It is not a
+// mutating call: it does not count in [Kernel.Ops].
+func (k *Kernel) SeedSysctl(name, value string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if value == "" {
+		delete(k.sysctls, name)
+		return
+	}
+	k.sysctls[name] = value
+}
+
+// Sysctl returns the value of the kernel setting name; ENOENT (which is
+// fs.ErrNotExist) when this kernel does not have it, as opening its file
+// under /proc/sys would.
+func (k *Kernel) Sysctl(name string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.sysctls[name]
+	if !ok {
+		return "", fmt.Errorf("open /proc/sys/%s: %w", strings.ReplaceAll(name, ".", "/"), syscall.ENOENT)
+	}
+	return v, nil
+}
+
+// SetSysctl writes value to the kernel setting name: ENOENT when this
+// kernel does not have it, EINVAL for a value that is not a decimal
+// integer (the kernel's proc_dointvec refuses it so).
+func (k *Kernel) SetSysctl(name, value string) error {
+	return k.mutate(Call{Method: "SetSysctl", Sysctl: name}, func() error {
+		if _, ok := k.sysctls[name]; !ok {
+			return syscall.ENOENT
+		}
+		if _, err := strconv.ParseInt(value, 10, 32); err != nil {
+			return syscall.EINVAL
+		}
+		k.sysctls[name] = value
+		return nil
+	})
 }
 
 // Seed replaces the whole table with a normalized copy of t, counters

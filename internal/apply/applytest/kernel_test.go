@@ -2,6 +2,7 @@ package applytest
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -303,5 +304,40 @@ func TestOpenFileRejectsBadFiles(t *testing.T) {
 	}
 	if _, err := OpenFile(""); err == nil {
 		t.Error("OpenFile(\"\") succeeded")
+	}
+}
+
+// The kernel settings survive the file form: changed values, and settings
+// the kernel lacks.
+func TestKernelSysctlsInFile(t *testing.T) {
+	k := New()
+	k.SeedSysctl(lvs.SysctlIPv4Forward, "1")
+	k.SeedSysctl("net.ipv4.vs.sloppy_sctp", "")
+	if err := k.SetSysctl("net.ipv4.vs.conntrack", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetSysctl("net.ipv4.vs.sloppy_sctp", "1"); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("writing an absent setting: %v, want ENOENT", err)
+	}
+	if err := k.SetSysctl("net.ipv4.vs.conntrack", "yes"); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("writing a word: %v, want EINVAL", err)
+	}
+	path := filepath.Join(t.TempDir(), "kernel.json")
+	if err := k.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back := New()
+	if err := back.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	for name := range DefaultSysctls {
+		v1, err1 := k.Sysctl(name)
+		v2, err2 := back.Sysctl(name)
+		if v1 != v2 || (err1 == nil) != (err2 == nil) {
+			t.Errorf("%s: %q, %v before; %q, %v after the file", name, v1, err1, v2, err2)
+		}
+	}
+	if _, err := back.Sysctl("net.ipv4.vs.sloppy_sctp"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an absent setting reads %v, want fs.ErrNotExist", err)
 	}
 }

@@ -211,6 +211,14 @@ func (c *Counter) SetTimeouts(t lvs.Timeouts) error {
 	return c.mut(1, func() error { return c.k.SetTimeouts(t) })
 }
 
+// Sysctl implements apply.Kernel.
+func (c *Counter) Sysctl(name string) (string, error) { return c.k.Sysctl(name) }
+
+// SetSysctl implements apply.Kernel.
+func (c *Counter) SetSysctl(name, value string) error {
+	return c.mut(1, func() error { return c.k.SetSysctl(name, value) })
+}
+
 type batcher struct {
 	*Counter
 	b apply.Batcher

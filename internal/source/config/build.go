@@ -35,9 +35,13 @@ type builder struct {
 	timeouts *timeoutsBlock
 	ignore   *ignoreBlock
 	pulse    *model.Pulse
-	services map[string]*model.ServiceSettings
-	errIndex errorIndex         // see hasError
-	reals    map[int][]*rsBlock // see realAt
+	// sysctls are those the sysctl block names; forwardingUnmanaged is
+	// its manage_forwarding = false.
+	sysctls             []lvs.Sysctl
+	forwardingUnmanaged bool
+	services            map[string]*model.ServiceSettings
+	errIndex            errorIndex         // see hasError
+	reals               map[int][]*rsBlock // see realAt
 }
 
 // errorAt adds an error about subject, unless an earlier error already
@@ -89,6 +93,9 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 	}
 	if fb.Pulse != nil {
 		b.pulse = b.buildPulse(fb.Pulse)
+	}
+	if fb.Sysctl != nil {
+		b.buildSysctls(fb.Sysctl)
 	}
 
 	names := map[string]*vsBlock{}

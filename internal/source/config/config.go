@@ -175,8 +175,9 @@ func decode(files []*hcl.File) (*model.Config, hcl.Diagnostics) {
 	if b.diags.HasErrors() {
 		return nil, sortDiags(b.diags)
 	}
+	model.SetSysctls(t, b.sysctls, b.forwardingUnmanaged)
 	t.Normalize()
-	cfg := &model.Config{Table: t, DrainTimeout: drain, Pulse: b.pulse}
+	cfg := &model.Config{Table: t, DrainTimeout: drain, Pulse: b.pulse, ForwardingUnmanaged: b.forwardingUnmanaged}
 	if len(b.services) > 0 {
 		cfg.Services = b.services
 	}

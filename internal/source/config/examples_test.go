@@ -64,7 +64,10 @@ func TestExampleNATFourHost(t *testing.T) {
 		Name:  "web",
 		Opts:  lvs.ServiceOpts{Scheduler: "wlc", Persistent: true, Timeout: 360, Netmask: 32},
 		Dests: []lvs.Dest{dest("real1", "192.168.10.100:80"), dest("real2", "192.168.10.101:80")},
-	}}}
+	}},
+		// Not in the file: NAT needs it, so it is planned without asking.
+		Sysctls: []lvs.Sysctl{{Name: "net.ipv4.ip_forward", Value: "1", Reason: "IPv4 NAT"}},
+	}
 	if diff := cmp.Diff(want, cfg.Table, cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{})); diff != "" {
 		t.Errorf("nat-four-host.hcl table (-want +got):\n%s", diff)
 	}

@@ -15,6 +15,7 @@ type fileBlock struct {
 	Timeouts       *timeoutsBlock `hcl:"timeouts,block"`
 	Pulse          *pulseBlock    `hcl:"pulse,block"`
 	Ignore         *ignoreBlock   `hcl:"ignore,block"`
+	Sysctl         *sysctlBlock   `hcl:"sysctl,block"`
 	VirtualServers []*vsBlock     `hcl:"virtual_server,block"`
 }
 
@@ -27,6 +28,14 @@ type timeoutsBlock struct {
 	TCPFinRange hcl.Range `hcl:"tcp_fin,attr_value_range"`
 	UDPRange    hcl.Range `hcl:"udp,attr_value_range"`
 	DefRange    hcl.Range `hcl:",def_range"`
+}
+
+// sysctlBlock is the director's kernel settings. Its attributes are the
+// keys of [lvs.Sysctls], read against a schema made from that list (see
+// sysctl.go), not declared here.
+type sysctlBlock struct {
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
 }
 
 type ignoreBlock struct {

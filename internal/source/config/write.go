@@ -415,6 +415,10 @@ func (wr *writer) file() {
 			wr.attr(ib, cty.TupleVal(vals), "ignore", "ports")
 		}
 	}
+	if named := namedSysctls(t); len(named) > 0 || wr.cfg.ForwardingUnmanaged {
+		sep()
+		wr.sysctls(body, named, wr.cfg.ForwardingUnmanaged)
+	}
 	if p := wr.cfg.Pulse; p != nil {
 		sep()
 		wr.pulse(body, p)

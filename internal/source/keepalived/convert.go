@@ -61,6 +61,9 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 		es.withSource(f.srcs)
 		return nil, nil, nil, es
 	}
+	// keepalived left net.ipv4.ip_forward to the admin; lvsctl plans what
+	// NAT needs by itself, as for every configuration.
+	model.SetSysctls(c.cfg.Table, nil, false)
 	c.cfg.Table.Normalize()
 	if ps := c.cfg.Table.Validate(); len(ps) > 0 {
 		// The checks above should have caught each; this is the last

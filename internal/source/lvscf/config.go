@@ -67,6 +67,9 @@ func (f *File) convert() (*model.Config, *model.Annotations, Errors) {
 	if t == nil {
 		return nil, nil, errs
 	}
+	// piranha left net.ipv4.ip_forward to /etc/sysctl.conf; lvsctl plans
+	// what NAT needs by itself, as for every configuration.
+	model.SetSysctls(t, nil, false)
 	// A table with errors is converted all the same, to find the
 	// conversion's errors in the same pass.
 	c := &converter{f: f, ann: &model.Annotations{RealOrder: map[string][]string{}}}
@@ -75,6 +78,9 @@ func (f *File) convert() (*model.Config, *model.Annotations, Errors) {
 	layouts := f.layout()
 	c.names(t, layouts)
 	c.globals()
+	for _, s := range lvs.NeededSysctls(t) {
+		c.note(fmt.Sprintf("lvsctl sets %s = %s itself, as %s needs it (piranha left it to /etc/sysctl.conf); to keep it there, add sysctl { manage_forwarding = false }.", s.Name, s.Value, s.Reason))
+	}
 	cfg.Pulse = c.pulse()
 	next := 0 // the next layout, in file order as the active blocks
 	for _, v := range f.Virtuals {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -392,7 +393,9 @@ func TestConvertGeneratedRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(tab, back.Table, cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}), cmpopts.IgnoreFields(lvs.Service{}, "Name"), cmpopts.IgnoreFields(lvs.Dest{}, "Name")); d != "" {
+		// Table() is the IPVS table alone; the kernel settings its NAT
+		// needs come beside it (see TestConfigPlansForwarding).
+		if d := cmp.Diff(tab, back.Table, cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}), cmpopts.IgnoreFields(lvs.Service{}, "Name"), cmpopts.IgnoreFields(lvs.Dest{}, "Name"), cmpopts.IgnoreFields(lvs.Table{}, "Sysctls")); d != "" {
 			t.Fatalf("%s: table differs from Table():\n%s", name, d)
 		}
 	}
@@ -449,4 +452,35 @@ func FuzzConvert(f *testing.F) {
 			t.Fatalf("the converted HCL means something else (-lvs.cf +hcl):\n%s\n%s", d, hcl)
 		}
 	})
+}
+
+// piranha never set net.ipv4.ip_forward (admins did, in /etc/sysctl.conf):
+// an lvs.cf with network = nat gets it planned as every configuration does,
+// and its conversion says so once; a direct routing one gets nothing.
+func TestConfigPlansForwarding(t *testing.T) {
+	src, err := os.ReadFile("../../../examples/piranha-nat.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcl, direct, _, ok := convert(t, "piranha-nat.cf", src)
+	if !ok {
+		t.Fatal("examples/piranha-nat.cf does not convert")
+	}
+	want := []lvs.Sysctl{{Name: lvs.SysctlIPv4Forward, Value: "1", Reason: "IPv4 NAT"}}
+	if !slices.Equal(direct.Table.Sysctls, want) {
+		t.Errorf("sysctls %+v, want %+v", direct.Table.Sysctls, want)
+	}
+	if n := strings.Count(string(hcl), "net.ipv4.ip_forward"); n != 1 || strings.Contains(string(hcl), "sysctl {\n") {
+		t.Errorf("the conversion mentions ip_forward %d times, or writes a sysctl block:\n%s", n, hcl)
+	}
+	dr := strings.ReplaceAll(string(src), "network = nat", "network = direct")
+	dr = strings.ReplaceAll(dr, "nat_router = 192.168.10.254 eth1:1\n", "")
+	dr = strings.ReplaceAll(dr, "nat_nmask = 255.255.255.0\n", "")
+	hcl, direct, _, ok = convert(t, "piranha-dr.cf", []byte(dr))
+	if !ok {
+		t.Fatal("the direct routing variant does not convert")
+	}
+	if len(direct.Table.Sysctls) != 0 || strings.Contains(string(hcl), "ip_forward") {
+		t.Errorf("direct routing: sysctls %+v\n%s", direct.Table.Sysctls, hcl)
+	}
 }
