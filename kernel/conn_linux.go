@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -56,4 +58,27 @@ func dialNetlink(nsPath string) (*netlink.Conn, error) {
 		return nil, fmt.Errorf("entering network namespace %s: %w (run as root)", nsPath, err)
 	}
 	return nil, fmt.Errorf("opening a generic netlink socket in network namespace %s: %w", nsPath, err)
+}
+
+// probeFamily returns the id of the IPVS generic netlink family in the
+// network namespace at nsPath, or [ErrNoIPVS]. It lists the families
+// rather than ask for IPVS by name, which would make the kernel try to
+// load a module for it.
+func probeFamily(nsPath string) (uint16, error) {
+	nl, err := dialNetlink(nsPath)
+	if err != nil {
+		return 0, err
+	}
+	defer nl.Close()
+	_ = nl.SetReadDeadline(time.Now().Add(recvTimeout))
+	fams, err := genetlink.NewConn(nl).ListFamilies()
+	if err != nil {
+		return 0, fmt.Errorf("listing the generic netlink families: %w", err)
+	}
+	for _, f := range fams {
+		if f.Name == ipvsGenlName {
+			return f.ID, nil
+		}
+	}
+	return 0, ErrNoIPVS
 }

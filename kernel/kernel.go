@@ -30,7 +30,7 @@ import (
 )
 
 // ErrNoIPVS is returned by [Open] when the running kernel has no IPVS.
-var ErrNoIPVS = errors.New("this kernel has no IPVS (module ip_vs): run modprobe ip_vs, or use --live to plan against a saved table")
+var ErrNoIPVS = errors.New("this kernel has no IPVS (module ip_vs): load it with modprobe ip_vs")
 
 // ErrNotRun marks the changes of an [IPVS.Batch] that were not sent
 // because an earlier one failed.

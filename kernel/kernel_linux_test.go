@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -650,7 +651,41 @@ func TestOpenReportsMissingIPVS(t *testing.T) {
 		h.Close()
 		t.Skip("this kernel has IPVS")
 	}
-	if !errors.Is(err, ErrNoIPVS) || err.Error() != "this kernel has no IPVS (module ip_vs): run modprobe ip_vs, or use --live to plan against a saved table" {
+	if !errors.Is(err, ErrNoIPVS) || err.Error() != "this kernel has no IPVS (module ip_vs): load it with modprobe ip_vs" {
 		t.Errorf("Open on a kernel without IPVS: %v", err)
+	}
+}
+
+func TestProbeReportsMissingIPVS(t *testing.T) {
+	if _, err := os.Stat("/sys/module/ip_vs"); err == nil {
+		t.Skip("this kernel has IPVS")
+	}
+	info, err := Probe("")
+	if !errors.Is(err, ErrNoIPVS) {
+		t.Errorf("Probe on a kernel without IPVS: %+v, %v", info, err)
+	}
+	// Probing must not load the module, as looking the family up by
+	// name can.
+	if _, err := os.Stat("/sys/module/ip_vs"); err == nil {
+		t.Errorf("Probe loaded ip_vs")
+	}
+}
+
+// TestKernelProbe checks Probe's answer against /proc/net/ip_vs, whose
+// first line is "IP Virtual Server version 1.2.1 (size=4096)".
+func TestKernelProbe(t *testing.T) {
+	ipvstest.Require(t)
+	info, err := Probe("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("/proc/net/ip_vs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	want := fmt.Sprintf("IP Virtual Server version %s (size=%d)", info.Version, info.ConnTabSize)
+	if info.Version == "" || first != want {
+		t.Errorf("Probe: %+v; /proc/net/ip_vs: %q", info, first)
 	}
 }
