@@ -18,11 +18,8 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/rundir"
+	"github.com/lvsctl/lvsctl/kernel"
 )
-
-// Version is lvsctl's version, stamped at build time with
-// -ldflags "-X github.com/lvsctl/lvsctl/cmd.Version=...".
-var Version = "0.1.0-dev"
 
 // Env is everything a command may touch outside the process.
 type Env struct {
@@ -44,6 +41,9 @@ type Env struct {
 	// LookupHost resolves a host name of such a dump to its IPv4
 	// address, for --resolve; nil is the system's resolver.
 	LookupHost func(ctx context.Context, name string) (netip.Addr, error)
+	// ProbeIPVS tells lvsctl version whether the kernel has IPVS
+	// (kernel.Probe when nil).
+	ProbeIPVS func(netns string) (kernel.Info, error)
 
 	// inv is the run of Main the command belongs to; Main sets it.
 	inv *invocation
@@ -124,6 +124,7 @@ func parse(ctx context.Context, app *cli.App, args []string) error {
 func exitCode(stderr io.Writer, err error) int {
 	var ee exitError
 	var ue usageError
+	var ce cli.ExitCoder
 	switch {
 	case err == nil:
 		return 0
@@ -131,6 +132,10 @@ func exitCode(stderr io.Writer, err error) int {
 		return ee.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "lvsctl: %s\nlvsctl: run \"lvsctl --help\" for usage\n", ue.msg)
+		return 1
+	case errors.As(err, &ce):
+		// urfave/cli's own refusals, as "lvsctl help nosuch" was.
+		fmt.Fprintf(stderr, "lvsctl: %s\n", err)
 		return 1
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "lvsctl: %s\n", err)
@@ -146,25 +151,35 @@ func newApp(env Env) *cli.App {
 		Name:  "lvsctl",
 		Usage: "declarative Linux Virtual Server (IPVS) management",
 		Description: "lvsctl reads a configuration of IPVS virtual servers (HCL, a piranha lvs.cf or a keepalived.conf),\n" +
-			"compares it with the kernel's live table and applies the smallest set of changes.",
-		Version:         Version,
-		Reader:          env.Stdin,
-		Writer:          env.Stdout,
-		ErrWriter:       env.Stderr,
+			"compares it with the kernel's live table and applies the smallest set of changes.\n" +
+			"\"lvsctl help COMMAND\" (or \"lvsctl COMMAND --help\") shows a command's flags.",
+		Version: Version,
+		// lvsctl has its own --version and version command (see
+		// version.go): urfave/cli's would print the version alone.
+		HideVersion: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print the version, commit, build date, Go version and whether this kernel has IPVS"},
+			// urfave/cli adds --help itself only when the app has no
+			// command named help; it finds it by its names.
+			&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"},
+		},
+		Reader:    env.Stdin,
+		Writer:    env.Stdout,
+		ErrWriter: env.Stderr,
+		// The help command is lvsctl's own (helpCommand): urfave/cli's
+		// would also be added to every command as a subcommand.
 		HideHelpCommand: true,
 		Suggest:         true,
 		// urfave/cli would otherwise call os.Exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err.Error()}
-		},
+		OnUsageError:   onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				msg := fmt.Sprintf("unknown command %q", c.Args().First())
-				if s := cli.SuggestCommand(c.App.Commands, c.Args().First()); s != "" {
-					msg += ". " + s
-				}
-				return usageError{msg}
+				return unknownCommand(c.App.Commands, c.Args().First())
+			}
+			if c.Bool("version") {
+				env.inv.work = versionWork(env)
+				return nil
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -179,13 +194,66 @@ func newApp(env Env) *cli.App {
 			checkCommand(env),
 			pulseCommand(env),
 			completionCommand(env),
+			versionCommand(env),
+			helpCommand(env),
 		},
 	}
-	for _, c := range app.Commands {
-		c.OnUsageError = app.OnUsageError
+	var setUsage func([]*cli.Command)
+	setUsage = func(cs []*cli.Command) {
+		for _, c := range cs {
+			c.OnUsageError = app.OnUsageError
+			setUsage(c.Subcommands)
+		}
 	}
+	setUsage(app.Commands)
 	setupCompletion(env, app)
 	return app
+}
+
+// unknownCommand is the usage error for a command lvsctl does not have,
+// with the nearest one it has.
+func unknownCommand(cmds []*cli.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := cli.SuggestCommand(cmds, name); s != "" {
+		msg += ". " + s
+	}
+	return usageError{msg}
+}
+
+// helpCommand is "lvsctl help [COMMAND [SUBCOMMAND]]": the same as
+// "lvsctl COMMAND [SUBCOMMAND] --help", or the list of commands.
+func helpCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "show the commands, or the help of one command",
+		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
+		Action: func(c *cli.Context) error {
+			args := []string{c.App.Name}
+			if env.inv != nil && len(env.inv.args) > 0 {
+				args[0] = env.inv.args[0]
+			}
+			cmds := c.App.Commands
+			for i, name := range c.Args().Slice() {
+				var found *cli.Command
+				for _, sub := range cmds {
+					if sub.HasName(name) {
+						found = sub
+					}
+				}
+				if found == nil {
+					if i == 0 {
+						return unknownCommand(c.App.Commands, name)
+					}
+					return usageError{fmt.Sprintf("%s has no subcommand %q", strings.Join(args[1:], " "), name)}
+				}
+				args = append(args, found.Name)
+				cmds = found.Subcommands
+			}
+			// The help of a command is what its --help prints: run
+			// that, on this app, whose setup is done.
+			return c.App.RunContext(c.Context, append(args, "--help"))
+		},
+	}
 }
 
 // Flags shared by several commands.
