@@ -292,6 +292,7 @@ func scriptParams(real bool) testscript.Params {
 			"await-save":    awaitSave,
 			"await-exit":    awaitExit,
 			"status":        status,
+			"netns-fresh":   netnsFresh,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch {
@@ -375,6 +376,24 @@ func newScriptNetns() (string, error) {
 		return "", fmt.Errorf("ip -n %s link set lo up: %v: %s", ns, err, out)
 	}
 	return ns, nil
+}
+
+// netnsFresh creates a network namespace as "ip netns add" leaves it, its
+// loopback down, and sets VAR to its name; it is deleted when the script
+// ends: netns-fresh VAR. Real kernel only.
+func netnsFresh(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: netns-fresh VAR")
+	}
+	if ts.Getenv(netnsVar) == "" {
+		ts.Fatalf("netns-fresh works on the real kernel only: guard the line with [kernel]")
+	}
+	ns := fmt.Sprintf("lvsctl-fresh-%d-%d", os.Getpid(), scriptNetnsSeq.Add(1))
+	if out, err := exec.Command(ipCommand(), "netns", "add", ns).CombinedOutput(); err != nil {
+		ts.Fatalf("ip netns add %s: %v: %s", ns, err, out)
+	}
+	ts.Defer(func() { exec.Command(ipCommand(), "netns", "delete", ns).Run() })
+	ts.Setenv(args[0], ns)
 }
 
 // ipCommand returns iproute2's ip: busybox's has no "netns".

@@ -40,7 +40,9 @@ virtual_server "web" {
   address = "10.0.0.2:80"
   # Shown when both real servers are down.
   sorry_server = "192.168.10.200"
-  persistence {}
+  persistence {
+    timeout = "6m"
+  }
   vip {
     device  = "eth0:1"
     netmask = "255.255.255.0"

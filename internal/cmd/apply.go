@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -66,10 +67,10 @@ type applyOptions struct {
 	lockTimeout time.Duration
 }
 
-func runApply(ctx context.Context, env Env, o applyOptions) error {
+func runApply(ctx context.Context, env Env, o applyOptions) (err error) {
+	defer func() { err = withLoopbackHint(err, o.netns, lookLoopback) }()
 	var f *plan.File
 	if o.planFile != "" {
-		var err error
 		if f, err = readPlanFile(o, o.planFile); err != nil {
 			return err
 		}
@@ -178,6 +179,9 @@ func runApply(ctx context.Context, env Env, o applyOptions) error {
 // readPlanFile reads a saved plan and checks that apply o may run it.
 func readPlanFile(o applyOptions, path string) (*plan.File, error) {
 	f, err := plan.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && isConfig(path) {
+		return nil, fmt.Errorf("%s is a configuration, not a saved plan: did you mean \"lvsctl apply -f %s\"?", path, path)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func honourHealth(env Env, netns string, d *desired, w io.Writer) {
 		}
 		since := ""
 		if !s.State.Since.IsZero() {
-			since = " since " + s.State.Since.Local().Format(time.DateTime)
+			since = " since " + s.State.Since.Local().Format(time.RFC3339)
 		}
 		fmt.Fprintf(w, "Note: virtual_server.%s.real_server.%s (%s) is down according to lvsctl check%s (%s); it stays %s.\n",
 			s.VS, s.Name, s.Key.Dest, since, s.State.Reason, stays)
@@ -95,7 +95,7 @@ func showHealth(env Env, netns string) {
 	if f == nil || len(f.RealServers) == 0 {
 		return
 	}
-	fmt.Fprintf(env.Stdout, "\nHealth (published by lvsctl check at %s):\n", f.Updated.Local().Format(time.DateTime))
+	fmt.Fprintf(env.Stdout, "\nHealth (published by lvsctl check at %s):\n", f.Updated.Local().Format(time.RFC3339))
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	for _, e := range f.RealServers {
 		status, since := "up", ""
@@ -103,7 +103,7 @@ func showHealth(env Env, netns string) {
 			status = "down"
 		}
 		if !e.Since.IsZero() {
-			since = "since " + e.Since.Local().Format(time.DateTime)
+			since = "since " + e.Since.Local().Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t%s\t%s\n", e.VirtualServer, e.RealServer, e.Address, status, since, e.Reason)
 	}

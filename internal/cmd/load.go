@@ -17,6 +17,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/regular"
 	"github.com/lvsctl/lvsctl/internal/services"
+	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/internal/source/keepalived"
 	"github.com/lvsctl/lvsctl/internal/source/lvscf"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -338,4 +339,20 @@ func writeLVSCFProblems(w io.Writer, warns []lvscf.Warning, err error) {
 	case err != nil:
 		fmt.Fprintf(w, "Error: %s\n", err)
 	}
+}
+
+// isConfig tells whether the file at path is a configuration: HCL, an
+// lvs.cf or a keepalived.conf (see sourceFormat and [config.Detect]), for
+// messages about a configuration given where another file belongs.
+func isConfig(path string) bool {
+	if _, format := sourceFormat(path); format != "" {
+		return true
+	}
+	f, fi, err := regular.Open(path, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	src, err := regular.ReadAll(f, fi, config.MaxFileSize)
+	return err == nil && config.Detect(path, src)
 }

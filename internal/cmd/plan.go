@@ -2,7 +2,10 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/plan"
+	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -64,6 +68,17 @@ type planOptions struct {
 }
 
 func runPlan(env Env, o planOptions) error {
+	if o.out != "" {
+		// Before the plan is made, which can take a while, and above
+		// all before anything is written over: the path of a plan
+		// next to a configuration is easily the configuration's.
+		if sameFile(o.out, o.file) {
+			return fmt.Errorf("--out %s is the configuration the plan is made from (-f): give the plan a path of its own, such as %s.plan", o.out, strings.TrimSuffix(o.out, filepath.Ext(o.out)))
+		}
+		if err := plan.CheckOverwrite(o.out); err != nil {
+			return err
+		}
+	}
 	var form string // of a saved live table
 	read := func() (t *lvs.Table, err error) {
 		t, form, err = liveTable(env, o.live, o.resolve, o.netns, o.netnsSet)
@@ -84,6 +99,11 @@ func runPlan(env Env, o planOptions) error {
 	d, live, err := loadWithLive(env, o.file, read, o.json)
 	if k != nil {
 		defer closeKernel(k)
+	}
+	if errors.Is(err, kernel.ErrNoIPVS) {
+		// Of the commands that read the kernel, plan alone can do
+		// without it.
+		return fmt.Errorf("%w; or plan against a saved table (ipvsadm -S -n output, or lvsctl show --json from a director) with --live DUMP", err)
 	}
 	if err != nil {
 		return err
@@ -134,13 +154,25 @@ func runPlan(env Env, o planOptions) error {
 		if !o.json {
 			fmt.Fprintf(env.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    lvsctl apply %s%s\n", o.out, netnsArg(o.netns), o.out)
 		}
-	} else if !o.json && !p.Empty() {
+	} else if !o.json && !p.Empty() && o.live == "" {
+		// Against a saved table (--live) the note does not hold: a
+		// plain "lvsctl apply" plans against the kernel, not the dump.
 		fmt.Fprintln(env.Stdout, "\nNote: You didn't use the --out option to save this plan, so lvsctl can't guarantee to take exactly these actions if you run \"lvsctl apply\" now.")
 	}
 	if o.detailedExitcode && !p.Empty() {
 		return exitError{2}
 	}
 	return nil
+}
+
+// sameFile tells whether paths a and b name one existing file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // renderPlan prints a plan for people, with the drain note when it drains.

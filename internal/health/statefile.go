@@ -176,7 +176,7 @@ func (f *StateFile) Stale(now time.Time) error {
 	if f.MaxInterval > 0 {
 		every = fmt.Sprintf(" (check runs every %s)", time.Duration(f.MaxInterval))
 	}
-	at := f.Updated.Local().Format(time.DateTime)
+	at := f.Updated.Local().Format(time.RFC3339)
 	switch limit := f.StaleAfter(); {
 	case age > limit:
 		return fmt.Errorf("health published by lvsctl check at %s is %s old%s: ignored; is lvsctl check running?", at, roughly(age), every)

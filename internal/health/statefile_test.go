@@ -139,7 +139,7 @@ func TestStateFileStale(t *testing.T) {
 		}
 	}
 	err := every(2 * time.Second).Stale(t0.Add(2 * time.Hour))
-	if want := fmt.Sprintf("health published by lvsctl check at %s is 2h old", t0.Local().Format(time.DateTime)); err == nil || !strings.HasPrefix(err.Error(), want) {
+	if want := fmt.Sprintf("health published by lvsctl check at %s is 2h old", t0.Local().Format(time.RFC3339)); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("%v, want it to start %q", err, want)
 	}
 }

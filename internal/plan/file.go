@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,19 +58,11 @@ type File struct {
 
 // WriteFile saves f at path with mode 0600 (a plan shows the whole
 // configuration). It writes a temporary file beside path and renames it, so
-// a reader never sees half a plan. It refuses to replace a symbolic link or
-// anything but a regular file, since the tool runs as root and a link in a
-// shared directory could point anywhere.
+// a reader never sees half a plan. It replaces only what [CheckOverwrite]
+// allows.
 func WriteFile(path string, f *File) error {
-	if fi, err := os.Lstat(path); err == nil {
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			return fmt.Errorf("%s is a symbolic link: refusing to write a plan through it; give the plan file's real path", path)
-		case !fi.Mode().IsRegular():
-			return fmt.Errorf("%s exists and is not a regular file: choose another path for the plan", path)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("writing plan: %w", err)
+	if err := CheckOverwrite(path); err != nil {
+		return err
 	}
 	data, err := json.MarshalIndent(toWireFile(f), "", " ")
 	if err != nil {
@@ -82,6 +76,68 @@ func WriteFile(path string, f *File) error {
 		return fmt.Errorf("writing plan %s: %w", path, err)
 	}
 	return nil
+}
+
+// CheckOverwrite refuses path as the place of a new plan when something
+// is there that a plan must not replace: a symbolic link (the tool runs as
+// root, and a link in a shared directory could point anywhere), anything
+// but a regular file, and a file that is neither empty nor a plan file
+// (told by the kind marker a plan starts with), above all the
+// configuration the plan is made from.
+func CheckOverwrite(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("writing plan: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link: refusing to write a plan through it; give the plan file's real path", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s exists and is not a regular file: choose another path for the plan", path)
+	case fi.Size() == 0:
+		return nil
+	}
+	fh, _, err := regular.Open(path, syscall.O_NOFOLLOW)
+	if err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	defer fh.Close()
+	if !isPlan(io.LimitReader(fh, maxFileSize)) {
+		return fmt.Errorf("%s exists and is not an lvsctl plan file: refusing to replace it with a plan; choose another path, such as %s.plan", path, strings.TrimSuffix(path, filepath.Ext(path)))
+	}
+	return nil
+}
+
+// isPlan reads r, a JSON document, until it finds its top-level "kind"
+// and tells whether that is a plan file's.
+func isPlan(r io.Reader) bool {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key == "kind" {
+			var kind string
+			return dec.Decode(&kind) == nil && kind == fileKind
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// A NotPlanError is a file given as a saved plan that is no plan file.
+type NotPlanError struct{ Path string }
+
+func (e *NotPlanError) Error() string {
+	return fmt.Sprintf("%s is not an lvsctl plan file (lvsctl plan --out PLANFILE makes those)", e.Path)
 }
 
 // ReadFile reads a plan saved by [WriteFile] and checks it with
@@ -104,7 +160,7 @@ func ReadFile(path string) (*File, error) {
 	case errors.As(err, &nr):
 		return nil, fmt.Errorf("%v: a plan is the file lvsctl plan --out writes", err)
 	case err != nil:
-		return nil, fmt.Errorf("reading plan: %w", err)
+		return nil, regular.Reading(err)
 	}
 	defer fh.Close()
 	if err := checkFileInfo(path, fi, os.Geteuid()); err != nil {
@@ -138,7 +194,7 @@ func checkFileInfo(path string, fi fs.FileInfo, euid int) error {
 // decodeFile decodes and validates the content of a plan file; path is
 // for messages only.
 func decodeFile(data []byte, path string) (*File, error) {
-	notPlan := fmt.Errorf("%s is not an lvsctl plan file: make one with lvsctl plan --out %s", path, path)
+	notPlan := &NotPlanError{Path: path}
 	var head struct {
 		Kind          string `json:"kind"`
 		FormatVersion int    `json:"format_version"`

@@ -131,10 +131,17 @@ func (c change) address() string {
 	return destAddress(c.service, c.svcName, c.name, c.destAddr.String())
 }
 
-// blockHeader is the HCL block a resource is written as.
+// blockHeader is the HCL block a resource is written as. A resource the
+// configuration does not name (a service someone else added) goes by its
+// key: its address.
 func (c change) blockHeader() string {
-	if c.name != "" {
+	switch {
+	case c.name != "":
 		return fmt.Sprintf("%s %q", c.typ, c.name)
+	case c.typ == "virtual_server":
+		return fmt.Sprintf("%s %q", c.typ, c.service.String())
+	case c.typ == "real_server":
+		return fmt.Sprintf("%s %q", c.typ, c.destAddr.String())
 	}
 	return c.typ
 }

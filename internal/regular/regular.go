@@ -110,3 +110,15 @@ func readFull(r io.Reader, buf []byte) ([]byte, error) {
 		}
 	}
 }
+
+// Reading words err, a failure to open or read a file, as "reading PATH:
+// what went wrong" when it is an *fs.PathError, whose own words ("open
+// PATH: ...", "stat PATH: ...") name a system call; any other error is
+// returned as it is. errors.Is still finds the errno.
+func Reading(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("reading %s: %w", pe.Path, pe.Err)
+	}
+	return err
+}

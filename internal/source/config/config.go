@@ -28,6 +28,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,7 +64,7 @@ func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl
 		return nil, p.Files(), hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read the configuration",
-			Detail:   sentence(err.Error()),
+			Detail:   readDetail(err),
 		}}, false
 	}
 	names := []string{path}
@@ -86,7 +87,7 @@ func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot read the configuration",
-				Detail:   sentence(err.Error()),
+				Detail:   readDetail(err),
 			})
 			continue
 		}
@@ -154,6 +155,17 @@ func readLimited(name string, max int) ([]byte, error) {
 		return nil, fmt.Errorf("the file %s makes the configuration more than %s, the most lvsctl reads; check that it is the file you meant", name, quote.Size(MaxFileSize))
 	}
 	return src, err
+}
+
+// readDetail is the detail of a diagnostic about a file that could not be
+// read: "reading lvsctl.hcl: permission denied", as the system says it, or
+// lvsctl's own sentence.
+func readDetail(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return regular.Reading(err).Error()
+	}
+	return sentence(err.Error())
 }
 
 // decode builds the configuration from the parsed files; it is nil when

@@ -636,7 +636,9 @@ func (wr *writer) serviceAttrs(vb *wbody, vp []string, s lvs.Service, fwd lvs.Fo
 func (wr *writer) persistence(vb *wbody, vp []string, f lvs.Family, o lvs.ServiceOpts) {
 	pp := append(slices.Clone(vp), "persistence")
 	pb := wr.block(vb, "persistence", nil, pp...)
-	if o.Timeout != defaultPersistTimeout {
+	// The default timeout too when nothing else would be written: an
+	// empty "persistence {}" reads like a setting left out.
+	if o.Timeout != defaultPersistTimeout || o.Netmask == lvs.FullMask(f) {
 		wr.attr(pb, str(fmtDuration(secs(int64(o.Timeout)))), append(pp, "timeout")...)
 	}
 	if o.Netmask != lvs.FullMask(f) {
