@@ -24,7 +24,7 @@ func applyCommand(env Env) *cli.Command {
 		ArgsUsage: "[PLANFILE]",
 		Description: "Without PLANFILE, apply plans like \"lvsctl plan\", shows the plan and asks for \"yes\"\n" +
 			"(unless --auto-approve). It takes the apply lock only after the answer, and then applies the plan\n" +
-			"it showed only if the IPVS table has not changed meanwhile. With PLANFILE (from plan --out) it runs\n" +
+			"it showed only if the IPVS table has not changed meanwhile. With PLANFILE (from lvsctl plan --out) it runs\n" +
 			"exactly that plan without asking, and refuses it if the IPVS table changed since the plan was made,\n" +
 			"if its operations are not exactly what its desired table needs, if a value fails validation, or if\n" +
 			"the file is not a regular file owned by root or you with no access for group or others (mode 0600).\n" +

@@ -27,7 +27,7 @@ func showCommand(env Env) *cli.Command {
 			stateDirFlag(&env),
 			&cli.BoolFlag{Name: "stats", Usage: "show traffic counters"},
 			&cli.BoolFlag{Name: "rate", Usage: "show traffic rates"},
-			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON (what plan --live reads)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON (what lvsctl plan --live reads)"},
 		},
 		Action: action(env, func(c *cli.Context) (work, error) {
 			if c.NArg() > 0 {
