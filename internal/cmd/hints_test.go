@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/lvsctl/lvsctl/internal/apply"
 )
 
 var flagWordRe = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
@@ -116,5 +118,27 @@ func TestHintsNameTheirCommandsFlags(t *testing.T) {
 	}
 	if _, _, stderr := run(t, noIPVS, "show"); strings.Contains(stderr, "--live") || !strings.Contains(stderr, "modprobe ip_vs") {
 		t.Errorf("show without IPVS: %s", stderr)
+	}
+}
+
+// TestApplyReadsThePlanFirst: apply PLANFILE reads and validates the file
+// before it opens the kernel, so that a wrong file is reported as such on
+// any machine.
+func TestApplyReadsThePlanFirst(t *testing.T) {
+	opened := false
+	open := func(ns string) (apply.Kernel, error) { opened = true; return noIPVS(ns) }
+	dir := t.TempDir()
+	damaged := filepath.Join(dir, "damaged.plan")
+	if err := os.WriteFile(damaged, []byte(`{"kind": "lvsctl-plan", "format_version": 1, "bogus": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.plan"), "lvsctl: reading " + dir + "/missing.plan: no such file or directory\n"},
+		{damaged, "lvsctl: " + damaged + " is a damaged plan file"},
+	} {
+		code, _, stderr := run(t, open, "apply", tc.file)
+		if code != 1 || !strings.HasPrefix(stderr, tc.want) || opened {
+			t.Errorf("apply %s: status %d, kernel opened %v, stderr:\n%s", tc.file, code, opened, stderr)
+		}
 	}
 }
