@@ -441,3 +441,32 @@ func TestDecodeReplyHugeLengths(t *testing.T) {
 		t.Errorf("a refusal with a bogus request length read as success")
 	}
 }
+
+// FuzzDecodeInfoMsg: the answer to IPVS_CMD_GET_INFO never panics, and a
+// version attribute always reads as three numbers.
+func FuzzDecodeInfoMsg(f *testing.F) {
+	var m msgBuf
+	m.begin(cmdGetInfo)
+	m.u32(infoAttrVersion, 0x010201)
+	m.u32(infoAttrConnTabSize, 4096)
+	f.Add(m.b)
+	f.Add([]byte{cmdGetInfo, 1, 0, 0})
+	f.Add([]byte{cmdGetInfo, 1, 0, 0, 5, 0, 1, 0, 7})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		info, err := decodeInfoMsg(body)
+		if err == nil && info.Version != "" && strings.Count(info.Version, ".") != 2 {
+			t.Errorf("version %q", info.Version)
+		}
+	})
+}
+
+func TestDecodeInfoMsg(t *testing.T) {
+	var m msgBuf
+	m.begin(cmdGetInfo)
+	m.u32(infoAttrVersion, 0x010201)
+	m.u32(infoAttrConnTabSize, 4096)
+	info, err := decodeInfoMsg(m.b)
+	if err != nil || info != (Info{Version: "1.2.1", ConnTabSize: 4096}) {
+		t.Errorf("%+v, %v", info, err)
+	}
+}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"math/rand"
 	"net/netip"
 	"os"
@@ -235,4 +236,58 @@ func FuzzFingerprint(f *testing.F) {
 			t.Fatal("timeouts not in the fingerprint")
 		}
 	})
+}
+
+// FuzzIsPlan: CheckOverwrite's look at a file that may be anything never
+// panics, and takes for a plan only what has a plan's kind.
+func FuzzIsPlan(f *testing.F) {
+	f.Add([]byte(`{"kind": "lvsctl-plan", "format_version": 1}`))
+	f.Add([]byte(`{"services": [], "kind": "lvsctl-plan"}`))
+	f.Add([]byte(`{"kind": "other"}`))
+	f.Add([]byte("virtual_server \"web\" {\n}\n"))
+	f.Add([]byte(`{"kind": ["lvsctl-plan"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if isPlan(bytes.NewReader(data)) && !bytes.Contains(data, []byte("lvsctl-plan")) && !bytes.Contains(data, []byte(`\u`)) {
+			t.Errorf("taken for a plan: %q", data)
+		}
+	})
+}
+
+func TestCheckOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		path string
+		want string // "" for allowed
+	}{
+		{filepath.Join(dir, "new.plan"), ""},
+		{write("empty.plan", ""), ""},
+		{write("old.plan", `{"kind": "lvsctl-plan", "format_version": 1}`), ""},
+		{write("later.plan", `{"format_version": 1, "desired": {"a": [1, 2]}, "kind": "lvsctl-plan"}`), ""},
+		{write("web.hcl", "virtual_server \"web\" {\n}\n"), "web.hcl exists and is not an lvsctl plan file: refusing to replace it with a plan; choose another path, such as " + dir + "/web.plan"},
+		{write("table.json", `{"services": []}`), "table.json exists and is not an lvsctl plan file"},
+		{dir, "exists and is not a regular file"},
+	} {
+		err := CheckOverwrite(tc.path)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.path, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	// WriteFile keeps to it: the configuration is left as it was.
+	hcl := filepath.Join(dir, "web.hcl")
+	if err := WriteFile(hcl, &File{}); err == nil {
+		t.Errorf("WriteFile replaced %s", hcl)
+	}
+	if data, _ := os.ReadFile(hcl); string(data) != "virtual_server \"web\" {\n}\n" {
+		t.Errorf("web.hcl is now %q", data)
+	}
 }
