@@ -28,7 +28,7 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	who := "another process"
 	if h := e.Holder; h != nil {
-		who = fmt.Sprintf("pid %d, %q since %s", h.PID, h.Command, h.Since.Local().Format(time.DateTime))
+		who = fmt.Sprintf("pid %d, %q since %s", h.PID, h.Command, h.Since.Local().Format(time.RFC3339))
 	}
 	return fmt.Sprintf("another lvsctl apply holds the lock %s (%s); wait for it to finish, or pass --lock-timeout to wait longer", e.Path, who)
 }

@@ -38,7 +38,7 @@ func (e *ClaimedError) Error() string {
 		msg += " from " + o.File
 	}
 	if !o.Since.IsZero() {
-		msg += ", since " + o.Since.Local().Format(time.DateTime)
+		msg += ", since " + o.Since.Local().Format(time.RFC3339)
 	}
 	return msg + "; stop it first"
 }
