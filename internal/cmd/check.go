@@ -148,7 +148,8 @@ func checkOnce(ctx context.Context, env Env, o checkOptions, chk *health.Checker
 		return err
 	}
 	states, quorums, pol := chk.Snapshot()
-	return applyHealth(ctx, o.log, k, health.Desired(cfg, states, quorums, pol, time.Now()), lock, o.lockTimeout, commandLine(env))
+	err := applyHealth(ctx, o.log, k, health.Desired(cfg, states, quorums, pol, time.Now()), lock, o.lockTimeout, commandLine(env))
+	return withLoopbackHint(err, o.netns, lookLoopback)
 }
 
 // checkUntilDone is check as a daemon: it owns the namespace's table, and
