@@ -30,13 +30,13 @@ var convertFormats = []string{"lvscf", "keepalived", "ipvsadm", "json", "live"}
 func convertCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:  "convert",
-		Usage: "turn a piranha lvs.cf, a keepalived.conf, an \"ipvsadm -S\" dump, show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
+		Usage: "turn a piranha lvs.cf, a keepalived.conf, an \"ipvsadm -S\" dump, lvsctl show --json output or the live IPVS table into lvsctl's HCL, written to stdout",
 		Description: "The format is detected unless --from names it; FILE \"-\" reads stdin.\n" +
 			"Comments are carried over, and each setting with no HCL equivalent gets a \"# NOTE:\".\n" +
 			"A dump saved without -n (ipvsadm-save, /etc/sysconfig/ipvsadm) has port names, read from\n" +
 			"/etc/services as ipvsadm does, and host names, refused unless --resolve looks them up.\n" +
 			"--from live adopts the kernel's table (every setting it has, timeouts and thresholds\n" +
-			"included; --netns picks the namespace) and takes no FILE; --from json reads show --json.\n" +
+			"included; --netns picks the namespace) and takes no FILE; --from json reads what lvsctl show --json prints.\n" +
 			"A keepalived.conf is read with its includes, relative ones from the including file's directory.\n" +
 			"Example: lvsctl convert /etc/sysconfig/ha/lvs.cf > /etc/lvsctl/lvsctl.hcl\n" +
 			"         lvsctl convert /etc/keepalived/keepalived.conf > /etc/lvsctl/lvsctl.hcl\n" +
@@ -63,7 +63,7 @@ func convertCommand(env Env) *cli.Command {
 				return func(context.Context) error { return runConvertLive(env, netns) }, nil
 			}
 			if c.NArg() != 1 {
-				return nil, usageError{"convert takes one FILE (an lvs.cf, a keepalived.conf, an ipvsadm -S dump or show --json output; - reads stdin), or --from live"}
+				return nil, usageError{"convert takes one FILE (an lvs.cf, a keepalived.conf, an ipvsadm -S dump or lvsctl show --json output; - reads stdin), or --from live"}
 			}
 			path := c.Args().First()
 			resolve := c.Bool("resolve")

@@ -19,7 +19,7 @@ var flagWordRe = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
 // before it in the same clause names another command.
 func checkFlags(t *testing.T, cmds map[string]*cli.Command, cmd, what, text string) {
 	t.Helper()
-	for _, clause := range regexp.MustCompile(`[;.:()\n]\s`).Split(text, -1) {
+	for _, clause := range regexp.MustCompile(`[;.:(),\n]\s`).Split(text, -1) {
 		target := cmd
 		words := strings.Fields(clause)
 		for i, w := range words {
