@@ -62,7 +62,11 @@ BASE_VERSION := $(shell sed -n 's/^\(var\)\{0,1\}[[:space:]]*Version *= *"\(.*\)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 SOURCE_DATE := $(or $(shell git log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 VERSION ?= $(or $(patsubst v%,%,$(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)),$(BASE_VERSION)~git$(subst -,,$(SOURCE_DATE)).$(GIT_COMMIT))
-LDFLAGS = -s -w -X github.com/lvsctl/lvsctl/internal/cmd.Version=$(VERSION)
+# lvsctl version prints the commit and its time too (the Go build
+# information has them only in a plain git checkout, and not with -buildvcs=false).
+GIT_COMMIT_TIME := $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS = -s -w -X github.com/lvsctl/lvsctl/internal/cmd.Version=$(VERSION) \
+	-X github.com/lvsctl/lvsctl/internal/cmd.Commit=$(GIT_COMMIT) -X github.com/lvsctl/lvsctl/internal/cmd.Date=$(GIT_COMMIT_TIME)
 
 # lvsctl, static, version stamped, into build/lvsctl.
 build:
