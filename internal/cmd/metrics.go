@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -27,43 +26,29 @@ func newRegistry() *prometheus.Registry {
 
 // buildInfoGauge is lvsctl_build_info, 1 with the build in its labels: the
 // convention for a build's identity (join it to any series with
-// "* on(instance) group_left(version) lvsctl_build_info").
+// "* on(instance) group_left(version) lvsctl_build_info"). The labels are
+// what lvsctl version prints.
 func buildInfoGauge() prometheus.Collector {
+	bi, _ := debug.ReadBuildInfo()
+	return buildInfoGaugeOf(readBuildInfo(bi))
+}
+
+func buildInfoGaugeOf(b buildInfo) prometheus.Collector {
+	commit := b.commit
+	if commit != "" && b.modified {
+		commit += "-dirty"
+	}
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "lvsctl_build_info",
 		Help: "Always 1; the labels say which lvsctl runs: version, commit (with -dirty for a build from a modified tree) and goversion.",
 		ConstLabels: prometheus.Labels{
-			"version":   Version,
-			"commit":    vcsCommit(),
-			"goversion": runtime.Version(),
+			"version":   b.version,
+			"commit":    commit,
+			"goversion": b.goVer,
 		},
 	})
 	g.Set(1)
 	return g
-}
-
-// vcsCommit is the commit lvsctl was built from, as go build stamps it
-// in a git checkout, with "-dirty" when the tree had changes; "" when it
-// was not stamped (go run, -buildvcs=false).
-func vcsCommit() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	var rev string
-	var dirty bool
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev != "" && dirty {
-		rev += "-dirty"
-	}
-	return rev
 }
 
 // serveRegistry serves reg on addr at /metrics until ctx ends or stop is
