@@ -74,7 +74,7 @@ func keepalivedFragment(name string) checked {
 	return checked{
 		writeText: func(w io.Writer) { fmt.Fprintf(w, "Error: %s.\n%s\n", summary, detail) },
 		diagnostics: func() diag.Diagnostics {
-			return diag.Diagnostics{{Severity: diag.Error, Summary: summary, Detail: detail, Range: &diag.Range{Filename: name}}}
+			return diag.Diagnostics{{Severity: diag.Error, Summary: summary, Detail: detail}}
 		},
 	}
 }
