@@ -70,6 +70,18 @@ func fullStop(s string) string {
 	return s
 }
 
+// threshold reads a connection threshold: 0 (no limit) when absent.
+func (b *builder) threshold(v *int64, r hcl.Range, name string) uint32 {
+	if v == nil {
+		return 0
+	}
+	if *v < 0 || *v > math.MaxUint32 {
+		b.errorAt(r, "Invalid threshold", "%s is a number of connections from 0 (no limit) to 4294967295, not %d", name, *v)
+		return 0
+	}
+	return uint32(*v)
+}
+
 // where is the place of r in a message: file:line:column.
 func where(r hcl.Range) string { return place(&r) }
 
@@ -98,8 +110,13 @@ func (b *builder) build(fb *fileBlock) (*lvs.Table, time.Duration) {
 		b.buildSysctls(fb.Sysctl)
 	}
 
-	names := map[string]*vsBlock{}
-	keys := map[lvs.ServiceKey]*vsBlock{}
+	names := make(map[string]*vsBlock, len(fb.VirtualServers))
+	keys := make(map[lvs.ServiceKey]*vsBlock, len(fb.VirtualServers))
+	if n := len(fb.VirtualServers); n > 0 {
+		t.Services = make([]lvs.Service, 0, n)
+		b.vss = make([]*vsBlock, 0, n)
+		b.keyOK = make([]bool, 0, n)
+	}
 	for _, vs := range fb.VirtualServers {
 		if vs == nil {
 			continue
@@ -327,8 +344,11 @@ func (b *builder) buildService(vs *vsBlock) (lvs.Service, bool) {
 	if vs.Forwarding != nil {
 		fwd = b.parseForward(*vs.Forwarding, vs.ForwardingRange)
 	}
-	names := map[string]*rsBlock{}
-	addrs := map[netip.AddrPort]*rsBlock{}
+	names := make(map[string]*rsBlock, len(vs.Reals))
+	addrs := make(map[netip.AddrPort]*rsBlock, len(vs.Reals))
+	if len(vs.Reals) > 0 {
+		s.Dests = make([]lvs.Dest, 0, len(vs.Reals))
+	}
 	for _, rs := range vs.Reals {
 		if rs == nil {
 			continue
@@ -519,21 +539,8 @@ func (b *builder) buildDest(vs *vsBlock, rs *rsBlock, s *lvs.Service, keyOK bool
 	if rs.Forwarding != nil {
 		d.Opts.Forward = b.parseForward(*rs.Forwarding, rs.ForwardingRange)
 	}
-	for _, th := range []struct {
-		v    *int64
-		r    hcl.Range
-		name string
-		dst  *uint32
-	}{{rs.Upper, rs.UpperRange, "upper_threshold", &d.Opts.UpperThreshold}, {rs.Lower, rs.LowerRange, "lower_threshold", &d.Opts.LowerThreshold}} {
-		if th.v == nil {
-			continue
-		}
-		if *th.v < 0 || *th.v > math.MaxUint32 {
-			b.errorAt(th.r, "Invalid threshold", "%s is a number of connections from 0 (no limit) to 4294967295, not %d", th.name, *th.v)
-			continue
-		}
-		*th.dst = uint32(*th.v)
-	}
+	d.Opts.UpperThreshold = b.threshold(rs.Upper, rs.UpperRange, "upper_threshold")
+	d.Opts.LowerThreshold = b.threshold(rs.Lower, rs.LowerRange, "lower_threshold")
 	if tb := rs.Tunnel; tb != nil {
 		if d.Opts.Forward != lvs.Tunnel {
 			b.errorAt(tb.DefRange, "Tunnel settings without tunnelling",

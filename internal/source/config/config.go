@@ -79,7 +79,7 @@ func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl
 			}}, false
 		}
 	}
-	var parsed []*hcl.File
+	var srcs [][]byte
 	var used budget
 	for _, name := range names {
 		src, err := readLimited(name, MaxFileSize-used.size)
@@ -97,17 +97,43 @@ func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl
 			diags = append(diags, ds...)
 			break
 		}
-		f, ds, wasFast := parseHCL(src, name, allowFast)
-		fast = fast || wasFast
+		srcs = append(srcs, src)
+	}
+	if diags.HasErrors() {
+		return nil, p.Files(), limitDiags(sortDiags(diags)), false
+	}
+	cfg, diags, fast = decodeSources(p, names, srcs, allowFast)
+	return cfg, p.Files(), limitDiags(diags), fast
+}
+
+// decodeSources parses and decodes the files names, whose contents are
+// srcs, adding them to p: straight into the schema (fastDecode) when
+// allowFast and every file allows it, which fast reports, and otherwise
+// through hclsyntax.
+func decodeSources(p *hclparse.Parser, names []string, srcs [][]byte, allowFast bool) (cfg *model.Config, diags hcl.Diagnostics, fast bool) {
+	if allowFast && !fastDisabled {
+		if fb := fastDecodeAll(names, srcs); fb != nil {
+			for i, name := range names {
+				// The file as the diagnostics writer needs it: a
+				// file with a problem is parsed again with hclsyntax.
+				p.AddFile(name, &hcl.File{Body: hcl.EmptyBody(), Bytes: srcs[i]})
+			}
+			cfg, diags = build(fb)
+			return cfg, diags, true
+		}
+	}
+	var parsed []*hcl.File
+	for i, name := range names {
+		f, ds := parseSyntax(srcs[i], name)
 		p.AddFile(name, f)
 		diags = append(diags, ds...)
 		parsed = append(parsed, f)
 	}
 	if diags.HasErrors() {
-		return nil, p.Files(), limitDiags(sortDiags(diags)), fast
+		return nil, sortDiags(diags), false
 	}
 	cfg, diags = decode(parsed)
-	return cfg, p.Files(), limitDiags(diags), fast
+	return cfg, diags, false
 }
 
 // Parse reads one configuration from src; filename names it in
@@ -126,12 +152,7 @@ func parse(src []byte, filename string, allowFast bool) (*model.Config, map[stri
 		p.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
 		return nil, p.Files(), ds, false
 	}
-	f, diags, fast := parseHCL(src, filename, allowFast)
-	p.AddFile(filename, f)
-	if diags.HasErrors() {
-		return nil, p.Files(), limitDiags(sortDiags(diags)), fast
-	}
-	cfg, diags := decode([]*hcl.File{f})
+	cfg, diags, fast := decodeSources(p, []string{filename}, [][]byte{src}, allowFast)
 	return cfg, p.Files(), limitDiags(diags), fast
 }
 
@@ -183,7 +204,17 @@ func decode(files []*hcl.File) (*model.Config, hcl.Diagnostics) {
 	b := &builder{}
 	b.diags = dedup(decodeBody(body, &fb))
 	b.decoded = len(b.diags)
-	t, drain := b.build(&fb)
+	return b.finish(&fb)
+}
+
+// build builds the configuration from fb, decoded without a diagnostic.
+func build(fb *fileBlock) (*model.Config, hcl.Diagnostics) {
+	return (&builder{}).finish(fb)
+}
+
+// finish builds the configuration from fb and what b has found so far.
+func (b *builder) finish(fb *fileBlock) (*model.Config, hcl.Diagnostics) {
+	t, drain := b.build(fb)
 	if b.diags.HasErrors() {
 		return nil, sortDiags(b.diags)
 	}

@@ -37,6 +37,10 @@ type structInfo struct {
 	// attribute is required, and how many labels a block type takes.
 	attrNames   map[string]bool
 	blockLabels map[string]int
+	// attrIndex and blockIndex find an item's field in attrs and blocks
+	// by its name, for fastDecode.
+	attrIndex  map[string]int
+	blockIndex map[string]int
 	attrs       []attrField
 	blocks      []blockField
 	labels      []int // field index per label, in order
@@ -121,6 +125,14 @@ func infoOf(t reflect.Type) *structInfo {
 		default:
 			panic(fmt.Sprintf("decodeBody: tag kind %q on %s.%s is not supported", kind, t, f.Name))
 		}
+	}
+	info.attrIndex = make(map[string]int, len(info.attrs))
+	for i, a := range info.attrs {
+		info.attrIndex[a.name] = i
+	}
+	info.blockIndex = make(map[string]int, len(info.blocks))
+	for i, b := range info.blocks {
+		info.blockIndex[b.typeName] = i
 	}
 	for k, i := range labelByName {
 		if name, ok := strings.CutPrefix(k, "range:"); ok {
@@ -282,7 +294,17 @@ func decodeStruct(body hcl.Body, v reflect.Value) hcl.Diagnostics {
 
 func decodeBlock(b *blockRef, v reflect.Value) hcl.Diagnostics {
 	diags := decodeStruct(b.body, v)
-	info := infoOf(v.Type())
+	setBlockHeader(b, v, infoOf(v.Type()))
+	return diags
+}
+
+// setRange sets f, an addressable hcl.Range field, without boxing r in an
+// interface as reflect.Value.Set would (a block has several).
+func setRange(f reflect.Value, r hcl.Range) { *f.Addr().Interface().(*hcl.Range) = r }
+
+// setBlockHeader sets the label, label range and definition range fields
+// of v from b.
+func setBlockHeader(b *blockRef, v reflect.Value, info *structInfo) {
 	for li, label := range b.labels {
 		if li >= len(info.labels) {
 			break // Content already reported the extra label
@@ -291,13 +313,12 @@ func decodeBlock(b *blockRef, v reflect.Value) hcl.Diagnostics {
 	}
 	for rangeField, labelIdx := range info.labelRange {
 		if labelIdx >= 0 && labelIdx < len(b.labelRanges) {
-			v.Field(rangeField).Set(reflect.ValueOf(b.labelRanges[labelIdx]))
+			setRange(v.Field(rangeField), b.labelRanges[labelIdx])
 		}
 	}
 	if info.defRange >= 0 {
-		v.Field(info.defRange).Set(reflect.ValueOf(b.defRange))
+		setRange(v.Field(info.defRange), b.defRange)
 	}
-	return diags
 }
 
 // fastContentDisabled makes decodeStruct always ask body.Content and

@@ -6,42 +6,37 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// fastParse parses the plain subset of HCL that lvsctl configurations and
+// fastParser reads the plain subset of HCL that lvsctl configurations and
 // generated files use — blocks with labels, attributes whose values are
 // strings without templates (and no escapes but \n \r \t \" \\),
 // numbers, true/false/null and lists of those, and comments — about ten
 // times faster than hclsyntax, which lexes every token through a general
-// expression parser. It returns nil for anything else, and the caller then
-// parses with hclsyntax.
+// expression parser. Anything else makes it decline, and the caller then
+// parses the whole file with hclsyntax.
 //
-// The syntax tree is hclsyntax's own, with the same ranges, so the decoder
-// cannot tell the two apart: a problem the decoder or the rules find in a
-// file it parsed is at the same line, column and byte as in hclsyntax's tree
-// (TestFastParseDiagnosticPositions). Diagnostics are still never taken from
-// it: a file whose decoding reports anything is parsed again with hclsyntax
-// (see Load), so that every message and its context are exactly hclsyntax's.
-func fastParse(src []byte, filename string) *hcl.File {
-	for _, c := range src {
-		// Non-ASCII text needs Unicode normalization and grapheme
-		// columns, \r needs CRLF handling: leave both to hclsyntax.
-		if c >= 0x80 || c == '\r' {
-			return nil
-		}
-	}
-	p := &fastParser{src: src, file: filename, line: 1, col: 1}
-	body, ok := p.body(false)
-	if !ok {
-		return nil
-	}
-	return &hcl.File{Body: body, Bytes: src}
-}
-
+// fastDecode reads a file with it straight into the schema structs. The
+// parts the schema keeps as syntax (list expressions, and the bodies of
+// health_check and sysctl blocks, read later against the model's schema)
+// it builds as hclsyntax's own tree, with the same ranges, so that the
+// decoder cannot tell them apart: a problem found in a file read this way
+// is at the same line, column and byte as in hclsyntax's tree
+// (TestFastParseDiagnosticPositions). Diagnostics are still never taken
+// from it: a file whose decoding reports anything is parsed again with
+// hclsyntax (see Load), so that every message and its context are exactly
+// hclsyntax's.
 type fastParser struct {
-	src       []byte
+	src []byte
+	// str is src as a string, made once: names and values are slices of
+	// it, not copies.
+	str       string
 	file      string
 	i         int
 	line, col int
 	depth     int // of blocks and lists: it declines past MaxNestingDepth
+}
+
+func newFastParser(src []byte, filename string) *fastParser {
+	return &fastParser{src: src, str: string(src), file: filename, line: 1, col: 1}
 }
 
 // enter counts one more level of nesting, and reports whether that is
@@ -148,28 +143,18 @@ func (p *fastParser) ident() (string, hcl.Range, bool) {
 	for !p.eof() && isIdentPart(p.peek()) {
 		p.next()
 	}
-	return string(p.src[start.Byte:p.i]), p.rng(start), true
+	return p.str[start.Byte:p.i], p.rng(start), true
 }
 
-// body reads attributes and blocks up to the end of the file (top level)
-// or up to a closing brace, which it leaves for the caller.
-func (p *fastParser) body(inBlock bool) (*hclsyntax.Body, bool) {
-	start := p.pos()
+// body reads a block's attributes and blocks up to its closing brace,
+// which it leaves for the caller; the caller sets the body's ranges.
+func (p *fastParser) body() (*hclsyntax.Body, bool) {
 	b := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
 	for {
-		if !p.space() {
+		if !p.space() || p.eof() {
 			return nil, false
 		}
-		if p.eof() {
-			if inBlock {
-				return nil, false
-			}
-			break
-		}
 		if p.peek() == '}' {
-			if !inBlock {
-				return nil, false
-			}
 			break
 		}
 		name, nameRange, ok := p.ident()
@@ -206,8 +191,6 @@ func (p *fastParser) body(inBlock bool) (*hclsyntax.Body, bool) {
 		}
 		b.Blocks = append(b.Blocks, blk)
 	}
-	b.SrcRange = p.rng(start)
-	b.EndRange = hcl.Range{Filename: p.file, Start: p.pos(), End: p.pos()}
 	return b, true
 }
 
@@ -221,34 +204,11 @@ func (p *fastParser) endOfItem() bool {
 
 func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, bool) {
 	blk := &hclsyntax.Block{Type: typ, TypeRange: typeRange}
-	for p.peek() != '{' {
-		switch {
-		case p.peek() == '"':
-			start := p.pos()
-			s, ok := p.quoted()
-			if !ok {
-				return nil, false
-			}
-			blk.Labels = append(blk.Labels, s)
-			blk.LabelRanges = append(blk.LabelRanges, p.rng(start))
-		case isIdentStart(p.peek()):
-			s, r, _ := p.ident()
-			blk.Labels = append(blk.Labels, s)
-			blk.LabelRanges = append(blk.LabelRanges, r)
-		default:
-			return nil, false
-		}
-		if !p.blanks() {
-			return nil, false
-		}
-	}
-	open := p.pos()
-	p.next()
-	blk.OpenBraceRange = p.rng(open)
-	if !p.blanks() {
+	var ok bool
+	if blk.Labels, blk.LabelRanges, ok = p.labels(); !ok {
 		return nil, false
 	}
-	if !p.enter() {
+	if blk.OpenBraceRange, ok = p.open(); !ok {
 		return nil, false
 	}
 	defer func() { p.depth-- }()
@@ -256,22 +216,61 @@ func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, b
 	if p.peek() == '}' {
 		// "name {}" on one line.
 		body = &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
-	} else {
-		if p.peek() != '\n' {
-			return nil, false // a one-line block with content: hclsyntax's job
-		}
-		var ok bool
-		if body, ok = p.body(true); !ok {
-			return nil, false
-		}
+	} else if body, ok = p.body(); !ok {
+		return nil, false
 	}
-	closeStart := p.pos()
-	p.next()
-	blk.CloseBraceRange = p.rng(closeStart)
+	blk.CloseBraceRange = p.close()
 	body.SrcRange = hcl.RangeBetween(blk.OpenBraceRange, blk.CloseBraceRange)
 	body.EndRange = hcl.Range{Filename: p.file, Start: blk.CloseBraceRange.End, End: blk.CloseBraceRange.End}
 	blk.Body = body
 	return blk, true
+}
+
+// labels reads a block's labels, quoted or bare, up to its opening brace.
+func (p *fastParser) labels() (labels []string, ranges []hcl.Range, ok bool) {
+	for p.peek() != '{' {
+		switch {
+		case p.peek() == '"':
+			start := p.pos()
+			s, ok := p.quoted()
+			if !ok {
+				return nil, nil, false
+			}
+			labels = append(labels, s)
+			ranges = append(ranges, p.rng(start))
+		case isIdentStart(p.peek()):
+			s, r, _ := p.ident()
+			labels = append(labels, s)
+			ranges = append(ranges, r)
+		default:
+			return nil, nil, false
+		}
+		if !p.blanks() {
+			return nil, nil, false
+		}
+	}
+	return labels, ranges, true
+}
+
+// open reads a block's opening brace and what follows it on the line,
+// leaving either the closing brace of an empty "name {}" or the newline
+// before the body; a one-line block with content is hclsyntax's job. It
+// counts a level of nesting, which the caller ends.
+func (p *fastParser) open() (hcl.Range, bool) {
+	start := p.pos()
+	p.next()
+	r := p.rng(start)
+	if !p.blanks() || !p.enter() {
+		return r, false
+	}
+	return r, p.peek() == '}' || p.peek() == '\n'
+}
+
+// close reads a block's closing brace.
+func (p *fastParser) close() hcl.Range {
+	start := p.pos()
+	p.next()
+	return p.rng(start)
 }
 
 // quoted reads a string literal with no template sequences and no escapes
@@ -285,7 +284,7 @@ func (p *fastParser) quoted() (string, bool) {
 	for !p.eof() {
 		switch c := p.peek(); c {
 		case '"':
-			s := string(p.src[start:p.i])
+			s := p.str[start:p.i]
 			if b != nil {
 				s = string(b)
 			}

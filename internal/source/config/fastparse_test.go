@@ -99,8 +99,8 @@ func TestFastParseDeclines(t *testing.T) {
 		"drain_timeout = " + deep("[", "]", 100000) + "\n",     // too deep
 		deep("a {\n", "}\n", 100000),                           // too deep
 	} {
-		if f := fastParse([]byte(src), "x.hcl"); f != nil {
-			t.Errorf("fastParse accepted %q", src)
+		if fb := fastDecode([]byte(src), "x.hcl"); fb != nil {
+			t.Errorf("fastDecode accepted %q", src)
 		}
 	}
 }

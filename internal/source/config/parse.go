@@ -12,30 +12,19 @@ import (
 // the goroutines cost more than they save.
 const parallelMin = 256 << 10
 
-// parallelDisabled makes parseHCL parse in one piece, and fastDisabled
-// makes it use hclsyntax only; tests compare the ways.
+// parallelDisabled makes parseSyntax parse in one piece, and fastDisabled
+// makes Load and Parse use hclsyntax only; tests compare the ways.
 var parallelDisabled, fastDisabled = false, false
 
-// parseHCL parses src as hclparse does, but a large file is cut at the ends
-// of its top-level blocks and the pieces are parsed at the same time, each
-// with its true starting position, so ranges and diagnostics are those of
-// the whole file. A director with ten thousand services has a multi-megabyte
-// configuration, and parsing it is most of what a plan costs.
+// parseSyntax parses src as hclparse does, but a large file is cut at the
+// ends of its top-level blocks and the pieces are parsed at the same time,
+// each with its true starting position, so ranges and diagnostics are those
+// of the whole file. It is the path of files fastDecode declines, which
+// can be as large as a ten-thousand-service configuration.
 //
 // The cutting only needs to be right for valid files: if any piece has an
 // error the whole file is parsed again in one go, so that diagnostics are
 // exactly the ones hclsyntax gives for the file.
-func parseHCL(src []byte, filename string, allowFast bool) (*hcl.File, hcl.Diagnostics, bool) {
-	if allowFast && !fastDisabled {
-		if f := fastParse(src, filename); f != nil {
-			return f, nil, true
-		}
-	}
-	f, diags := parseSyntax(src, filename)
-	return f, diags, false
-}
-
-// parseSyntax parses src with hclsyntax, in pieces when it is large.
 func parseSyntax(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
 	n := runtime.GOMAXPROCS(0)
 	if len(src) < parallelMin || n < 2 || parallelDisabled {
@@ -100,7 +89,7 @@ func (n *piecesNav) ContextString(offset int) string {
 // each beginning right after a newline that follows a top-level closing
 // brace. It follows strings, comments and brackets well enough for valid
 // files; anything it gets wrong makes a piece fail to parse, and then
-// parseHCL falls back to the whole file.
+// parseSyntax falls back to the whole file.
 func topLevelCuts(src []byte, n int) []hcl.Pos {
 	target := len(src) / n
 	cuts := []hcl.Pos{hcl.InitialPos}
