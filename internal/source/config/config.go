@@ -55,8 +55,8 @@ func Load(path string) (*model.Config, map[string]*hcl.File, hcl.Diagnostics) {
 	return cfg, files, diags
 }
 
-// load is Load, with the fast parser allowed or not; fast reports whether
-// it parsed any of the files.
+// load is Load, with fastDecode allowed or not; fast reports whether it
+// decoded the files.
 func load(path string, allowFast bool) (cfg *model.Config, files map[string]*hcl.File, diags hcl.Diagnostics, fast bool) {
 	p := hclparse.NewParser()
 	fi, err := os.Stat(path)

@@ -9,9 +9,9 @@ import (
 )
 
 // fastDecode reads a configuration file straight into the schema structs,
-// without the syntax tree that hclsyntax (or fastParse) would build and
-// decodeBody would then walk: for the plain subset that fastParse reads,
-// and only when every item fits the schema. A tree of a thousand virtual
+// without the syntax tree that hclsyntax would build and decodeBody would
+// then walk: for the plain subset that fastParser reads, and only when
+// every item fits the schema. A tree of a thousand virtual
 // servers is ten megabytes of attributes, blocks, bodies and maps, made
 // only to be read once; allocating and collecting it was most of what a
 // no-op plan of a large director cost.
@@ -23,11 +23,11 @@ import (
 // required attribute, a number that is not a plain integer, a value of
 // another type than its field's — rather than judging it. Bodies the
 // schema leaves to be read later (a remain field: health checks, sysctl)
-// and list expressions become hclsyntax trees as fastParse makes them.
+// and list expressions become hclsyntax trees, made by fastParser.
 func fastDecode(src []byte, filename string) *fileBlock {
 	for _, c := range src {
 		if c >= 0x80 || c == '\r' {
-			return nil // see fastParse
+			return nil // see fastParser
 		}
 	}
 	p := newFastParser(src, filename)
@@ -102,7 +102,7 @@ func (p *fastParser) decodeBody(v reflect.Value, inBlock bool, start hcl.Pos) bo
 }
 
 // decodeAttr reads an attribute's value into its field: a literal of the
-// field's type, or any expression fastParse reads for an expression field.
+// field's type, or any expression fastParser reads for an expression field.
 func (p *fastParser) decodeAttr(v reflect.Value, a attrField) bool {
 	start := p.pos()
 	fv := v.Field(a.field)

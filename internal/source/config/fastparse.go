@@ -41,7 +41,7 @@ func newFastParser(src []byte, filename string) *fastParser {
 
 // enter counts one more level of nesting, and reports whether that is
 // still within MaxNestingDepth. checkLimits has refused deeper files
-// already; this keeps the recursion bounded whatever calls fastParse.
+// already; this keeps the recursion bounded whatever calls it.
 func (p *fastParser) enter() bool {
 	p.depth++
 	return p.depth <= MaxNestingDepth
