@@ -41,11 +41,11 @@ type structInfo struct {
 	// by its name, for fastDecode.
 	attrIndex  map[string]int
 	blockIndex map[string]int
-	attrs       []attrField
-	blocks      []blockField
-	labels      []int // field index per label, in order
-	labelRange  map[int]int
-	defRange    int // -1 when absent
+	attrs      []attrField
+	blocks     []blockField
+	labels     []int // field index per label, in order
+	labelRange map[int]int
+	defRange   int // -1 when absent
 	// remain is the field that takes the attributes and blocks the schema
 	// does not name, as gohcl's remain does; -1 when absent.
 	remain int

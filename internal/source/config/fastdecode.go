@@ -214,7 +214,6 @@ func (p *fastParser) decodeBlock(v reflect.Value, b blockField, typeRange hcl.Ra
 	return true
 }
 
-
 // fastDecodeAll is fastDecode for the files of a directory, merged as
 // hcl.MergeBodies merges them: virtual servers in file order, any other
 // block or attribute in one file only (else it declines, and hclsyntax's
