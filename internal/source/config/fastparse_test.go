@@ -184,3 +184,29 @@ func TestFastContentEqualsContent(t *testing.T) {
 		}
 	}
 }
+
+// TestFastDecodeDirectory loads the conf.d directories of testdata both
+// ways: a directory fastDecode reads must give what hclsyntax and
+// MergeBodies give, and one whose files clash (the same block or attribute
+// in two files) must be declined and reported as hclsyntax reports it.
+func TestFastDecodeDirectory(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		fast bool
+	}{
+		{"testdata/confd.d", true},
+		{"testdata/bad-confd.d", false},
+	} {
+		fastCfg, _, fastDiags, fast := load(tc.dir, true)
+		slowCfg, _, slowDiags, _ := load(tc.dir, false)
+		if fast != tc.fast {
+			t.Errorf("%s: read by fastDecode: %t, want %t", tc.dir, fast, tc.fast)
+		}
+		if fastDiags.Error() != slowDiags.Error() {
+			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", tc.dir, fastDiags, slowDiags)
+		}
+		if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
+			t.Errorf("%s: configs differ (-hclsyntax +fastDecode):\n%s", tc.dir, diff)
+		}
+	}
+}
