@@ -98,18 +98,28 @@ type limitScanner struct {
 	// it is an index (an operator), not a list.
 	value bool
 	// lastClose is the offset of the last "*/": a "/*" after it is no
-	// comment (hclsyntax lexes it as / and *).
+	// comment (hclsyntax lexes it as / and *). It is looked for at the
+	// first "/*" (-2 until then): most files have none, and the search
+	// from the end is a tenth of the scan of a large file.
 	lastClose int
 	unsure    bool
 	diag      *hcl.Diagnostic
 	maxDepth  int // for tests
 }
 
+// lastCommentEnd returns lastClose, looking for it the first time.
+func (s *limitScanner) lastCommentEnd() int {
+	if s.lastClose == -2 {
+		s.lastClose = bytes.LastIndex(s.src, []byte("*/"))
+	}
+	return s.lastClose
+}
+
 // checkLimits checks src, the file filename, against the limits, counting
 // what it uses in b. It returns at most one diagnostic: the first limit
 // exceeded.
 func checkLimits(src []byte, filename string, b *budget) hcl.Diagnostics {
-	s := &limitScanner{src: src, file: filename, b: b, line: 1, lastClose: bytes.LastIndex(src, []byte("*/"))}
+	s := &limitScanner{src: src, file: filename, b: b, line: 1, lastClose: -2}
 	if b.size += len(src); b.size > MaxFileSize {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -302,7 +312,7 @@ func (s *limitScanner) code() {
 			s.i++
 		}
 		value = s.value
-	case c == '/' && next == '*' && s.i+2 <= s.lastClose:
+	case c == '/' && next == '*' && s.i+2 <= s.lastCommentEnd():
 		s.tokens(1)
 		end := s.i + 2 + bytes.Index(s.src[s.i+2:], []byte("*/"))
 		for ; s.i < end; s.i++ {

@@ -22,7 +22,7 @@ import (
 // scanDepth runs the limit scan alone on src and returns the deepest
 // nesting it saw, its verdict, and whether it was unsure.
 func scanDepth(src []byte) (depth int, diag *hcl.Diagnostic, unsure bool) {
-	s := &limitScanner{src: src, file: "x.hcl", b: &budget{}, line: 1, lastClose: bytes.LastIndex(src, []byte("*/"))}
+	s := &limitScanner{src: src, file: "x.hcl", b: &budget{}, line: 1, lastClose: -2}
 	s.unsure = !utf8.Valid(src)
 	s.scan()
 	return s.maxDepth, s.diag, s.unsure
