@@ -561,16 +561,22 @@ func await(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // awaitSave waits until what lvsctl save prints (the table of the
-// kernel under test, fake or real) matches REGEXP, a minute at most:
-// await-save REGEXP. It leaves the last save in stdout.
+// kernel under test, fake or real, or of network namespace NS) matches
+// REGEXP, a minute at most: await-save [--netns NS] REGEXP. It leaves the
+// last save in stdout.
 func awaitSave(ts *testscript.TestScript, neg bool, args []string) {
+	save := []string{"save"}
+	if len(args) == 3 && args[0] == "--netns" {
+		save = append(save, args[:2]...)
+		args = args[2:]
+	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: await-save REGEXP")
+		ts.Fatalf("usage: await-save [--netns NS] REGEXP")
 	}
 	re, err := regexp.Compile(args[0])
 	ts.Check(err)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if ts.Exec("lvsctl", "save") == nil && re.MatchString(ts.ReadFile("stdout")) {
+		if ts.Exec("lvsctl", save...) == nil && re.MatchString(ts.ReadFile("stdout")) {
 			return
 		}
 		if time.Now().After(deadline) {

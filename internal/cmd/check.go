@@ -104,6 +104,7 @@ func runCheck(ctx context.Context, env Env, o checkOptions) error {
 	r := &reconcile.Reconciler{
 		Kernel: k, LockPath: dir.LockPath(id), LockInfo: commandLine(env),
 		Source: configSource(env, o.file), Log: o.log, Resync: o.resync,
+		Explain: loopbackExplainer(o.netns),
 	}
 	cfg, err := r.Start()
 	if err != nil {

@@ -30,16 +30,36 @@ type loState struct {
 // namespace ns, that the namespace's loopback is down when that is why the
 // kernel refused an IPv4 real server; look reads the namespace's state.
 func withLoopbackHint(err error, ns string, look func(ns string) loState) error {
-	var oe *apply.OpError
-	if !errors.As(err, &oe) || !errors.Is(err, syscall.EINVAL) {
+	if cause := loopbackCause(err, ns, look); cause != "" {
+		return fmt.Errorf("%w\nlvsctl: the cause: %s", err, cause)
+	}
+	return err
+}
+
+// loopbackExplainer is withLoopbackHint for a daemon's log, where an error
+// is one line: the reconciler's Explain.
+func loopbackExplainer(ns string) func(error) error {
+	return func(err error) error {
+		if cause := loopbackCause(err, ns, lookLoopback); cause != "" {
+			return fmt.Errorf("%w; the cause: %s", err, cause)
+		}
 		return err
 	}
+}
+
+// loopbackCause is the sentence that says the loopback of network
+// namespace ns is why the kernel refused the real server of err, or "".
+func loopbackCause(err error, ns string, look func(ns string) loState) string {
+	var oe *apply.OpError
+	if !errors.As(err, &oe) || !errors.Is(err, syscall.EINVAL) {
+		return ""
+	}
 	if a := oe.Op.Action; a != plan.AddDest && a != plan.EditDest || !oe.Op.ToDest.Addr.Addr().Unmap().Is4() {
-		return err
+		return ""
 	}
 	st := look(ns)
 	if !st.available || st.loUp || st.hasIPv4 {
-		return err
+		return ""
 	}
 	where, cmd := "this network namespace", "ip link set lo up"
 	switch {
@@ -48,7 +68,7 @@ func withLoopbackHint(err error, ns string, look func(ns string) loState) error 
 	case ns != "":
 		where, cmd = "network namespace "+ns, "ip -n "+ns+" link set lo up"
 	}
-	return fmt.Errorf("%w\nlvsctl: the cause: %s has its loopback (lo) down and no IPv4 address, and the kernel refuses every IPv4 real server there; bring lo up with: %s", err, where, cmd)
+	return fmt.Sprintf("%s has its loopback (lo) down and no IPv4 address, and the kernel refuses every IPv4 real server there; bring lo up with: %s", where, cmd)
 }
 
 // lookLoopback reads lo's state and whether any IPv4 address exists in

@@ -138,6 +138,7 @@ func runPulse(ctx context.Context, env Env, o pulseOptions) error {
 		Failover: true, Addrs: reconcile.Netlink{},
 		ARPCount: o.arpCount, ARPInterval: o.arpInterval,
 		Command: commandRunner(tag), Log: o.log, Resync: o.resync,
+		Explain: loopbackExplainer(""),
 	}
 	cfg, err := r.Start()
 	if err != nil {

@@ -105,7 +105,11 @@ type Reconciler struct {
 	// OnConfig is called from the loop with each configuration accepted
 	// after the first, so that a front-end reloads its own parts.
 	OnConfig func(*model.Config)
-	Log      *slog.Logger
+	// Explain, when set, adds to a converge error the cause it can find
+	// outside the kernel's answer (a namespace's loopback down), before
+	// the error is logged.
+	Explain func(error) error
+	Log     *slog.Logger
 	// Resync is how often the whole table is read again (DefaultResync).
 	Resync time.Duration
 	// ARPCount announcements are sent ARPInterval apart after taking over.
@@ -355,6 +359,9 @@ func (r *Reconciler) Run(ctx context.Context, releaseTimeout time.Duration) erro
 // report logs a converge error: each new error at once, the same one again
 // every 30 seconds, so that a lasting failure is never silent nor floods.
 func (r *Reconciler) report(err error) {
+	if r.Explain != nil {
+		err = r.Explain(err)
+	}
 	msg := err.Error()
 	now := r.now()
 	if msg == r.lastErr && now.Sub(r.lastErrAt) < 30*time.Second {

@@ -297,6 +297,40 @@ func TestNoVIPWithoutItsTableAndRetries(t *testing.T) {
 	}
 }
 
+// TestExplainAddsTheCause checks that a converge error goes through
+// Explain before it is logged: cmd adds there that a namespace's loopback
+// is down, which the kernel's EINVAL does not say.
+func TestExplainAddsTheCause(t *testing.T) {
+	f := newFixture(t, webHCL, false)
+	var failing atomic.Bool
+	failing.Store(true)
+	f.k.SetFault(func(c applytest.Call) error {
+		if failing.Load() && c.Method == "AddDest" {
+			return syscall.EINVAL
+		}
+		return nil
+	})
+	var explained atomic.Int32
+	f.r.Explain = func(err error) error {
+		var oe *apply.OpError
+		if !errors.As(err, &oe) || !errors.Is(err, syscall.EINVAL) {
+			return err
+		}
+		explained.Add(1)
+		return fmt.Errorf("%w; the cause: lo is down", err)
+	}
+	f.run()
+	waitFor(t, "a failed converge", func() bool { return f.r.Stats().Failures >= 1 })
+	failing.Store(false)
+	waitFor(t, "the retry to succeed", func() bool { s := f.services(); return len(s) == 1 && !strings.HasSuffix(s[0], "=") })
+	if explained.Load() == 0 {
+		t.Fatal("Explain was not given the apply's error")
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "cannot converge the director; retrying") || !strings.Contains(logs, "the cause: lo is down") {
+		t.Errorf("the cause is not in the log:\n%s", logs)
+	}
+}
+
 func TestWaitsForTheLockAndNeverGivesUp(t *testing.T) {
 	f := newFixture(t, webHCL, true)
 	unlock, err := apply.Lock(f.r.LockPath, 0, "apply (an operator)")
