@@ -11,10 +11,10 @@ import (
 // fastDecode reads a configuration file straight into the schema structs,
 // without the syntax tree that hclsyntax would build and decodeBody would
 // then walk: for the plain subset that fastParser reads, and only when
-// every item fits the schema. A tree of a thousand virtual
-// servers is ten megabytes of attributes, blocks, bodies and maps, made
-// only to be read once; allocating and collecting it was most of what a
-// no-op plan of a large director cost.
+// every item fits the schema. The tree of a thousand virtual servers is
+// ten megabytes of attributes, blocks, bodies and maps, made only to be
+// read once; allocating and collecting it was most of what a no-op plan of
+// a large director cost.
 //
 // It gives what decodeBody gives for the same file, ranges included, or
 // nil: then the caller parses with hclsyntax, and the diagnostics (if any)
@@ -45,7 +45,9 @@ func fastDecode(src []byte, filename string) *fileBlock {
 func (p *fastParser) decodeBody(v reflect.Value, inBlock bool, start hcl.Pos) bool {
 	info := infoOf(v.Type())
 	if info.remain >= 0 || len(info.attrs) > 64 {
-		return false // a remain body is read by decodeRemain
+		// A remain body is kept as syntax (see decodeBlock); seen
+		// counts 64 attributes.
+		return false
 	}
 	var seen uint64 // of info.attrs, by index
 	for {
