@@ -5,11 +5,15 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/lvsctl/lvsctl/internal/model"
 )
@@ -48,7 +52,129 @@ func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) 
 	if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
 		t.Errorf("%s: configs differ (-hclsyntax +fast):\n%s", name, diff)
 	}
+	// The structs themselves, ranges and kept syntax included: what
+	// the rules would point at if they found a problem.
+	f, diags := parseSyntax(src, name)
+	var slow fileBlock
+	if diags = append(diags, decodeBody(f.Body, &slow)...); diags.HasErrors() {
+		t.Fatalf("%s: hclsyntax: %v", name, diags)
+	}
+	if d := schemaDiff("file", reflect.ValueOf(slow), reflect.ValueOf(*fastDecode(src, name))); d != "" {
+		t.Errorf("%s: decoded structs differ: %s", name, d)
+	}
 	return true
+}
+
+// schemaDiff returns the first difference between a and b, schema values
+// decoded from the same file through hclsyntax and through fastDecode, or
+// "". Ranges must be equal; expressions and bodies kept as syntax must have
+// the same ranges and values.
+func schemaDiff(path string, a, b reflect.Value) string {
+	switch a.Type() {
+	case reflect.TypeFor[hcl.Range]():
+		if a.Interface() != b.Interface() {
+			return fmt.Sprintf("%s: %v, fast %v", path, a.Interface(), b.Interface())
+		}
+		return ""
+	case exprType:
+		ea, _ := a.Interface().(hcl.Expression)
+		eb, _ := b.Interface().(hcl.Expression)
+		return exprDiff(path, ea, eb)
+	case reflect.TypeFor[hcl.Body]():
+		ba, _ := a.Interface().(*hclsyntax.Body)
+		bb, _ := b.Interface().(*hclsyntax.Body)
+		if ba == nil || bb == nil {
+			if a.IsNil() != b.IsNil() || (ba == nil) != (bb == nil) {
+				return path + ": a body on one side only"
+			}
+			return ""
+		}
+		return bodyDiff(path, ba, bb)
+	}
+	switch a.Kind() {
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				return path + ": set on one side only"
+			}
+			return ""
+		}
+		return schemaDiff(path, a.Elem(), b.Elem())
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return fmt.Sprintf("%s: %d elements, fast %d", path, a.Len(), b.Len())
+		}
+		for i := range a.Len() {
+			if d := schemaDiff(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if d := schemaDiff(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if a.Interface() != b.Interface() {
+		return fmt.Sprintf("%s: %v, fast %v", path, a.Interface(), b.Interface())
+	}
+	return ""
+}
+
+// exprDiff is schemaDiff for an expression.
+func exprDiff(path string, a, b hcl.Expression) string {
+	if a == nil || b == nil {
+		if (a == nil) != (b == nil) {
+			return path + ": an expression on one side only"
+		}
+		return ""
+	}
+	if a.Range() != b.Range() {
+		return fmt.Sprintf("%s: expression at %v, fast %v", path, a.Range(), b.Range())
+	}
+	va, _ := a.Value(nil)
+	vb, _ := b.Value(nil)
+	if !va.RawEquals(vb) {
+		return fmt.Sprintf("%s: %#v, fast %#v", path, va, vb)
+	}
+	return ""
+}
+
+// bodyDiff is schemaDiff for a body kept as syntax.
+func bodyDiff(path string, a, b *hclsyntax.Body) string {
+	if a.SrcRange != b.SrcRange || a.EndRange != b.EndRange {
+		return fmt.Sprintf("%s: body at %v-%v, fast %v-%v", path, a.SrcRange, a.EndRange, b.SrcRange, b.EndRange)
+	}
+	if len(a.Attributes) != len(b.Attributes) || len(a.Blocks) != len(b.Blocks) {
+		return fmt.Sprintf("%s: %d attributes and %d blocks, fast %d and %d", path, len(a.Attributes), len(a.Blocks), len(b.Attributes), len(b.Blocks))
+	}
+	for name, aa := range a.Attributes {
+		ab := b.Attributes[name]
+		if ab == nil {
+			return path + "." + name + ": missing in fast"
+		}
+		if aa.SrcRange != ab.SrcRange || aa.NameRange != ab.NameRange || aa.EqualsRange != ab.EqualsRange {
+			return fmt.Sprintf("%s.%s: attribute ranges differ", path, name)
+		}
+		if d := exprDiff(path+"."+name, aa.Expr, ab.Expr); d != "" {
+			return d
+		}
+	}
+	for i, ka := range a.Blocks {
+		kb := b.Blocks[i]
+		p := fmt.Sprintf("%s.%s[%d]", path, ka.Type, i)
+		if ka.Type != kb.Type || !slices.Equal(ka.Labels, kb.Labels) || !slices.Equal(ka.LabelRanges, kb.LabelRanges) ||
+			ka.TypeRange != kb.TypeRange || ka.OpenBraceRange != kb.OpenBraceRange || ka.CloseBraceRange != kb.CloseBraceRange {
+			return p + ": block headers differ"
+		}
+		if d := bodyDiff(p, ka.Body, kb.Body); d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 func TestFastParseEqualsHCLSyntax(t *testing.T) {
