@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/quote"
 	"github.com/lvsctl/lvsctl/internal/suggest"
 
@@ -46,24 +47,7 @@ func (e *Error) Excerpt() string {
 
 // Errors are the errors of one input, in line order; ParseSave returns
 // them as its error when there is more than one.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-// Unwrap returns the errors one by one, for errors.As and errors.Is.
-func (es Errors) Unwrap() []error {
-	errs := make([]error, len(es))
-	for i, e := range es {
-		errs[i] = e
-	}
-	return errs
-}
+type Errors = diag.Errors[*Error]
 
 // Limits on what ParseSave reads, checked as it reads, so that garbage or
 // a hostile file is refused before it costs memory: "ipvsadm -S -n" of a

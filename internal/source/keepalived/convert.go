@@ -57,8 +57,8 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 			}
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
-		es := c.errs.capped()
-		es.withSource(f.srcs)
+		es := capped(c.errs)
+		withSource(es, f.srcs)
 		return nil, nil, nil, es
 	}
 	// keepalived left net.ipv4.ip_forward to the admin; lvsctl plans what
@@ -75,8 +75,8 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 			}
 			c.errorf(at, "%s", p.Msg)
 		}
-		es := c.errs.capped()
-		es.withSource(f.srcs)
+		es := capped(c.errs)
+		withSource(es, f.srcs)
 		return nil, nil, nil, es
 	}
 	for name, st := range c.cfg.Services {

@@ -61,7 +61,7 @@ func (e *Error) Excerpt(indent string) string {
 
 // withSource fills in the Source of each error from srcs, the files read
 // by name.
-func (es Errors) withSource(srcs map[string][]byte) {
+func withSource(es Errors, srcs map[string][]byte) {
 	lines := map[string]*diag.Lines{}
 	for _, e := range es {
 		src, ok := srcs[e.File]
@@ -126,27 +126,10 @@ func lineOf(src []byte, n int) string {
 
 // Errors is every error found, in the order the files were read. It is the
 // error type [Parse], [Load] and [File.Convert] return.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-// Unwrap returns the errors one by one, for errors.As and errors.Is.
-func (es Errors) Unwrap() []error {
-	errs := make([]error, len(es))
-	for i, e := range es {
-		errs[i] = e
-	}
-	return errs
-}
+type Errors = diag.Errors[*Error]
 
 // capped returns es cut to MaxErrors errors and one that says so.
-func (es Errors) capped() Errors {
+func capped(es Errors) Errors {
 	if len(es) <= MaxErrors {
 		return es
 	}

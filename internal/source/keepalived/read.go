@@ -140,8 +140,8 @@ func (r *reader) finish() (*File, error) {
 	r.f.Files = r.files
 	r.f.Trailing = r.pending
 	if len(r.errs) > 0 {
-		es := r.errs.capped()
-		es.withSource(r.f.srcs)
+		es := capped(r.errs)
+		withSource(es, r.f.srcs)
 		return nil, es
 	}
 	return r.f, nil

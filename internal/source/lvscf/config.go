@@ -54,7 +54,7 @@ func (f *File) Config() (*model.Config, error) {
 func (f *File) Convert() (*model.Config, *model.Annotations, error) {
 	cfg, ann, errs := f.convert()
 	if len(errs) > 0 {
-		return nil, nil, errs.capped()
+		return nil, nil, capped(errs)
 	}
 	return cfg, ann, nil
 }

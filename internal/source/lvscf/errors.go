@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/quote"
 )
 
@@ -72,42 +73,25 @@ func (e *Error) Error() string {
 
 // Errors is every error found in a file, in line order. It is the error type
 // that [Parse] and [File.Table] return.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
+type Errors = diag.Errors[*Error]
 
 // capped returns es cut to MaxErrors errors and one that says so.
-func (es Errors) capped() Errors {
+func capped(es Errors) Errors {
 	if len(es) <= MaxErrors {
 		return es
 	}
-	return es[:MaxErrors:MaxErrors].with(len(es) - MaxErrors)
+	return withMore(es[:MaxErrors:MaxErrors], len(es)-MaxErrors)
 }
 
-// with returns es and, when more errors were found than es holds, one
+// withMore returns es and, when more errors were found than es holds, one
 // that counts them.
-func (es Errors) with(more int) Errors {
+func withMore(es Errors, more int) Errors {
 	if more == 0 || len(es) == 0 {
 		return es
 	}
 	last := es[len(es)-1]
 	return append(es[:len(es):len(es)], &Error{File: last.File, Line: last.Line, Msg: MsgTooMany,
 		Detail: fmt.Sprintf("%d more errors not shown (lvsctl shows the first %d); fix these first", more, MaxErrors)})
-}
-
-// Unwrap returns the errors one by one, for errors.As and errors.Is.
-func (es Errors) Unwrap() []error {
-	errs := make([]error, len(es))
-	for i, e := range es {
-		errs[i] = e
-	}
-	return errs
 }
 
 // A Warning is something lvsctl accepts but piranha would have read

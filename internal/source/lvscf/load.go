@@ -51,7 +51,7 @@ func Load(r io.Reader, filename string) (*Loaded, []Warning, error) {
 				e.Source = p.f.lines[e.Line-1]
 			}
 		}
-		return nil, warns, errs.with(more)
+		return nil, warns, withMore(errs, more)
 	}
 	return &Loaded{File: p.f, Config: cfg, Annotations: ann}, warns, nil
 }

@@ -43,7 +43,7 @@ func Parse(r io.Reader, filename string) (*File, []Warning, error) {
 		return nil, nil, err
 	}
 	if len(p.errs) > 0 {
-		return nil, p.warnings(), p.errs.with(p.moreErrs)
+		return nil, p.warnings(), withMore(p.errs, p.moreErrs)
 	}
 	return p.f, p.warnings(), nil
 }

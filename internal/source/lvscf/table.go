@@ -44,7 +44,7 @@ import (
 func (f *File) Table() (*lvs.Table, error) {
 	t, errs := f.table()
 	if len(errs) > 0 {
-		return nil, errs.capped()
+		return nil, capped(errs)
 	}
 	return t, nil
 }
