@@ -14,7 +14,9 @@ func TestClosest(t *testing.T) {
 		{"Scheduler", "scheduler"}, // case
 		{"prot", "port"},           // short: one edit
 		{"adress", "address"},
-		{"wieght", "weight"}, // a swap is two edits
+		{"wieght", "weight"}, // a swap is one edit
+		{"pmaks", "pmask"},
+		{"prto", "port"},
 		{"pmsk", "pmask"},
 		{"color", ""},
 		{"scheduler", ""}, // itself is not a suggestion
@@ -23,6 +25,19 @@ func TestClosest(t *testing.T) {
 	} {
 		if got := Closest(c.word, keys); got != c.want {
 			t.Errorf("Closest(%.20q) = %q, want %q", c.word, got, c.want)
+		}
+	}
+}
+
+// A swap of two neighbours is one edit, so that a three-letter word with
+// two letters swapped has its suggestion.
+func TestClosestSwap(t *testing.T) {
+	for _, c := range []struct{ word, want string }{
+		{"upd", "udp"}, {"wcl", "wlc"}, {"nta", "nat"}, {"WCL", "wlc"},
+		{"dpu", ""}, // two swaps, or two replacements
+	} {
+		if got := Closest(c.word, []string{"tcp", "udp", "rr", "wlc", "nat"}); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.word, got, c.want)
 		}
 	}
 }

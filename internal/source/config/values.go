@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/suggest"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -213,58 +214,9 @@ func quotedList(names []string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
-// suggest returns the candidate closest to s if it is close enough to be a
-// plausible typo, or "".
-func suggest(s string, candidates []string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	best, bestDist := "", math.MaxInt
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
-		if d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	limit := 2
-	if len(s) <= 3 {
-		limit = 1
-	}
-	if bestDist <= limit {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the edit distance between a and b in bytes, counting a
-// swap of two neighbours as one edit ("upd" is one typo away from "udp").
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}
-
 // didYouMean returns ` Did you mean "x"?` or "".
 func didYouMean(s string, candidates []string) string {
-	if c := suggest(s, candidates); c != "" && c != s {
+	if c := suggest.Closest(s, candidates); c != "" {
 		return fmt.Sprintf(" Did you mean %q?", c)
 	}
 	return ""
