@@ -3,38 +3,17 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/golden"
+
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plan -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./plan -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func persistent(s lvs.Service, timeout uint32, mask uint8) lvs.Service {
 	s.Opts.Persistent, s.Opts.Timeout, s.Opts.Netmask = true, timeout, mask
@@ -160,11 +139,11 @@ func TestRenderGolden(t *testing.T) {
 			if err := Render(&text, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden", text.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".golden"), text.Bytes())
 			if err := RenderJSON(&js, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".json.golden", js.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".json.golden"), js.Bytes())
 
 			// The text's summary line and the JSON's summary agree with Summary.
 			var doc struct {

@@ -1,18 +1,15 @@
 package config
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lvsctl/lvsctl/internal/golden"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-var update = flag.Bool("update", false, "rewrite the .golden files from the current output")
 
 // render prints every field of a configuration in a fixed order, one line
 // per object, so that a golden file shows exactly what the parser decided,
@@ -83,20 +80,7 @@ func TestGolden(t *testing.T) {
 				}
 				got = render(cfg)
 			}
-			golden := strings.TrimSuffix(path, filepath.Ext(path)) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./config -run TestGolden -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from %s:\n--- got\n%s--- want\n%s", path, golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(path, filepath.Ext(path))+".golden", []byte(got))
 		})
 	}
 }

@@ -3,9 +3,7 @@ package keepalived
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,11 +11,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/lvsctl/lvsctl/internal/golden"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata golden files")
 
 var cmpConfig = []cmp.Option{
 	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
@@ -54,24 +51,6 @@ func convert(t *testing.T, name string) (hcl []byte, direct, back *model.Config,
 	return b.Bytes(), direct, back, nil
 }
 
-// golden compares got with the file golden, or rewrites it with -update.
-func golden(t *testing.T, golden string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/source/keepalived -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs; run go test ./internal/source/keepalived -update and review the diff (-want +got):\n%s", golden, d)
-	}
-}
-
 // Every sample of keepalived's converts; the HCL parses back to the same
 // configuration as reading the keepalived.conf directly (table, checks,
 // sorry servers, quorums, VIPs, pulse); and the HCL is the reviewed one.
@@ -99,7 +78,7 @@ func TestSamples(t *testing.T) {
 			} else if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
 				t.Errorf("the converted HCL means something else (-keepalived.conf +hcl):\n%s\n%s", d, hcl)
 			}
-			golden(t, strings.TrimSuffix(name, ".conf")+".golden", out)
+			golden.Check(t, strings.TrimSuffix(name, ".conf")+".golden", out)
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/lvsctl/lvsctl/internal/golden"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/lvs"
@@ -110,20 +111,7 @@ func TestConvertGolden(t *testing.T) {
 			if !ok {
 				t.Fatal("the sample does not convert")
 			}
-			golden := strings.TrimSuffix(name, ".cf") + ".hcl.golden"
-			if *update {
-				if err := os.WriteFile(golden, hcl, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./lvscf -update)", err)
-			}
-			if d := cmp.Diff(string(want), string(hcl)); d != "" {
-				t.Errorf("%s differs; run go test ./lvscf -update and review the diff (-want +got):\n%s", golden, d)
-			}
+			golden.Check(t, strings.TrimSuffix(name, ".cf")+".hcl.golden", hcl)
 		})
 	}
 }

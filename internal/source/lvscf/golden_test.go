@@ -2,7 +2,6 @@ package lvscf
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -11,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvsctl/lvsctl/internal/golden"
+
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
 
 // TestGolden parses every testdata/*.cf and compares a dump of the File,
 // its warnings and its table (or the errors) with testdata/*.golden.
@@ -30,20 +29,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := dumpAll(filepath.Base(name), src)
-			golden := strings.TrimSuffix(name, ".cf") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./lvscf -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the dump; run go test ./lvscf -update and review the diff\n--- got:\n%s", golden, got)
-			}
+			golden.Check(t, strings.TrimSuffix(name, ".cf")+".golden", []byte(got))
 		})
 	}
 }
