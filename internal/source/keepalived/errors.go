@@ -1,8 +1,8 @@
 package keepalived
 
 import (
-	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -32,35 +32,34 @@ func (p Pos) String() string {
 type Error struct {
 	Pos
 	Msg string // what was wrong and what to do
-	// Source is the line of the file at Pos, clipped to about 100
-	// characters around Col, with control characters shown as "?"; ""
-	// when there is none.
-	Source string
-	// Caret is the 1-based column of Col in Source; 0 when there is none.
-	Caret int
 	// diag is the error in the common form, placed in its file with
-	// byte offsets and a snippet; nil before withSource, or when its
-	// file is not at hand.
+	// byte offsets and a snippet of its line; nil before withSource, or
+	// when its file is not at hand.
 	diag *diag.Diagnostic
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 
-// Excerpt returns the source line and a caret under the column, each
-// line indented by indent, or "" when the error has no source line.
+// Excerpt returns the source line, after its number, and a caret under
+// the column (none when the whole line is meant), each line indented by
+// indent; "" when the error has no source line. The line is shown as
+// every diagnostic's snippet shows it ([diag.Shown]): control characters
+// escaped, a long line cut around the column.
 func (e *Error) Excerpt(indent string) string {
-	if e.Source == "" {
+	if e.diag == nil || e.diag.Snippet == nil || e.diag.Snippet.Code == "" {
 		return ""
 	}
-	s := fmt.Sprintf("%s%d | %s\n", indent, e.Line, e.Source)
-	if e.Caret > 0 {
-		s += indent + strings.Repeat(" ", len(fmt.Sprint(e.Line))+3+e.Caret-1) + "^\n"
+	code, at := e.diag.Snippet.Code, e.diag.Snippet.HighlightStartOffset
+	num := strconv.Itoa(e.Line)
+	s := indent + num + " | " + code + "\n"
+	if e.Col > 0 {
+		s += indent + strings.Repeat(" ", len(num)+3) + diag.Marker(code, at, at) + "\n"
 	}
 	return s
 }
 
-// withSource fills in the Source of each error from srcs, the files read
-// by name.
+// withSource places each error in its file, of srcs, the files read by
+// name, with the snippet of its line.
 func withSource(es Errors, srcs map[string][]byte) {
 	lines := map[string]*diag.Lines{}
 	for _, e := range es {
@@ -73,55 +72,7 @@ func withSource(es Errors, srcs map[string][]byte) {
 		}
 		// Not capitalised: a message starts with the keyword as written.
 		e.diag = lines[e.File].At(diag.Error, e.Line, e.Col, e.Msg, "")
-		line := lineOf(src, e.Line)
-		if line == "" {
-			continue
-		}
-		col := max(e.Col, 1)
-		start := 0
-		if col > 80 {
-			start = col - 40
-		}
-		end := min(len(line), start+100)
-		if start >= len(line) {
-			continue
-		}
-		b := []byte(line[start:end])
-		for i, c := range b {
-			if c < ' ' || c == 0x7f || c >= 0x80 {
-				b[i] = '?'
-			}
-		}
-		e.Source = string(b)
-		if start > 0 {
-			e.Source = "…" + e.Source
-			col = col - start + 1
-		}
-		if e.Col > 0 {
-			e.Caret = col
-		}
 	}
-}
-
-// lineOf returns line n (1-based) of src without its line end, "" past
-// the end or for a line over MaxLineLength.
-func lineOf(src []byte, n int) string {
-	for i := 1; len(src) > 0; i++ {
-		j := bytes.IndexByte(src, '\n')
-		line := src
-		if j >= 0 {
-			line, src = src[:j], src[j+1:]
-		} else {
-			src = nil
-		}
-		if i == n {
-			if len(line) > MaxLineLength {
-				return ""
-			}
-			return strings.TrimRight(string(line), "\r")
-		}
-	}
-	return ""
 }
 
 // Errors is every error found, in the order the files were read. It is the

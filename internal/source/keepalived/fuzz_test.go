@@ -61,8 +61,8 @@ func FuzzParse(f *testing.F) {
 				if e.Line < 1 && len(src) <= MaxSize {
 					t.Fatalf("error without a line: %v", e)
 				}
-				if len(e.Error()) > 600 || len(e.Source) > 110*3 {
-					t.Fatalf("a %d-byte message: %.600s", len(e.Error()), e)
+				if x := e.Excerpt(""); len(e.Error()) > 600 || len(x) > maxExcerpt {
+					t.Fatalf("a %d-byte message or a %d-byte excerpt: %.600s", len(e.Error()), len(x), e)
 				}
 			}
 			return

@@ -270,10 +270,18 @@ func TestErrors(t *testing.T) {
 			}
 		}
 	}
-	// The excerpt shows the line, and the caret the column.
-	es := parseErrors(t, "virtual_server 10.0.0.1 80 {\n\tlb_algo fast\n}\n")
-	if got, want := es[0].Excerpt(""), "2 | ?lb_algo fast\n"+strings.Repeat(" ", 13)+"^\n"; got != want {
-		t.Errorf("excerpt %q, want %q", got, want)
+	// The excerpt shows the line after its number, and the caret the
+	// column; the line as every diagnostic shows it (diag.Shown): a tab
+	// stays a tab, kept in the marker line for the caret to line up, and
+	// other control characters are escaped.
+	for _, tc := range []struct{ src, want string }{
+		{"virtual_server 10.0.0.1 80 {\n    lb_algo fast\n}\n", "  2 |     lb_algo fast\n" + strings.Repeat(" ", 18) + "^\n"},
+		{"virtual_server 10.0.0.1 80 {\n\tlb_algo fast\n}\n", "  2 | \tlb_algo fast\n      \t        ^\n"},
+		{"virtual_server 10.0.0.1 80 {\n lb_algo \x01fast\n}\n", "  2 |  lb_algo \\x01fast\n" + strings.Repeat(" ", 15) + "^\n"},
+	} {
+		if got := parseErrors(t, tc.src)[0].Excerpt("  "); got != tc.want {
+			t.Errorf("excerpt %q, want %q", got, tc.want)
+		}
 	}
 }
 

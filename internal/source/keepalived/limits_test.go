@@ -4,7 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lvsctl/lvsctl/internal/diag"
 )
+
+// maxExcerpt bounds an error's excerpt: a line of at most diag.MaxLine
+// characters of up to 4 bytes each, the marker line under it, and the line
+// numbers.
+const maxExcerpt = 5*diag.MaxLine + 64
 
 // A 3 MB line of NUL bytes is one short error, not a 3 MB message.
 func TestNULLine(t *testing.T) {
@@ -29,8 +36,8 @@ func TestShortMessages(t *testing.T) {
 		"include " + long + "\n",
 	} {
 		for _, e := range parseErrors(t, src) {
-			if len(e.Error()) > 400 || len(e.Source) > 400 {
-				t.Errorf("%.40q: a %d-byte message: %.400s", src, len(e.Error()), e)
+			if x := e.Excerpt(""); len(e.Error()) > 400 || len(x) > maxExcerpt {
+				t.Errorf("%.40q: a %d-byte message or a %d-byte excerpt: %.400s", src, len(e.Error()), len(x), e)
 			}
 		}
 	}
