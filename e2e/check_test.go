@@ -17,6 +17,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/cmd"
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/internal/netns"
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 	"github.com/lvsctl/lvsctl/kernel"
 )
 
@@ -161,24 +162,6 @@ func within(t *testing.T, limit time.Duration, what string, cond func() bool, di
 	return time.Since(start)
 }
 
-// syncBuf is a buffer the check goroutine writes and the test reads.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestKernelCheck runs `lvsctl check --netns director` on the four-host
 // NAT layout and takes real1 down and up, then both: within fall × interval
 // + timeout a stopped real server is quiesced and every request goes to the
@@ -196,7 +179,7 @@ func TestKernelCheck(t *testing.T) {
 	}
 
 	cfg := writeConfig(t, checkConfig)
-	var logs syncBuf
+	var logs syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/ipvstest"
 	"github.com/lvsctl/lvsctl/internal/netns"
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
 
 // TestKernelFaults injects faults into a pulse pair on the real kernel, at
@@ -488,7 +489,7 @@ func truncatedConfig(f *faultPair, tl *tally) {
 func applyPrompt(f *faultPair, tl *tally) {
 	act, standby := f.active()
 	pr, pw := io.Pipe()
-	var out syncBuf
+	var out syncbuf.Buffer
 	c := f.lvsctlIn(standby, pr, &out, "apply", "-f", f.cfg)
 	if err := c.Start(); err != nil {
 		f.t.Fatal(err)
@@ -657,7 +658,7 @@ func operatorChange(f *faultPair, tl *tally) {
 		f.t.Fatal(err)
 	}
 	defer f.restoreConfig(text)
-	var out syncBuf
+	var out syncbuf.Buffer
 	if err := f.lvsctlIn(act, nil, &out, "apply", "--auto-approve", "-f", f.cfg).Run(); err != nil {
 		f.t.Fatalf("the operator's apply on %s: %v\n%s", act, err, out.String())
 	}
@@ -714,7 +715,7 @@ func (f *faultPair) restoreConfig(text string) {
 		f.t.Fatal(err)
 	}
 	act, _ := f.active()
-	var out syncBuf
+	var out syncbuf.Buffer
 	if err := f.lvsctlIn(act, nil, &out, "apply", "--auto-approve", "-f", f.cfg).Run(); err != nil {
 		f.logf("the operator's second apply on %s: %v\n%s", act, err, out.String())
 	}

@@ -9,33 +9,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer that the check goroutine and the test may
-// share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const reloadConfig = `
 virtual_server "web" {
@@ -71,7 +52,7 @@ func TestCheckReload(t *testing.T) {
 	}
 	write("/bin/false")
 	k := applytest.New()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)
@@ -131,7 +112,7 @@ func TestCheckMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := applytest.New()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)

@@ -13,13 +13,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
 
 // loggerFrom runs newLogger behind daemonFlags with args, as check and
@@ -307,7 +308,7 @@ func TestNotifierWatchdog(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	var logs lockedLog
+	var logs syncbuf.Buffer
 	n := newNotifier(slog.New(slog.NewTextHandler(&logs, nil)))
 	if n.WatchdogInterval() != interval {
 		t.Fatalf("watchdog interval %s, want %s", n.WatchdogInterval(), interval)
@@ -364,25 +365,6 @@ func TestNotifierWatchdog(t *testing.T) {
 	if msg, ok := within(conn, 2*interval); ok {
 		t.Fatalf("petted after the context ended: %q", msg)
 	}
-}
-
-// lockedLog is a log buffer that the watchdog goroutine writes while the
-// test reads it.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestNotifierWatchdogOtherPID: WATCHDOG_PID names another process (a

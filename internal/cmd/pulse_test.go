@@ -12,6 +12,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/apply/applytest"
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
 
 // The command line of pulse; the daemon itself is tested in package pulse
@@ -97,7 +98,7 @@ func TestPulseReload(t *testing.T) {
 	}
 	write(pulseBlock + web)
 	k := applytest.New()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)

@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/internal/pulse/vip"
 	"github.com/lvsctl/lvsctl/internal/source/config"
+	"github.com/lvsctl/lvsctl/internal/syncbuf"
 	"github.com/lvsctl/lvsctl/lvs"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -128,26 +128,9 @@ type fixture struct {
 	addrs *addrs
 	ev    *events
 	r     *Reconciler
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 	stop  context.CancelFunc
 	done  chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func load(path string) (*model.Config, error) {
@@ -160,7 +143,7 @@ func load(path string) (*model.Config, error) {
 
 func newFixture(t *testing.T, src string, failover bool) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), k: &countingKernel{Kernel: applytest.New()}, ev: &events{}, logs: &syncBuffer{}}
+	f := &fixture{t: t, dir: t.TempDir(), k: &countingKernel{Kernel: applytest.New()}, ev: &events{}, logs: &syncbuf.Buffer{}}
 	f.file = filepath.Join(f.dir, "lvsctl.hcl")
 	f.write(src)
 	f.addrs = &addrs{held: map[netip.Addr]bool{}, log: f.ev}
