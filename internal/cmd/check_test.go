@@ -13,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/apply/applytest"
-	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
 
 const reloadConfig = `
@@ -52,47 +50,20 @@ func TestCheckReload(t *testing.T) {
 	}
 	write("/bin/false")
 	k := applytest.New()
-	var out syncbuf.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath}, Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
-			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
-		})
-	}()
-	waitOutput := func(what string, n int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for strings.Count(out.String(), what) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q (x%d) in:\n%s", what, n, out.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitOutput("real_server=real1", 1)
-	waitOutput("real_server=real2", 1)
+	check := startDaemon(t, k, dir, "check", "-f", cfgPath)
+	check.waitLog("real_server=real1", 1)
+	check.waitLog("real_server=real2", 1)
 
 	write("/bin/true")
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput("configuration reloaded", 1)
-	waitOutput(`msg="real server up" virtual_server=web real_server=real1`, 1)
+	check.waitLog("configuration reloaded", 1)
+	check.waitLog(`msg="real server up" virtual_server=web real_server=real1`, 1)
 	time.Sleep(200 * time.Millisecond) // several more probes of real2
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit status %d:\n%s", code, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("check did not stop")
-	}
-	if n := strings.Count(out.String(), `msg="real server down" virtual_server=web real_server=real2`); n != 1 {
-		t.Errorf("real2 went down %d times; the reload forgot its health:\n%s", n, out.String())
+	check.stop()
+	if n := strings.Count(check.out.String(), `msg="real server down" virtual_server=web real_server=real2`); n != 1 {
+		t.Errorf("real2 went down %d times; the reload forgot its health:\n%s", n, check.out.String())
 	}
 	live, err := k.Table()
 	if err != nil {
@@ -111,22 +82,12 @@ func TestCheckMetrics(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(strings.Replace(reloadConfig, "PROGRAM1", "/bin/true", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	k := applytest.New()
-	var out syncbuf.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, []string{"lvsctl", "check", "-f", cfgPath, "--metrics", "127.0.0.1:0"}, Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
-			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
-		})
-	}()
+	check := startDaemon(t, applytest.New(), dir, "check", "-f", cfgPath, "--metrics", "127.0.0.1:0")
 	urlRE := regexp.MustCompile(`msg="serving metrics" address=(http://127\.0\.0\.1:\d+/metrics)`)
 	var page string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+		if m := urlRE.FindStringSubmatch(check.out.String()); m != nil {
 			resp, err := http.Get(m[1])
 			if err != nil {
 				t.Fatal(err)
@@ -139,7 +100,7 @@ func TestCheckMetrics(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no metrics with real2 down; log:\n%s\nlast scrape:\n%s", out.String(), page)
+			t.Fatalf("no metrics with real2 down; log:\n%s\nlast scrape:\n%s", check.out.String(), page)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -156,15 +117,7 @@ func TestCheckMetrics(t *testing.T) {
 			t.Errorf("the scrape has no %q:\n%s", want, page)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit status %d:\n%s", code, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("check did not stop")
-	}
+	check.stop()
 }
 
 func TestCheckMetricsWithOnce(t *testing.T) {

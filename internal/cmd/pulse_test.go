@@ -8,11 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/lvsctl/lvsctl/internal/apply"
 	"github.com/lvsctl/lvsctl/internal/apply/applytest"
-	"github.com/lvsctl/lvsctl/internal/syncbuf"
 )
 
 // The command line of pulse; the daemon itself is tested in package pulse
@@ -98,16 +95,7 @@ func TestPulseReload(t *testing.T) {
 	}
 	write(pulseBlock + web)
 	k := applytest.New()
-	var out syncbuf.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, []string{"lvsctl", "pulse", "-f", cfgPath, "--status-file", filepath.Join(dir, "pulse.json")}, Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, StateDir: dir,
-			OpenKernel: func(string) (apply.Kernel, error) { return k, nil },
-		})
-	}()
+	pulse := startDaemon(t, k, dir, "pulse", "-f", cfgPath, "--status-file", filepath.Join(dir, "pulse.json"))
 	services := func() int {
 		live, err := k.Table()
 		if err != nil {
@@ -115,23 +103,13 @@ func TestPulseReload(t *testing.T) {
 		}
 		return len(live.Services)
 	}
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s:\n%s", what, out.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitFor("the table", func() bool { return services() == 1 })
+	pulse.waitFor("the table", func() bool { return services() == 1 })
 
 	write(pulseBlock + web + mail)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the reload", func() bool { return services() == 2 && strings.Contains(out.String(), "configuration reloaded") })
+	pulse.waitFor("the reload", func() bool { return services() == 2 && strings.Contains(pulse.out.String(), "configuration reloaded") })
 
 	write(pulseBlock + web + "virtual_server \"broken\" {\n")
 	for range 3 { // a storm
@@ -139,31 +117,21 @@ func TestPulseReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor("the refusal", func() bool {
-		return strings.Contains(out.String(), "configuration not reloaded; keeping the one in force")
-	})
+	pulse.waitLog("configuration not reloaded; keeping the one in force", 1)
 	if n := services(); n != 2 {
 		t.Fatalf("an invalid file changed the table: %d services", n)
 	}
 	select {
-	case code := <-done:
-		t.Fatalf("pulse ended on SIGHUP with status %d:\n%s", code, out.String())
+	case code := <-pulse.done:
+		t.Fatalf("pulse ended on SIGHUP with status %d:\n%s", code, pulse.out.String())
 	default:
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit status %d:\n%s", code, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("pulse did not stop")
-	}
+	pulse.stop()
 	if n := services(); n != 0 {
 		t.Errorf("SIGTERM left %d services on a released director", n)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(pulse.out.String()), "\n") {
 		if !strings.HasPrefix(line, "time=") {
 			t.Errorf("a log line that is not one slog record: %q", line)
 		}
