@@ -332,10 +332,7 @@ func TestWaitsForTheLockAndNeverGivesUp(t *testing.T) {
 
 func TestHealthTransitionIsOneOperationWithoutReadingTheTable(t *testing.T) {
 	f := newFixture(t, strings.Replace(webHCL, `real_server "a"`, "health_check {\n    type = \"tcp\"\n  }\n  real_server \"a\"", 1), false)
-	h := &fakeHealth{}
-	f.r.Health = h
-	f.run()
-	<-f.r.Ready()
+	h := f.runWithHealth()
 	waitFor(t, "the table", func() bool { return len(f.services()) == 1 })
 	reads, ops := f.k.reads.Load(), f.k.Ops()
 	conv := f.r.Stats().Converges
@@ -372,6 +369,36 @@ func (h *fakeHealth) setQuorums(st health.States, q health.Quorums) {
 	h.mu.Lock()
 	h.st, h.q = st, q
 	h.mu.Unlock()
+}
+
+// runWithHealth runs f's reconciler with a fake health source, returned
+// for the test to set, and waits until it is ready.
+func (f *fixture) runWithHealth() *fakeHealth {
+	h := &fakeHealth{}
+	f.r.Health = h
+	f.run()
+	<-f.r.Ready()
+	return h
+}
+
+// convergeMatchesWhole hands the reconciler the health states st and the
+// quorums q (nil for none) through h, waits for the converge they cause,
+// and fails at step unless the kernel then holds what the whole
+// computation (health.Desired) gives for cfg.
+func (f *fixture) convergeMatchesWhole(step int, h *fakeHealth, cfg *model.Config, st health.States, q health.Quorums) {
+	f.t.Helper()
+	h.setQuorums(st, q)
+	conv := f.r.Stats().Converges
+	f.r.Kick()
+	waitFor(f.t, "the converge", func() bool { return f.r.Stats().Converges > conv })
+	live, err := f.k.Kernel.Table()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	want := health.Desired(cfg, st, q, health.Policy{}, time.Now())
+	if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
+		f.t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
+	}
 }
 
 func (h *fakeHealth) Snapshot() (health.States, health.Quorums, health.Policy) {
@@ -563,10 +590,7 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 		src.WriteString("}\n")
 	}
 	f := newFixture(t, src.String(), false)
-	h := &fakeHealth{}
-	f.r.Health = h
-	f.run()
-	<-f.r.Ready()
+	h := f.runWithHealth()
 	cfg := f.r.Config()
 	targets := health.Targets(cfg)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -578,19 +602,7 @@ func TestHealthTransitionsMatchTheWholeComputation(t *testing.T) {
 			s.Down = !s.Down
 			st[tg.Key] = s
 		}
-		snap := maps.Clone(st)
-		h.set(snap)
-		conv := f.r.Stats().Converges
-		f.r.Kick()
-		waitFor(t, "the converge", func() bool { return f.r.Stats().Converges > conv })
-		live, err := f.k.Kernel.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := health.Desired(cfg, snap, nil, health.Policy{}, time.Now())
-		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
-			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
-		}
+		f.convergeMatchesWhole(step, h, cfg, maps.Clone(st), nil)
 	}
 	if n := f.k.reads.Load(); n != 1 {
 		t.Errorf("%d whole-table reads, want 1", n)
@@ -619,10 +631,7 @@ func TestWeightsAndQuorumsMatchTheWholeComputation(t *testing.T) {
 		src.WriteString("}\n")
 	}
 	f := newFixture(t, src.String(), false)
-	h := &fakeHealth{}
-	f.r.Health = h
-	f.run()
-	<-f.r.Ready()
+	h := f.runWithHealth()
 	cfg := f.r.Config()
 	targets := health.Targets(cfg)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -641,18 +650,7 @@ func TestWeightsAndQuorumsMatchTheWholeComputation(t *testing.T) {
 		}
 		snap := maps.Clone(st)
 		q = health.JudgeQuorums(cfg, snap, q)
-		h.setQuorums(snap, maps.Clone(q))
-		conv := f.r.Stats().Converges
-		f.r.Kick()
-		waitFor(t, "the converge", func() bool { return f.r.Stats().Converges > conv })
-		live, err := f.k.Kernel.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := health.Desired(cfg, snap, q, health.Policy{}, time.Now())
-		if p := plan.Diff(live, want, plan.Options{}); !p.Empty() {
-			t.Fatalf("step %d: the kernel differs from the whole computation by %d operations, first %+v", step, len(p.Ops), p.Ops[0])
-		}
+		f.convergeMatchesWhole(step, h, cfg, snap, maps.Clone(q))
 	}
 	if n := f.r.Stats().Partial; n < 55 {
 		t.Errorf("only %d of 60 transitions recomputed just their services", n)
