@@ -35,42 +35,8 @@ func serveDNS(t *testing.T, udp, tcp func(q []byte) []byte) netip.AddrPort {
 			ln.Close() // the UDP port is taken: try another
 			continue
 		}
-		t.Cleanup(func() { ln.Close(); pc.Close() })
-		go func() {
-			buf := make([]byte, 65535)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				if r := udp(buf[:n]); r != nil {
-					_, _ = pc.WriteTo(r, from)
-				}
-			}
-		}()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					var l [2]byte
-					if _, err := io.ReadFull(c, l[:]); err != nil {
-						return
-					}
-					q := make([]byte, binary.BigEndian.Uint16(l[:]))
-					if _, err := io.ReadFull(c, q); err != nil {
-						return
-					}
-					if r := tcp(q); r != nil {
-						_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(r))), r...))
-					}
-				}()
-			}
-		}()
-		return netip.MustParseAddrPort(ln.Addr().String())
+		serveUDPOn(t, pc, udp)
+		return serveTCPOn(t, ln, dnsOverTCP(tcp))
 	}
 	t.Fatal("no port free for both UDP and TCP")
 	return netip.AddrPort{}
@@ -224,7 +190,13 @@ func TestProbeDNSReplies(t *testing.T) {
 
 // serveTCPDNS is a name server over TCP alone.
 func serveTCPDNS(t *testing.T, tcp func([]byte) []byte) netip.AddrPort {
-	return serveTCP(t, func(c net.Conn) {
+	return serveTCP(t, dnsOverTCP(tcp))
+}
+
+// dnsOverTCP answers a DNS query over TCP, each message after its length
+// (RFC 1035 4.2.2), with tcp's reply.
+func dnsOverTCP(tcp func(q []byte) []byte) func(net.Conn) {
+	return func(c net.Conn) {
 		var l [2]byte
 		if _, err := io.ReadFull(c, l[:]); err != nil {
 			return
@@ -236,7 +208,7 @@ func serveTCPDNS(t *testing.T, tcp func([]byte) []byte) netip.AddrPort {
 		if r := tcp(q); r != nil {
 			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(r))), r...))
 		}
-	})
+	}
 }
 
 // testQuestion is the question of the reply-checker tests and fuzz target.

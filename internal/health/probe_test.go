@@ -40,6 +40,12 @@ func serveTCP(t *testing.T, handle func(net.Conn)) netip.AddrPort {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveTCPOn(t, ln, handle)
+}
+
+// serveTCPOn runs handle for every connection to ln, each closed after
+// handle and given 5 s at most, until the test ends.
+func serveTCPOn(t *testing.T, ln net.Listener, handle func(net.Conn)) netip.AddrPort {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -202,12 +208,20 @@ func TestProbeFlapping(t *testing.T) {
 	}
 }
 
+// serveUDP answers every datagram to a new loopback port with reply's
+// answer (nil sends nothing).
 func serveUDP(t *testing.T, reply func([]byte) []byte) netip.AddrPort {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveUDPOn(t, c, reply)
+}
+
+// serveUDPOn answers every datagram to c with reply's answer until the
+// test ends.
+func serveUDPOn(t *testing.T, c net.PacketConn, reply func([]byte) []byte) netip.AddrPort {
 	t.Cleanup(func() { c.Close() })
 	go func() {
 		buf := make([]byte, 65535)
@@ -442,31 +456,15 @@ func TestProbeExecHostile(t *testing.T) {
 // ProbeIn opens every socket and starts every program through its enter
 // function, which check --netns points at the director's namespace.
 func TestProbeIn(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			// Answer after the request (or the TCP probe's close): a
-			// reply sent before the request is one the HTTP client may
-			// take for an unsolicited response and fail on.
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 4096)
-				if n, _ := c.Read(buf); n > 0 {
-					c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-				}
-			}()
+	// Answer after the request (or the TCP probe's close): a reply sent
+	// before the request is one the HTTP client may take for an
+	// unsolicited response and fail on.
+	addr := serveTCP(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		if n, _ := c.Read(buf); n > 0 {
+			c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 		}
-	}()
-	addr := netip.MustParseAddrPort(ln.Addr().String())
+	})
 	var entered atomic.Int32
 	probe := ProbeIn(func(f func() error) error { entered.Add(1); return f() })
 	for _, typ := range []string{model.CheckTCP, model.CheckHTTP, model.CheckExec} {
@@ -486,7 +484,7 @@ func TestProbeIn(t *testing.T) {
 	}
 	// A namespace that cannot be entered fails the probe, saying why.
 	hc := model.DefaultHealthCheck(model.TCPProbe{})
-	err = ProbeIn(func(func() error) error { return errors.New("cannot enter network namespace x") })(context.Background(), &hc, addr)
+	err := ProbeIn(func(func() error) error { return errors.New("cannot enter network namespace x") })(context.Background(), &hc, addr)
 	if err == nil || !strings.Contains(err.Error(), "cannot enter network namespace x") {
 		t.Errorf("got %v", err)
 	}
