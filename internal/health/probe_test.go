@@ -366,19 +366,10 @@ func TestProbeDNS(t *testing.T) {
 		})
 	}
 	t.Run("over tcp", func(t *testing.T) {
-		addr := serveTCP(t, func(c net.Conn) {
-			var l [2]byte
-			if _, err := io.ReadFull(c, l[:]); err != nil {
-				return
-			}
-			q := make([]byte, binary.BigEndian.Uint16(l[:]))
-			if _, err := io.ReadFull(c, q); err != nil {
-				return
-			}
+		addr := serveTCPDNS(t, func(q []byte) []byte {
 			q[2] |= 0x80
 			binary.BigEndian.PutUint16(q[6:], 1)
-			q = append(q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
-			_, _ = c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...))
+			return append(q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1)
 		})
 		wantResult(t, Probe(context.Background(), check("dns", set(func(p *model.DNSProbe) { p.QueryName = "example.com" })), addr), "")
 	})
