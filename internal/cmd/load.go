@@ -265,7 +265,7 @@ func savedForm(data []byte) string {
 // includes), or "" for lvsctl's HCL. Directories and unreadable files
 // are left to config.Load, which reports them.
 func sourceFormat(path string) ([]byte, string) {
-	f, _, err := regular.Open(path, 0)
+	f, fi, err := regular.Open(path, 0)
 	if err != nil {
 		return nil, ""
 	}
@@ -273,7 +273,13 @@ func sourceFormat(path string) ([]byte, string) {
 	// At most one byte more than lvscf.Parse accepts: enough to tell the
 	// formats apart and for Parse to refuse one that is too large, without
 	// reading a huge file whole (config.Load refuses those by their size).
-	src, err := io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
+	// Up to that, in one buffer of the file's size.
+	var src []byte
+	if fi.Size() <= lvscf.MaxSize {
+		src, err = regular.ReadAll(f, fi, lvscf.MaxSize+1)
+	} else {
+		src, err = io.ReadAll(io.LimitReader(f, lvscf.MaxSize+1))
+	}
 	if err != nil {
 		return nil, ""
 	}
