@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The shell completion scripts, run in the shells themselves: each loads
@@ -203,5 +207,83 @@ t() { print -- "== $1"; shift; words=("$@"); CURRENT=$#; PREFIX=$words[CURRENT];
 	}
 	if got["fileequals"] != "web.hcl web.plan" {
 		t.Errorf("zsh: lvsctl plan --file=we<TAB>: got %q, want web.hcl web.plan", got["fileequals"])
+	}
+}
+
+// zshDriver types each of its arguments and a TAB into one interactive
+// zsh on a pseudo-terminal (zsh/zpty), with the completion system loaded
+// as a user's .zshrc would (compinit finding _lvsctl in $fpath), and
+// prints "== N" and then each candidate the completion adds, whole word
+// (an "--opt=" prefix included), one a line; Ctrl-U clears the line for
+// the next. TAB runs complete-word after arming comppostfuncs, which zsh
+// empties after each completion. compadd is wrapped only to print what the real one was asked
+// to add and matched (-A); everything else — _arguments, _describe,
+// _files, compset, matching — is zsh's own. The markers are written split
+// so that the pty's echo of these lines never matches them.
+const zshDriver = `zmodload zsh/zpty || exit 3
+zpty lz zsh -f -i
+zpty -w lz 'PROMPT= RPROMPT= PS2='
+zpty -w lz 'fpath=(./functions $fpath); autoload -U compinit && compinit -u -D'
+zpty -w lz 'compadd() { if (( ${@[(I)-[OAD]*]} )); then builtin compadd "$@"; return; fi; local -a m; builtin compadd -A m "$@"; local x; for x in $m; print -r -- "<<""M>>$IPREFIX$x"; }'
+zpty -w lz 'done-widget() { print -r -- "<<""END>>" }'
+zpty -w lz 'tab() { comppostfuncs=(done-widget); zle complete-word }; zle -N tab'
+zpty -w lz 'bindkey "^I" tab; print -r -- "<<""READY>>"'
+local line
+while zpty -r lz line; do [[ $line == *'<<READY>>'* ]] && break; done
+integer n=0
+for l in "$@"; do
+  print -r -- "== $((n++))"
+  zpty -n -w lz "$l"$'\t'
+  while zpty -r lz line; do
+    [[ $line == *'<<END>>'* ]] && break
+    [[ $line == *'<<M>>'* ]] && print -r -- "${${line##*<<M>>}%%$'\r'*}"
+  done
+  zpty -n -w lz $'\C-u'
+done
+zpty -d lz
+`
+
+// TestCompletionZshInteractive completes each line as a user at an
+// interactive zsh does, pressing TAB (see zshDriver).
+func TestCompletionZshInteractive(t *testing.T) {
+	zsh := needShell(t, "zsh")
+	dir := completionDir(t, "zsh")
+	fdir := filepath.Join(dir, "functions")
+	if err := os.Mkdir(fdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "script"), filepath.Join(fdir, "_lvsctl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "drive.zsh"), []byte(zshDriver), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := append(completionCases[:len(completionCases):len(completionCases)],
+		struct{ name, line, want string }{"equals", "lvsctl check --log-level=w", "--log-level=warn"},
+		struct{ name, line, want string }{"fileequals", "lvsctl plan --file=we", "--file=web.hcl --file=web.plan"})
+	args := []string{"-f", "drive.zsh"}
+	for _, tc := range cases {
+		args = append(args, tc.line)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, zsh, args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), "HOME="+dir, "TERM=xterm")
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("zsh at a terminal: %v\n%s", err, out)
+	}
+	got := sections(string(out))
+	for i, tc := range cases {
+		want := tc.want
+		if tc.name == "dir" {
+			want = "state" // zsh adds the / as a suffix, not in the word
+		}
+		// _files offers a directory under several tags: one word each.
+		words := slices.Compact(slices.Sorted(slices.Values(strings.Fields(got[strconv.Itoa(i)]))))
+		if g := strings.Join(words, " "); g != want {
+			t.Errorf("zsh at a terminal: %q<TAB>: got %q, want %q", tc.line, g, want)
+		}
 	}
 }
