@@ -32,18 +32,19 @@ func fastDecode(src []byte, filename string) *fileBlock {
 	}
 	p := newFastParser(src, filename)
 	var fb fileBlock
-	if !p.decodeBody(reflect.ValueOf(&fb).Elem(), false, hcl.InitialPos) {
+	v := reflect.ValueOf(&fb).Elem()
+	if !p.decodeBody(v, infoOf(v.Type()), false, hcl.InitialPos) {
 		return nil
 	}
 	return &fb
 }
 
-// decodeBody reads the items of a body into v, a schema struct, up to the
-// end of the file (top level) or the closing brace, which it leaves for
-// the caller. start is where the body's range starts: the missing-item
-// range of an absent expression attribute, as hclsyntax.Body gives it.
-func (p *fastParser) decodeBody(v reflect.Value, inBlock bool, start hcl.Pos) bool {
-	info := infoOf(v.Type())
+// decodeBody reads the items of a body into v, a schema struct whose
+// tags info is, up to the end of the file (top level) or the closing
+// brace, which it leaves for the caller. start is where the body's range
+// starts: the missing-item range of an absent expression attribute, as
+// hclsyntax.Body gives it.
+func (p *fastParser) decodeBody(v reflect.Value, info *structInfo, inBlock bool, start hcl.Pos) bool {
 	if info.remain >= 0 || len(info.attrs) > 64 {
 		// A remain body is kept as syntax (see decodeBlock); seen
 		// counts 64 attributes.
@@ -188,10 +189,14 @@ func (p *fastParser) decodeBlock(v reflect.Value, b blockField, typeRange hcl.Ra
 			return false
 		}
 	} else {
-		var ok bool
-		if ref.labels, ref.labelRanges, ok = p.labels(); !ok || len(ref.labels) != len(info.labels) {
+		// The schema's blocks have a label at most: on the stack.
+		var labels [1]string
+		var ranges [1]hcl.Range
+		n, ok := p.labelsInto(labels[:], ranges[:])
+		if !ok || n != len(info.labels) {
 			return false
 		}
+		ref.labels, ref.labelRanges = labels[:n], ranges[:n]
 		last := typeRange
 		if n := len(ref.labelRanges); n > 0 {
 			last = ref.labelRanges[n-1]
@@ -201,7 +206,7 @@ func (p *fastParser) decodeBlock(v reflect.Value, b blockField, typeRange hcl.Ra
 		if !ok {
 			return false
 		}
-		if !p.decodeBody(elem, true, open.Start) {
+		if !p.decodeBody(elem, info, true, open.Start) {
 			return false
 		}
 		p.close()
@@ -209,11 +214,25 @@ func (p *fastParser) decodeBlock(v reflect.Value, b blockField, typeRange hcl.Ra
 		setBlockHeader(&ref, elem, info)
 	}
 	if b.slice {
-		fv.Set(reflect.Append(fv, ptr))
+		appendBlock(fv, ptr)
 	} else {
 		fv.Set(ptr)
 	}
 	return true
+}
+
+// appendBlock appends ptr to the slice s, growing it from 4 (a virtual
+// server's real servers are often 2 to 4, and reflect.Append would grow
+// through 1 and 2).
+func appendBlock(s, ptr reflect.Value) {
+	n := s.Len()
+	if n == s.Cap() {
+		grown := reflect.MakeSlice(s.Type(), n, max(4, 2*n))
+		reflect.Copy(grown, s)
+		s.Set(grown)
+	}
+	s.SetLen(n + 1)
+	s.Index(n).Set(ptr)
 }
 
 // fastDecodeAll is fastDecode for the files of a directory, merged as

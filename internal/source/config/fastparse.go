@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -204,9 +206,14 @@ func (p *fastParser) endOfItem() bool {
 
 func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, bool) {
 	blk := &hclsyntax.Block{Type: typ, TypeRange: typeRange}
-	var ok bool
-	if blk.Labels, blk.LabelRanges, ok = p.labels(); !ok {
+	var labels [2]string
+	var ranges [2]hcl.Range
+	n, ok := p.labelsInto(labels[:], ranges[:])
+	if !ok {
 		return nil, false
+	}
+	if n > 0 {
+		blk.Labels, blk.LabelRanges = slices.Clone(labels[:n]), slices.Clone(ranges[:n])
 	}
 	if blk.OpenBraceRange, ok = p.open(); !ok {
 		return nil, false
@@ -226,30 +233,35 @@ func (p *fastParser) block(typ string, typeRange hcl.Range) (*hclsyntax.Block, b
 	return blk, true
 }
 
-// labels reads a block's labels, quoted or bare, up to its opening brace.
-func (p *fastParser) labels() (labels []string, ranges []hcl.Range, ok bool) {
+// labelsInto reads a block's labels, quoted or bare, up to its opening
+// brace, into labels and ranges, and returns how many there were; more
+// than they hold is declined.
+func (p *fastParser) labelsInto(labels []string, ranges []hcl.Range) (int, bool) {
+	n := 0
 	for p.peek() != '{' {
+		if n == len(labels) {
+			return 0, false
+		}
+		start := p.pos()
 		switch {
 		case p.peek() == '"':
-			start := p.pos()
 			s, ok := p.quoted()
 			if !ok {
-				return nil, nil, false
+				return 0, false
 			}
-			labels = append(labels, s)
-			ranges = append(ranges, p.rng(start))
+			labels[n] = s
 		case isIdentStart(p.peek()):
-			s, r, _ := p.ident()
-			labels = append(labels, s)
-			ranges = append(ranges, r)
+			labels[n], _, _ = p.ident()
 		default:
-			return nil, nil, false
+			return 0, false
 		}
+		ranges[n] = p.rng(start)
+		n++
 		if !p.blanks() {
-			return nil, nil, false
+			return 0, false
 		}
 	}
-	return labels, ranges, true
+	return n, true
 }
 
 // open reads a block's opening brace and what follows it on the line,
