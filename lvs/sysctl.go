@@ -35,6 +35,10 @@ type SysctlInfo struct {
 	Name     string // "net.ipv4.vs.sloppy_tcp"
 	Key      string // "sloppy_tcp"; "" for a setting the configuration cannot name
 	Min, Max int64
+	// Default is the value of a fresh network namespace with ip_vs
+	// loaded, as the kernel documents it (ipvs-sysctl.rst) and Linux 6.1
+	// has it: what a director has unless someone set it.
+	Default string
 }
 
 // SysctlPath returns the file under /proc/sys of a setting named as
@@ -66,24 +70,24 @@ const (
 // are est_cpulist and est_nice (Linux 6.2 and later; not numbers, or per
 // host rather than per namespace) and sync_threshold (two numbers).
 var Sysctls = []SysctlInfo{
-	{Name: SysctlIPv4Forward, Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.backup_only", Key: "backup_only", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.conn_reuse_mode", Key: "conn_reuse_mode", Min: 0, Max: 3},
-	{Name: "net.ipv4.vs.conntrack", Key: "conntrack", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.expire_nodest_conn", Key: "expire_nodest_conn", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.expire_quiescent_template", Key: "expire_quiescent_template", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.ignore_tunneled", Key: "ignore_tunneled", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.nat_icmp_send", Key: "nat_icmp_send", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.pmtu_disc", Key: "pmtu_disc", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.run_estimation", Key: "run_estimation", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.schedule_icmp", Key: "schedule_icmp", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.sloppy_sctp", Key: "sloppy_sctp", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.sloppy_tcp", Key: "sloppy_tcp", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.snat_reroute", Key: "snat_reroute", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.sync_persist_mode", Key: "sync_persist_mode", Min: 0, Max: 1},
-	{Name: "net.ipv4.vs.sync_retries", Key: "sync_retries", Min: 0, Max: 3},
-	{Name: "net.ipv4.vs.sync_version", Key: "sync_version", Min: 0, Max: 1},
-	{Name: SysctlIPv6Forward, Min: 0, Max: 1},
+	{Name: SysctlIPv4Forward, Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.backup_only", Key: "backup_only", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.conn_reuse_mode", Key: "conn_reuse_mode", Min: 0, Max: 3, Default: "1"},
+	{Name: "net.ipv4.vs.conntrack", Key: "conntrack", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.expire_nodest_conn", Key: "expire_nodest_conn", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.expire_quiescent_template", Key: "expire_quiescent_template", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.ignore_tunneled", Key: "ignore_tunneled", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.nat_icmp_send", Key: "nat_icmp_send", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.pmtu_disc", Key: "pmtu_disc", Min: 0, Max: 1, Default: "1"},
+	{Name: "net.ipv4.vs.run_estimation", Key: "run_estimation", Min: 0, Max: 1, Default: "1"},
+	{Name: "net.ipv4.vs.schedule_icmp", Key: "schedule_icmp", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.sloppy_sctp", Key: "sloppy_sctp", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.sloppy_tcp", Key: "sloppy_tcp", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.snat_reroute", Key: "snat_reroute", Min: 0, Max: 1, Default: "1"},
+	{Name: "net.ipv4.vs.sync_persist_mode", Key: "sync_persist_mode", Min: 0, Max: 1, Default: "0"},
+	{Name: "net.ipv4.vs.sync_retries", Key: "sync_retries", Min: 0, Max: 3, Default: "0"},
+	{Name: "net.ipv4.vs.sync_version", Key: "sync_version", Min: 0, Max: 1, Default: "1"},
+	{Name: SysctlIPv6Forward, Min: 0, Max: 1, Default: "0"},
 }
 
 // SysctlKeys are the keys of a configuration's sysctl block, sorted.

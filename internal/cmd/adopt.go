@@ -18,6 +18,10 @@ import (
 // setting the table has becomes HCL, and what HCL cannot say is named in a
 // NOTE. header is the header's first lines (where the table came from);
 // daemons are the kernel's running sync daemons (none for a saved table).
+// The kernel settings of live (every one lvsctl manages, as read; none for
+// a dump) become the sysctl block: those that differ from a fresh
+// namespace's, so that the configuration applied to a fresh director
+// gives it the same settings, and is a no-op on this one.
 //
 // It is pure: the caller reads the kernel.
 func adopt(live *lvs.Table, daemons []kernel.DaemonConfig, header []string) (*model.Config, *model.Annotations) {
@@ -57,7 +61,42 @@ func adopt(live *lvs.Table, daemons []kernel.DaemonConfig, header []string) (*mo
 		}
 	}
 	t.Normalize()
+	named, notes := adoptSysctls(live.Sysctls, t)
+	model.SetSysctls(t, named, false)
+	ann.Header = append(ann.Header, notes...)
 	return cfg, ann
+}
+
+// adoptSysctls returns the settings of live (as read from a kernel) that
+// a configuration must name to give them (those its sysctl block can
+// name, set to other than their default), and the notes on what it
+// cannot carry: forwarding off although t's NAT real servers need it on,
+// which lvsctl turns on unless told to leave it (manage_forwarding =
+// false), since no NAT director works without it.
+func adoptSysctls(live []lvs.Sysctl, t *lvs.Table) ([]lvs.Sysctl, []string) {
+	var named []lvs.Sysctl
+	var notes []string
+	for _, s := range live {
+		info, ok := lvs.LookupSysctl(s.Name)
+		if !ok || s.Value == "" || s.Value == info.Default || info.Key == "" {
+			continue
+		}
+		if lvs.ValidateSysctl(s) != nil {
+			// The kernel takes any integer for most knobs; lvsctl writes
+			// only the documented values.
+			notes = append(notes, fmt.Sprintf("# NOTE: the kernel has %s = %s, which lvsctl does not write (it takes %d to %d); set it in the sysctl block to one of those, or leave it to sysctl.conf.", s.Name, s.Value, info.Min, info.Max))
+			continue
+		}
+		named = append(named, lvs.Sysctl{Name: s.Name, Value: s.Value})
+	}
+	for _, need := range lvs.NeededSysctls(t) {
+		for _, s := range live {
+			if s.Name == need.Name && s.Value != "" && s.Value != need.Value {
+				notes = append(notes, fmt.Sprintf("# NOTE: the kernel has %s = %s, but its %s real servers need %s: lvsctl plans to set it; add manage_forwarding = false to a sysctl block to leave it.", s.Name, s.Value, need.Reason, need.Value))
+			}
+		}
+	}
+	return named, notes
 }
 
 // keptNames keeps the names a saved table gives (show --json prints the

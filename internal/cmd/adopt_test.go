@@ -252,3 +252,96 @@ func TestAdoptSyncDaemon(t *testing.T) {
 		t.Errorf("the kernel's defaults are noted as settings:\n%s", hcl)
 	}
 }
+
+// freshSysctls are the settings of a fresh namespace as read from a
+// kernel: every one lvsctl manages, at its default.
+func freshSysctls() []lvs.Sysctl {
+	ss := make([]lvs.Sysctl, len(lvs.Sysctls))
+	for i, info := range lvs.Sysctls {
+		ss[i] = lvs.Sysctl{Name: info.Name, Value: info.Default}
+	}
+	return ss
+}
+
+func setSysctl(ss []lvs.Sysctl, name, value string) {
+	for i := range ss {
+		if ss[i].Name == name {
+			ss[i].Value = value
+			return
+		}
+	}
+	panic(name)
+}
+
+// The live kernel settings that differ from a fresh namespace's become
+// the sysctl block, and the adopted configuration plans nothing against
+// the kernel it came from (settings read for every name it owns); a
+// kernel at its defaults gives no block.
+func TestAdoptSysctls(t *testing.T) {
+	live := everyTable()
+	live.Sysctls = freshSysctls()
+	// NAT needs them: planned unasked, not named.
+	setSysctl(live.Sysctls, lvs.SysctlIPv4Forward, "1")
+	setSysctl(live.Sysctls, lvs.SysctlIPv6Forward, "1")
+	hcl, back := adoptHCL(t, live, nil)
+	if strings.Contains(hcl, "sysctl {") || strings.Contains(hcl, "NOTE: the kernel has net.") {
+		t.Errorf("a kernel at its defaults gave a sysctl block or a note:\n%s", hcl)
+	}
+
+	setSysctl(live.Sysctls, "net.ipv4.vs.sloppy_tcp", "1")
+	setSysctl(live.Sysctls, "net.ipv4.vs.conn_reuse_mode", "0")
+	setSysctl(live.Sysctls, "net.ipv4.vs.expire_nodest_conn", "") // not in this kernel
+	hcl, back = adoptHCL(t, live, nil)
+	for _, want := range []string{"sysctl {", "sloppy_tcp      = 1", "conn_reuse_mode = 0"} {
+		if !strings.Contains(hcl, want) {
+			t.Errorf("the adopted HCL lacks %q:\n%s", want, hcl)
+		}
+	}
+	for _, absent := range []string{"expire_nodest_conn", "manage_forwarding", "pmtu_disc"} {
+		if strings.Contains(hcl, absent) {
+			t.Errorf("the adopted HCL has %q:\n%s", absent, hcl)
+		}
+	}
+	wantNames := []string{lvs.SysctlIPv4Forward, "net.ipv4.vs.conn_reuse_mode", "net.ipv4.vs.sloppy_tcp", lvs.SysctlIPv6Forward}
+	if got := sysctlNames(back.Sysctls); got != strings.Join(wantNames, ", ") {
+		t.Errorf("the adopted configuration owns %s, want %s", got, strings.Join(wantNames, ", "))
+	}
+	// Against the kernel it came from, as plan reads it: nothing to do.
+	k := live.Clone()
+	if p := plan.Diff(k, back, plan.Options{}); !p.Empty() {
+		t.Errorf("plan from the live kernel to its adoption is not empty: %+v\nHCL:\n%s", p.Ops, hcl)
+	}
+	// Against a fresh director: the two knobs, and forwarding for NAT.
+	fresh := live.Clone()
+	fresh.Sysctls = freshSysctls()
+	var set []string
+	for _, op := range plan.Diff(fresh, back, plan.Options{}).Ops {
+		if op.Action == plan.SetSysctl {
+			set = append(set, op.ToSysctl.Name+"="+op.ToSysctl.Value)
+		}
+	}
+	if got, want := strings.Join(set, " "), "net.ipv4.ip_forward=1 net.ipv4.vs.conn_reuse_mode=0 net.ipv4.vs.sloppy_tcp=1 net.ipv6.conf.all.forwarding=1"; got != want {
+		t.Errorf("on a fresh director the adoption sets %s, want %s", got, want)
+	}
+}
+
+// Forwarding off under NAT real servers, and a knob at a value lvsctl
+// does not write, are named in notes rather than carried silently.
+func TestAdoptSysctlNotes(t *testing.T) {
+	live := everyTable()
+	live.Sysctls = freshSysctls()
+	setSysctl(live.Sysctls, "net.ipv4.vs.sloppy_tcp", "7")
+	hcl, _ := adoptHCL(t, live, nil)
+	for _, want := range []string{
+		"# NOTE: the kernel has net.ipv4.ip_forward = 0, but its IPv4 NAT real servers need 1: lvsctl plans to set it; add manage_forwarding = false",
+		"# NOTE: the kernel has net.ipv6.conf.all.forwarding = 0, but its IPv6 NAT real servers need 1",
+		"# NOTE: the kernel has net.ipv4.vs.sloppy_tcp = 7, which lvsctl does not write (it takes 0 to 1)",
+	} {
+		if !strings.Contains(hcl, want) {
+			t.Errorf("the adopted HCL lacks %q:\n%s", want, hcl)
+		}
+	}
+	if strings.Contains(hcl, "  sloppy_tcp") {
+		t.Errorf("a value lvsctl does not write was carried:\n%s", hcl)
+	}
+}

@@ -114,6 +114,9 @@ func runConvertLive(env Env, netns string) error {
 	if err != nil {
 		return fmt.Errorf("cannot read the IPVS table: %w", err)
 	}
+	if live.Sysctls, err = readAllSysctls(k); err != nil {
+		return err
+	}
 	// The sync daemons are not part of the table; the production handle
 	// reads them (the test kernels have none).
 	var daemons []kernel.DaemonConfig

@@ -299,6 +299,16 @@ func readSysctls(k apply.Kernel, live, desired *lvs.Table) error {
 	return nil
 }
 
+// readAllSysctls reads from k every kernel setting lvsctl manages, in
+// the order of lvs.Sysctls; one this kernel lacks has the value "".
+func readAllSysctls(k apply.Kernel) ([]lvs.Sysctl, error) {
+	all := make([]lvs.Sysctl, len(lvs.Sysctls))
+	for i, info := range lvs.Sysctls {
+		all[i].Name = info.Name
+	}
+	return apply.ReadSysctls(k, all)
+}
+
 // sysctlNames lists the names of ss for a message.
 func sysctlNames(ss []lvs.Sysctl) string {
 	names := make([]string, len(ss))

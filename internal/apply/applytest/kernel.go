@@ -25,29 +25,16 @@ import (
 var DefaultTimeouts = lvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}
 
 // DefaultSysctls are the kernel settings of a fresh network namespace
-// with ip_vs loaded, as Linux 6.1 has them (the lab's kernel): forwarding
-// off, and the IPVS knobs at their documented defaults. [New] starts with
-// them; a setting that is not here does not exist.
-var DefaultSysctls = map[string]string{
-	lvs.SysctlIPv4Forward:                   "0",
-	lvs.SysctlIPv6Forward:                   "0",
-	"net.ipv4.vs.backup_only":               "0",
-	"net.ipv4.vs.conn_reuse_mode":           "1",
-	"net.ipv4.vs.conntrack":                 "0",
-	"net.ipv4.vs.expire_nodest_conn":        "0",
-	"net.ipv4.vs.expire_quiescent_template": "0",
-	"net.ipv4.vs.ignore_tunneled":           "0",
-	"net.ipv4.vs.nat_icmp_send":             "0",
-	"net.ipv4.vs.pmtu_disc":                 "1",
-	"net.ipv4.vs.run_estimation":            "1",
-	"net.ipv4.vs.schedule_icmp":             "0",
-	"net.ipv4.vs.sloppy_sctp":               "0",
-	"net.ipv4.vs.sloppy_tcp":                "0",
-	"net.ipv4.vs.snat_reroute":              "1",
-	"net.ipv4.vs.sync_persist_mode":         "0",
-	"net.ipv4.vs.sync_retries":              "0",
-	"net.ipv4.vs.sync_version":              "1",
-}
+// with ip_vs loaded: every setting lvsctl manages at its default
+// ([lvs.SysctlInfo.Default]: forwarding off, the IPVS knobs as documented).
+// [New] starts with them; a setting that is not here does not exist.
+var DefaultSysctls = func() map[string]string {
+	m := make(map[string]string, len(lvs.Sysctls))
+	for _, i := range lvs.Sysctls {
+		m[i.Name] = i.Default
+	}
+	return m
+}()
 
 // A Call is one mutating call made to a [Kernel], as recorded by
 // [Kernel.Calls] and passed to a fault hook.
