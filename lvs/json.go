@@ -47,8 +47,14 @@ import (
 //	    }
 //	  ],
 //	  "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300},
-//	  "ignore": {"prefixes": ["10.96.0.0/12"], "fwmarks": [7], "ports": [53]}
+//	  "ignore": {"prefixes": ["10.96.0.0/12"], "fwmarks": [7], "ports": [53]},
+//	  "sysctls": [{"name": "net.ipv4.vs.sloppy_tcp", "value": 1}]
 //	}
+//
+// sysctls are the kernel settings read with the table (show reads every
+// one lvsctl manages, [Sysctls]); a setting the kernel lacks, or that was
+// not read, is not in the list, which is absent from a table read with
+// none.
 //
 // Timeouts are in seconds (0: unknown, or leave as it is). An IPv4
 // persistence netmask is a dotted quad and an IPv6 one a prefix length;
@@ -62,6 +68,12 @@ type jsonTable struct {
 	Services []jsonService `json:"services"`
 	Timeouts jsonTimeouts  `json:"timeouts"`
 	Ignore   *jsonIgnore   `json:"ignore,omitempty"`
+	Sysctls  []jsonSysctl  `json:"sysctls,omitempty"`
+}
+
+type jsonSysctl struct {
+	Name  string `json:"name"`
+	Value *int64 `json:"value"`
 }
 
 type jsonTimeouts struct {
@@ -137,6 +149,13 @@ func (t Table) MarshalJSON() ([]byte, error) {
 			ig.Prefixes = append(ig.Prefixes, p.String())
 		}
 		jt.Ignore = ig
+	}
+	for _, s := range t.Sysctls {
+		// The settings lvsctl manages are integers; the kernel prints
+		// them as such.
+		if v, err := strconv.ParseInt(s.Value, 10, 64); err == nil {
+			jt.Sysctls = append(jt.Sysctls, jsonSysctl{Name: s.Name, Value: &v})
+		}
 	}
 	for _, s := range t.Services {
 		js := jsonService{
@@ -514,6 +533,19 @@ func (jt *jsonTable) table() (*Table, []string, error) {
 		}
 		t.Ignore.FWMarks, t.Ignore.Ports = ig.FWMarks, ig.Ports
 	}
+	for i, js := range jt.Sysctls {
+		if _, ok := LookupSysctl(js.Name); !ok {
+			return nil, nil, fmt.Errorf("sysctls[%d].name: %q is not a kernel setting lvsctl manages", i, js.Name)
+		}
+		if js.Value == nil {
+			return nil, nil, fmt.Errorf("sysctls[%d].value: missing: write the value %s has, a number", i, js.Name)
+		}
+		if _, dup := t.Sysctl(js.Name); dup {
+			return nil, nil, fmt.Errorf("sysctls[%d]: %s is in the list twice", i, js.Name)
+		}
+		t.Sysctls = append(t.Sysctls, Sysctl{Name: js.Name, Value: strconv.FormatInt(*js.Value, 10)})
+	}
+	SortSysctls(t.Sysctls)
 	paths := make([]string, len(jt.Services))
 	if len(jt.Services) > 0 {
 		t.Services = make([]Service, 0, len(jt.Services))

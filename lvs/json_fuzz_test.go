@@ -23,10 +23,11 @@ func FuzzTableUnmarshalJSON(f *testing.F) {
 	f.Add([]byte(`{"services": []}`))
 	f.Add([]byte(`{"services": [{"protocol": "tcp", "address": "10.0.0.2:80", "persistence": {"netmask": "/24"}, "real_servers": [{"address": "10.0.1.1"}]}]}`))
 	f.Add([]byte(`{"services": [{"fwmark": 1, "family": "ipv6", "persistence": {"timeout": 60, "netmask": 64}, "real_servers": []}], "timeouts": {"tcp": 900}, "ignore": {"prefixes": ["10.96.0.0/12"]}}`))
+	f.Add([]byte(`{"services": [], "sysctls": [{"name": "net.ipv4.vs.sloppy_tcp", "value": 1}, {"name": "net.ipv4.ip_forward", "value": 0}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tab Table
 		if err := tab.UnmarshalJSON(data); err != nil {
-			if tab.Services != nil || tab.Timeouts != (Timeouts{}) {
+			if tab.Services != nil || tab.Timeouts != (Timeouts{}) || tab.Sysctls != nil {
 				t.Fatalf("a failed read changed the table: %v", err)
 			}
 			// The first pass refuses only what decoding refuses too.

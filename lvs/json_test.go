@@ -32,6 +32,7 @@ func sampleTable() *Table {
 			{Key: MarkKey(IPv6, 4), Opts: ServiceOpts{Scheduler: "mh", SchedFlags: SchedFlag2, Netmask: 128},
 				Dests: []Dest{{Addr: ap("10.0.0.9:0"), Opts: DestOpts{Forward: Tunnel, Weight: 1, TunnelType: GRE, TunnelFlags: TunnelCsum}}}},
 		},
+		Sysctls: []Sysctl{{Name: SysctlIPv4Forward, Value: "1"}, {Name: "net.ipv4.vs.conn_reuse_mode", Value: "0"}},
 	}
 	t.Normalize()
 	return t
@@ -202,6 +203,10 @@ func TestJSONErrors(t *testing.T) {
 		{`{"services":[{"protocol":"tcp","address":"10.0.0.2:80","real_servers":[{"address":"10.0.0.3:80","forwarding":"tun","tunnel_checksum":"md5"}]}]}`, `services[0].real_servers[0].tunnel_checksum: unknown tunnel checksum "md5": use nocsum, csum or remcsum`},
 		{`{"ignore":{"prefixes":["10.0.0.0/33"]}}`, `ignore.prefixes[0]: invalid prefix "10.0.0.0/33": write 10.96.0.0/12 or 2001:db8::/32`},
 		{`{"timeouts":{"tcp":-1}}`, `timeouts: tcp must be between 0 and 2147483648 seconds, not -1`},
+		{`{"sysctls":[{"name":"kernel.panic","value":1}]}`, `sysctls[0].name: "kernel.panic" is not a kernel setting lvsctl manages`},
+		{`{"sysctls":[{"name":"net.ipv4.ip_forward"}]}`, `sysctls[0].value: missing: write the value net.ipv4.ip_forward has, a number`},
+		{`{"sysctls":[{"name":"net.ipv4.ip_forward","value":"on"}]}`, `line 1, column 54: sysctls.value: a string cannot be a int64`},
+		{`{"sysctls":[{"name":"net.ipv4.ip_forward","value":1},{"name":"net.ipv4.ip_forward","value":0}]}`, `sysctls[1]: net.ipv4.ip_forward is in the list twice`},
 		// What Validate finds, with the path of the object.
 		{`{"services":[{"protocol":"tcp","address":"10.0.0.2:80","scheduler":"fastest"}]}`, `services[0].scheduler: unknown scheduler "fastest": the kernel has rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos`},
 		{`{"services":[{"protocol":"tcp","address":"10.0.0.2:80","real_servers":[{"address":"10.0.0.3:80","weight":70000}]}]}`, `services[0].real_servers[0].weight: weight must be between 0 and 65535, not 70000`},

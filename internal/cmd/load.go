@@ -164,6 +164,12 @@ func parseLive(env Env, path string, data []byte, resolve bool) (*lvs.Table, err
 		}
 		tab.Normalize()
 		tab.Forget(lvs.UnknownTimeoutsOf(tab.Timeouts))
+		// The kernel settings show --json prints are for reading and
+		// adoption; a plan against a saved table leaves the settings
+		// alone, as against a dump (a saved plan re-reads only those it
+		// owns from the kernel, which a table with all of them would
+		// never match).
+		tab.Sysctls = nil
 		return &tab, nil
 	}
 	t, err := ipvsadmNames(env, resolve).ParseLive(bytes.NewReader(data), path)

@@ -126,7 +126,7 @@ func runPlan(env Env, o planOptions) error {
 			return err
 		}
 	} else if n := len(d.table.Sysctls); n > 0 {
-		fmt.Fprintf(notes, "Note: a saved table carries no kernel settings, so the %s this configuration sets (%s) %s not planned; a plan against the kernel plans %s.\n\n",
+		fmt.Fprintf(notes, "Note: a plan against a saved table leaves the kernel settings out (a dump has none), so the %s this configuration sets (%s) %s not planned; a plan against the kernel plans %s.\n\n",
 			plural(n, "sysctl"), sysctlNames(d.table.Sysctls), map[bool]string{true: "is", false: "are"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1])
 	}
 	honourHealth(env, o.netns, d, notes)

@@ -55,11 +55,20 @@ type showOptions struct {
 }
 
 func runShow(env Env, o showOptions) error {
-	live, _, err := liveTable(env, "", false, o.netns, false)
+	k, err := openKernel(env, o.netns)
 	if err != nil {
 		return err
 	}
-	nameTable(env, o.file, o.fileSet, live)
+	live, err := k.Table()
+	if err == nil {
+		// A fixed list of files, whatever the size of the table.
+		live.Sysctls, err = readAllSysctls(k)
+	}
+	closeKernel(k)
+	if err != nil {
+		return err
+	}
+	owned := nameTable(env, o.file, o.fileSet, live)
 	if o.json {
 		b, err := live.MarshalJSON()
 		if err != nil {
@@ -74,23 +83,25 @@ func runShow(env Env, o showOptions) error {
 	if err := renderShow(env, live, o.stats, o.rate); err != nil {
 		return err
 	}
+	showSysctls(env, live.Sysctls, owned)
 	showHealth(env, o.netns)
 	return nil
 }
 
 // nameTable copies names from the configuration at path onto the live
-// table. A missing default config (given says it was not given) is fine; a
-// broken one is worth a warning only.
-func nameTable(env Env, path string, given bool, live *lvs.Table) {
+// table, and returns the kernel settings the configuration owns (nil
+// without one). A missing default config (given says it was not given) is
+// fine; a broken one is worth a warning only.
+func nameTable(env Env, path string, given bool, live *lvs.Table) []lvs.Sysctl {
 	if !given {
 		if _, err := os.Stat(path); err != nil {
-			return
+			return nil
 		}
 	}
 	d, err := loadDesired(Env{Stdout: env.Stdout, Stderr: nopWriter{}}, path)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "lvsctl: warning: %s has errors (see lvsctl validate); showing the table without names\n", path)
-		return
+		return nil
 	}
 	for i := range live.Services {
 		s := &live.Services[i]
@@ -105,6 +116,54 @@ func nameTable(env Env, path string, given bool, live *lvs.Table) {
 			}
 		}
 	}
+	return d.table.Sysctls
+}
+
+// showSysctls prints the kernel settings worth seeing, named as plan
+// names them: those the configuration owns (named in its sysctl block, or
+// needed by its NAT real servers), and any other whose value is not a
+// fresh namespace's (set by hand or by sysctl.conf).
+func showSysctls(env Env, live, owned []lvs.Sysctl) {
+	type row struct{ name, value, note string }
+	var rows []row
+	for _, s := range live {
+		info, _ := lvs.LookupSysctl(s.Name)
+		want, isOwned := lvs.Sysctl{}, false
+		for _, o := range owned {
+			if o.Name == s.Name {
+				want, isOwned = o, true
+			}
+		}
+		value := s.Value
+		var note string
+		switch {
+		case s.Value == "":
+			if !isOwned {
+				continue
+			}
+			value, note = "-", "not in this kernel"
+		case isOwned && s.Value != want.Value:
+			note = fmt.Sprintf("the configuration sets %s: lvsctl plan shows the change", want.Value)
+		case isOwned && want.Reason != "":
+			note = want.Reason + " needs it"
+		case isOwned:
+			note = "set by the configuration"
+		case s.Value == info.Default:
+			continue
+		default:
+			note = fmt.Sprintf("not in the configuration; a fresh namespace has %s", info.Default)
+		}
+		rows = append(rows, row{fmt.Sprintf("sysctl %q", s.Name), value, note})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(env.Stdout, "\nKernel settings (the configuration's, and any other not at a fresh namespace's value):")
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.name, r.value, r.note)
+	}
+	_ = tw.Flush()
 }
 
 type nopWriter struct{}
