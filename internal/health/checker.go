@@ -73,14 +73,23 @@ func (c *Checker) Load(cfg *model.Config) error {
 	for _, t := range targets {
 		s, ok := prev[t.Key]
 		if !ok {
-			if t.Check.Alpha {
-				// keepalived's alpha: down until the probes say otherwise.
-				states[t.Key] = State{Down: true, Reason: "not probed yet (alpha)"}
+			if t.Check.StartsDown() {
+				// keepalived's alpha: down until the probes say otherwise,
+				// and, for a real server with several checks, until those
+				// with alpha pass (the others start up).
+				s := State{Down: true, Reason: "not probed yet (alpha)"}
+				if more := t.Check.More; len(more) > 0 {
+					for _, c := range t.Check.Checks() {
+						s.Checks = append(s.Checks, CheckState{Down: c.Alpha})
+					}
+				}
+				states[t.Key] = s
 			}
 			continue
 		}
 		if oc, had := oldCheck[t.Key]; had && !oc.Equal(t.Check) {
-			s.Passes, s.Fails = 0, 0
+			// The checks start again from where the real server stands.
+			s.Passes, s.Fails, s.Checks = 0, 0, nil
 		}
 		if !t.Check.SetsWeight() {
 			s.Weight = nil // from a dynamic check this one no longer is
@@ -136,12 +145,13 @@ func (c *Checker) log() *slog.Logger {
 
 type outcome struct {
 	target Target
+	check  int // which of the target's checks (see Target.Probe)
 	result Result
 	gen    int
 }
 
-// probe runs one probe of t, bounded by sem.
-func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target) Result {
+// probe runs one probe of check i of t, bounded by sem.
+func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target, i int) Result {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
@@ -154,7 +164,8 @@ func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target) Result
 	}
 	start := time.Now()
 	ctx, weight := withWeight(ctx)
-	err := p(ctx, t.Check, t.Addr)
+	hc, addr := t.Probe(i)
+	err := p(ctx, hc, addr)
 	r := Result{Err: err, Latency: time.Since(start), At: c.now()}
 	if err == nil {
 		r.Weight = weight()
@@ -170,12 +181,13 @@ func (c *Checker) sem() chan struct{} {
 	return make(chan struct{}, n)
 }
 
-// record applies one result, logs a transition (of the real server, its
-// weight, its virtual server's quorum) and reports whether there was one.
-func (c *Checker) record(t Target, r Result) bool {
+// record applies one result of check i of t, logs a transition (of the
+// real server, its weight, its virtual server's quorum) and reports
+// whether there was one.
+func (c *Checker) record(t Target, i int, r Result) bool {
 	c.mu.Lock()
 	old := c.states[t.Key]
-	s, tr := Step(old, t.Check.Rise, t.Check.Fall, r)
+	s, tr := StepCheck(old, i, t.Check.Checks(), r)
 	c.states[t.Key] = s
 	reweighed := !s.Down && !SameWeight(old.Weight, s.Weight)
 	var lost, regained bool
@@ -240,30 +252,36 @@ func (c *Checker) changed() {
 	}
 }
 
-// Once probes every real server once, at the same time (bounded by
-// Concurrency), records the results, publishes the state and calls
+// Once probes every real server once (each of its checks), at the same
+// time (bounded by Concurrency), records the results, publishes the state and calls
 // Changed. It is `check --once`, for cron: with fall or rise above 1 the
 // counters carry over through the state file.
 func (c *Checker) Once(ctx context.Context) error {
 	sem := c.sem()
-	results := make([]Result, len(c.targets))
+	results := make([][]Result, len(c.targets))
 	var wg sync.WaitGroup
 	for i, t := range c.targets {
-		wg.Go(func() { results[i] = c.probe(ctx, sem, t) })
+		results[i] = make([]Result, t.Probes())
+		for j := range results[i] {
+			wg.Go(func() { results[i][j] = c.probe(ctx, sem, t, j) })
+		}
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for i, t := range c.targets {
-		c.record(t, results[i])
+		for j, r := range results[i] {
+			c.record(t, j, r)
+		}
 	}
 	c.publish()
 	c.changed()
 	return nil
 }
 
-// Run probes every real server on its interval until ctx ends, each first
+// Run probes every real server, each of its checks on that check's
+// interval, until ctx ends, each first
 // after a random delay within its interval so that probes do not all fire
 // at once. Each transition is logged, published and reported to Changed.
 // A configuration received on reload replaces the current one (see
@@ -279,7 +297,9 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *model.Config) error {
 		var pctx context.Context
 		pctx, stop = context.WithCancel(ctx)
 		for _, t := range c.targets {
-			wg.Go(func() { c.loop(pctx, sem, t, gen, results) })
+			for i := range t.Probes() {
+				wg.Go(func() { c.loop(pctx, sem, t, i, gen, results) })
+			}
 		}
 	}
 	halt := func() {
@@ -319,7 +339,7 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *model.Config) error {
 				continue
 			}
 			changed = true
-			if c.record(o.target, o.result) {
+			if c.record(o.target, o.check, o.result) {
 				c.publish()
 				changed = false
 				c.changed()
@@ -336,9 +356,11 @@ func (c *Checker) Run(ctx context.Context, reload <-chan *model.Config) error {
 	}
 }
 
-// loop probes t every interval, after a random initial delay.
-func (c *Checker) loop(ctx context.Context, sem chan struct{}, t Target, gen int, out chan<- outcome) {
-	interval := t.Check.Interval
+// loop probes check i of t every interval (the check's own), after a
+// random initial delay.
+func (c *Checker) loop(ctx context.Context, sem chan struct{}, t Target, i, gen int, out chan<- outcome) {
+	hc, _ := t.Probe(i)
+	interval := hc.Interval
 	if interval <= 0 {
 		interval = model.DefaultCheckInterval
 	}
@@ -350,12 +372,12 @@ func (c *Checker) loop(ctx context.Context, sem chan struct{}, t Target, gen int
 			return
 		case <-timer.C:
 		}
-		r := c.probe(ctx, sem, t)
+		r := c.probe(ctx, sem, t, i)
 		if ctx.Err() != nil {
 			return
 		}
 		select {
-		case out <- outcome{t, r, gen}:
+		case out <- outcome{t, i, r, gen}:
 		case <-ctx.Done():
 			return
 		}

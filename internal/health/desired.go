@@ -25,13 +25,33 @@ type Policy struct {
 
 // A Target is one real server to probe, with the probe in effect for it.
 type Target struct {
-	Key   Key
-	Name  string // the real server's name in the configuration
-	VS    string // the virtual server's name
+	Key  Key
+	Name string // the real server's name in the configuration
+	VS   string // the virtual server's name
+	// Check is the real server's check; its More, when it has any, are
+	// checks that must pass too (see [Target.Probe]).
 	Check *model.HealthCheck
 	// Addr is where the probe goes: the real server's address with the
 	// check's port, or the real server's own port.
 	Addr netip.AddrPort
+}
+
+// Probes returns how many checks t has: 1, and one for each of More.
+func (t Target) Probes() int { return 1 + len(t.Check.More) }
+
+// Probe returns check i of t (0 is Check, then its More) and where that
+// check probes: the real server's address with the check's port, or the
+// real server's own port.
+func (t Target) Probe(i int) (*model.HealthCheck, netip.AddrPort) {
+	if i == 0 {
+		return t.Check, t.Addr
+	}
+	hc := t.Check.More[i-1]
+	addr := t.Key.Dest
+	if hc.Port != 0 {
+		addr = netip.AddrPortFrom(addr.Addr(), hc.Port)
+	}
+	return hc, addr
 }
 
 // Targets lists every real server cfg asks to probe, in table order.
@@ -89,7 +109,7 @@ func QuorumLost(sum, q, h int, wasLost, known bool) bool {
 // sorry server alone, its quiesced real servers at weight 0; one without
 // a quorum of its own gets its sorry server beside the healthy ones while
 // fewer than pol.Quorum are healthy. Real servers without a check, or not
-// in states yet, count as healthy (unless their check has alpha). cfg is
+// in states yet, count as healthy (unless a check of theirs has alpha). cfg is
 // not changed. Desired is pure.
 func Desired(cfg *model.Config, states States, quorums Quorums, pol Policy, now time.Time) *lvs.Table {
 	t := cfg.Table.Clone()
@@ -128,7 +148,7 @@ func health(s *lvs.Service, st *model.ServiceSettings, d *lvs.Dest, states State
 	case hc == nil:
 		return true, d.Opts.Weight
 	case !known:
-		return !hc.Alpha, d.Opts.Weight
+		return !hc.StartsDown(), d.Opts.Weight
 	case state.Down:
 		return false, d.Opts.Weight
 	case state.Weight != nil && hc.SetsWeight() && *state.Weight >= 0 && *state.Weight <= lvs.MaxWeight:

@@ -14,10 +14,15 @@
 package health
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
 )
 
@@ -49,6 +54,55 @@ type State struct {
 	// Weight is the weight the last probe gave the real server (a dynamic
 	// exec check); nil keeps the configured one.
 	Weight *int `json:"weight,omitempty"`
+	// Checks is where each check stands, for a real server with several
+	// ([model.HealthCheck.More]), in the order of its checks; nil for
+	// one with a single check, whose state is the fields above. Passes,
+	// Fails and Reason above are then those of the last check probed.
+	Checks CheckStates `json:"checks,omitempty"`
+}
+
+// CheckState is where one check of a real server with several stands: up
+// or down by its own rise and fall, as [Step] decides for a real server
+// with one check.
+type CheckState struct {
+	Down   bool   `json:"down"`
+	Passes int    `json:"passes"`
+	Fails  int    `json:"fails"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// CheckStates are the states of a real server's checks.
+type CheckStates []CheckState
+
+// UnmarshalJSON reads the list element by element and refuses one longer
+// than [model.MaxChecks], so that a state file of empty elements cannot
+// make a reader allocate more than the file holds.
+func (cs *CheckStates) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		*cs = nil
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return errors.New("checks: not a list")
+	}
+	var out CheckStates
+	for dec.More() {
+		if len(out) == model.MaxChecks {
+			return fmt.Errorf("checks: more than %d checks", model.MaxChecks)
+		}
+		var c CheckState
+		if err := dec.Decode(&c); err != nil {
+			return err
+		}
+		out = append(out, c)
+	}
+	*cs = out
+	return nil
 }
 
 // Result is the outcome of one probe: Err nil is a pass.
@@ -108,6 +162,59 @@ func Step(s State, rise, fall int, r Result) (State, *Transition) {
 		return s, &Transition{Up: false, At: r.At, Reason: fmt.Sprintf("%s (%s failed in a row, fall %d)", s.Reason, plural(s.Fails, "probe"), fall)}
 	}
 	return s, nil
+}
+
+// StepCheck applies one result of check i of a real server whose checks
+// are checks (the check and its More, each with its own rise and fall):
+// the check goes down or up by itself as [Step] decides, and the real
+// server is up only while every check is, as keepalived decides
+// (ipwrapper.c, update_svr_checker_state: a real server goes down at the
+// first checker that fails and comes back when the last failed one
+// passes). Checks not known yet (a state from before they were
+// configured) start as the real server is. With one check it is Step.
+// It returns the new state and, when the real server changes side, the
+// transition. StepCheck is pure.
+func StepCheck(s State, i int, checks []*model.HealthCheck, r Result) (State, *Transition) {
+	n := len(checks)
+	if n <= 1 {
+		s.Checks = nil
+		rise, fall := 1, 1
+		if n == 1 {
+			rise, fall = checks[0].Rise, checks[0].Fall
+		}
+		return Step(s, rise, fall, r)
+	}
+	if len(s.Checks) != n {
+		s.Checks = make(CheckStates, n)
+		for j := range s.Checks {
+			s.Checks[j].Down = s.Down
+		}
+	} else {
+		s.Checks = slices.Clone(s.Checks)
+	}
+	c := checks[i]
+	one, _ := Step(State{Down: s.Checks[i].Down, Passes: s.Checks[i].Passes, Fails: s.Checks[i].Fails}, c.Rise, c.Fall, r)
+	s.Checks[i] = CheckState{Down: one.Down, Passes: one.Passes, Fails: one.Fails, Reason: one.Reason}
+	name := fmt.Sprintf("check %d of %d (%s)", i+1, n, c.Type())
+	s.Probed = r.At
+	s.Passes, s.Fails = one.Passes, one.Fails
+	s.Reason = name + ": " + one.Reason
+	if r.Err == nil && r.Weight != nil {
+		s.Weight = r.Weight
+	}
+	down := slices.ContainsFunc(s.Checks, func(c CheckState) bool { return c.Down })
+	if down {
+		s.Weight = nil // as Step: down ends what a dynamic check said
+	}
+	if down == s.Down {
+		return s, nil
+	}
+	s.Down, s.Since = down, r.At
+	rise, fall := max(c.Rise, 1), max(c.Fall, 1)
+	if down {
+		return s, &Transition{Up: false, At: r.At, Reason: fmt.Sprintf("%s: %s (%s failed in a row, fall %d)", name, one.Reason, plural(one.Fails, "probe"), fall)}
+	}
+	return s, &Transition{Up: true, At: r.At, Reason: fmt.Sprintf("every check passes: %s came back, %s passed in a row (rise %d)", name, plural(one.Passes, "probe"), rise)}
 }
 
 // SameWeight reports whether a and b give the same weight: both the

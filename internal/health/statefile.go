@@ -268,11 +268,17 @@ func NewStateFile(targets []Target, states States, quorums Quorums, pol Policy, 
 		f.QuorumLost[k.String()] = lost
 	}
 	for _, t := range targets {
-		every := model.DefaultCheckInterval
-		if t.Check != nil && t.Check.Interval > 0 {
-			every = t.Check.Interval
+		checks := t.Check.Checks()
+		if len(checks) == 0 {
+			checks = []*model.HealthCheck{{}}
 		}
-		f.MaxInterval = max(f.MaxInterval, Duration(every))
+		for _, c := range checks {
+			every := model.DefaultCheckInterval
+			if c.Interval > 0 {
+				every = c.Interval
+			}
+			f.MaxInterval = max(f.MaxInterval, Duration(every))
+		}
 		s, ok := states[t.Key]
 		if !ok {
 			continue

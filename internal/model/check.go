@@ -46,6 +46,40 @@ type HealthCheck struct {
 	// counts only where nothing is known of the real server yet: a
 	// checker that restarts keeps what it published.
 	Alpha bool
+
+	// More are the real server's further checks, nil for the usual one:
+	// each runs on its own interval with its own settings, and the real
+	// server is up only while this check and every one of More pass, as
+	// keepalived counts a real server alive only while none of its
+	// checkers has failed (ipwrapper.c, update_svr_checker_state). A
+	// check in More has no More of its own; the real server's failure
+	// action is this check's OnFailure, which theirs repeat.
+	More []*HealthCheck
+}
+
+// MaxChecks bounds the checks of one real server (the check and its
+// More): more would be a configuration gone wrong, not a real server's
+// health.
+const MaxChecks = 16
+
+// Checks returns every check of the real server hc is the check of: hc,
+// then its More.
+func (hc *HealthCheck) Checks() []*HealthCheck {
+	if hc == nil {
+		return nil
+	}
+	return append([]*HealthCheck{hc}, hc.More...)
+}
+
+// StartsDown reports whether a real server with the checks of hc starts
+// out of the table until its probes pass: when one of them has alpha.
+func (hc *HealthCheck) StartsDown() bool {
+	for _, c := range hc.Checks() {
+		if c.Alpha {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultHealthCheck returns a check that runs p, with every other
@@ -159,18 +193,27 @@ func (hc *HealthCheck) Normalize() {
 	if n, ok := hc.Probe.(normalizer); ok {
 		hc.Probe = n.normalize()
 	}
+	for _, m := range hc.More {
+		m.Normalize()
+	}
 }
 
 // Equal reports whether a and b are the same check: the same probe type
-// and settings, and the same common settings. An empty list equals a nil
-// one.
+// and settings, the same common settings, and the same More. An empty
+// list equals a nil one.
 func (hc *HealthCheck) Equal(b *HealthCheck) bool {
 	if hc == b {
 		return true
 	}
 	if hc.Port != b.Port || hc.Interval != b.Interval || hc.Timeout != b.Timeout ||
-		hc.Rise != b.Rise || hc.Fall != b.Fall || hc.OnFailure != b.OnFailure || hc.Alpha != b.Alpha {
+		hc.Rise != b.Rise || hc.Fall != b.Fall || hc.OnFailure != b.OnFailure || hc.Alpha != b.Alpha ||
+		len(hc.More) != len(b.More) {
 		return false
+	}
+	for i := range hc.More {
+		if !hc.More[i].Equal(b.More[i]) {
+			return false
+		}
 	}
 	return equalProbes(hc.Probe, b.Probe)
 }

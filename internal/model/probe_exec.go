@@ -29,14 +29,16 @@ type ExecProbe struct {
 	Dynamic bool `setting:"dynamic"`
 }
 
-// SetsWeight reports whether hc's probe sets the real server's weight (an
-// exec check with dynamic): only then does a weight in its state count.
+// SetsWeight reports whether hc's probe, or one of its More, sets the real
+// server's weight (an exec check with dynamic): only then does a weight in
+// its state count.
 func (hc *HealthCheck) SetsWeight() bool {
-	if hc == nil {
-		return false
+	for _, c := range hc.Checks() {
+		if p, ok := c.Probe.(ExecProbe); ok && p.Dynamic {
+			return true
+		}
 	}
-	p, ok := hc.Probe.(ExecProbe)
-	return ok && p.Dynamic
+	return false
 }
 
 // DynamicWeight returns what the exit status of a dynamic exec check
