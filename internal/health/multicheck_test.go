@@ -99,7 +99,7 @@ func TestStepCheckOneIsStep(t *testing.T) {
 func TestCheckerRunsEveryCheck(t *testing.T) {
 	rs := netip.MustParseAddrPort("192.168.10.100:80")
 	svc := lvs.Service{Key: lvs.AddrKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.2:80")), Name: "web",
-		Opts: lvs.ServiceOpts{Scheduler: "wlc", Netmask: 32},
+		Opts:  lvs.ServiceOpts{Scheduler: "wlc", Netmask: 32},
 		Dests: []lvs.Dest{{Addr: rs, Name: "a", Opts: lvs.DestOpts{Forward: lvs.Masq, Weight: 1}}}}
 	cfg := &model.Config{Table: &lvs.Table{Services: []lvs.Service{svc}},
 		Services: map[string]*model.ServiceSettings{"web": {Key: svc.Key, RealServers: map[string]*model.HealthCheck{"a": twoChecks()}}}}
