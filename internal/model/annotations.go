@@ -3,6 +3,8 @@ package model
 import (
 	"iter"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -66,3 +68,15 @@ const PathSep = '\x00'
 // [PathSep]. The key of an enclosing place is a prefix of it, up to a
 // PathSep.
 func PathKey(path ...string) string { return strings.Join(path, string(PathSep)) }
+
+// CheckPath names the place of check i (0 for the first) of the real
+// server whose place is rp: its health_check block, and for a further
+// check the health_check block and its number ("health_check", "2"), a
+// place whose comments go to the first block's when it is not written.
+func CheckPath(rp []string, i int) []string {
+	p := append(slices.Clone(rp), "health_check")
+	if i > 0 {
+		p = append(p, strconv.Itoa(i+1))
+	}
+	return p
+}

@@ -35,15 +35,7 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 			continue
 		}
 		n++
-		rsc := b.readCheck(rs.HealthCheck)
-		spec := mergeCheck(vsc, rsc)
-		if spec == nil {
-			continue
-		}
-		hc := st.HealthCheck
-		if rsc != nil {
-			hc = b.buildCheck(spec, s)
-		}
+		hc := b.realServerChecks(rs, vsc, st.HealthCheck, s, n)
 		if hc == nil {
 			continue
 		}
@@ -51,11 +43,6 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 			st.RealServers = map[string]*model.HealthCheck{}
 		}
 		st.RealServers[rs.Name] = hc
-		if n < len(s.Dests) {
-			if p := hc.ValidateTarget(s.Dests[n].Addr, rs.Name); p != nil {
-				b.checkProblem(spec, *p)
-			}
-		}
 	}
 	if !st.IsZero() {
 		if b.services == nil {
@@ -63,6 +50,67 @@ func (b *builder) buildSettings(vs *vsBlock, s *lvs.Service, keyOK bool) {
 		}
 		b.services[vs.Name] = st
 	}
+}
+
+// realServerChecks returns the checks of the real server rs, the n-th of
+// the service s: its health_check blocks, each merged over the virtual
+// server's (vsc, built as vhc), or the virtual server's when it has none.
+// With several blocks the first check carries the others as its More (all
+// must pass). nil after reporting why, or when nothing is probed.
+func (b *builder) realServerChecks(rs *rsBlock, vsc *checkSpec, vhc *model.HealthCheck, s *lvs.Service, n int) *model.HealthCheck {
+	if len(rs.HealthChecks) == 0 {
+		if vhc != nil && n < len(s.Dests) {
+			if p := vhc.ValidateTarget(s.Dests[n].Addr, rs.Name); p != nil {
+				b.checkProblem(vsc, *p)
+			}
+		}
+		return vhc
+	}
+	if len(rs.HealthChecks) > model.MaxChecks {
+		b.errorAt(rs.HealthChecks[model.MaxChecks].DefRange, "Too many health checks",
+			"real_server %q has %d health_check blocks; a real server has at most %d", rs.Name, len(rs.HealthChecks), model.MaxChecks)
+		return nil
+	}
+	var first *model.HealthCheck
+	var firstSpec *checkSpec
+	failed := false
+	for _, cb := range rs.HealthChecks {
+		spec := mergeCheck(vsc, b.readCheck(cb))
+		hc := b.buildCheck(spec, s)
+		if hc == nil {
+			failed = true
+			continue
+		}
+		if n < len(s.Dests) {
+			if p := hc.ValidateTarget(s.Dests[n].Addr, rs.Name); p != nil {
+				b.checkProblem(spec, *p)
+				failed = true
+				continue
+			}
+		}
+		if first == nil {
+			first, firstSpec = hc, spec
+			continue
+		}
+		if hc.OnFailure != first.OnFailure {
+			// What happens to a real server that fails is the real
+			// server's, not one check's.
+			r := cb.DefRange
+			if a, ok := spec.attrs["on_failure"]; ok {
+				r = a.r
+			} else if a, ok := firstSpec.attrs["on_failure"]; ok {
+				r = a.r
+			}
+			b.errorAt(r, "Conflicting on_failure", "The health_check blocks of real_server %q say on_failure %q and %q; a real server that fails a check is removed or quiesced as a whole, so give every block the same on_failure (or set it once, in the virtual server's health_check)", rs.Name, first.OnFailure, hc.OnFailure)
+			failed = true
+			continue
+		}
+		first.More = append(first.More, hc)
+	}
+	if failed {
+		return nil
+	}
+	return first
 }
 
 // buildQuorum reads quorum and hysteresis into st.

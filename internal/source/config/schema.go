@@ -110,8 +110,10 @@ type rsBlock struct {
 	UpperRange      hcl.Range `hcl:"upper_threshold,attr_value_range"`
 	LowerRange      hcl.Range `hcl:"lower_threshold,attr_value_range"`
 
-	Tunnel      *tunnelBlock `hcl:"tunnel,block"`
-	HealthCheck *checkBlock  `hcl:"health_check,block"`
+	Tunnel *tunnelBlock `hcl:"tunnel,block"`
+	// HealthChecks are the real server's checks: each is merged over the
+	// virtual server's, and with several, every one must pass.
+	HealthChecks []*checkBlock `hcl:"health_check,block"`
 }
 
 type tunnelBlock struct {

@@ -661,8 +661,8 @@ func (wr *writer) vip(vb *wbody, vp []string, k lvs.ServiceKey, v *model.VIP) {
 
 // realServer writes a real_server block of the service with key k: the
 // settings of d that differ from their defaults (the forwarding method
-// from the service's fwd), and hc, its health check, when it has one of
-// its own (base is the service's).
+// from the service's fwd), and hc, its health check (and hc.More), when it
+// has one of its own (base is the service's).
 func (wr *writer) realServer(vb *wbody, vp []string, k lvs.ServiceKey, d lvs.Dest, fwd lvs.Forward, hc, base *model.HealthCheck) {
 	rp := append(append(make([]string, 0, len(vp)+5), vp...), "real_server", d.Name) // room for an attribute's name
 	rb := wr.block(vb, "real_server", []string{d.Name}, rp...)
@@ -684,8 +684,10 @@ func (wr *writer) realServer(vb *wbody, vp []string, k lvs.ServiceKey, d lvs.Des
 	if o.Forward == lvs.Tunnel && (o.TunnelType != lvs.IPIP || o.TunnelPort != 0 || o.TunnelFlags != 0) {
 		wr.tunnel(rb, rp, o)
 	}
-	if hc != nil {
-		wr.check(rb, hc, base, k, append(slices.Clone(rp), "health_check"))
+	// Each of its checks, where it has several, is a block of its own
+	// written over the virtual server's, as the parser merges it.
+	for i, c := range hc.Checks() {
+		wr.check(rb, c, base, k, model.CheckPath(rp, i))
 	}
 }
 
