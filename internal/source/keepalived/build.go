@@ -139,7 +139,7 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 		rp := append(slices.Clone(path), "real_server", d.Name)
 		if !rs.checked {
 			rs.checked = true
-			rs.check = c.readChecks(rs)
+			rs.checks = c.readChecks(rs)
 		}
 		if first {
 			c.comments(rs.n, true, rp...)
@@ -157,7 +157,9 @@ func (c *conv) buildService(vs *vsSpec, ka keyAt, first bool, weightSum int) {
 		checks = append(checks, hc)
 		svc.Dests = append(svc.Dests, d)
 	}
-	if len(checks) > 0 && checks[0] != nil && !slices.ContainsFunc(checks, func(h *model.HealthCheck) bool { return h == nil || !h.Equal(checks[0]) }) {
+	// The real servers' common check is the virtual server's; a virtual
+	// server has one check, so real servers with several keep theirs.
+	if len(checks) > 0 && checks[0] != nil && len(checks[0].More) == 0 && !slices.ContainsFunc(checks, func(h *model.HealthCheck) bool { return h == nil || !h.Equal(checks[0]) }) {
 		st.HealthCheck = checks[0]
 	}
 	if vs.sorry != nil {

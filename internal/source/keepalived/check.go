@@ -50,25 +50,29 @@ type checkSpec struct {
 // defaultSMTPHelo is the HELO name of keepalived's SMTP_CHECK.
 const defaultSMTPHelo = "smtpchecker.keepalived.org"
 
-// readChecks reads the checkers of rs: the first that lvsctl carries
-// becomes its check, and each other one is noted.
-func (c *conv) readChecks(rs *rsSpec) *checkSpec {
-	var spec *checkSpec
+// readChecks reads the checkers of rs that lvsctl carries, in order: each
+// becomes one of its checks, all of which must pass, as keepalived counts
+// a real server alive only while none of its checkers has failed
+// (ipwrapper.c, update_svr_checker_state). The others are noted.
+func (c *conv) readChecks(rs *rsSpec) []*checkSpec {
+	var specs []*checkSpec
 	for _, n := range rs.checkers {
 		if why, ok := checkerNotes[n.Key()]; ok {
 			rs.notes = append(rs.notes, pending{n, why})
 			continue
 		}
-		if spec != nil {
-			rs.notes = append(rs.notes, pending{n, fmt.Sprintf("is not converted: lvsctl runs one check per real server, the first one (%s, %s); keepalived needed every checker to pass. Keep the one that says most of the real server's health.", spec.n.Key(), c.where(spec.n.Pos()))})
-			continue
-		}
 		if !c.block(n) {
 			continue
 		}
-		spec = c.readChecker(n)
+		if len(specs) == model.MaxChecks {
+			c.errorf(n.Pos(), "the real server has more than %d checkers; lvsctl runs at most %d checks of one real server", model.MaxChecks, model.MaxChecks)
+			continue
+		}
+		if spec := c.readChecker(n); spec != nil {
+			specs = append(specs, spec)
+		}
 	}
-	return spec
+	return specs
 }
 
 func (c *conv) readChecker(n *Node) *checkSpec {
@@ -360,13 +364,27 @@ var smtpHostWords = []string{"connect_ip", "connect_port", "bindto", "bind_port"
 	"retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures"}
 
 // check returns the health check of the real server d (read from rs) in
-// the service k, or nil when it has none.
+// the service k, with its other checkers' checks as its More; nil when it
+// has none.
 func (c *conv) check(vs *vsSpec, rs *rsSpec, k lvs.ServiceKey, d lvs.Dest, first bool, rp []string) *model.HealthCheck {
-	spec := rs.check
-	if spec == nil {
-		return nil
+	var hc *model.HealthCheck
+	for i, spec := range rs.checks {
+		one := c.oneCheck(vs, rs, spec, d, first, model.CheckPath(rp, i))
+		if one == nil {
+			return nil // reported
+		}
+		if hc == nil {
+			hc = one
+		} else {
+			hc.More = append(hc.More, one)
+		}
 	}
-	hp := append(slices.Clone(rp), "health_check")
+	return hc
+}
+
+// oneCheck builds the check of one checker of rs (spec) for the real
+// server d, its notes at hp; nil after reporting why it cannot be.
+func (c *conv) oneCheck(vs *vsSpec, rs *rsSpec, spec *checkSpec, d lvs.Dest, first bool, hp []string) *model.HealthCheck {
 	note := func(n *Node, why string) {
 		if first {
 			c.note(n, why, hp...)

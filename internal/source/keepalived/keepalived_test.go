@@ -109,6 +109,15 @@ func TestMapping(t *testing.T) {
 	if u := p.URLs[1]; u.Host != "ready.example.com" || u.BodyRegex != "^OK" || len(u.Status) != 0 {
 		t.Errorf("url 2 %+v", u)
 	}
+	// Its second checker runs too, with the real server's timing: both
+	// must pass, as in keepalived.
+	if len(hc.More) != 1 {
+		t.Fatalf("the real server has %d checks, want its SSL_GET and its TCP_CHECK", 1+len(hc.More))
+	}
+	if tc := hc.More[0]; tc.Type() != model.CheckTCP || tc.Port != 0 || tc.Interval != 5*time.Second || tc.Timeout != 4*time.Second ||
+		tc.Fall != 3 || tc.OnFailure != model.OnFailureQuiesce || !tc.Alpha {
+		t.Errorf("TCP_CHECK %+v", tc)
+	}
 	hc2 := st.RealServers["r192_168_1_11_8443"]
 	if hc2.OnFailure != model.OnFailureRemove || hc2.Probe.(model.HTTPProbe).Host != "other.example.com" {
 		t.Errorf("inhibit_on_failure false and the checker's virtualhost: %+v", hc2)
@@ -152,7 +161,7 @@ func TestMapping(t *testing.T) {
 		text string
 	}{
 		{3, "identifies this keepalived"}, {5, "empty the IPVS table"}, {41, "suspends the checks"}, {43, "quorum_down"},
-		{49, "sorry_server_inhibit"}, {55, "goes up or down"}, {70, "one check per real server"}, {65, "RE2"},
+		{49, "sorry_server_inhibit"}, {55, "goes up or down"}, {65, "RE2"},
 		{68, "HTTP version"}, {56, "does not verify"}, {81, "delay_loop"}, {97, "as that user"},
 		{117, "another target"}, {121, "ICMP"}, {137, "defaulting to UDP"}, {137, "setting default NAT"},
 		{21, "has no effect on the services of a virtual_server_group"}, {102, "longer than its delay_loop"},

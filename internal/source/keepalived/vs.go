@@ -83,12 +83,12 @@ type rsSpec struct {
 	sorry      bool
 	inhibitSet bool
 	notes      []pending // lines to note once the real server is named
-	checked    bool      // check was read (once for all its services)
+	checked    bool      // checks were read (once for all its services)
 	// familyReported: the real server's family was found wrong for one
 	// service of its group, and reported once.
 	familyReported bool
 	portNoted      bool // the port that differs from a group entry's was noted
-	check          *checkSpec
+	checks         []*checkSpec
 }
 
 // A pending note: a line, and why it is not carried as it is.
