@@ -185,3 +185,103 @@ virtual_server "web" {
 		}
 	}
 }
+
+// keepalivedTwoCheckers is a keepalived.conf whose real servers each have
+// a TCP_CHECK on their port and an HTTP_GET (with a url digest) on 8081,
+// at keepalived's default retry (1: two failed probes in a row count).
+const keepalivedTwoCheckers = `
+virtual_server 10.0.0.2 8080 {
+   lb_algo rr
+   lb_kind NAT
+   protocol TCP
+   real_server 192.168.10.100 8080 {
+      TCP_CHECK {
+         connect_timeout 2
+      }
+      HTTP_GET {
+         url {
+            path /
+            digest %[1]s
+         }
+         connect_port 8081
+         connect_timeout 2
+      }
+   }
+   real_server 192.168.10.101 8080 {
+      TCP_CHECK {
+         connect_timeout 2
+      }
+      HTTP_GET {
+         url {
+            path /
+            digest %[1]s
+         }
+         connect_port 8081
+         connect_timeout 2
+      }
+   }
+}
+`
+
+// listenTCP accepts (and closes) connections on addr in namespace ns
+// until it is closed: a port a TCP check passes on while it is open.
+func listenTCP(t *testing.T, ns, addr string) net.Listener {
+	t.Helper()
+	var ln net.Listener
+	if err := netns.Do(nsPath(ns), func() (err error) {
+		ln, err = net.Listen("tcp", addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listening on %s in %s: %v", addr, ns, err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// TestKernelCheckEveryChecker reads a keepalived.conf whose real servers
+// have two checkers each and runs check --once on it, with ipvsadm as the
+// witness: a real server is in the table only while both its TCP_CHECK
+// and its HTTP_GET pass, as keepalived keeps it (ipwrapper.c,
+// update_svr_checker_state), whichever of the two fails.
+func TestKernelCheckEveryChecker(t *testing.T) {
+	ipvstest.Require(t)
+	h := newFourHost(t, true)
+	const good = "<html>healthy</html>\n"
+	sum := md5.Sum([]byte(good))
+	tcp1 := listenTCP(t, h.reals[0], "192.168.10.100:8080")
+	listenTCP(t, h.reals[1], "192.168.10.101:8080")
+	page1 := servePage(t, h.reals[0], "192.168.10.100:8081", "<html>500 from the application</html>\n")
+	servePage(t, h.reals[1], "192.168.10.101:8081", good)
+	cfg := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(keepalivedTwoCheckers, hex.EncodeToString(sum[:]))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	once := func(why, want string) {
+		t.Helper()
+		// Twice: a checker fails after retry + 1 = 2 probes in a row
+		// (the counters carry over through the state file).
+		h.mustLvsctl(t, "check", "--once", "--netns", h.director, "-f", cfg)
+		out := h.mustLvsctl(t, "check", "--once", "--netns", h.director, "-f", cfg)
+		if got := h.ipvsadmSave(t); got != want {
+			t.Fatalf("%s: ipvsadm -S -n:\n%swant:\n%scheck's log:\n%s", why, got, want, out)
+		}
+	}
+	const svc = "-A -t 10.0.0.2:8080 -s rr\n"
+	real1 := "-a -t 10.0.0.2:8080 -r 192.168.10.100:8080 -m -w 1\n"
+	real2 := "-a -t 10.0.0.2:8080 -r 192.168.10.101:8080 -m -w 1\n"
+
+	once("real1's TCP_CHECK passes, its HTTP_GET fails", svc+real2)
+	page1.body.Store(good)
+	once("both of real1's checkers pass", svc+real1+real2)
+	tcp1.Close()
+	once("real1's HTTP_GET passes, its TCP_CHECK fails", svc+real2)
+}
