@@ -81,8 +81,8 @@ func keepalivedFragment(name string) checked {
 
 // checkKeepalived reads a keepalived.conf, its includes too, into the
 // configuration its conversion would give. Its text is each error with its
-// source line, and a count of the settings not carried (convert writes a
-// NOTE for each, saying why).
+// source line, a warning for each include that names no file, and a count
+// of the settings not carried (convert writes a NOTE for each, saying why).
 func checkKeepalived(path string) checked {
 	f, err := keepalived.Load(path, keepalived.Options{ConfigID: configID()})
 	var cfg *model.Config
@@ -100,9 +100,19 @@ func checkKeepalived(path string) checked {
 				writeKeepalivedErrors(w, err)
 				return
 			}
-			if len(notes) > 0 {
-				what := fmt.Sprintf("%d of its settings are", len(notes))
-				if len(notes) == 1 {
+			// What is missing (an include that names no file) is shown
+			// on its own; the settings not carried are counted.
+			carried := 0
+			for _, n := range notes {
+				if n.Missing {
+					fmt.Fprintf(w, "Warning: %s\n", n)
+				} else {
+					carried++
+				}
+			}
+			if carried > 0 {
+				what := fmt.Sprintf("%d of its settings are", carried)
+				if carried == 1 {
 					what = "1 of its settings is"
 				}
 				fmt.Fprintf(w, "Note: %s is a keepalived.conf; %s not carried as keepalived has them (lvsctl convert %s writes a NOTE for each, saying why).\n",

@@ -33,6 +33,7 @@ func (f *File) Convert() (*model.Config, *model.Annotations, []Note, error) {
 	c.ann.Header = []string{"# Converted from " + filepath.Base(f.Name) + " (keepalived) by lvsctl convert."}
 	for _, n := range f.Notes {
 		c.noteAt(n.Pos, n.Msg)
+		c.notes[len(c.notes)-1].Missing = n.Missing
 	}
 	for _, n := range f.Nodes {
 		if n.Key() == "virtual_server_group" {

@@ -94,6 +94,11 @@ func capped(es Errors) Errors {
 type Note struct {
 	Pos
 	Msg string
+	// Missing says that the note is about part of the configuration that
+	// is not there (an include that names no file), which a reader shows
+	// on its own, as a warning, rather than counting it with the settings
+	// not carried.
+	Missing bool
 }
 
 func (n Note) String() string { return n.Pos.String() + ": " + n.Msg }

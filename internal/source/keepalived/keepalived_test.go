@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/diag"
 	"github.com/lvsctl/lvsctl/internal/model"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -508,6 +509,64 @@ func TestDetect(t *testing.T) {
 	} {
 		if Looks([]byte(src)) != want {
 			t.Errorf("Looks(%q) = %v", src, !want)
+		}
+	}
+}
+
+// An include that names no file is what keepalived makes of it
+// (lib/parser.c, check_include and open_glob_file): a plain include and
+// includer log it and go on (a warning here, at the include), includem,
+// includew and includea refuse a missing file, includew and includea a
+// pattern that matches nothing, includeb and includea a brace alternative
+// that names no file.
+func TestIncludeMissing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.conf"), []byte("virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.1.1 80\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line string
+		note string // the warning, at main.conf:2:4
+		err  string // or the error
+	}{
+		{"include nothere.conf", `include nothere.conf names no file (there is no ` + dir + `/nothere.conf); keepalived logs "Config files missing" and goes on`, ""},
+		{"includer nothere.conf", "includer nothere.conf names no file", ""},
+		{"includeb nothere.conf", "includeb nothere.conf names no file", ""},
+		{"include missing/dir/x.conf", "include missing/dir/x.conf names no file", ""},
+		{"include a.conf/x", "include a.conf/x names no file", ""},
+		{"includem nothere.conf", "", "main.conf:2:4: includem nothere.conf: there is no " + dir + "/nothere.conf, and includem refuses a missing file"},
+		{"includew nothere.conf", "", "includew refuses a missing file"},
+		{"includea nothere.conf", "", "includea refuses a missing file"},
+		{"include *.none", "include *.none matches no file", ""},
+		{"includem *.none", "includem *.none matches no file", ""},
+		{"includew *.none", "", "main.conf:2:4: includew *.none matches no file (" + dir + "/*.none), and includew refuses that"},
+		{"include {a,nothere}.conf", `include {a,nothere}.conf: there is no ` + dir + `/nothere.conf; keepalived logs "Some config files missing"`, ""},
+		{"includeb {a,nothere}.conf", "", "main.conf:2:4: includeb {a,nothere}.conf: there is no " + dir + "/nothere.conf, and includeb refuses a brace alternative"},
+	} {
+		main := filepath.Join(dir, "main.conf")
+		if err := os.WriteFile(main, []byte("! a file that includes\n   "+tc.line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := Load(main, testOptions)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want an error %q", tc.line, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v, want a warning", tc.line, err)
+			continue
+		}
+		if !slices.ContainsFunc(f.Notes, func(n Note) bool {
+			return n.Line == 2 && n.Col == 4 && strings.HasSuffix(n.File, "main.conf") && strings.Contains(n.Msg, tc.note)
+		}) {
+			t.Errorf("%s: notes %v, want one at main.conf:2:4 saying %q", tc.line, f.Notes, tc.note)
+		}
+		// The warning is a diagnostic of validate, at its line and column.
+		ds := Diagnostics(f, f.Notes, nil)
+		if len(ds) == 0 || ds[0].Severity != diag.Warning || ds[0].Range == nil || ds[0].Range.Start.Line != 2 || ds[0].Range.Start.Column != 4 {
+			t.Errorf("%s: diagnostics %v, want a warning at 2:4", tc.line, ds)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/lvsctl/lvsctl/internal/quote"
 	"github.com/lvsctl/lvsctl/internal/regular"
@@ -296,8 +297,8 @@ func (r *reader) line(name, dir string, num int, text string) {
 		r.errorf(at(0), "keepalived's %s lines are not read by lvsctl; write the lines they make out", clean[:4])
 		return
 	}
-	if pat, ok := includePattern(clean); ok {
-		r.include(pat, dir, at(0), len(r.open)-1)
+	if pat, v, ok := includeLine(clean); ok {
+		r.include(pat, v, dir, at(0), len(r.open)-1)
 		return
 	}
 	for _, p := range split(clean, cols, name, num) {
@@ -309,25 +310,61 @@ func (r *reader) line(name, dir string, num int, text string) {
 // keepalived's includer, includem, includew, includeb, includea) and the
 // rest of the line.
 func includePattern(s string) (string, bool) {
+	p, _, ok := includeLine(s)
+	return p, ok
+}
+
+// includeLine is includePattern, with the include's variant: 0 for a
+// plain include, else the letter after "include" (r, m, w, b or a).
+func includeLine(s string) (string, byte, bool) {
 	if !strings.HasPrefix(s, "include") || len(s) < 9 {
-		return "", false
+		return "", 0, false
 	}
 	rest := s[7:]
 	if isBlank(rest[0]) {
-		return strings.TrimLeft(rest, " \t"), true
+		return strings.TrimLeft(rest, " \t"), 0, true
 	}
 	if strings.IndexByte("rmwba", rest[0]) >= 0 && isBlank(rest[1]) {
-		return strings.TrimLeft(rest[1:], " \t"), true
+		return strings.TrimLeft(rest[1:], " \t"), rest[0], true
 	}
-	return "", false
+	return "", 0, false
+}
+
+// An includeCheck is what an include line's variant refuses, as
+// keepalived's check_include sets it (lib/parser.c): a plain include and
+// includer go on without files that do not exist (keepalived logs "Config
+// files missing" or "No config files matched"); includem refuses a file
+// named without wildcards that does not exist, includew that too and a
+// pattern that matches nothing, includeb a brace alternative that names
+// no file, and includea all three. (keepalived's -e option and the
+// include_check keyword raise the checks of every include; lvsctl reads
+// includes as keepalived does without them.)
+type includeCheck struct{ match, wildcard, brace bool }
+
+func includeChecks(variant byte) includeCheck {
+	return includeCheck{
+		match:    variant == 'm' || variant == 'w' || variant == 'a',
+		wildcard: variant == 'w' || variant == 'a',
+		brace:    variant == 'b' || variant == 'a',
+	}
+}
+
+// keyword is how an include line of variant v starts.
+func includeKeyword(v byte) string {
+	if v == 0 {
+		return "include"
+	}
+	return "include" + string(v)
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\f' || c == '\v' }
 
 // include reads the files pattern matches, in name order, as keepalived
 // does with glob(3): a relative pattern is resolved from dir, the
-// directory of the including file.
-func (r *reader) include(pattern, dir string, at Pos, depth int) {
+// directory of the including file. variant is the include's (see
+// includeLine), which says what a pattern that names no file is: a
+// warning, as keepalived logs it and goes on, or an error.
+func (r *reader) include(pattern string, variant byte, dir string, at Pos, depth int) {
 	if depth >= MaxIncludeDepth {
 		r.errorf(at, "includes are nested more than %d deep; lvsctl reads at most that many levels", MaxIncludeDepth)
 		return
@@ -336,7 +373,16 @@ func (r *reader) include(pattern, dir string, at Pos, depth int) {
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, pattern)
 	}
+	check, kw := includeChecks(variant), includeKeyword(variant)
 	if !hasMeta(pattern) {
+		if missing(full) {
+			if check.match {
+				r.errorf(at, "%s %s: there is no %s, and %s refuses a missing file (keepalived: \"Config files missing\"); create it, or remove the line", kw, show(pattern), show(full), kw)
+				return
+			}
+			r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("%s %s names no file (there is no %s); keepalived logs \"Config files missing\" and goes on without it, and so does lvsctl", kw, show(pattern), show(full)), Missing: true})
+			return
+		}
 		r.file(full, "", at)
 		return
 	}
@@ -354,6 +400,13 @@ func (r *reader) include(pattern, dir string, at Pos, depth int) {
 			r.errorf(at, "include %s is not a pattern glob(3) reads: %v", show(pattern), err)
 			return
 		}
+		if len(ns) == 0 && len(alts) > 1 && !strings.ContainsAny(alt, `*?[\`) {
+			if check.brace {
+				r.errorf(at, "%s %s: there is no %s, and %s refuses a brace alternative that names no file (keepalived: \"Some config files missing\"); create it, or remove it from the braces", kw, show(pattern), show(alt), kw)
+				return
+			}
+			r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("%s %s: there is no %s; keepalived logs \"Some config files missing\" and goes on without it, and so does lvsctl", kw, show(pattern), show(alt)), Missing: true})
+		}
 		for _, n := range ns {
 			// glob(3) with GLOB_MARK marks directories, which keepalived
 			// skips.
@@ -365,12 +418,23 @@ func (r *reader) include(pattern, dir string, at Pos, depth int) {
 		}
 	}
 	if len(names) == 0 {
-		r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("include %s matches no file (%s); keepalived goes on without it, and so does lvsctl", show(pattern), show(full))})
+		if check.wildcard {
+			r.errorf(at, "%s %s matches no file (%s), and %s refuses that (keepalived: \"No config files matched\"); create one, or remove the line", kw, show(pattern), show(full), kw)
+			return
+		}
+		r.f.Notes = append(r.f.Notes, Note{Pos: at, Msg: fmt.Sprintf("%s %s matches no file (%s); keepalived goes on without it, and so does lvsctl", kw, show(pattern), show(full)), Missing: true})
 		return
 	}
 	for _, n := range names {
 		r.file(n, "", at)
 	}
+}
+
+// missing reports whether path names nothing, as glob(3) finds no match
+// for it: it does not exist, or a directory on its way is a file.
+func missing(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\{`) }
