@@ -15,9 +15,11 @@
 // ("\!" and "\#" being the characters), a double-quoted word running to
 // the next quote, braces opening and closing blocks wherever they are on a
 // line, include lines with glob(3) patterns resolved from the directory of
-// the including file, and "@ID" lines for one config id. keepalived's
-// parameter definitions ($NAME=...) and ~SEQ/~LST lines are refused with
-// an error: expand them first.
+// the including file, "@ID" lines for one config id, and keepalived's
+// parameters: $NAME=value definitions (multiline ones too), $NAME and
+// ${NAME} substitutions and ~SEQ lines, expanded as keepalived's read_line
+// expands them, within bounds (see [MaxExpansion]); ~LST lines, $_RANDOM
+// and ${_ENV NAME} are refused with an error.
 //
 // keepalived logs most configuration mistakes and goes on with a default;
 // where that default decides the table (no protocol is UDP, no lb_algo is

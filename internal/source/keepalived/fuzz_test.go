@@ -31,6 +31,15 @@ func FuzzParse(f *testing.F) {
 		"include " + strings.Repeat("*", 100) + "\n", "vrrp_instance V { unicast_src_ip 1.1.1.1\nunicast_peer { 1.1.1.2 }\nvirtual_ipaddress { 1.1.1.3/24 dev eth0 }\nstate MASTER }",
 		"virtual_server fwmark 1 { lb_kind TUN type gue port 1 remcsum\n real_server ::1 }\n",
 		"\x00\n", "\r\r\n", strings.Repeat("{", 200), strings.Repeat("a {\n", 100),
+		// Definitions and ~SEQ: each form, and the shapes of the limits.
+		"$VIP=10.0.0.1\n$P=80\nvirtual_server $VIP $P {\n protocol TCP\n real_server ${VIP}0 $P\n}\n",
+		"$RS=real_server 10.1.1.1 80 { \\\n weight 2 \\\n}\nvirtual_server 10.0.0.1 80 {\n $RS\n}\n",
+		"$M=\\\n\n$M\n", "$M=a \\\n$M \\\n\n$M\n", "$A=$A\n$A\n", "$A=${A}${A}\nx $A\n", "$A=${B}\n$B=${A}\nx $A\n",
+		"virtual_server 10.0.0.1 80 {\n ~SEQ(i, 1, 3) real_server 10.1.1.$i 80\n}\n",
+		"~SEQx(h, 0x9, 0xb) x ${h}\n", "~SEQ(i, -3) x $i\n", "~SEQ(i, 5, -2, 1) x $i\n", "~SEQ(a, 2) ~SEQ(b, 2) ~SEQ(c, 2) x ${a}${b}${c}\n",
+		"~SEQ(i, 1, 9223372036854775807) x\n", "~SEQ(i, -9223372036854775808, 9223372036854775807) x\n", "~SEQ(i, 1, 0, 1) x\n",
+		"$N=3\n~SEQ(i, $N) $L=$i\nx $L ${_HASH} ${_BANG} ${_PWD} ${_INSTANCE} ${_RANDOM} ${_ENV X}\n",
+		"~SEQ(i", "~SEQ(i,", "~SEQ(,1) x", "~SEQ({,1) x", "~SEQ(i,1)", "$", "$=", "$1=x", "${", "${X", "${X }", "~LST{a} x",
 	} {
 		f.Add([]byte(s))
 	}

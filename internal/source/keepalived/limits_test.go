@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lvsctl/lvsctl/internal/diag"
 )
@@ -76,5 +77,30 @@ func TestDeepBlocks(t *testing.T) {
 	es := parseErrors(t, strings.Repeat("a {\n", MaxDepth+5)+strings.Repeat("}\n", MaxDepth+5))
 	if !strings.Contains(es.Error(), "nested more than 32 deep") {
 		t.Fatalf("got %v", es)
+	}
+}
+
+// Hostile definitions and ~SEQ lines stop at the bounds, each with one
+// error at the line that goes past them, in bounded time.
+func TestExpansionBounded(t *testing.T) {
+	long := strings.Repeat("x", 60000)
+	for _, tc := range []struct{ src, want string }{
+		// A billion lines from three nested ~SEQ.
+		{"global_defs {\n ~SEQ(a, 1000) ~SEQ(b, 1000) ~SEQ(c, 1000) router_id r\n}\n", "k.conf:2:30: the ~SEQ lines and multiline definitions make more than 262144 lines"},
+		// A long line with many references, repeated.
+		{"$E=\n~SEQ(i, 100000) " + long + strings.Repeat(" $E", 1000) + "\n", "the substitutions of the definitions copy more than 32 MiB"},
+		// Lines that double at each level of nested multiline definitions.
+		{"$A=x \\\nx\n\n$B=$A \\\n$A\n\n$C=$B \\\n$B\n\n$D=$C \\\n$C\n\n$E=$D \\\n$D\n\n$F=$E \\\n$E\n\n$G=$F \\\n$F\n\n$H=$G \\\n$G\n\n$I=$H \\\n$H\n\n$I\n", "expansions are nested more than 8 deep"},
+		// A value that doubles at each substitution.
+		{"$A=$B$B\n$B=${A}\nx $A\n", "k.conf:3:3: the line makes more than 1000 substitutions"},
+	} {
+		start := time.Now()
+		es := parseErrors(t, tc.src)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%.60q took %s", tc.src, d)
+		}
+		if len(es) != 1 || !strings.Contains(es[0].Error(), tc.want) {
+			t.Errorf("%.60q: got %d errors: %.300v\nwant one saying %s", tc.src, len(es), es, tc.want)
+		}
 	}
 }

@@ -119,10 +119,12 @@ type reader struct {
 	owners  []*Node // the line each open block belongs to
 	last    *Node   // the previous line, which a "{" opens a block for
 	pending []string
+	// defs are the $NAME definitions read so far.
+	defs *defs
 }
 
 func newReader(name string, opt Options) *reader {
-	r := &reader{f: &File{Name: name, srcs: map[string][]byte{}}, opt: opt}
+	r := &reader{f: &File{Name: name, srcs: map[string][]byte{}}, opt: opt, defs: newDefs()}
 	r.stack = []*[]*Node{&r.f.Nodes}
 	return r
 }
@@ -242,6 +244,7 @@ func (r *reader) lines(name, dir string, src []byte) {
 			return
 		}
 	}
+	r.defs.close() // a multiline definition ends with its file
 }
 
 // A piece is one brace or the words between braces, of one line.
@@ -256,6 +259,11 @@ func (r *reader) line(name, dir string, num int, text string) {
 		r.errorf(Pos{File: name, Line: num, Col: strings.IndexByte(text, 0) + 1}, "the line has a NUL byte, which keepalived ignores the line for; remove it")
 		return
 	}
+	if text == "" {
+		// keepalived: an empty line ends a multiline definition.
+		r.defs.close()
+		return
+	}
 	clean, cols, comment, err := decomment(text)
 	if err != "" {
 		r.errorf(Pos{File: name, Line: num, Col: cols[0]}, "%s", err)
@@ -264,6 +272,21 @@ func (r *reader) line(name, dir string, num int, text string) {
 	if comment != "" {
 		r.pending = append(r.pending, comment)
 	}
+	if clean == "" {
+		return
+	}
+	if r.defs.open != nil {
+		r.defs.more(clean)
+		return
+	}
+	r.logical(name, dir, num, clean, cols, 0)
+}
+
+// logical reads one line as keepalived's read_line makes it: a line of
+// the file, or one an expansion made (a ~SEQ's, a multiline definition's
+// further lines), depth expansions deep. cols are the columns of its
+// bytes in line num of the file name.
+func (r *reader) logical(name, dir string, num int, clean string, cols []int, depth int) {
 	if clean == "" {
 		return
 	}
@@ -290,19 +313,111 @@ func (r *reader) line(name, dir string, num int, text string) {
 		clean, cols = clean[j:], cols[j:]
 	}
 	switch {
-	case clean[0] == '$':
-		r.errorf(at(0), "keepalived's parameter definitions ($NAME=value) and substitutions are not read by lvsctl; write the values out (keepalived --config-test --dump-conf shows them expanded)")
+	case clean[0] == '$' && r.defs.define(clean):
 		return
-	case strings.HasPrefix(clean, "~SEQ") || strings.HasPrefix(clean, "~LST"):
-		r.errorf(at(0), "keepalived's %s lines are not read by lvsctl; write the lines they make out", clean[:4])
+	case strings.HasPrefix(clean, "~SEQ"):
+		r.seq(name, dir, num, clean, cols, depth)
 		return
-	}
-	if pat, v, ok := includeLine(clean); ok {
-		r.include(pat, v, dir, at(0), len(r.open)-1)
+	case strings.HasPrefix(clean, "~LST"):
+		r.errorf(at(0), "keepalived's ~LST lines are not read by lvsctl; write the lines they make out, or a ~SEQ")
 		return
 	}
-	for _, p := range split(clean, cols, name, num) {
-		r.piece(p)
+	var more []string
+	moreCol := cols[0]
+	if strings.IndexByte(clean, '$') >= 0 {
+		if r.defs.over {
+			return
+		}
+		over := r.defs.over
+		s, c, m, mc, err := r.defs.substitute(clean, cols, absDir(dir), r.opt.ConfigID)
+		if err != nil {
+			if !over {
+				r.errorf(Pos{File: name, Line: num, Col: err.col}, "%s", err.msg)
+			}
+			return
+		}
+		more, moreCol = m, mc
+		// keepalived takes the comments out again: a value may hold one.
+		s2, c2, _, derr := decomment(s)
+		if len(c) == 0 {
+			c = cols[:1] // an empty line: c2 is {1}
+		}
+		for k := range c2 {
+			c2[k] = c[min(c2[k], len(c))-1]
+		}
+		if derr != "" {
+			r.errorf(Pos{File: name, Line: num, Col: c2[0]}, "%s (once the definitions are substituted)", derr)
+			return
+		}
+		clean, cols = s2, c2
+	}
+	if len(more) > 0 && depth >= MaxExpansionDepth {
+		r.errorf(Pos{File: name, Line: num, Col: moreCol}, "expansions are nested more than %d deep (a multiline definition's lines hold another, or a ~SEQ's); lvsctl expands at most that many levels", MaxExpansionDepth)
+		return
+	}
+	if clean != "" {
+		if pat, v, ok := includeLine(clean); ok {
+			r.include(pat, v, dir, at(0), len(r.open)-1)
+		} else {
+			for _, p := range split(clean, cols, name, num) {
+				r.piece(p)
+			}
+		}
+	}
+	// A multiline definition's further lines follow, at the column of
+	// the reference.
+	for _, l := range more {
+		if !r.made(Pos{File: name, Line: num, Col: moreCol}, len(l)) {
+			return
+		}
+		lc := make([]int, len(l))
+		for k := range lc {
+			lc[k] = moreCol
+		}
+		r.logical(name, dir, num, l, lc, depth+1)
+	}
+}
+
+// made counts one line of n bytes that an expansion made, and reports
+// false, after an error at at, when that is more than lvsctl expands.
+func (r *reader) made(at Pos, n int) bool {
+	if r.defs.over {
+		return false
+	}
+	r.defs.made++
+	r.defs.expanded += n
+	switch {
+	case r.defs.made > MaxExpandedLines:
+		r.defs.over = true
+		r.errorf(at, "the ~SEQ lines and multiline definitions make more than %d lines, the most lvsctl expands", MaxExpandedLines)
+		return false
+	case r.defs.expanded > MaxExpansion:
+		r.defs.over = true
+		r.errorf(at, "the definitions and ~SEQ lines expand to more than %s, the most lvsctl reads", quote.Size(MaxExpansion))
+		return false
+	}
+	return len(r.errs) <= 10*MaxErrors
+}
+
+// seq reads a ~SEQ line (see defs.parseSeq): its text once for each of
+// its numbers, its variable defined as the number.
+func (r *reader) seq(name, dir string, num int, clean string, cols []int, depth int) {
+	at := Pos{File: name, Line: num, Col: cols[0]}
+	if depth >= MaxExpansionDepth {
+		r.errorf(at, "expansions are nested more than %d deep (a ~SEQ's line holds another, or a multiline definition's); lvsctl expands at most that many levels", MaxExpansionDepth)
+		return
+	}
+	sq, err := r.defs.parseSeq(clean, cols, absDir(dir), r.opt.ConfigID)
+	if err != nil {
+		r.errorf(Pos{File: name, Line: num, Col: err.col}, "%s", err.msg)
+		return
+	}
+	for i := range sq.count {
+		r.defs.m[sq.name] = &definition{lines: []string{sq.value(i)}}
+		if !r.made(at, len(sq.text)) {
+			return
+		}
+		r.logical(name, dir, num, sq.text, sq.textCols, depth+1)
 	}
 }
 
