@@ -287,6 +287,9 @@ func TestAdoptSysctls(t *testing.T) {
 	if strings.Contains(hcl, "sysctl {") || strings.Contains(hcl, "NOTE: the kernel has net.") {
 		t.Errorf("a kernel at its defaults gave a sysctl block or a note:\n%s", hcl)
 	}
+	if p := plan.Diff(live, back, plan.Options{}); !p.Empty() {
+		t.Errorf("plan from a kernel at its defaults to its adoption is not empty: %+v", p.Ops)
+	}
 
 	setSysctl(live.Sysctls, "net.ipv4.vs.sloppy_tcp", "1")
 	setSysctl(live.Sysctls, "net.ipv4.vs.conn_reuse_mode", "0")
