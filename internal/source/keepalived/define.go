@@ -325,11 +325,7 @@ func (d *defs) parseSeq(s string, cols []int, pwd, id string) (*seq, *expandErro
 	if p >= len(s) || s[p] == ')' || sq.name == "" || sq.name[0] == '{' {
 		return bad(v, "this ~SEQ has no variable, or no numbers; "+usage)
 	}
-	for _, c := range []byte(sq.name) {
-		if !isNameByte(c) || !isNameStart(sq.name[0]) {
-			return bad(v, fmt.Sprintf("%s is not a name a ~SEQ can define (letters, digits and _, not first a digit)", show(sq.name)))
-		}
-	}
+	// keepalived takes any other name too, which no reference can name.
 	p = skipBlanks(s, p+1) // keepalived skips the "," without looking
 	close := strings.IndexByte(s[p:], ')')
 	if close < 0 {
@@ -351,8 +347,7 @@ func (d *defs) parseSeq(s string, cols []int, pwd, id string) (*seq, *expandErro
 	for {
 		n, next, ok := strtol(params, q)
 		if !ok {
-			q = skipBlanks(params, q)
-			return nil, &expandError{pcols[min(q, len(pcols)-1)], fmt.Sprintf("%s is not a number; %s", show(strings.TrimSpace(strings.TrimRight(params[q:], ")"))), usage)}
+			next = q // keepalived's strtol: a missing number is 0
 		}
 		nums = append(nums, n)
 		q = skipBlanks(params, next)
@@ -360,7 +355,11 @@ func (d *defs) parseSeq(s string, cols []int, pwd, id string) (*seq, *expandErro
 			break
 		}
 		if q >= len(params) || params[q] != ',' || len(nums) == 3 {
-			return nil, &expandError{pcols[min(q, len(pcols)-1)], "this ~SEQ's numbers are not 1 to 3 numbers separated by commas; " + usage}
+			at := pcols[min(q, len(pcols)-1)]
+			if !ok {
+				return nil, &expandError{at, fmt.Sprintf("%s is not a number; %s", show(strings.TrimSpace(strings.TrimRight(params[q:], ")"))), usage)}
+			}
+			return nil, &expandError{at, "this ~SEQ's numbers are not 1 to 3 numbers separated by commas; " + usage}
 		}
 		q++
 	}

@@ -66,6 +66,8 @@ func TestDefinitions(t *testing.T) {
 		{"seq down", "~SEQ(i, 5, 3) x $i\n~SEQ(i, 10, -5, 0) y $i\n", "x 5\nx 4\nx 3\ny 10\ny 5\ny 0\n"},
 		{"seq strtol", "~SEQ(i, 0x0f, 2, 021) x $i\n", "x 15\nx 17\n"},
 		{"seqx", "~SEQx(h, 9, 11) fe80::${h}\n", "fe80::9\nfe80::a\nfe80::b\n"},
+		{"seq missing number", "~SEQ(i, , 2) x $i\n", "x 0\nx 1\nx 2\n"},
+		{"seq any variable name", "~SEQ(9i, 2) x\n", "x\nx\n"},
 		{"seq from definitions", "$N=2\n~SEQ(i, $N) x $i\n", "x 1\nx 2\n"},
 		{"nested seq", "~SEQ(a, 1, 2) ~SEQ(b, 1, 2) real_server 10.1.${a}.${b} 80\n",
 			"real_server 10.1.1.1 80\nreal_server 10.1.1.2 80\nreal_server 10.1.2.1 80\nreal_server 10.1.2.2 80\n"},
