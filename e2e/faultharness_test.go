@@ -103,10 +103,12 @@ const (
 	cSamples         = "samples taken"
 	cDouble          = "two VIP holders (outside partitions)"
 	cDoublePartition = "two VIP holders (during a partition)"
+	cDoubleHeal      = "two VIP holders (after the heal, up to deadtime + 1s)"
 	cDoubleDead      = "two VIP holders (a killed pulse's node, until its restart)"
 	cNoTable         = "VIP without its table"
 	cNoTableAllowed  = "VIP without its table (within resync after ipvsadm -D)"
 	cNoTablePart     = "VIP without its table (during a partition)"
+	cNoTableHeal     = "VIP without its table (after the heal, up to deadtime + 1s)"
 	cReverted        = "operator changes reverted"
 	cOrphans         = "orphan processes"
 	cRequests        = "client requests"
@@ -124,8 +126,8 @@ const (
 	cReplays         = "replayed heartbeats accepted"
 )
 
-var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cDoubleDead, cNoTable, cNoTableAllowed,
-	cNoTablePart, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailHealth, cFailShort, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
+var counterOrder = []string{cFaults, cSamples, cDouble, cDoublePartition, cDoubleHeal, cDoubleDead, cNoTable, cNoTableAllowed,
+	cNoTablePart, cNoTableHeal, cReverted, cOrphans, cRequests, cFailTakeover, cFailNoTable, cFailHealth, cFailShort, cFailOther, cDeaths, cLate, cNotRecovered, cRepair,
 	cStopHung, cConfigLost, cReplays}
 
 var mustBeZero = map[string]bool{cDouble: true, cNoTable: true, cReverted: true, cOrphans: true,
@@ -527,6 +529,11 @@ type window struct {
 const (
 	wCause     = "cause"
 	wPartition = "partition"
+	// wHeal is the end of a partition window: from the heal (the links
+	// coming up) to deadtime + 1s after it, counted apart from the
+	// partition itself so that what the pair does once its directors hear
+	// each other again shows.
+	wHeal = "heal"
 	wNoTable   = "no-table"
 	wRepair    = "repair"
 	// wDead: a SIGKILLed pulse's node, from the kill until its next run
@@ -1001,6 +1008,8 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 		tl.add(cSamples, 1)
 		if sm.hold[0][0] && sm.hold[1][0] || sm.hold[0][1] && sm.hold[1][1] {
 			switch {
+			case in(wHeal, sm.at):
+				tl.add(cDoubleHeal, 1)
 			case in(wPartition, sm.at):
 				tl.add(cDoublePartition, 1)
 			case in(wDead, sm.at):
@@ -1014,6 +1023,11 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 				switch {
 				case in(wNoTable, sm.at):
 					tl.add(cNoTableAllowed, 1)
+				case in(wHeal, sm.at):
+					// The partition is over: the pair settles who
+					// holds the VIP, and the isolated director's
+					// health checks pass again.
+					tl.add(cNoTableHeal, 1)
 				case in(wPartition, sm.at):
 					// An isolated director's health checks fail:
 					// its service loses its real servers.

@@ -452,6 +452,7 @@ func partition(f *faultPair, tl *tally) {
 		f.window(wShort, t0, t1.Add(faultSlack))
 	}
 	f.window(wPartition, t0, t1.Add(settleAfterHeal))
+	f.window(wHeal, t1, t1.Add(settleAfterHeal))
 	f.logf("links of %s up", ns)
 	time.Sleep(settleAfterHeal)
 }
@@ -538,6 +539,7 @@ func applyPrompt(f *faultPair, tl *tally) {
 	f.links(act, true)
 	t1 := time.Now()
 	f.window(wPartition, t0, t1.Add(settleAfterHeal))
+	f.window(wHeal, t1, t1.Add(settleAfterHeal))
 	f.cause(t1)
 	f.start(act)
 }
