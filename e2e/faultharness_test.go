@@ -533,9 +533,9 @@ const (
 	// coming up) to deadtime + 1s after it, counted apart from the
 	// partition itself so that what the pair does once its directors hear
 	// each other again shows.
-	wHeal = "heal"
-	wNoTable   = "no-table"
-	wRepair    = "repair"
+	wHeal    = "heal"
+	wNoTable = "no-table"
+	wRepair  = "repair"
 	// wDead: a SIGKILLed pulse's node, from the kill until its next run
 	// has started (and released what the killed one held): nothing on
 	// that node can remove its addresses meanwhile.
