@@ -9,7 +9,7 @@
 //	4      1    version (2)
 //	5      1    state: 1 active, 2 standby
 //	6      1    sender's role: 1 primary, 2 backup
-//	7      1    flags (0; a receiver ignores bits it does not know)
+//	7      1    flags (Flags; a receiver ignores bits it does not know)
 //	8      8    epoch: 64 random bits drawn by the sender at its start
 //	16     8    sequence number, from 1, per epoch
 //	24     8    echo: the receiver's epoch, as the sender last learned it
@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 )
 
 // Version is the packet version this package writes and reads.
@@ -110,10 +111,54 @@ func (r Role) Peer() Role {
 	return Primary
 }
 
+// Flags are the sender's hints about its state, in byte 7. They are
+// authenticated with the rest; a receiver ignores the bits it does not
+// know, and an lvsctl that predates them sends 0, so a pair of mixed
+// versions interoperates: a bit means something only when the receiver
+// knows it and the sender set it.
+type Flags uint8
+
+// The flags.
+const (
+	// Unsettled: the sender's health checks have not settled since it
+	// started or heard its partner again after a silence (real servers
+	// not probed since, or a rise or fall under way), so its table may
+	// lack real servers that serve. A primary sets it while it defers
+	// taking the VIPs from an active backup.
+	Unsettled Flags = 1 << 0
+	// Defers: the sender knows Unsettled. As the active backup it keeps
+	// the VIPs while the active primary announces Unsettled, rather than
+	// yielding to it; a primary yields a split brain to a backup only
+	// when the backup sets it, since an older backup would yield too.
+	Defers Flags = 1 << 1
+)
+
+// Has reports whether every bit of g is set in f.
+func (f Flags) Has(g Flags) bool { return f&g == g }
+
+func (f Flags) String() string {
+	var s []string
+	for _, b := range []struct {
+		f    Flags
+		name string
+	}{{Unsettled, "unsettled"}, {Defers, "defers"}} {
+		if f.Has(b.f) {
+			s = append(s, b.name)
+			f &^= b.f
+		}
+	}
+	if f != 0 {
+		s = append(s, fmt.Sprintf("0x%02x", uint8(f)))
+	}
+	return strings.Join(s, ",")
+}
+
 // A Packet is one heartbeat.
 type Packet struct {
 	State State
 	Role  Role
+	// Flags are kept as received, unknown bits included.
+	Flags Flags
 	// Epoch identifies the sender's run: random, drawn at its start
 	// (NewEpoch), never 0.
 	Epoch uint64
@@ -147,6 +192,7 @@ func Encode(p Packet, key []byte) []byte {
 	b[4] = Version
 	b[5] = byte(p.State)
 	b[6] = byte(p.Role)
+	b[7] = byte(p.Flags)
 	binary.BigEndian.PutUint64(b[8:], p.Epoch)
 	binary.BigEndian.PutUint64(b[16:], p.Seq)
 	binary.BigEndian.PutUint64(b[24:], p.Echo)
@@ -182,6 +228,7 @@ func Decode(b, key []byte) (Packet, error) {
 	p := Packet{
 		State: State(b[5]),
 		Role:  Role(b[6]),
+		Flags: Flags(b[7]),
 		Epoch: binary.BigEndian.Uint64(b[8:]),
 		Seq:   binary.BigEndian.Uint64(b[16:]),
 		Echo:  binary.BigEndian.Uint64(b[24:]),
@@ -216,13 +263,15 @@ type Sender struct {
 	// Echo goes into the next packets: set it from the Verifier's Echo
 	// before each Next.
 	Echo uint64
-	seq  uint64
+	// Flags go into the next packets.
+	Flags Flags
+	seq   uint64
 }
 
 // Next returns the next packet announcing state, encoded.
 func (s *Sender) Next(state State) []byte {
 	s.seq++
-	return Encode(Packet{State: state, Role: s.Role, Epoch: s.Epoch, Seq: s.seq, Echo: s.Echo}, s.Key)
+	return Encode(Packet{State: state, Role: s.Role, Flags: s.Flags, Epoch: s.Epoch, Seq: s.seq, Echo: s.Echo}, s.Key)
 }
 
 // The Verifier's memory, bounded so that a flood cannot grow it.
