@@ -48,6 +48,11 @@ type Checker struct {
 	targets []Target
 	states  States
 	quorums Quorums
+	// started is when each real server's checks' last probes of this run
+	// began, by check:
+	// kept apart from States, which are published, because a state read
+	// back from the file was probed by an earlier run.
+	started map[Key][]time.Time
 }
 
 // Load sets the configuration and the health known from the published
@@ -98,7 +103,13 @@ func (c *Checker) Load(cfg *model.Config) error {
 	}
 	quorums := JudgeQuorums(cfg, states, prevQ)
 	c.mu.Lock()
-	c.cfg, c.targets, c.states, c.quorums = cfg, targets, states, quorums
+	started := make(map[Key][]time.Time, len(targets))
+	for _, t := range targets {
+		if at, ok := c.started[t.Key]; ok && len(at) == len(t.Check.Checks()) {
+			started[t.Key] = at
+		}
+	}
+	c.cfg, c.targets, c.states, c.quorums, c.started = cfg, targets, states, quorums, started
 	c.mu.Unlock()
 	if c.Metrics != nil {
 		c.Metrics.load(cfg, c.targets, c.states)
@@ -115,6 +126,46 @@ func (c *Checker) States() States {
 		st[k] = v
 	}
 	return st
+}
+
+// A Progress is one probed real server's state and when its last probe
+// of this run began, the earliest of its checks' (zero: one has not
+// probed yet; a state known from the state file was probed by an earlier
+// run).
+type Progress struct {
+	State
+	Started time.Time
+}
+
+// Progress returns every probed real server's, in table order; one
+// neither probed yet nor known from the state file has the zero State (up).
+// A failover daemon reads it to know whether its health view has settled.
+func (c *Checker) Progress() []Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Progress, len(c.targets))
+	for i, t := range c.targets {
+		out[i] = Progress{State: c.states[t.Key], Started: earliest(c.started[t.Key], len(t.Check.Checks()))}
+	}
+	return out
+}
+
+// earliest is the earliest of the n checks' last probe starts; zero when
+// one has not probed yet.
+func earliest(at []time.Time, n int) time.Time {
+	if len(at) != n || n == 0 {
+		return time.Time{}
+	}
+	e := at[0]
+	for _, t := range at {
+		if t.IsZero() {
+			return time.Time{}
+		}
+		if t.Before(e) {
+			e = t
+		}
+	}
+	return e
 }
 
 // Quorums returns a copy of the quorums of the virtual servers that set
@@ -162,11 +213,11 @@ func (c *Checker) probe(ctx context.Context, sem chan struct{}, t Target, i int)
 	if p == nil {
 		p = Probe
 	}
-	start := time.Now()
+	start, began := time.Now(), c.now()
 	ctx, weight := withWeight(ctx)
 	hc, addr := t.Probe(i)
 	err := p(ctx, hc, addr)
-	r := Result{Err: err, Latency: time.Since(start), At: c.now()}
+	r := Result{Err: err, Latency: time.Since(start), At: c.now(), Start: began}
 	if err == nil {
 		r.Weight = weight()
 	}
@@ -189,6 +240,15 @@ func (c *Checker) record(t Target, i int, r Result) bool {
 	old := c.states[t.Key]
 	s, tr := StepCheck(old, i, t.Check.Checks(), r)
 	c.states[t.Key] = s
+	if c.started == nil {
+		c.started = make(map[Key][]time.Time)
+	}
+	if n := len(t.Check.Checks()); len(c.started[t.Key]) != n {
+		c.started[t.Key] = make([]time.Time, n)
+	}
+	if i < len(c.started[t.Key]) {
+		c.started[t.Key][i] = r.Start
+	}
 	reweighed := !s.Down && !SameWeight(old.Weight, s.Weight)
 	var lost, regained bool
 	if tr != nil || reweighed {

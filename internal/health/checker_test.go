@@ -121,6 +121,87 @@ func TestCheckerOnce(t *testing.T) {
 	}
 }
 
+// TestCheckerProgress: Progress says when each real server's last probe
+// of this run began; a state read back from the file (an earlier run's)
+// has none.
+func TestCheckerProgress(t *testing.T) {
+	cfg := loadConfig(t, desiredSrc)
+	path := filepath.Join(t.TempDir(), "health.json")
+	probes := &fakeProbes{}
+	probes.set(kA.Dest, true)
+	c := &Checker{StatePath: path, Probe: probes.probe}
+	if err := c.Load(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c2 := &Checker{StatePath: path, Probe: probes.probe}
+	if err := c2.Load(cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := c2.Progress()
+	if len(before) == 0 {
+		t.Fatal("no real server in Progress")
+	}
+	downs := 0
+	for _, p := range before {
+		if !p.Started.IsZero() {
+			t.Fatalf("a state from the file counts as probed in this run: %+v", p)
+		}
+		if p.Down {
+			downs++
+		}
+	}
+	if downs != 1 {
+		t.Fatalf("the file's state is not carried: %+v", before)
+	}
+	began := time.Now()
+	if err := c2.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c2.Progress() {
+		if p.Started.Before(began) {
+			t.Fatalf("probed, yet Started %v is before the probe began (%v)", p.Started, began)
+		}
+	}
+}
+
+func TestEarliestAndPending(t *testing.T) {
+	a, b := time.Unix(10, 0), time.Unix(20, 0)
+	for _, tc := range []struct {
+		at   []time.Time
+		n    int
+		want time.Time
+	}{
+		{[]time.Time{b, a}, 2, a},
+		{[]time.Time{a}, 1, a},
+		{[]time.Time{{}, b}, 2, time.Time{}},
+		{[]time.Time{b, {}}, 2, time.Time{}},
+		{[]time.Time{a}, 2, time.Time{}}, // a check added since
+		{nil, 1, time.Time{}},
+	} {
+		if got := earliest(tc.at, tc.n); !got.Equal(tc.want) {
+			t.Errorf("earliest(%v, %d) = %v, want %v", tc.at, tc.n, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		s    State
+		want bool
+	}{
+		{State{}, false},
+		{State{Fails: 1}, true},
+		{State{Down: true, Fails: 2}, false},
+		{State{Down: true, Passes: 1}, true},
+		{State{Down: true, Checks: CheckStates{{Down: true, Fails: 3}, {Passes: 2}}}, false},
+		{State{Down: true, Checks: CheckStates{{Down: true, Passes: 1}, {Passes: 2}}}, true},
+	} {
+		if got := tc.s.Pending(); got != tc.want {
+			t.Errorf("%+v.Pending() = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
 func TestCheckerReloadKeepsState(t *testing.T) {
 	cfg := loadConfig(t, desiredSrc)
 	probes := &fakeProbes{}

@@ -110,6 +110,8 @@ type Result struct {
 	Err     error
 	Latency time.Duration
 	At      time.Time
+	// Start is when the probe began.
+	Start time.Time
 	// Weight is the weight a passing probe gave the real server (a
 	// dynamic exec check's exit status); nil leaves the state's as it is.
 	Weight *int
@@ -215,6 +217,17 @@ func StepCheck(s State, i int, checks []*model.HealthCheck, r Result) (State, *T
 		return s, &Transition{Up: false, At: r.At, Reason: fmt.Sprintf("%s: %s (%s failed in a row, fall %d)", name, one.Reason, plural(one.Fails, "probe"), fall)}
 	}
 	return s, &Transition{Up: true, At: r.At, Reason: fmt.Sprintf("every check passes: %s came back, %s passed in a row (rise %d)", name, plural(one.Passes, "probe"), rise)}
+}
+
+// Pending reports whether s's last result disagrees with its side, a rise
+// or fall under way: of any of its checks when it has several.
+func (s State) Pending() bool {
+	if len(s.Checks) > 0 {
+		return slices.ContainsFunc(s.Checks, func(c CheckState) bool {
+			return c.Down && c.Passes > 0 || !c.Down && c.Fails > 0
+		})
+	}
+	return s.Down && s.Passes > 0 || !s.Down && s.Fails > 0
 }
 
 // SameWeight reports whether a and b give the same weight: both the
