@@ -175,17 +175,22 @@ func runPulse(ctx context.Context, env Env, o pulseOptions) error {
 	// takes over with already leaves the down real servers out.
 	chk := newChecker(o.policy, dir.HealthPath(id), o.log)
 	reload := healthEngine(chk, r)
+	var p *pulseRun
 	inner := r.OnConfig
 	r.OnConfig = func(cfg *model.Config) {
 		inner(cfg)
 		r.ActiveCmd, r.InactiveCmd = pulseCommands(cfg)
 		warnPulseChanges(o.log, node, cfg, o.node)
+		if p != nil {
+			p.d.SetSettleMax(pulse.SettleMaxOf(cfg))
+		}
 	}
-	p := &pulseRun{
+	p = &pulseRun{
 		log: o.log, node: node, opts: o.node, r: r, chk: chk, reload: reload,
 		d: &pulse.Daemon{
 			Settings: node.Settings, Paths: paths, Codec: node.Codec(time.Now()), Director: r,
 			Links: node.Links, StatusFile: o.statusFile, Log: slogWriter{o.log},
+			Health: func() []pulse.ServerHealth { return serverHealth(chk.Progress()) },
 		},
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -281,9 +286,21 @@ func warnPulseChanges(log *slog.Logger, node *pulse.Node, cfg *model.Config, opt
 		log.Warn("the new pulse block does not work for this node; it takes effect only at restart, which would refuse it", "error", err)
 		return
 	}
+	// The health gate's bound follows the checks (SetSettleMax).
+	n.Settings.SettleMax = node.Settings.SettleMax
 	if n.Settings != node.Settings || n.Port != node.Port || fmt.Sprint(n.Self, n.Peer) != fmt.Sprint(node.Self, node.Peer) {
 		log.Warn("the pulse block's addresses, port or timers changed: they take effect when pulse restarts; the virtual servers, VIPs, commands and health checks were reloaded")
 	}
+}
+
+// serverHealth is the health engine's states as pulse's health gate reads
+// them.
+func serverHealth(states []health.Progress) []pulse.ServerHealth {
+	out := make([]pulse.ServerHealth, len(states))
+	for i, s := range states {
+		out[i] = pulse.ServerHealth{Down: s.Down, Since: s.Since, Probed: s.Started, Pending: s.Pending()}
+	}
+	return out
 }
 
 // slogWriter turns the pulse daemon's log lines into slog records, one

@@ -8,10 +8,12 @@ import (
 
 // A Codec turns states into heartbeats and back, counting what it refuses.
 type Codec interface {
-	Encode(wire.State) []byte
-	// Decode returns the state a heartbeat announces, or an error for a
-	// packet to ignore.
-	Decode([]byte) (wire.State, error)
+	// Encode returns a heartbeat announcing the state with the flags; a
+	// format without flags (piranha's) drops them.
+	Encode(wire.State, wire.Flags) []byte
+	// Decode returns the state and flags a heartbeat announces, or an
+	// error for a packet to ignore.
+	Decode([]byte) (wire.State, wire.Flags, error)
 	Counts() wire.Counts
 }
 
@@ -32,14 +34,14 @@ type authCodec struct {
 	v wire.Verifier
 }
 
-func (c *authCodec) Encode(s wire.State) []byte {
-	c.s.Echo = c.v.Echo()
+func (c *authCodec) Encode(s wire.State, f wire.Flags) []byte {
+	c.s.Echo, c.s.Flags = c.v.Echo(), f
 	return c.s.Next(s)
 }
 
-func (c *authCodec) Decode(b []byte) (wire.State, error) {
+func (c *authCodec) Decode(b []byte) (wire.State, wire.Flags, error) {
 	p, err := c.v.Check(b)
-	return p.State, err
+	return p.State, p.Flags, err
 }
 
 func (c *authCodec) Counts() wire.Counts { return c.v.Counts }
@@ -92,17 +94,20 @@ type piranhaCodec struct {
 	counts   wire.Counts
 }
 
-func (c *piranhaCodec) Encode(s wire.State) []byte { return wire.EncodePiranha(s) }
+// Encode drops the flags: piranha's heartbeats have none, so a piranha
+// partner (or lvsctl in compat mode) never defers, and neither does this
+// node to it.
+func (c *piranhaCodec) Encode(s wire.State, _ wire.Flags) []byte { return wire.EncodePiranha(s) }
 
-func (c *piranhaCodec) Decode(b []byte) (wire.State, error) {
+func (c *piranhaCodec) Decode(b []byte) (wire.State, wire.Flags, error) {
 	s, err := wire.DecodePiranha(b)
 	if err != nil {
 		c.counts.Malformed++
-		return 0, err
+		return 0, 0, err
 	}
 	if !c.take() {
 		c.counts.RateLimited++
-		return 0, wire.ErrRateLimited
+		return 0, 0, wire.ErrRateLimited
 	}
 	c.counts.Accepted++
 	switch {
@@ -114,7 +119,7 @@ func (c *piranhaCodec) Decode(b []byte) (wire.State, error) {
 			c.state, c.changing = s, 0
 		}
 	}
-	return c.state, nil
+	return c.state, 0, nil
 }
 
 // take takes a token from the bucket if there is one.

@@ -18,9 +18,9 @@ var codecKey = bytes.Repeat([]byte{9}, 32)
 // exchange is one keepalive of two codecs that send at once; it returns
 // what each made of the other's heartbeat.
 func exchange(p, b Codec) (pErr, bErr error) {
-	fromP, fromB := p.Encode(wire.Standby), b.Encode(wire.Standby)
-	_, pErr = p.Decode(fromB)
-	_, bErr = b.Decode(fromP)
+	fromP, fromB := p.Encode(wire.Standby, 0), b.Encode(wire.Standby, 0)
+	_, _, pErr = p.Decode(fromB)
+	_, _, bErr = b.Decode(fromP)
 	return pErr, bErr
 }
 
@@ -32,12 +32,12 @@ func TestAuthCodecHandshake(t *testing.T) {
 	}
 	var recorded [][]byte // the backup's first run, as an attacker saw it
 	for i := range 50 {
-		fromB := b.Encode(wire.Active)
+		fromB := b.Encode(wire.Active, 0)
 		recorded = append(recorded, fromB)
-		if _, err := p.Decode(fromB); err != nil {
+		if _, _, err := p.Decode(fromB); err != nil {
 			t.Fatalf("keepalive %d: %v", i, err)
 		}
-		if _, err := b.Decode(p.Encode(wire.Standby)); err != nil {
+		if _, _, err := b.Decode(p.Encode(wire.Standby, 0)); err != nil {
 			t.Fatalf("keepalive %d: %v", i, err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestAuthCodecHandshake(t *testing.T) {
 	}
 	// Its first run's heartbeats are replays now.
 	for _, r := range recorded {
-		if _, err := p.Decode(r); !errors.Is(err, wire.ErrReplayed) {
+		if _, _, err := p.Decode(r); !errors.Is(err, wire.ErrReplayed) {
 			t.Fatalf("the backup's first run: %v", err)
 		}
 	}
@@ -67,18 +67,18 @@ func TestAuthCodecHandshake(t *testing.T) {
 	// and the primary would take over.
 	p = NewAuthCodec(wire.Primary, codecKey)
 	for i := range 10000 {
-		if _, err := p.Decode(recorded[i%len(recorded)]); err == nil {
+		if _, _, err := p.Decode(recorded[i%len(recorded)]); err == nil {
 			t.Fatalf("replay %d accepted by the restarted primary", i)
 		}
 		if i%100 == 0 {
-			p.Encode(wire.Standby)
+			p.Encode(wire.Standby, 0)
 		}
 	}
 	if c := p.Counts(); c.Accepted != 0 || c.Unconfirmed != 10000 {
 		t.Fatalf("counts %+v", c)
 	}
 	// The primary's own heartbeats reflected at it.
-	if _, err := p.Decode(p.Encode(wire.Active)); !errors.Is(err, wire.ErrReflected) {
+	if _, _, err := p.Decode(p.Encode(wire.Active, 0)); !errors.Is(err, wire.ErrReflected) {
 		t.Fatalf("reflected: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestPiranhaCodecFlood(t *testing.T) {
 	c := NewPiranhaCodec(keepalive, 1, clock.now)
 	m := machineAt(clock, Settings{Role: wire.Backup, Keepalive: keepalive, Deadtime: 5 * time.Second})
 	feed := func(b []byte) error {
-		st, err := c.Decode(b)
+		st, _, err := c.Decode(b)
 		if err == nil {
 			m.Step(clock.now(), Event{Kind: Heartbeat, Peer: st})
 		}
@@ -184,7 +184,7 @@ func TestPiranhaCodecNormalPeer(t *testing.T) {
 			}
 			for range 1 + extra {
 				for range paths {
-					st, err := c.Decode(piranhaPeer(state))
+					st, _, err := c.Decode(piranhaPeer(state))
 					if err != nil {
 						t.Fatalf("%d paths, heartbeat %d: %v", paths, i, err)
 					}
@@ -219,13 +219,13 @@ func TestPiranhaCodecConfirmsChanges(t *testing.T) {
 		{wire.Active, wire.Active},
 	} {
 		clock.add(time.Second)
-		if got, err := c.Decode(piranhaPeer(tc.in)); err != nil || got != tc.want {
+		if got, _, err := c.Decode(piranhaPeer(tc.in)); err != nil || got != tc.want {
 			t.Fatalf("heartbeat %d (%v): %v %v, want %v", i, tc.in, got, err, tc.want)
 		}
 	}
 	// Malformed ones neither count as heartbeats nor take tokens.
 	for range 100 {
-		if _, err := c.Decode([]byte{1, 2, 3, 4}); !errors.Is(err, wire.ErrMalformed) {
+		if _, _, err := c.Decode([]byte{1, 2, 3, 4}); !errors.Is(err, wire.ErrMalformed) {
 			t.Fatal(err)
 		}
 	}
@@ -233,23 +233,45 @@ func TestPiranhaCodecConfirmsChanges(t *testing.T) {
 	// bucket: the three tokens left of the burst, then nothing until the
 	// clock is past where it was.
 	clock.add(10 * time.Second)
-	if _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
+	if _, _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
 		t.Fatal(err)
 	}
 	clock.add(-time.Hour)
 	for i := range 3 {
-		if _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
+		if _, _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
 			t.Fatalf("burst %d: %v", i, err)
 		}
 	}
-	if _, err := c.Decode(piranhaPeer(wire.Active)); !errors.Is(err, wire.ErrRateLimited) {
+	if _, _, err := c.Decode(piranhaPeer(wire.Active)); !errors.Is(err, wire.ErrRateLimited) {
 		t.Fatalf("over the burst: %v", err)
 	}
 	clock.add(time.Hour + time.Second)
-	if _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
+	if _, _, err := c.Decode(piranhaPeer(wire.Active)); err != nil {
 		t.Fatalf("after the clock caught up: %v", err)
 	}
 	if got := c.Counts(); got.Malformed != 100 || got.RateLimited != 1 || got.Accepted != 12 {
 		t.Fatalf("counts %+v", got)
+	}
+}
+
+// TestCodecFlags: the authenticated codec carries the machine's flags both
+// ways; piranha's format has none, so a piranha partner never defers.
+func TestCodecFlags(t *testing.T) {
+	p, b := NewAuthCodec(wire.Primary, codecKey), NewAuthCodec(wire.Backup, codecKey)
+	exchange(p, b)
+	exchange(p, b)
+	st, f, err := b.Decode(p.Encode(wire.Active, wire.Unsettled|wire.Defers))
+	if err != nil || st != wire.Active || f != wire.Unsettled|wire.Defers {
+		t.Fatalf("primary's heartbeat: %v %v %v", st, f, err)
+	}
+	if _, f, err := p.Decode(b.Encode(wire.Active, wire.Defers)); err != nil || f != wire.Defers {
+		t.Fatalf("backup's heartbeat: flags %v, %v", f, err)
+	}
+	c := NewPiranhaCodec(time.Second, 1, time.Now)
+	if got := c.Encode(wire.Active, wire.Unsettled|wire.Defers); !bytes.Equal(got, wire.EncodePiranha(wire.Active)) {
+		t.Fatalf("piranha heartbeat with flags: % x", got)
+	}
+	if _, f, err := c.Decode(wire.EncodePiranha(wire.Active)); err != nil || f != 0 {
+		t.Fatalf("piranha heartbeat: flags %v, %v", f, err)
 	}
 }

@@ -41,6 +41,10 @@ type Daemon struct {
 	// whether one is usable (default: up and running).
 	Links  []string
 	LinkUp func(dev string) (bool, error)
+	// Health, if set, returns this node's health engine's view of its
+	// probed real servers, for the machine's health gate
+	// (Settings.SettleMax); it must not block.
+	Health func() []ServerHealth
 	// Release, if set, is called when Run's context ends, before the last
 	// heartbeat tells the peer this node is standby: it returns once this
 	// node holds no floating address, so that the peer, which takes over
@@ -176,7 +180,10 @@ func (d *Daemon) read(ctx context.Context, recv chan<- received) (stop func()) {
 // links are monitored.
 func (d *Daemon) wait(now time.Time) time.Duration {
 	wait := time.Second
-	if wake := d.m.Wake(); !wake.IsZero() {
+	d.mu.Lock()
+	wake := d.m.Wake()
+	d.mu.Unlock()
+	if !wake.IsZero() {
 		wait = min(wait, max(wake.Sub(now), 0))
 	}
 	if len(d.Links) > 0 {
@@ -195,7 +202,7 @@ func (d *Daemon) receive(r received) {
 		return
 	}
 	d.mu.Lock()
-	st, err := d.Codec.Decode(r.b)
+	st, flags, err := d.Codec.Decode(r.b)
 	d.mu.Unlock()
 	if errors.Is(err, wire.ErrDuplicate) {
 		return
@@ -219,7 +226,18 @@ func (d *Daemon) receive(r received) {
 		d.confirmed = true
 		d.nudge()
 	}
-	d.step(d.Now(), Event{Kind: Heartbeat, Peer: st})
+	d.step(d.Now(), Event{Kind: Heartbeat, Peer: st, PeerFlags: flags})
+}
+
+// SetSettleMax changes the health gate's bound (a reload changed the
+// health checks: SettleMaxOf).
+func (d *Daemon) SetSettleMax(t time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Settings.SettleMax = t
+	if d.m != nil {
+		d.m.s.SettleMax = t
+	}
 }
 
 // SetKey changes the heartbeat key (SIGHUP re-reads the key file); a
@@ -242,6 +260,9 @@ func (d *Daemon) Active() bool {
 // step feeds the machine and carries out its actions: heartbeats at once,
 // the rest handed to the Director, which does not block.
 func (d *Daemon) step(now time.Time, ev Event) {
+	if ev.Health == nil {
+		ev.Health = d.Health
+	}
 	d.mu.Lock()
 	wasActive := d.m.Active()
 	acts := d.m.Step(now, ev)
@@ -301,7 +322,7 @@ func (d *Daemon) send(active bool) {
 		st = wire.Active
 	}
 	d.mu.Lock()
-	b := d.Codec.Encode(st)
+	b := d.Codec.Encode(st, d.m.Flags())
 	d.mu.Unlock()
 	if d.sendErr == nil {
 		d.sendErr = make([]string, len(d.Paths))

@@ -68,6 +68,30 @@ const (
 type Event struct {
 	Kind EventKind
 	Peer wire.State // for Heartbeat
+	// PeerFlags are the heartbeat's flags (wire.Unsettled, wire.Defers);
+	// 0 from a partner that predates them or speaks piranha's format.
+	PeerFlags wire.Flags
+	// Health, when set, returns the health engine's view of this node's
+	// probed real servers at the event's time. The machine calls it only
+	// while it waits for its checks to settle (see Settings.SettleMax);
+	// the daemon sets it on every event.
+	Health func() []ServerHealth
+}
+
+// A ServerHealth is what this node's health engine knows of one probed
+// real server.
+type ServerHealth struct {
+	// Down: out of the table (or quiesced).
+	Down bool
+	// Since is when it last went up or down; zero when it never changed
+	// in this run.
+	Since time.Time
+	// Probed is when its last probe began; zero when none did in this run
+	// (a state read back from the previous run's file proves nothing).
+	Probed time.Time
+	// Pending: its last result disagrees with Down, a rise or fall under
+	// way.
+	Pending bool
 }
 
 // Settings are the machine's fixed inputs.
@@ -83,6 +107,23 @@ type Settings struct {
 	Preempt bool
 	// ForceActive starts active (pulse --forceactive).
 	ForceActive bool
+	// SettleMax is the longest this node waits for its health checks to
+	// settle before a primary takes the VIPs from an active backup
+	// (preempt, or a split brain the primary would win): SettleBound of
+	// the checks, so derived from their interval, timeout, rise and fall.
+	// 0 (no health checks) waits for nothing. A lone or forced-active
+	// node never waits.
+	SettleMax time.Duration
+}
+
+// SettleBound is how long probes with interval, timeout, rise and fall
+// take at most to give a settled view from a moment on: a probe under way
+// at that moment ends within the timeout, the next starts an interval
+// later, and max(rise, fall) results in a row decide; one more round is
+// slack for the probes' queue.
+func SettleBound(interval, timeout time.Duration, rise, fall int) time.Duration {
+	n := max(rise, fall, 1)
+	return time.Duration(n+1) * (interval + timeout)
 }
 
 // Machine is one director's failover state. Its zero value is not
@@ -108,11 +149,118 @@ type Machine struct {
 	peerStandbySince time.Time
 	lastHeartbeat    time.Time
 	reason           string
+
+	// The health gate (Settings.SettleMax): a primary takes the VIPs
+	// from an active backup only once its own checks have settled since
+	// settleFrom, the start or the end of a silence. After a silence
+	// (the partner unheard for a deadtime, or the monitored link down)
+	// the real servers that matter are those that went down after
+	// quietFrom, during it: an isolated node's checks fail because it
+	// is cut off, not because the real servers are. At the start
+	// (settleAll) every one matters, since nothing probed them yet.
+	// While silent, settled says whether every real server that went
+	// down during the silence is back; SettleMax counts from the heal.
+	settleFrom, quietFrom time.Time
+	settleAll             bool
+	settled               bool
+	silent                bool
+	// settledLate: the checks counted as settled because SettleMax
+	// passed, not because the probes said so.
+	settledLate bool
+	// reclaim: this primary yielded a split brain while unsettled; it
+	// takes the VIPs back once settled, as "the primary wins" would have.
+	reclaim bool
+	// keepSince is when this active backup began keeping the VIPs
+	// against an active primary announcing wire.Unsettled.
+	keepSince time.Time
 }
 
 // NewMachine returns a standby machine with settings s.
 func NewMachine(s Settings) *Machine {
 	return &Machine{s: s, linkOK: true}
+}
+
+// gated reports whether this node waits for its checks to settle before
+// taking the VIPs from an active backup: a primary with health checks, not
+// alone and not forced active.
+func (m *Machine) gated() bool {
+	return m.s.SettleMax > 0 && m.s.Role == wire.Primary && !m.s.Alone && !m.s.ForceActive
+}
+
+// Flags are the flags of the heartbeats this machine sends: every node
+// knows wire.Unsettled (wire.Defers), and a gated primary says its checks
+// are unsettled until they settle.
+func (m *Machine) Flags() wire.Flags {
+	f := wire.Defers
+	if m.gated() && !m.settled {
+		f |= wire.Unsettled
+	}
+	return f
+}
+
+// quiet starts a silence that began at since: the partner unheard for a
+// deadtime, or the monitored link down. A gate still waiting for the
+// start's probes keeps that stricter wait.
+func (m *Machine) quiet(since time.Time) {
+	if !m.gated() || m.silent || (m.settleAll && !m.settled) {
+		return
+	}
+	m.silent, m.quietFrom, m.settleAll = true, since, false
+}
+
+// heard ends a silence at now: the checks must settle from now on.
+func (m *Machine) heard(now time.Time) {
+	if m.silent {
+		m.silent, m.settleFrom, m.settled, m.settledLate = false, now, false, false
+	}
+}
+
+// settle re-evaluates the health gate at now with ev's view of the real
+// servers; it reports whether the checks are settled. Past SettleMax they
+// count as settled whatever the probes say, so that a check that never
+// settles (a flapping real server, a stuck probe) cannot keep a primary
+// out for ever.
+func (m *Machine) settle(now time.Time, ev Event) bool {
+	if !m.gated() {
+		return true
+	}
+	if m.silent {
+		// No bound while the silence lasts: it starts at the heal.
+		if ev.Health != nil {
+			m.settled = settledSince(ev.Health(), m.settleFrom, m.quietFrom, false)
+		}
+		return m.settled
+	}
+	if m.settled {
+		return true
+	}
+	switch {
+	case !now.Before(m.settleFrom.Add(m.s.SettleMax)):
+		m.settled, m.settledLate = true, true
+	case ev.Health != nil:
+		m.settled = settledSince(ev.Health(), m.settleFrom, m.quietFrom, m.settleAll)
+	}
+	return m.settled
+}
+
+// settledSince reports whether servers give a settled view. At the start
+// (all), each real server must have been probed since from, with its last
+// result agreeing with its state: whatever the previous run knew proves
+// nothing now. After a silence that began at quiet, each real server that
+// went down since quiet must be back up: a node cut off from its partner
+// is cut off from the real servers too, most likely, and what its checks
+// took out meanwhile comes back once probed again; the real servers that
+// stayed up, or were down before, say nothing about the silence.
+func settledSince(servers []ServerHealth, from, quiet time.Time, all bool) bool {
+	for _, s := range servers {
+		if all && (s.Probed.Before(from) || s.Pending) {
+			return false
+		}
+		if !all && s.Down && s.Since.After(quiet) {
+			return false
+		}
+	}
+	return true
 }
 
 // Active reports whether this node holds the VIPs.
@@ -148,6 +296,12 @@ func (m *Machine) Wake() time.Time {
 			w = t
 		}
 	}
+	if m.gated() && !m.settled && !m.silent {
+		// SettleMax may end the wait.
+		if t := m.settleFrom.Add(m.s.SettleMax); t.Before(w) {
+			w = t
+		}
+	}
 	return w
 }
 
@@ -160,10 +314,18 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 		return nil
 	}
 	var acts []Action
+	if m.started {
+		if !m.lastHeartbeat.IsZero() && now.After(m.deadline) {
+			m.quiet(m.lastHeartbeat)
+		}
+		m.settle(now, ev)
+	}
 	switch ev.Kind {
 	case Start:
 		m.started = true
 		m.deadline = now.Add(m.s.Deadtime)
+		m.settleFrom, m.settleAll = now, true
+		m.settle(now, ev)
 		switch {
 		case m.s.ForceActive:
 			acts = m.activate(now, acts, "forced active")
@@ -174,10 +336,11 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 			acts = m.send(now, acts)
 		}
 	case Tick:
-		acts = m.tick(now, acts)
+		acts = m.tick(now, ev, acts)
 	case Heartbeat:
-		acts = m.heartbeat(now, ev.Peer, acts)
+		acts = m.heartbeat(now, ev, acts)
 	case LinkDown:
+		m.quiet(now)
 		m.linkOK = false
 		if m.active {
 			acts = m.deactivate(now, acts, "heartbeat link down")
@@ -185,6 +348,10 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 			m.reason = "heartbeat link down"
 		}
 	case LinkUp:
+		// What this node's checks said while its link was down may
+		// be that link's loss, not the real servers'.
+		m.heard(now)
+		m.settle(now, ev)
 		m.linkOK = true
 		if !m.active {
 			// The silence while the link was down says nothing about
@@ -194,7 +361,7 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 				m.peerStandbySince = now
 			}
 			m.reason = "link up, waiting for the partner"
-			acts = m.tick(now, acts)
+			acts = m.tick(now, ev, acts)
 		}
 	case Stop:
 		if m.active {
@@ -205,16 +372,20 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 	return acts
 }
 
-func (m *Machine) tick(now time.Time, acts []Action) []Action {
+func (m *Machine) tick(now time.Time, ev Event, acts []Action) []Action {
 	if !m.started || m.s.Alone {
 		return acts
 	}
 	if !m.active && m.linkOK {
 		switch {
 		case !now.Before(m.deadline):
+			// The partner is dead: whatever this node's checks say,
+			// its table is the only one left.
 			acts = m.activate(now, acts, "partner dead: no heartbeat for "+m.s.Deadtime.String())
 		case !m.peerStandbySince.IsZero() && !now.Before(m.peerStandbySince.Add(m.s.Deadtime)):
 			acts = m.activate(now, acts, "partner standby for "+m.s.Deadtime.String()+" without taking over")
+		case m.peer == wire.Active && m.wantsVIPs() && m.settle(now, ev):
+			acts = m.activate(now, acts, m.takeBackReason())
 		}
 	}
 	if !now.Before(m.nextSend) {
@@ -223,31 +394,86 @@ func (m *Machine) tick(now time.Time, acts []Action) []Action {
 	return acts
 }
 
-func (m *Machine) heartbeat(now time.Time, peer wire.State, acts []Action) []Action {
+// wantsVIPs reports whether this standby primary takes the VIPs from an
+// active backup once its checks settle: it preempts, or it yielded a split
+// brain only because they had not settled.
+func (m *Machine) wantsVIPs() bool {
+	return m.s.Role == wire.Primary && (m.s.Preempt || m.reclaim)
+}
+
+func (m *Machine) takeBackReason() string {
+	why := "preempting the backup"
+	if !m.s.Preempt {
+		why = "the primary takes the VIPs back"
+	}
+	switch {
+	case !m.gated():
+		return why
+	case m.settledLate:
+		return why + " (health checks not settled within " + m.s.SettleMax.String() + "; going ahead)"
+	}
+	return why + " (health checks settled)"
+}
+
+func (m *Machine) heartbeat(now time.Time, ev Event, acts []Action) []Action {
 	if !m.started {
 		return acts
 	}
+	peer := ev.Peer
 	// A partner heard again after a deadtime of silence may have taken
 	// over meanwhile (a cut heartbeat link), and its gratuitous ARPs
 	// moved the LAN's caches to it.
 	lost := now.After(m.deadline)
+	// A partition may be healing: if this node was the one cut off, its
+	// checks failed meanwhile, and the real servers they took out are
+	// back only once probed again.
+	m.heard(now)
+	m.settle(now, ev)
 	m.lastHeartbeat = now
 	m.deadline = now.Add(m.s.Deadtime)
 	prev := m.peer
 	m.peer = peer
+	unsettledPrimary := peer == wire.Active && ev.PeerFlags.Has(wire.Unsettled)
+	if !unsettledPrimary || !m.active {
+		m.keepSince = time.Time{}
+	}
 	switch peer {
 	case wire.Active:
 		m.peerStandbySince = time.Time{}
 		m.peerWasActive = true
 		switch {
+		case m.active && m.s.Role == wire.Backup && unsettledPrimary:
+			// Split brain healing, and the primary's checks have
+			// not settled: it yields to this node on hearing it
+			// active. It has a deadtime to do so, after which it
+			// wins as it always did.
+			if m.keepSince.IsZero() {
+				m.keepSince = now
+			}
+			if now.Sub(m.keepSince) < m.s.Deadtime {
+				m.reason = "partner active with its health checks unsettled: keeping the VIPs until it yields"
+				break
+			}
+			m.keepSince = time.Time{}
+			acts = m.deactivate(now, acts, "partner active, unsettled for "+m.s.Deadtime.String()+" without yielding: the primary wins")
 		case m.active && m.s.Role == wire.Backup:
 			// Split brain, or a preempting primary: the primary wins.
 			acts = m.deactivate(now, acts, "partner active: the primary wins")
+		case m.active && ev.PeerFlags.Has(wire.Defers) && !m.settle(now, ev):
+			// Split brain, and this primary's checks have not
+			// settled since it heard the backup again: its table
+			// may lack real servers that the backup's has. The
+			// backup keeps the VIPs (it knows the flag) until this
+			// node's checks settle.
+			m.reclaim = true
+			acts = m.deactivate(now, acts, "partner active and this node's health checks not settled: yielding the VIPs to the backup until they are")
 		case m.active:
 			m.reason = "partner active too: resending arps"
 			acts = append(acts, Reannounce)
-		case m.s.Preempt && m.s.Role == wire.Primary && m.linkOK:
-			acts = m.activate(now, acts, "preempting the backup")
+		case m.wantsVIPs() && m.linkOK && m.settle(now, ev):
+			acts = m.activate(now, acts, m.takeBackReason())
+		case m.wantsVIPs() && m.linkOK:
+			m.reason = "partner active; waiting for this node's health checks to settle before taking over"
 		default:
 			m.reason = "partner active"
 		}
@@ -275,7 +501,7 @@ func (m *Machine) heartbeat(now time.Time, peer wire.State, acts []Action) []Act
 			// A backup that hears a standby primary at a cold start
 			// waits: the primary takes over within one heartbeat, and
 			// the backup only if it does not (see tick).
-			acts = m.tick(now, acts)
+			acts = m.tick(now, ev, acts)
 		}
 	}
 	return acts
@@ -291,6 +517,7 @@ func (m *Machine) send(now time.Time, acts []Action) []Action {
 
 func (m *Machine) activate(now time.Time, acts []Action, why string) []Action {
 	m.active = true
+	m.reclaim = false
 	m.reason = why
 	m.peerStandbySince = time.Time{}
 	acts = m.send(now, acts)

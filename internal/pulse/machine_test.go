@@ -273,3 +273,309 @@ func TestPair(t *testing.T) {
 		t.Fatal("the primary did not take over when the backup released")
 	}
 }
+
+// gate is a fake health engine: the machine reads its servers through
+// Event.Health.
+type gate struct{ servers []ServerHealth }
+
+func (g *gate) view() []ServerHealth { return g.servers }
+
+// up and down are one real server's view, probed at from.
+func up(probed time.Duration) ServerHealth { return ServerHealth{Probed: t0.Add(probed)} }
+func down(since time.Duration) ServerHealth {
+	return ServerHealth{Down: true, Since: t0.Add(since), Probed: t0.Add(since)}
+}
+
+// gated is a primary with one health check of interval and timeout 1s
+// (rise and fall 1): its checks settle within SettleBound = 4s.
+func gated() Settings {
+	s := primary()
+	s.SettleMax = SettleBound(time.Second, time.Second, 1, 1)
+	return s
+}
+
+// run feeds m the events of steps with g's health, checking actions,
+// activity and, where want is set, the flags of the next heartbeat.
+type gstep struct {
+	at     time.Duration
+	set    []ServerHealth // replaces the health before the event, when set
+	ev     Event
+	want   []Action
+	active bool
+	flags  wire.Flags // checked when nonzero
+}
+
+func runGate(t *testing.T, m *Machine, g *gate, steps []gstep) {
+	t.Helper()
+	for i, st := range steps {
+		if st.set != nil {
+			g.servers = st.set
+		}
+		ev := st.ev
+		ev.Health = g.view
+		got := m.Step(t0.Add(st.at), ev)
+		if !slices.Equal(got, st.want) {
+			t.Fatalf("step %d (%v at %v): actions %v, want %v (%s)", i, st.ev, st.at, got, st.want, m.Status().Reason)
+		}
+		if m.Active() != st.active {
+			t.Fatalf("step %d (%v at %v): active %v, want %v (%s)", i, st.ev, st.at, m.Active(), st.active, m.Status().Reason)
+		}
+		if st.flags != 0 && m.Flags() != st.flags {
+			t.Fatalf("step %d (%v at %v): flags %v, want %v (%s)", i, st.ev, st.at, m.Flags(), st.flags, m.Status().Reason)
+		}
+	}
+}
+
+var (
+	hbActNew  = Event{Kind: Heartbeat, Peer: wire.Active, PeerFlags: wire.Defers}
+	hbStbyNew = Event{Kind: Heartbeat, Peer: wire.Standby, PeerFlags: wire.Defers}
+	hbActUns  = Event{Kind: Heartbeat, Peer: wire.Active, PeerFlags: wire.Defers | wire.Unsettled}
+	settledF  = wire.Defers
+	unsettled = wire.Defers | wire.Unsettled
+)
+
+// isolatedPrimary is the partition of the RELIABILITY report: the active
+// primary cut off from everything at 3s (its partner last heard at 2s),
+// its real server going down at 4s, the backup taking over meanwhile, and
+// the links back at 10s, where the backup's heartbeat arrives.
+func isolatedPrimary() []gstep {
+	return []gstep{
+		{0, []ServerHealth{up(0)}, start, send, false, settledF},
+		{100 * time.Millisecond, nil, hbStbyNew, takeove, true, settledF},
+		{2 * time.Second, nil, hbStbyNew, nil, true, settledF},
+		// Cut off: its check fails, and nobody is heard.
+		{4 * time.Second, []ServerHealth{down(4 * time.Second)}, tick, send, true, settledF},
+		// The partner is silent for a deadtime: the real server lost
+		// during the silence makes the primary unsettled, and its
+		// heartbeats say so from now on, before the heal.
+		{7*time.Second + time.Millisecond, nil, tick, send, true, unsettled},
+		{8 * time.Second, nil, tick, nil, true, unsettled},
+		// Healed: the backup, active, is heard. The primary's check
+		// has not passed again: it yields, and the backup keeps.
+		{10 * time.Second, nil, hbActNew, release, false, unsettled},
+		{10*time.Second + 300*time.Millisecond, nil, hbActNew, nil, false, unsettled},
+	}
+}
+
+func TestHealthGate(t *testing.T) {
+	with := func(s Settings, f func(*Settings)) Settings { f(&s); return s }
+	for _, tc := range []struct {
+		name  string
+		s     Settings
+		steps []gstep
+	}{
+		{"heal with failing checks: the primary defers to the active backup", gated(), isolatedPrimary()},
+		{"heal, then the checks pass: the primary takes the VIPs back", gated(), append(isolatedPrimary(),
+			gstep{10*time.Second + 600*time.Millisecond, []ServerHealth{up(10*time.Second + 500*time.Millisecond)}, hbActNew, takeove, true, settledF},
+			gstep{10*time.Second + 900*time.Millisecond, nil, hbActNew, []Action{Reannounce}, true, settledF},
+			gstep{11 * time.Second, nil, hbStbyNew, []Action{Reannounce}, true, settledF},
+		)},
+		{"heal, checks still failing: the primary takes the VIPs back after SettleMax", gated(), append(isolatedPrimary(),
+			gstep{12 * time.Second, []ServerHealth{down(4 * time.Second)}, hbActNew, nil, false, unsettled},
+			// SettleMax (4s) after the heal: a tick is due then.
+			gstep{14*time.Second - time.Millisecond, nil, tick, send, false, unsettled},
+			gstep{14 * time.Second, nil, tick, takeove, true, settledF},
+		)},
+		{"backup dies while the primary's checks fail: the primary takes over anyway",
+			with(gated(), func(s *Settings) { s.SettleMax = time.Minute }), append(isolatedPrimary(),
+				gstep{11 * time.Second, []ServerHealth{down(4 * time.Second)}, hbActNew, nil, false, unsettled},
+				// No heartbeat after 11s: dead at 16s.
+				gstep{16*time.Second - time.Millisecond, nil, tick, send, false, unsettled},
+				gstep{16 * time.Second, nil, tick, takeove, true, unsettled},
+			)},
+		{"backup releases while the primary's checks fail: the primary takes over at once",
+			with(gated(), func(s *Settings) { s.SettleMax = time.Minute }), append(isolatedPrimary(),
+				gstep{11 * time.Second, nil, hbStbyNew, takeove, true, unsettled},
+			)},
+		{"the backup was cut off, not the primary: the primary's checks held, it wins at once", gated(), []gstep{
+			{0, []ServerHealth{up(0), {Down: true, Since: t0.Add(-time.Hour), Probed: t0}}, start, send, false, settledF},
+			{100 * time.Millisecond, nil, hbStbyNew, takeove, true, settledF},
+			{2 * time.Second, nil, hbStbyNew, nil, true, settledF},
+			// A real server down before the silence says nothing about it.
+			{8 * time.Second, []ServerHealth{up(8 * time.Second), {Down: true, Since: t0.Add(-time.Hour), Probed: t0.Add(8 * time.Second)}}, tick, send, true, settledF},
+			{10 * time.Second, nil, hbActNew, []Action{Reannounce}, true, settledF},
+		}},
+		{"an older backup (no Defers flag) would yield too: the primary keeps the VIPs", gated(), append(isolatedPrimary()[:6],
+			gstep{10 * time.Second, nil, hbAct, []Action{Reannounce}, true, unsettled},
+		)},
+		{"lone node: active at once, checks unprobed", with(gated(), func(s *Settings) { s.Alone = true }), []gstep{
+			{0, []ServerHealth{{}}, start, []Action{Activate}, true, settledF},
+		}},
+		{"forced active: keeps the VIPs in a split brain, checks unprobed", with(gated(), func(s *Settings) { s.ForceActive = true }), []gstep{
+			{0, []ServerHealth{{}}, start, takeove, true, settledF},
+			{time.Second, nil, hbActNew, []Action{Reannounce}, true, settledF},
+		}},
+		{"restart of a preempting primary: it waits for a probe of every real server",
+			with(gated(), func(s *Settings) { s.Preempt = true }), []gstep{
+				// Up as the previous run's state file said: not probed
+				// in this run.
+				{0, []ServerHealth{up(-time.Minute), up(-time.Minute)}, start, send, false, unsettled},
+				{100 * time.Millisecond, nil, hbActNew, nil, false, unsettled},
+				{700 * time.Millisecond, []ServerHealth{up(500 * time.Millisecond), up(-time.Minute)}, hbActNew, nil, false, unsettled},
+				// A fall under way is not settled either.
+				{time.Second, []ServerHealth{up(500 * time.Millisecond), {Probed: t0.Add(900 * time.Millisecond), Pending: true}}, hbActNew, nil, false, unsettled},
+				{1300 * time.Millisecond, []ServerHealth{up(500 * time.Millisecond), down(1200 * time.Millisecond)}, hbActNew, takeove, true, settledF},
+			}},
+		{"restart of a preempting primary whose checks never settle: it preempts after SettleMax",
+			with(gated(), func(s *Settings) { s.Preempt = true }), []gstep{
+				{0, []ServerHealth{up(-time.Minute)}, start, send, false, unsettled},
+				{100 * time.Millisecond, nil, hbActNew, nil, false, unsettled},
+				{4*time.Second - time.Millisecond, nil, tick, send, false, unsettled},
+				{4 * time.Second, nil, tick, takeove, true, settledF},
+			}},
+		{"restart of a primary without preempt: standby whatever its checks say", gated(), []gstep{
+			{0, []ServerHealth{up(-time.Minute)}, start, send, false, unsettled},
+			{100 * time.Millisecond, nil, hbActNew, nil, false, unsettled},
+			{time.Second, []ServerHealth{up(500 * time.Millisecond)}, hbActNew, nil, false, settledF},
+			{5 * time.Second, nil, hbActNew, nil, false, settledF},
+		}},
+		{"cold start: the primary takes over from a standby backup at once, checks unprobed", gated(), []gstep{
+			{0, []ServerHealth{{}}, start, send, false, unsettled},
+			{100 * time.Millisecond, nil, hbStbyNew, takeove, true, unsettled},
+		}},
+		{"monitored link down and up: a preempting primary waits for what its checks took out meanwhile",
+			with(gated(), func(s *Settings) { s.Preempt = true }), []gstep{
+				{0, []ServerHealth{up(0)}, start, send, false, settledF},
+				{100 * time.Millisecond, nil, hbStbyNew, takeove, true, settledF},
+				{time.Second, nil, linkDn, release, false, settledF},
+				{3 * time.Second, []ServerHealth{down(3 * time.Second)}, tick, send, false, unsettled},
+				{5 * time.Second, nil, linkUp, send, false, unsettled},
+				{5*time.Second + 100*time.Millisecond, nil, hbActNew, nil, false, unsettled},
+				{6 * time.Second, []ServerHealth{up(5*time.Second + 500*time.Millisecond)}, hbActNew, takeove, true, settledF},
+			}},
+		{"the active backup keeps the VIPs while the active primary is unsettled, and re-announces when it yields", backup(), []gstep{
+			{0, nil, start, send, false, settledF},
+			{time.Second, nil, hbActNew, nil, false, 0},
+			// The primary is cut off: the backup takes over.
+			{6 * time.Second, nil, tick, takeove, true, 0},
+			// Healed: the primary announces active but unsettled.
+			{8 * time.Second, nil, hbActUns, nil, true, settledF},
+			{8*time.Second + 300*time.Millisecond, nil, hbActUns, nil, true, 0},
+			{8*time.Second + 600*time.Millisecond, nil, hbStbyNew, []Action{Reannounce}, true, 0},
+			// Settled, the primary takes the VIPs back: the backup yields.
+			{10 * time.Second, nil, hbActNew, release, false, 0},
+		}},
+		{"the active backup keeps the VIPs for a deadtime at most against an unsettled primary that does not yield", backup(), []gstep{
+			{0, nil, start, send, false, 0},
+			{6 * time.Second, nil, tick, takeove, true, 0},
+			{7 * time.Second, nil, hbActUns, nil, true, 0},
+			{9 * time.Second, nil, hbActUns, nil, true, 0},
+			{12*time.Second - time.Millisecond, nil, hbActUns, nil, true, 0},
+			{12 * time.Second, nil, hbActUns, release, false, 0},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runGate(t, NewMachine(tc.s), &gate{}, tc.steps)
+		})
+	}
+}
+
+func TestSettleBound(t *testing.T) {
+	for _, tc := range []struct {
+		interval, timeout time.Duration
+		rise, fall        int
+		want              time.Duration
+	}{
+		{time.Second, time.Second, 1, 1, 4 * time.Second},
+		{time.Second, time.Second, 1, 2, 6 * time.Second},
+		{5 * time.Second, 5 * time.Second, 1, 1, 20 * time.Second},
+		{6 * time.Second, 3 * time.Second, 3, 0, 36 * time.Second},
+		{time.Second, time.Second, 0, 0, 4 * time.Second},
+	} {
+		if got := SettleBound(tc.interval, tc.timeout, tc.rise, tc.fall); got != tc.want {
+			t.Errorf("SettleBound(%s, %s, %d, %d) = %s, want %s", tc.interval, tc.timeout, tc.rise, tc.fall, got, tc.want)
+		}
+	}
+}
+
+// TestWakeSettleMax: a primary waiting for its checks is woken when
+// SettleMax ends the wait, not a keepalive later.
+func TestWakeSettleMax(t *testing.T) {
+	s := gated()
+	s.Preempt, s.Keepalive = true, 10*time.Second
+	s.Deadtime = 20 * time.Second
+	m := NewMachine(s)
+	g := &gate{servers: []ServerHealth{{}}}
+	m.Step(t0, Event{Kind: Start, Health: g.view})
+	m.Step(t0.Add(time.Second), Event{Kind: Heartbeat, Peer: wire.Active, PeerFlags: wire.Defers, Health: g.view})
+	if got, want := m.Wake(), t0.Add(s.SettleMax); !got.Equal(want) {
+		t.Fatalf("wake = %v, want %v", got.Sub(t0), want.Sub(t0))
+	}
+}
+
+// TestPairHealthGate runs a gated primary and a backup against each other
+// through an instant link that a partition cuts off from the primary, whose
+// real server its checks take out meanwhile and put back 3s after the
+// heal: once it hears the backup (a keepalive at most) the primary no
+// longer holds the VIPs while the real server is out, the backup keeps
+// them meanwhile, and the primary ends up holding them once the real
+// server is back.
+func TestPairHealthGate(t *testing.T) {
+	p, b := NewMachine(gated()), NewMachine(backup())
+	g := &gate{servers: []ServerHealth{up(0)}}
+	now := t0
+	cut := false
+	deliver := func(from, to *Machine, acts []Action) {
+		if cut {
+			return
+		}
+		for _, a := range acts {
+			if a == SendHeartbeat {
+				st := wire.Standby
+				if from.Active() {
+					st = wire.Active
+				}
+				to.Step(now, Event{Kind: Heartbeat, Peer: st, PeerFlags: from.Flags(), Health: g.view})
+			}
+		}
+	}
+	deliver(p, b, p.Step(now, Event{Kind: Start, Health: g.view}))
+	deliver(b, p, b.Step(now.Add(time.Millisecond), start))
+	var both time.Duration
+	run := func(d time.Duration, check func()) {
+		end := now.Add(d)
+		for now.Before(end) {
+			now = now.Add(100 * time.Millisecond)
+			deliver(p, b, p.Step(now, Event{Kind: Tick, Health: g.view}))
+			deliver(b, p, b.Step(now, tick))
+			if p.Active() && b.Active() {
+				both += 100 * time.Millisecond
+			}
+			if check != nil {
+				check()
+			}
+		}
+	}
+	run(10*time.Second, nil)
+	if !p.Active() || b.Active() {
+		t.Fatalf("cold start: primary %v backup %v", p.Active(), b.Active())
+	}
+	cut = true
+	downAt := now.Add(2 * time.Second).Sub(t0)
+	run(2*time.Second, nil)
+	g.servers = []ServerHealth{down(downAt)}
+	run(8*time.Second, nil)
+	if !p.Active() || !b.Active() {
+		t.Fatalf("partition: primary %v backup %v, want both", p.Active(), b.Active())
+	}
+	cut = false
+	healed := now
+	both = 0
+	// The primary yields once it hears the backup, within a keepalive.
+	run(ka+time.Second, func() {
+		if p.Active() && now.Sub(healed) > ka+100*time.Millisecond {
+			t.Fatalf("%v after the heal: the primary holds the VIPs with its real server out", now.Sub(healed))
+		}
+	})
+	if p.Active() || !b.Active() {
+		t.Fatalf("healed, checks unsettled: primary %v backup %v, want the backup alone", p.Active(), b.Active())
+	}
+	g.servers = []ServerHealth{up(now.Add(200 * time.Millisecond).Sub(t0))}
+	run(2*time.Second, nil)
+	if !p.Active() || b.Active() {
+		t.Fatalf("checks settled: primary %v backup %v, want the primary alone", p.Active(), b.Active())
+	}
+	if both > ka {
+		t.Fatalf("both held the VIPs %v after the heal, more than a keepalive", both)
+	}
+}

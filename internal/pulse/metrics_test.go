@@ -110,20 +110,20 @@ lvsctl_pulse_partner_last_heartbeat_timestamp_seconds 0
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backup.Decode(buf[:n]); !errors.Is(err, wire.ErrUnconfirmed) {
+	if _, _, err := backup.Decode(buf[:n]); !errors.Is(err, wire.ErrUnconfirmed) {
 		t.Fatalf("the primary's heartbeat, which echoes nothing yet: %v", err)
 	}
 	// A run of the backup that never heard this primary.
-	stale := NewAuthCodec(wire.Backup, key).Encode(wire.Standby)
-	good := backup.Encode(wire.Standby)
-	forged := NewAuthCodec(wire.Backup, bytes.Repeat([]byte{8}, 32)).Encode(wire.Standby)
+	stale := NewAuthCodec(wire.Backup, key).Encode(wire.Standby, 0)
+	good := backup.Encode(wire.Standby, 0)
+	forged := NewAuthCodec(wire.Backup, bytes.Repeat([]byte{8}, 32)).Encode(wire.Standby, 0)
 	old := good
 	for _, b := range [][]byte{stale, good, good, forged, []byte("junk")} {
 		if _, err := peer.WriteTo(b, to); err != nil {
 			t.Fatal(err)
 		}
 	}
-	newer := backup.Encode(wire.Standby)
+	newer := backup.Encode(wire.Standby, 0)
 	for _, b := range [][]byte{newer, old} { // old is now a replay
 		if _, err := peer.WriteTo(b, to); err != nil {
 			t.Fatal(err)

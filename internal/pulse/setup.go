@@ -89,6 +89,7 @@ func Setup(cfg *model.Config, opts Options) (*Node, error) {
 		Settings: Settings{
 			Role: role, Keepalive: p.Keepalive, Deadtime: p.Deadtime,
 			Alone: alone, Preempt: p.Preempt, ForceActive: opts.ForceActive,
+			SettleMax: SettleMaxOf(cfg),
 		},
 		Port:    p.HeartbeatPort,
 		Piranha: p.PiranhaCompat,
@@ -131,6 +132,27 @@ func Setup(cfg *model.Config, opts Options) (*Node, error) {
 		return nil, fmt.Errorf("deadtime (%s) must be longer than keepalive (%s)", n.Settings.Deadtime, n.Settings.Keepalive)
 	}
 	return n, nil
+}
+
+// SettleMaxOf is the health gate's bound (Settings.SettleMax) for cfg:
+// SettleBound of its slowest health check; 0 when nothing is checked.
+func SettleMaxOf(cfg *model.Config) time.Duration {
+	var bound time.Duration
+	if cfg.Table == nil {
+		return 0
+	}
+	for _, s := range cfg.Table.Services {
+		st := cfg.Settings(s.Name)
+		if st == nil {
+			continue
+		}
+		for _, d := range s.Dests {
+			if hc := st.RealServers[d.Name]; hc != nil {
+				bound = max(bound, SettleBound(hc.Interval, hc.Timeout, hc.Rise, hc.Fall))
+			}
+		}
+	}
+	return bound
 }
 
 // ReloadKey reads the heartbeat key again, from the file cfg (or

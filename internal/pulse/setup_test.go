@@ -153,10 +153,10 @@ func TestPiranhaCompatNeedsNoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := n.Codec(time.Now())
-	if b := c.Encode(wire.Active); len(b) != 4 {
+	if b := c.Encode(wire.Active, 0); len(b) != 4 {
 		t.Fatalf("piranha heartbeat of %d bytes", len(b))
 	}
-	if s, err := c.Decode(wire.EncodePiranha(wire.Standby)); err != nil || s != wire.Standby {
+	if s, _, err := c.Decode(wire.EncodePiranha(wire.Standby)); err != nil || s != wire.Standby {
 		t.Fatalf("decode: %v %v", s, err)
 	}
 }
