@@ -977,6 +977,29 @@ func (f *faultPair) lvsctlIn(ns string, stdin io.Reader, stdout io.Writer, args 
 	return c
 }
 
+// roleChanges returns the lines of ns's pulse log, between from and to,
+// in which it went active or standby, and why.
+func (f *faultPair) roleChanges(ns string, from, to time.Time) []string {
+	b, err := os.ReadFile(filepath.Join(f.dir, ns+".log"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		ts, rest, ok := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+		if !ok || !strings.Contains(rest, `msg="active: `) && !strings.Contains(rest, `msg="standby: `) {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil || at.Before(from) || at.After(to) {
+			continue
+		}
+		_, msg, _ := strings.Cut(rest, "msg=")
+		out = append(out, fmt.Sprintf("%s %s %s", at.Local().Format("15:04:05.000"), ns, msg))
+	}
+	return out
+}
+
 // evaluate counts what the samples, the client and the deaths say
 // between from and to, outside the harness's repairs.
 func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
@@ -993,6 +1016,22 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 		return false
 	}
 	samples := f.s.between(from, to)
+	// After each heal, who held the VIP without its table, and when
+	// (from the heal): logged, so that a round's share shows.
+	type healKey struct {
+		heal time.Time
+		node int
+	}
+	healOf := func(at time.Time) time.Time {
+		for _, w := range windows {
+			if w.what == wHeal && !at.Before(w.from) && !at.After(w.to) {
+				return w.from
+			}
+		}
+		return time.Time{}
+	}
+	var healKeys []healKey
+	healSeen := map[healKey][]time.Duration{}
 	var changes []time.Time // when the VIP's holders changed
 	prev := -3
 	for _, sm := range samples {
@@ -1028,6 +1067,11 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 					// holds the VIP, and the isolated director's
 					// health checks pass again.
 					tl.add(cNoTableHeal, 1)
+					k := healKey{healOf(sm.at), i}
+					if healSeen[k] == nil {
+						healKeys = append(healKeys, k)
+					}
+					healSeen[k] = append(healSeen[k], sm.at.Sub(k.heal))
 				case in(wPartition, sm.at):
 					// An isolated director's health checks fail:
 					// its service loses its real servers.
@@ -1035,6 +1079,22 @@ func (f *faultPair) evaluate(tl *tally, from, to time.Time) {
 				default:
 					tl.add(cNoTable, 1)
 				}
+			}
+		}
+	}
+	for _, k := range healKeys {
+		ds := healSeen[k]
+		f.logf("after the heal at %s: %s held the VIP without its table in %d samples, from +%s to +%s",
+			k.heal.Format("15:04:05.000"), f.nodes[k.node], len(ds), ds[0].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
+	}
+	// What each pulse said about its role around each heal.
+	for _, w := range windows {
+		if w.what != wHeal || w.to.Before(from) || w.from.After(to) {
+			continue
+		}
+		for _, ns := range f.nodes {
+			for _, l := range f.roleChanges(ns, w.from.Add(-faultDeadtime-time.Second), w.to) {
+				f.logf("heal at %s: %s", w.from.Format("15:04:05.000"), l)
 			}
 		}
 	}
