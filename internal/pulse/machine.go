@@ -167,9 +167,6 @@ type Machine struct {
 	// settledLate: the checks counted as settled because SettleMax
 	// passed, not because the probes said so.
 	settledLate bool
-	// reclaim: this primary yielded a split brain while unsettled; it
-	// takes the VIPs back once settled, as "the primary wins" would have.
-	reclaim bool
 	// keepSince is when this active backup began keeping the VIPs
 	// against an active primary announcing wire.Unsettled.
 	keepSince time.Time
@@ -395,17 +392,13 @@ func (m *Machine) tick(now time.Time, ev Event, acts []Action) []Action {
 }
 
 // wantsVIPs reports whether this standby primary takes the VIPs from an
-// active backup once its checks settle: it preempts, or it yielded a split
-// brain only because they had not settled.
+// active backup (once its checks settle): it preempts.
 func (m *Machine) wantsVIPs() bool {
-	return m.s.Role == wire.Primary && (m.s.Preempt || m.reclaim)
+	return m.s.Role == wire.Primary && m.s.Preempt
 }
 
 func (m *Machine) takeBackReason() string {
-	why := "preempting the backup"
-	if !m.s.Preempt {
-		why = "the primary takes the VIPs back"
-	}
+	const why = "preempting the backup"
 	switch {
 	case !m.gated():
 		return why
@@ -460,13 +453,14 @@ func (m *Machine) heartbeat(now time.Time, ev Event, acts []Action) []Action {
 			// Split brain, or a preempting primary: the primary wins.
 			acts = m.deactivate(now, acts, "partner active: the primary wins")
 		case m.active && ev.PeerFlags.Has(wire.Defers) && !m.settle(now, ev):
-			// Split brain, and this primary's checks have not
-			// settled since it heard the backup again: its table
-			// may lack real servers that the backup's has. The
-			// backup keeps the VIPs (it knows the flag) until this
-			// node's checks settle.
-			m.reclaim = true
-			acts = m.deactivate(now, acts, "partner active and this node's health checks not settled: yielding the VIPs to the backup until they are")
+			// Split brain, and this primary's checks took real
+			// servers out while it was cut off and have not put
+			// them back: its table may lack what the backup's has.
+			// The backup keeps the VIPs (it knows the flag), and
+			// this node is a primary that came back while the
+			// backup is active: standby, unless it preempts once
+			// its checks settle.
+			acts = m.deactivate(now, acts, "partner active and this node's health checks not settled since the silence: the backup keeps the VIPs")
 		case m.active:
 			m.reason = "partner active too: resending arps"
 			acts = append(acts, Reannounce)
@@ -517,7 +511,6 @@ func (m *Machine) send(now time.Time, acts []Action) []Action {
 
 func (m *Machine) activate(now time.Time, acts []Action, why string) []Action {
 	m.active = true
-	m.reclaim = false
 	m.reason = why
 	m.peerStandbySince = time.Time{}
 	acts = m.send(now, acts)

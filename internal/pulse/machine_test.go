@@ -1,6 +1,7 @@
 package pulse
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -294,6 +295,12 @@ func gated() Settings {
 	return s
 }
 
+func preempting() Settings {
+	s := gated()
+	s.Preempt = true
+	return s
+}
+
 // run feeds m the events of steps with g's health, checking actions,
 // activity and, where want is set, the flags of the next heartbeat.
 type gstep struct {
@@ -365,19 +372,26 @@ func TestHealthGate(t *testing.T) {
 		steps []gstep
 	}{
 		{"heal with failing checks: the primary defers to the active backup", gated(), isolatedPrimary()},
-		{"heal, then the checks pass: the primary takes the VIPs back", gated(), append(isolatedPrimary(),
+		{"heal, then the checks pass: without preempt the primary stays standby, as any primary that came back", gated(), append(isolatedPrimary(),
+			gstep{10*time.Second + 600*time.Millisecond, []ServerHealth{up(10*time.Second + 500*time.Millisecond)}, hbActNew, nil, false, settledF},
+			gstep{12 * time.Second, nil, hbActNew, nil, false, settledF},
+		)},
+		{"heal, then the checks pass: a preempting primary takes the VIPs back", preempting(), append(isolatedPrimary(),
 			gstep{10*time.Second + 600*time.Millisecond, []ServerHealth{up(10*time.Second + 500*time.Millisecond)}, hbActNew, takeove, true, settledF},
 			gstep{10*time.Second + 900*time.Millisecond, nil, hbActNew, []Action{Reannounce}, true, settledF},
 			gstep{11 * time.Second, nil, hbStbyNew, []Action{Reannounce}, true, settledF},
 		)},
-		{"heal, checks still failing: the primary takes the VIPs back after SettleMax", gated(), append(isolatedPrimary(),
+		{"heal with checks passing again by the time the backup is heard: the primary wins at once", gated(), append(isolatedPrimary()[:6],
+			gstep{10 * time.Second, []ServerHealth{up(9500 * time.Millisecond)}, hbActNew, []Action{Reannounce}, true, settledF},
+		)},
+		{"heal, checks still failing: a preempting primary takes the VIPs back after SettleMax", preempting(), append(isolatedPrimary(),
 			gstep{12 * time.Second, []ServerHealth{down(4 * time.Second)}, hbActNew, nil, false, unsettled},
 			// SettleMax (4s) after the heal: a tick is due then.
 			gstep{14*time.Second - time.Millisecond, nil, tick, send, false, unsettled},
 			gstep{14 * time.Second, nil, tick, takeove, true, settledF},
 		)},
 		{"backup dies while the primary's checks fail: the primary takes over anyway",
-			with(gated(), func(s *Settings) { s.SettleMax = time.Minute }), append(isolatedPrimary(),
+			with(preempting(), func(s *Settings) { s.SettleMax = time.Minute }), append(isolatedPrimary(),
 				gstep{11 * time.Second, []ServerHealth{down(4 * time.Second)}, hbActNew, nil, false, unsettled},
 				// No heartbeat after 11s: dead at 16s.
 				gstep{16*time.Second - time.Millisecond, nil, tick, send, false, unsettled},
@@ -508,10 +522,18 @@ func TestWakeSettleMax(t *testing.T) {
 // real server its checks take out meanwhile and put back 3s after the
 // heal: once it hears the backup (a keepalive at most) the primary no
 // longer holds the VIPs while the real server is out, the backup keeps
-// them meanwhile, and the primary ends up holding them once the real
-// server is back.
+// them meanwhile, and once the real server is back a preempting primary
+// takes them; another stays standby, as any primary that came back.
 func TestPairHealthGate(t *testing.T) {
-	p, b := NewMachine(gated()), NewMachine(backup())
+	for _, preempt := range []bool{true, false} {
+		t.Run(fmt.Sprintf("preempt=%v", preempt), func(t *testing.T) { pairHealthGate(t, preempt) })
+	}
+}
+
+func pairHealthGate(t *testing.T, preempt bool) {
+	ps := gated()
+	ps.Preempt = preempt
+	p, b := NewMachine(ps), NewMachine(backup())
 	g := &gate{servers: []ServerHealth{up(0)}}
 	now := t0
 	cut := false
@@ -572,8 +594,8 @@ func TestPairHealthGate(t *testing.T) {
 	}
 	g.servers = []ServerHealth{up(now.Add(200 * time.Millisecond).Sub(t0))}
 	run(2*time.Second, nil)
-	if !p.Active() || b.Active() {
-		t.Fatalf("checks settled: primary %v backup %v, want the primary alone", p.Active(), b.Active())
+	if p.Active() != preempt || b.Active() == preempt {
+		t.Fatalf("checks settled: primary %v backup %v, want the primary alone if it preempts, else the backup", p.Active(), b.Active())
 	}
 	if both > ka {
 		t.Fatalf("both held the VIPs %v after the heal, more than a keepalive", both)
