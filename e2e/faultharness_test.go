@@ -986,7 +986,9 @@ func (f *faultPair) roleChanges(ns string, from, to time.Time) []string {
 	}
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
-		ts, rest, ok := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+		// Each line is stamped by the helper, then slog's text.
+		_, l, _ = strings.Cut(l, "time=")
+		ts, rest, ok := strings.Cut(l, " ")
 		if !ok || !strings.Contains(rest, `msg="active: `) && !strings.Contains(rest, `msg="standby: `) {
 			continue
 		}
