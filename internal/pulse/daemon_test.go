@@ -112,3 +112,78 @@ func (d *Daemon) counts() wire.Counts {
 	defer d.mu.Unlock()
 	return d.Codec.Counts()
 }
+
+// TestDaemonHealthGate: two daemons over loopback UDP, the backup active
+// (forced), a preempting primary starting with health checks that have
+// probed nothing yet. The primary's heartbeats carry wire.Unsettled and it
+// stays standby; once its health engine has probed every real server it
+// preempts, and the backup yields.
+func TestDaemonHealthGate(t *testing.T) {
+	key := bytes.Repeat([]byte("k"), 32)
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	pc, bc := listen(), listen()
+	addr := func(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+	keepalive, deadtime := 100*time.Millisecond, time.Second
+
+	var mu sync.Mutex
+	probed := time.Time{} // zero: the real server not probed in this run
+	health := func() []ServerHealth {
+		mu.Lock()
+		defer mu.Unlock()
+		return []ServerHealth{{Probed: probed}}
+	}
+	backup := &Daemon{
+		Settings: Settings{Role: wire.Backup, Keepalive: keepalive, Deadtime: deadtime, ForceActive: true},
+		Paths:    []Path{{Conn: bc, Peer: addr(pc)}},
+		Codec:    NewAuthCodec(wire.Backup, key),
+		Director: &roles{},
+	}
+	pdir := &roles{}
+	primary := &Daemon{
+		Settings: Settings{Role: wire.Primary, Keepalive: keepalive, Deadtime: deadtime, Preempt: true, SettleMax: time.Minute},
+		Paths:    []Path{{Conn: pc, Peer: addr(bc)}},
+		Codec:    NewAuthCodec(wire.Primary, key),
+		Director: pdir,
+		Health:   health,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = backup.Run(ctx) })
+	wg.Go(func() { _ = primary.Run(ctx) })
+	defer wg.Wait()
+	defer cancel()
+
+	waitFor := func(what string, within time.Duration, cond func() bool) {
+		t.Helper()
+		for end := time.Now().Add(within); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("%s: not within %s", what, within)
+			}
+		}
+	}
+	waitFor("the pair hears each other", 2*time.Second, func() bool { return primary.counts().Accepted > 3 && backup.counts().Accepted > 3 })
+	time.Sleep(5 * keepalive)
+	if primary.Active() || !backup.Active() {
+		t.Fatalf("checks unprobed: primary active %v, backup active %v; want the backup alone", primary.Active(), backup.Active())
+	}
+	backup.mu.Lock()
+	peer := backup.m.Status().Peer
+	backup.mu.Unlock()
+	primary.mu.Lock()
+	flags := primary.m.Flags()
+	primary.mu.Unlock()
+	if peer != wire.Standby || !flags.Has(wire.Unsettled) {
+		t.Fatalf("the backup hears the primary %v, whose flags are %v; want standby and unsettled", peer, flags)
+	}
+	mu.Lock()
+	probed = time.Now()
+	mu.Unlock()
+	waitFor("the primary preempts once probed", 2*time.Second, func() bool { return primary.Active() && !backup.Active() })
+}
