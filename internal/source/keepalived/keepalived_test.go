@@ -228,6 +228,11 @@ func TestVRRPPair(t *testing.T) {
 	if !hasNote(notes3, 6, "has 2 unicast peers") || !hasNote(notes3, 22, "no director pair to move it") {
 		t.Errorf("notes %v", notes3)
 	}
+	// preempt_delay: lvsctl's primary waits for its own health checks.
+	delayed := strings.Replace(string(src), "state MASTER\n", "state MASTER\n    preempt_delay 300\n", 1)
+	if _, notes4 := parse(t, delayed); !slices.ContainsFunc(notes4, func(n Note) bool { return strings.Contains(n.Msg, "waits until its own health checks have settled") }) {
+		t.Errorf("preempt_delay: notes %v", notes4)
+	}
 }
 
 // Errors point at the word that is wrong.

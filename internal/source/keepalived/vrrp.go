@@ -52,10 +52,12 @@ var vrrpNotes = func() map[string]string {
 		"use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "vmac_garp_intvl")
 	add("tunes VRRP's packets or timers; lvsctl's pulse has its own authenticated heartbeat, so it has no equivalent.",
 		"unicast_fault_no_peer", "check_unicast_src", "old_unicast_checksum", "native_ipv6", "mcast_dst_ip", "unicast_ttl",
-		"version", "v3_checksum_as_v2", "accept", "no_accept", "skip_check_adv_addr", "strict_mode", "preempt_delay",
+		"version", "v3_checksum_as_v2", "accept", "no_accept", "skip_check_adv_addr", "strict_mode",
 		"down_timer_adverts", "timer_expired_backup", "thread_timer_expired", "lower_prio_no_advert", "higher_prio_send_advert",
 		"owner_ignore_adverts", "kernel_rx_buf_size", "linkbeat_use_polling", "debug", "vrf", "notify_priority_changes",
 		"notify_master_rx_lower_pri")
+	add("is a fixed delay before preempting; lvsctl's pulse has none to set: a preempting primary waits until its own health checks have settled (every real server probed since its start, at most (max(rise, fall) + 1) × (interval + timeout)).",
+		"preempt_delay")
 	add("sets VRRP's gratuitous ARP timing; lvsctl's pulse sends its own on takeover.",
 		"garp_master_delay", "garp_master_refresh", "garp_master_repeat", "garp_master_refresh_repeat",
 		"garp_lower_prio_delay", "garp_lower_prio_repeat", "garp_extra_if")
