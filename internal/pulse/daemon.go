@@ -43,7 +43,8 @@ type Daemon struct {
 	LinkUp func(dev string) (bool, error)
 	// Health, if set, returns this node's health engine's view of its
 	// probed real servers, for the machine's health gate
-	// (Settings.SettleMax); it must not block.
+	// (Settings.SettleMax); it must not block. Without it there is no
+	// gate.
 	Health func() []ServerHealth
 	// Release, if set, is called when Run's context ends, before the last
 	// heartbeat tells the peer this node is standby: it returns once this
@@ -94,7 +95,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	// Under the lock: a metrics scrape may read the machine at any time.
 	d.mu.Lock()
-	d.m = NewMachine(d.Settings)
+	d.m = NewMachine(d.machineSettings())
 	d.mu.Unlock()
 
 	recv := make(chan received, 64)
@@ -236,8 +237,18 @@ func (d *Daemon) SetSettleMax(t time.Duration) {
 	defer d.mu.Unlock()
 	d.Settings.SettleMax = t
 	if d.m != nil {
-		d.m.s.SettleMax = t
+		d.m.s = d.machineSettings()
 	}
+}
+
+// machineSettings are the machine's: without a Health to read, there is
+// no health gate (nothing would ever settle it but SettleMax).
+func (d *Daemon) machineSettings() Settings {
+	s := d.Settings
+	if d.Health == nil {
+		s.SettleMax = 0
+	}
+	return s
 }
 
 // SetKey changes the heartbeat key (SIGHUP re-reads the key file); a

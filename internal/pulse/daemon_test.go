@@ -187,3 +187,16 @@ func TestDaemonHealthGate(t *testing.T) {
 	mu.Unlock()
 	waitFor("the primary preempts once probed", 2*time.Second, func() bool { return primary.Active() && !backup.Active() })
 }
+
+// A daemon without a Health has no health gate, whatever SettleMax says:
+// nothing would settle it.
+func TestDaemonWithoutHealthHasNoGate(t *testing.T) {
+	d := &Daemon{Settings: Settings{Role: wire.Primary, SettleMax: time.Minute}}
+	if got := d.machineSettings().SettleMax; got != 0 {
+		t.Fatalf("SettleMax %v without Health", got)
+	}
+	d.Health = func() []ServerHealth { return nil }
+	if got := d.machineSettings().SettleMax; got != time.Minute {
+		t.Fatalf("SettleMax %v with Health", got)
+	}
+}
