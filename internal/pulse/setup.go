@@ -135,7 +135,8 @@ func Setup(cfg *model.Config, opts Options) (*Node, error) {
 }
 
 // SettleMaxOf is the health gate's bound (Settings.SettleMax) for cfg:
-// SettleBound of its slowest health check; 0 when nothing is checked.
+// SettleBound of its slowest health check (of every check of a real server
+// that has several); 0 when nothing is checked.
 func SettleMaxOf(cfg *model.Config) time.Duration {
 	var bound time.Duration
 	if cfg.Table == nil {
@@ -147,7 +148,7 @@ func SettleMaxOf(cfg *model.Config) time.Duration {
 			continue
 		}
 		for _, d := range s.Dests {
-			if hc := st.RealServers[d.Name]; hc != nil {
+			for _, hc := range st.RealServers[d.Name].Checks() {
 				bound = max(bound, SettleBound(hc.Interval, hc.Timeout, hc.Rise, hc.Fall))
 			}
 		}

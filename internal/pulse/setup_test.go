@@ -160,3 +160,39 @@ func TestPiranhaCompatNeedsNoKey(t *testing.T) {
 		t.Fatalf("decode: %v %v", s, err)
 	}
 }
+
+// SettleMaxOf is the bound of the slowest check, every check of a real
+// server with several counting; 0 without checks.
+func TestSettleMaxOf(t *testing.T) {
+	cfg := loadHCL(t, `virtual_server "web" {
+  address = "10.0.0.2:80"
+  real_server "a" {
+    address = "192.168.10.100"
+    health_check {
+      type     = "tcp"
+      interval = "2s"
+      timeout  = "1s"
+    }
+    health_check {
+      type     = "tcp"
+      port     = 8081
+      interval = "3s"
+      timeout  = "3s"
+      fall     = 3
+    }
+  }
+  real_server "b" { address = "192.168.10.101" }
+}
+`)
+	if got, want := SettleMaxOf(cfg), 4*6*time.Second; got != want {
+		t.Errorf("SettleMaxOf = %v, want %v", got, want)
+	}
+	none := loadHCL(t, `virtual_server "web" {
+  address = "10.0.0.2:80"
+  real_server "b" { address = "192.168.10.101" }
+}
+`)
+	if got := SettleMaxOf(none); got != 0 {
+		t.Errorf("SettleMaxOf without checks = %v", got)
+	}
+}
