@@ -160,14 +160,13 @@ func TestCompletionFish(t *testing.T) {
 	}
 }
 
-// TestCompletionZsh loads the script as zsh's completion system does (a
-// function file _lvsctl in $fpath, found by compinit through its #compdef
-// line) and calls it with the words and CURRENT that zsh sets; _describe
-// and _files, the completion system's builtins it hands candidates to,
-// are replaced by functions that print what they were given.
-func TestCompletionZsh(t *testing.T) {
-	zsh := needShell(t, "zsh")
-	dir := completionDir(t, "zsh")
+// zshCompletionDir is completionDir for zsh, the script saved as the
+// function file functions/_lvsctl, where compinit finds it through
+// $fpath; it returns zsh's path too.
+func zshCompletionDir(t *testing.T) (zsh, dir string) {
+	t.Helper()
+	zsh = needShell(t, "zsh")
+	dir = completionDir(t, "zsh")
 	fdir := filepath.Join(dir, "functions")
 	if err := os.Mkdir(fdir, 0o700); err != nil {
 		t.Fatal(err)
@@ -175,6 +174,16 @@ func TestCompletionZsh(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "script"), filepath.Join(fdir, "_lvsctl")); err != nil {
 		t.Fatal(err)
 	}
+	return zsh, dir
+}
+
+// TestCompletionZsh loads the script as zsh's completion system does (a
+// function file _lvsctl in $fpath, found by compinit through its #compdef
+// line) and calls it with the words and CURRENT that zsh sets; _describe
+// and _files, the completion system's builtins it hands candidates to,
+// are replaced by functions that print what they were given.
+func TestCompletionZsh(t *testing.T) {
+	zsh, dir := zshCompletionDir(t)
 	var script strings.Builder
 	script.WriteString(`fpath=(./functions $fpath)
 autoload -U compinit && compinit -u -D
@@ -246,15 +255,7 @@ zpty -d lz
 // TestCompletionZshInteractive completes each line as a user at an
 // interactive zsh does, pressing TAB (see zshDriver).
 func TestCompletionZshInteractive(t *testing.T) {
-	zsh := needShell(t, "zsh")
-	dir := completionDir(t, "zsh")
-	fdir := filepath.Join(dir, "functions")
-	if err := os.Mkdir(fdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(dir, "script"), filepath.Join(fdir, "_lvsctl")); err != nil {
-		t.Fatal(err)
-	}
+	zsh, dir := zshCompletionDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "drive.zsh"), []byte(zshDriver), 0o600); err != nil {
 		t.Fatal(err)
 	}
