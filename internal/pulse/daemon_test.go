@@ -42,15 +42,7 @@ func (r *roles) everActive() bool {
 // and the restarted backup would take over beside the active primary.
 func TestRestartedNodeConfirmsItsPartnerAtOnce(t *testing.T) {
 	key := bytes.Repeat([]byte("k"), 32)
-	listen := func() *net.UDPConn {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	pc, bc := listen(), listen()
-	addr := func(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+	pc, bc := listenLoopback(t), listenLoopback(t)
 	bAddr := addr(bc)
 	keepalive, deadtime := 2*time.Second, 5*time.Second
 
@@ -120,15 +112,7 @@ func (d *Daemon) counts() wire.Counts {
 // preempts, and the backup yields.
 func TestDaemonHealthGate(t *testing.T) {
 	key := bytes.Repeat([]byte("k"), 32)
-	listen := func() *net.UDPConn {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	pc, bc := listen(), listen()
-	addr := func(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+	pc, bc := listenLoopback(t), listenLoopback(t)
 	keepalive, deadtime := 100*time.Millisecond, time.Second
 
 	var mu sync.Mutex
@@ -200,3 +184,16 @@ func TestDaemonWithoutHealthHasNoGate(t *testing.T) {
 		t.Fatalf("SettleMax %v with Health", got)
 	}
 }
+
+// listenLoopback is a heartbeat socket on a free port of 127.0.0.1.
+func listenLoopback(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// addr is c's address.
+func addr(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
