@@ -272,11 +272,39 @@ type Status struct {
 	LinkOK        bool
 	// Reason is why the machine is in its state, e.g. "partner dead".
 	Reason string
+	// Gate is the health gate (Settings.SettleMax): "" for a node that
+	// has none, else GateSettled, GateSettledLate, GateWaiting or
+	// GateSilent.
+	Gate string
+	// GateOpens is when a waiting gate opens by itself, SettleMax after
+	// the start or the heal; zero otherwise.
+	GateOpens time.Time
 }
+
+// The health gate's states, as pulse status shows them.
+const (
+	GateSettled     = "settled"
+	GateSettledLate = "settled (its bound passed before the checks did)"
+	GateWaiting     = "waiting for its health checks to settle"
+	GateSilent      = "partner silent: real servers its checks took out since must come back"
+)
 
 // Status returns the machine's state for display.
 func (m *Machine) Status() Status {
-	return Status{Role: m.s.Role, Active: m.active, Peer: m.peer, LastHeartbeat: m.lastHeartbeat, LinkOK: m.linkOK, Reason: m.reason}
+	st := Status{Role: m.s.Role, Active: m.active, Peer: m.peer, LastHeartbeat: m.lastHeartbeat, LinkOK: m.linkOK, Reason: m.reason}
+	if m.gated() {
+		switch {
+		case m.silent:
+			st.Gate = GateSilent
+		case m.settledLate:
+			st.Gate = GateSettledLate
+		case m.settled:
+			st.Gate = GateSettled
+		default:
+			st.Gate, st.GateOpens = GateWaiting, m.settleFrom.Add(m.s.SettleMax)
+		}
+	}
+	return st
 }
 
 // Wake returns when the machine next needs a Tick; zero when never.

@@ -3,6 +3,7 @@ package pulse
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -599,5 +600,59 @@ func pairHealthGate(t *testing.T, preempt bool) {
 	}
 	if both > ka {
 		t.Fatalf("both held the VIPs %v after the heal, more than a keepalive", both)
+	}
+}
+
+// TestGateStatus follows the health gate through the partition of
+// isolatedPrimary as pulse status shows it: settled, silent while the
+// partner is unheard, waiting from the heal with the time it opens by
+// itself, then settled by its bound; a node without checks has no gate.
+func TestGateStatus(t *testing.T) {
+	m, g := NewMachine(preempting()), &gate{}
+	steps := isolatedPrimary()
+	want := []struct {
+		gate  string
+		opens time.Duration // 0: none
+	}{
+		{GateSettled, 0}, {GateSettled, 0}, {GateSettled, 0}, {GateSettled, 0},
+		{GateSilent, 0}, {GateSilent, 0},
+		{GateWaiting, 14 * time.Second}, {GateWaiting, 14 * time.Second},
+	}
+	for i := range steps {
+		runGate(t, m, g, steps[i:i+1])
+		st := m.Status()
+		var opens time.Time
+		if want[i].opens != 0 {
+			opens = t0.Add(want[i].opens)
+		}
+		if st.Gate != want[i].gate || !st.GateOpens.Equal(opens) {
+			t.Fatalf("after step %d (%v at %v): gate %q opening %v, want %q opening %v", i, steps[i].ev, steps[i].at, st.Gate, st.GateOpens, want[i].gate, opens)
+		}
+	}
+	runGate(t, m, g, []gstep{{12 * time.Second, []ServerHealth{down(4 * time.Second)}, hbActNew, nil, false, unsettled},
+		{14 * time.Second, nil, tick, takeove, true, settledF}})
+	if st := m.Status(); st.Gate != GateSettledLate || !st.GateOpens.IsZero() {
+		t.Fatalf("past its bound: gate %q opening %v, want %q", st.Gate, st.GateOpens, GateSettledLate)
+	}
+	if st := NewMachine(primary()).Status(); st.Gate != "" {
+		t.Fatalf("a primary without health checks shows gate %q", st.Gate)
+	}
+}
+
+// TestRenderGate: pulse status prints the gate, and when a waiting one
+// opens by itself.
+func TestRenderGate(t *testing.T) {
+	sf := StatusFile{Role: "primary", State: "standby", Reason: "partner active", LinkOK: true, Updated: t0,
+		HealthGate: GateWaiting, HealthGateOpens: t0.Add(3 * time.Second)}
+	var b strings.Builder
+	sf.Render(&b, t0.Add(500*time.Millisecond))
+	if !strings.Contains(b.String(), "Health gate:    waiting for its health checks to settle (opens by itself in 2.5s)\n") {
+		t.Errorf("status:\n%s", b.String())
+	}
+	sf.HealthGate, sf.HealthGateOpens = "", time.Time{}
+	b.Reset()
+	sf.Render(&b, t0)
+	if strings.Contains(b.String(), "Health gate") {
+		t.Errorf("a node without a gate shows one:\n%s", b.String())
 	}
 }

@@ -29,8 +29,13 @@ type StatusFile struct {
 	LinkOK        bool        `json:"link_ok"`
 	Heartbeats    wire.Counts `json:"heartbeats"`
 	// Foreign counts packets from addresses other than the partner's.
-	Foreign uint64    `json:"foreign"`
-	Updated time.Time `json:"updated"`
+	Foreign uint64 `json:"foreign"`
+	// HealthGate is the primary's health gate (Status.Gate), "" for a
+	// node without one; HealthGateOpens when a waiting one opens by
+	// itself.
+	HealthGate      string    `json:"health_gate,omitempty"`
+	HealthGateOpens time.Time `json:"health_gate_opens,omitzero"`
+	Updated         time.Time `json:"updated"`
 }
 
 func (d *Daemon) writeStatus() {
@@ -43,6 +48,7 @@ func (d *Daemon) writeStatus() {
 		PID: os.Getpid(), Role: st.Role.String(), State: "standby", Reason: st.Reason,
 		LastHeartbeat: st.LastHeartbeat, LinkOK: st.LinkOK,
 		Heartbeats: d.Codec.Counts(), Foreign: d.foreign, Updated: d.Now(),
+		HealthGate: st.Gate, HealthGateOpens: st.GateOpens,
 	}
 	d.mu.Unlock()
 	if st.Active {
@@ -110,6 +116,15 @@ func (sf *StatusFile) Render(w io.Writer, now time.Time) {
 	}
 	if !sf.LinkOK {
 		fmt.Fprintf(w, "Links:          down\n")
+	}
+	if sf.HealthGate != "" {
+		fmt.Fprintf(w, "Health gate:    %s", sf.HealthGate)
+		if !sf.HealthGateOpens.IsZero() {
+			if left := sf.HealthGateOpens.Sub(now); left > 0 {
+				fmt.Fprintf(w, " (opens by itself in %s)", left.Round(time.Millisecond))
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	c := sf.Heartbeats
 	fmt.Fprintf(w, "Heartbeats:     %d accepted, %d unconfirmed, %d forged, %d replayed, %d malformed, %d reflected, %d rate-limited, %d from other hosts\n",
