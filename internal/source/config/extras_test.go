@@ -16,13 +16,9 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/ipvsadm"
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-var cmpConfig = []cmp.Option{
-	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
-	cmpopts.EquateEmpty(),
-}
 
 const extrasSrc = `pulse {
   primary         = "10.0.0.10"
@@ -161,7 +157,7 @@ func TestExtrasWriteRoundTrip(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("%v\n%s", diags, out)
 	}
-	if d := cmp.Diff(cfg, back, cmpConfig...); d != "" {
+	if d := cmp.Diff(cfg, back, modeltest.CmpOptions...); d != "" {
 		t.Fatalf("round trip (-want +got):\n%s\n%s", d, out)
 	}
 	for _, want := range []string{"# top\n", "# on the web\n# gone with its default\nvirtual_server \"web\"", "  # a real comment\n  real_server \"b\"", `interval = "10s"`} {
@@ -272,7 +268,7 @@ func TestFromTableRoundTrip(t *testing.T) {
 		}
 		// The dump's table, with the sysctls its NAT real servers need,
 		// which the HCL gives without naming them.
-		if d := cmp.Diff(cfg.Table, back.Table, cmpConfig[0], cmpopts.IgnoreFields(lvs.Service{}, "Name"), cmpopts.IgnoreFields(lvs.Dest{}, "Name")); d != "" {
+		if d := cmp.Diff(cfg.Table, back.Table, modeltest.CmpOptions[0], cmpopts.IgnoreFields(lvs.Service{}, "Name"), cmpopts.IgnoreFields(lvs.Dest{}, "Name")); d != "" {
 			t.Fatalf("%d: (-dump +hcl):\n%s\n%s\n%s", i, d, dump.String(), out.String())
 		}
 		for _, s := range back.Table.Services {

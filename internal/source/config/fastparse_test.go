@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,17 +10,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 )
-
-var configOpts = cmp.Options{
-	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
-	cmpopts.EquateEmpty(),
-}
 
 // checkFastEqualsSlow parses src both ways and fails unless the fast parser
 // either declines or gives exactly what hclsyntax gives. It reports whether
@@ -40,7 +34,7 @@ func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) 
 		if diags.Error() != slowDiags.Error() {
 			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", name, diags, slowDiags)
 		}
-		if diff := cmp.Diff(slowCfg, cfg, configOpts); diff != "" {
+		if diff := cmp.Diff(slowCfg, cfg, modeltest.CmpOptions); diff != "" {
 			t.Errorf("%s: configs differ after a fallback (-slow +public):\n%s", name, diff)
 		}
 		return false
@@ -49,7 +43,7 @@ func checkFastEqualsSlow(t *testing.T, src []byte, name string) (usedFast bool) 
 		t.Errorf("%s: the fast parser accepted what hclsyntax refuses: %v", name, slowDiags)
 		return true
 	}
-	if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
+	if diff := cmp.Diff(slowCfg, fastCfg, modeltest.CmpOptions); diff != "" {
 		t.Errorf("%s: configs differ (-hclsyntax +fast):\n%s", name, diff)
 	}
 	// The structs themselves, ranges and kept syntax included: what
@@ -305,7 +299,7 @@ func TestFastContentEqualsContent(t *testing.T) {
 		if fastDiags.Error() != slowDiags.Error() {
 			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", f, fastDiags, slowDiags)
 		}
-		if diff := cmp.Diff(slow, fast, configOpts); diff != "" {
+		if diff := cmp.Diff(slow, fast, modeltest.CmpOptions); diff != "" {
 			t.Errorf("%s: configs differ (-Content +fastContent):\n%s", f, diff)
 		}
 	}
@@ -331,7 +325,7 @@ func TestFastDecodeDirectory(t *testing.T) {
 		if fastDiags.Error() != slowDiags.Error() {
 			t.Errorf("%s: diagnostics differ:\n fast %v\n slow %v", tc.dir, fastDiags, slowDiags)
 		}
-		if diff := cmp.Diff(slowCfg, fastCfg, configOpts); diff != "" {
+		if diff := cmp.Diff(slowCfg, fastCfg, modeltest.CmpOptions); diff != "" {
 			t.Errorf("%s: configs differ (-hclsyntax +fastDecode):\n%s", tc.dir, diff)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 )
 
 // The settings keepalived's checkers and virtual servers have, as HCL
@@ -126,7 +127,7 @@ func TestKeepalivedSettingsRoundTrip(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("%v\n%s", diags, out)
 	}
-	if d := cmp.Diff(cfg, back, cmpConfig...); d != "" {
+	if d := cmp.Diff(cfg, back, modeltest.CmpOptions...); d != "" {
 		t.Fatalf("round trip (-want +got):\n%s\n%s", d, out)
 	}
 	for _, want := range []string{"quorum       = 3\n", "hysteresis   = 1\n", "alpha      = true\n", "    url {\n      path   = \"/\"\n      digest = \"9b3a0c85a887a256d6939da88aabd8cd\"\n    }\n",
@@ -152,7 +153,7 @@ func TestKeepalivedSettingsRoundTrip(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("%v\n%s", diags, b.String())
 	}
-	if d := cmp.Diff(cfg, back, cmpConfig...); d != "" {
+	if d := cmp.Diff(cfg, back, modeltest.CmpOptions...); d != "" {
 		t.Fatalf("round trip (-want +got):\n%s\n%s", d, b.String())
 	}
 }

@@ -3,23 +3,17 @@ package keepalived
 import (
 	"bytes"
 	"errors"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/lvsctl/lvsctl/internal/golden"
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 )
-
-var cmpConfig = []cmp.Option{
-	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
-	cmpopts.EquateEmpty(),
-}
 
 // testOptions reads the conditional lines of conditional_conf.conf for
 // its "high" director.
@@ -75,7 +69,7 @@ func TestSamples(t *testing.T) {
 					b.WriteString("Error: " + e.Error() + "\n" + e.Excerpt("  "))
 				}
 				out = []byte(b.String())
-			} else if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+			} else if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 				t.Errorf("the converted HCL means something else (-keepalived.conf +hcl):\n%s\n%s", d, hcl)
 			}
 			golden.Check(t, strings.TrimSuffix(name, ".conf")+".golden", out)

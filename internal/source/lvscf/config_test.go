@@ -16,14 +16,10 @@ import (
 
 	"github.com/lvsctl/lvsctl/internal/golden"
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/lvs"
 )
-
-var cmpConfig = []cmp.Option{
-	cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{}),
-	cmpopts.EquateEmpty(),
-}
 
 // convert converts src and parses the HCL back. ok is false when src is not
 // a file lvsctl can run (it fails to parse or to build a table).
@@ -84,7 +80,7 @@ func TestConvertSamplesRoundTrip(t *testing.T) {
 			continue
 		}
 		converted++
-		if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+		if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 			t.Errorf("%s: the converted HCL means something else (-lvs.cf +hcl):\n%s\n%s", name, d, hcl)
 		}
 	}
@@ -172,7 +168,7 @@ func TestConvertRenames(t *testing.T) {
 	if !ok {
 		t.Fatal("does not convert")
 	}
-	if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+	if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 		t.Fatalf("round trip (-lvs.cf +hcl):\n%s", d)
 	}
 	for _, want := range []string{`virtual_server "web_2"`, `real_server "a_2"`, `# NOTE: server "a" (line 9) is named "a_2"`, `# NOTE: virtual "web" (line 14) is named "web_2"`} {
@@ -372,7 +368,7 @@ func TestConvertGeneratedRoundTrip(t *testing.T) {
 			continue
 		}
 		converted++
-		if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+		if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 			t.Fatalf("%s: the converted HCL means something else (-lvs.cf +hcl):\n%s\n--- lvs.cf:\n%s\n--- hcl:\n%s", name, d, src, hcl)
 		}
 		// The table is the one lvsd would have built.
@@ -403,7 +399,7 @@ func TestConvertExample(t *testing.T) {
 	if !ok {
 		t.Fatal("examples/piranha-nat.cf does not convert")
 	}
-	if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+	if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 		t.Errorf("round trip (-lvs.cf +hcl):\n%s", d)
 	}
 	want, err := os.ReadFile("../../../examples/piranha-nat.hcl")
@@ -436,7 +432,7 @@ func FuzzConvert(f *testing.F) {
 		if !ok {
 			return
 		}
-		if d := cmp.Diff(direct, back, cmpConfig...); d != "" {
+		if d := cmp.Diff(direct, back, modeltest.CmpOptions...); d != "" {
 			t.Fatalf("the converted HCL means something else (-lvs.cf +hcl):\n%s\n%s", d, hcl)
 		}
 	})

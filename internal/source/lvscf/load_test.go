@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lvsctl/lvsctl/internal/model"
+	"github.com/lvsctl/lvsctl/internal/model/modeltest"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/lvs"
 )
@@ -58,7 +59,7 @@ func TestLoadRealFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(cfg, l.Config, cmpConfig...); d != "" {
+		if d := cmp.Diff(cfg, l.Config, modeltest.CmpOptions...); d != "" {
 			t.Errorf("%s: Load and Parse+Config differ:\n%s", name, d)
 		}
 		if len(lw) != len(pw) {
