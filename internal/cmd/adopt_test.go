@@ -12,6 +12,7 @@ import (
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
+	"github.com/lvsctl/lvsctl/lvs/lvstest"
 )
 
 func aport(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
@@ -71,29 +72,7 @@ func everyTable() *lvs.Table {
 // one service or real server at least, so that a field added to them is
 // adopted (TestAdoptEverySetting) once it is set here.
 func TestEveryTableSetsEveryField(t *testing.T) {
-	tab := everyTable()
-	set := func(v reflect.Value, what string) {
-		for i := range v.Index(0).NumField() {
-			found := false
-			for j := range v.Len() {
-				found = found || !v.Index(j).Field(i).IsZero()
-			}
-			if !found {
-				t.Errorf("no %s of everyTable sets %s: set it in one", what, v.Index(0).Type().Field(i).Name)
-			}
-		}
-	}
-	var opts []lvs.ServiceOpts
-	var dopts []lvs.DestOpts
-	for _, s := range tab.Services {
-		opts = append(opts, s.Opts)
-		for _, d := range s.Dests {
-			dopts = append(dopts, d.Opts)
-		}
-	}
-	set(reflect.ValueOf(opts), "service")
-	set(reflect.ValueOf(dopts), "real server")
-	set(reflect.ValueOf([]lvs.Timeouts{tab.Timeouts}), "table")
+	lvstest.EveryOptionSet(t, "everyTable", everyTable(), true)
 }
 
 // settings is t without what is not a setting (names, counters), and with

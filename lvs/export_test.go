@@ -1,0 +1,4 @@
+package lvs
+
+// SampleTable is sampleTable for the external tests.
+var SampleTable = sampleTable
