@@ -136,13 +136,7 @@ func TestWriteFileRefusesSymlinks(t *testing.T) {
 
 func TestReadFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	for _, tc := range []struct {
 		name, content, want string
 	}{
@@ -255,13 +249,7 @@ func FuzzIsPlan(f *testing.F) {
 
 func TestCheckOverwrite(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeIn(t, dir, name, content) }
 	for _, tc := range []struct {
 		path string
 		want string // "" for allowed
@@ -290,4 +278,15 @@ func TestCheckOverwrite(t *testing.T) {
 	if data, _ := os.ReadFile(hcl); string(data) != "virtual_server \"web\" {\n}\n" {
 		t.Errorf("web.hcl is now %q", data)
 	}
+}
+
+// writeIn writes content to the file name in dir, mode 0600, and returns
+// its path.
+func writeIn(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
