@@ -173,36 +173,59 @@ func TestExtrasWriteRoundTrip(t *testing.T) {
 	}
 }
 
-func TestExtrasRules(t *testing.T) {
-	base := func(inner string) string {
-		return "virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n" + inner + "\n  real_server \"r1\" {\n    address = \"192.168.10.100:80\"\n  }\n}\n"
+// webWith is a virtual server "web" with one real server, and inner
+// added to its body.
+func webWith(inner string) string {
+	return "virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n" + inner + "\n  real_server \"r1\" {\n    address = \"192.168.10.100:80\"\n  }\n}\n"
+}
+
+// A ruleCase is a source with errors: want lists them as errorsOf does.
+type ruleCase struct {
+	name, src string
+	want      []string
+}
+
+// checkRules parses each case's source and wants exactly its errors, and
+// no configuration.
+func checkRules(t *testing.T, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, diags := Parse([]byte(tc.src), "x.hcl")
+			if got := errorsOf(diags); !slices.Equal(got, tc.want) {
+				t.Errorf("errors = %q, want %q\n%s", got, tc.want, diags)
+			}
+			if cfg != nil {
+				t.Errorf("a configuration with errors yielded settings")
+			}
+		})
 	}
-	for _, tc := range []struct {
-		name, src string
-		want      []string
-	}{
-		{"missing type", base("  health_check {\n    send = \"x\"\n  }"), []string{"3:3 Missing health check type"}},
-		{"bad type", base("  health_check {\n    type = \"htpp\"\n  }"), []string{"4:12 Invalid health check type"}},
-		{"attr of another type", base("  health_check {\n    type = \"tcp\"\n    path = \"/\"\n  }"), []string{"5:12 Attribute not used by this check"}},
-		{"nothing to expect", base("  health_check {\n    type = \"send_expect\"\n  }"), []string{"3:3 Nothing to send or expect"}},
-		{"both expects", base("  health_check {\n    type = \"send_expect\"\n    expect = \"a\"\n    expect_regex = \"b\"\n  }"), []string{"6:20 Conflicting expectations"}},
-		{"bad regex", base("  health_check {\n    type = \"send_expect\"\n    expect_regex = \"a(\"\n  }"), []string{"5:20 Invalid regular expression"}},
-		{"relative program", base("  health_check {\n    type = \"exec\"\n    program = \"check %h\"\n  }"), []string{"5:15 Program path not absolute"}},
-		{"timeout over interval", base("  health_check {\n    type = \"tcp\"\n    interval = \"2s\"\n    timeout = \"3s\"\n  }"), []string{"6:15 Health check timeout too long"}},
-		{"bad rise", base("  health_check {\n    type = \"tcp\"\n    rise = 0\n  }"), []string{"5:12 Invalid rise"}},
-		{"bad on_failure", base("  health_check {\n    type = \"tcp\"\n    on_failure = \"quiese\"\n  }"), []string{"5:18 Invalid on_failure"}},
-		{"bad status", base("  health_check {\n    type = \"http\"\n    status = [200, 999]\n  }"), []string{"5:20 Invalid HTTP status"}},
-		{"dns without name", base("  health_check {\n    type = \"dns\"\n  }"), []string{"3:3 Missing DNS query name"}},
-		{"dns bad protocol", base("  health_check {\n    type = \"dns\"\n    query_name = \"a\"\n    protocol = \"sctp\"\n  }"), []string{"6:16 Invalid health check protocol"}},
-		{"protocol of another type", base("  health_check {\n    type = \"http\"\n    protocol = \"tcp\"\n  }"), []string{"5:16 Attribute not used by this check"}},
-		{"bad status element", base("  health_check {\n    type = \"http\"\n    status = [999, 200, 99]\n  }"), []string{"5:15 Invalid HTTP status", "5:25 Invalid HTTP status"}},
-		{"misspelt attribute", base("  health_check {\n    type = \"tcp\"\n    intervl = \"2s\"\n  }"), []string{"5:5 Unsupported argument"}},
+}
+
+func TestExtrasRules(t *testing.T) {
+	checkRules(t, []ruleCase{
+		{"missing type", webWith("  health_check {\n    send = \"x\"\n  }"), []string{"3:3 Missing health check type"}},
+		{"bad type", webWith("  health_check {\n    type = \"htpp\"\n  }"), []string{"4:12 Invalid health check type"}},
+		{"attr of another type", webWith("  health_check {\n    type = \"tcp\"\n    path = \"/\"\n  }"), []string{"5:12 Attribute not used by this check"}},
+		{"nothing to expect", webWith("  health_check {\n    type = \"send_expect\"\n  }"), []string{"3:3 Nothing to send or expect"}},
+		{"both expects", webWith("  health_check {\n    type = \"send_expect\"\n    expect = \"a\"\n    expect_regex = \"b\"\n  }"), []string{"6:20 Conflicting expectations"}},
+		{"bad regex", webWith("  health_check {\n    type = \"send_expect\"\n    expect_regex = \"a(\"\n  }"), []string{"5:20 Invalid regular expression"}},
+		{"relative program", webWith("  health_check {\n    type = \"exec\"\n    program = \"check %h\"\n  }"), []string{"5:15 Program path not absolute"}},
+		{"timeout over interval", webWith("  health_check {\n    type = \"tcp\"\n    interval = \"2s\"\n    timeout = \"3s\"\n  }"), []string{"6:15 Health check timeout too long"}},
+		{"bad rise", webWith("  health_check {\n    type = \"tcp\"\n    rise = 0\n  }"), []string{"5:12 Invalid rise"}},
+		{"bad on_failure", webWith("  health_check {\n    type = \"tcp\"\n    on_failure = \"quiese\"\n  }"), []string{"5:18 Invalid on_failure"}},
+		{"bad status", webWith("  health_check {\n    type = \"http\"\n    status = [200, 999]\n  }"), []string{"5:20 Invalid HTTP status"}},
+		{"dns without name", webWith("  health_check {\n    type = \"dns\"\n  }"), []string{"3:3 Missing DNS query name"}},
+		{"dns bad protocol", webWith("  health_check {\n    type = \"dns\"\n    query_name = \"a\"\n    protocol = \"sctp\"\n  }"), []string{"6:16 Invalid health check protocol"}},
+		{"protocol of another type", webWith("  health_check {\n    type = \"http\"\n    protocol = \"tcp\"\n  }"), []string{"5:16 Attribute not used by this check"}},
+		{"bad status element", webWith("  health_check {\n    type = \"http\"\n    status = [999, 200, 99]\n  }"), []string{"5:15 Invalid HTTP status", "5:25 Invalid HTTP status"}},
+		{"misspelt attribute", webWith("  health_check {\n    type = \"tcp\"\n    intervl = \"2s\"\n  }"), []string{"5:5 Unsupported argument"}},
 		{"override without a port", "virtual_server \"m\" {\n  fwmark = 1\n  real_server \"r\" {\n    address = \"192.168.0.1\"\n    health_check {\n      type = \"dns\"\n      query_name = \"a\"\n    }\n  }\n}\n", []string{"5:5 Health check without a port"}},
-		{"sorry family", base("  sorry_server = \"[2001:db8::1]:80\""), []string{"3:18 Invalid sorry server"}},
-		{"sorry is a real server", base("  sorry_server = \"192.168.10.100\""), []string{"3:18 Invalid sorry server"}},
-		{"vip without device", base("  vip {\n  }"), []string{"3:3 Missing device"}},
-		{"vip other address", base("  vip {\n    address = \"10.0.0.3\"\n    device = \"eth0:1\"\n  }"), []string{"4:15 Conflicting VIP address"}},
-		{"vip bad device", base("  vip {\n    device = \"eth0 1\"\n  }"), []string{"4:14 Invalid device"}},
+		{"sorry family", webWith("  sorry_server = \"[2001:db8::1]:80\""), []string{"3:18 Invalid sorry server"}},
+		{"sorry is a real server", webWith("  sorry_server = \"192.168.10.100\""), []string{"3:18 Invalid sorry server"}},
+		{"vip without device", webWith("  vip {\n  }"), []string{"3:3 Missing device"}},
+		{"vip other address", webWith("  vip {\n    address = \"10.0.0.3\"\n    device = \"eth0:1\"\n  }"), []string{"4:15 Conflicting VIP address"}},
+		{"vip bad device", webWith("  vip {\n    device = \"eth0 1\"\n  }"), []string{"4:14 Invalid device"}},
 		{"fwmark vip without address", "virtual_server \"m\" {\n  fwmark = 1\n  vip {\n    device = \"eth0\"\n  }\n}\n", []string{"3:3 Missing VIP address"}},
 		{"fwmark check without port", "virtual_server \"m\" {\n  fwmark = 1\n  health_check {\n    type = \"tcp\"\n  }\n  real_server \"r\" {\n    address = \"192.168.0.1\"\n  }\n}\n", []string{"3:3 Health check without a port"}},
 		{"pulse without primary", "pulse {\n  backup = \"10.0.0.2\"\n}\n", []string{"1:1 Missing primary"}},
@@ -214,17 +237,7 @@ func TestExtrasRules(t *testing.T) {
 		{"pulse key file", "pulse {\n  primary = \"10.0.0.1\"\n  key_file = \"pulse.key\"\n}\n", []string{"3:14 Key file path not absolute"}},
 		{"nat router", "pulse {\n  primary = \"10.0.0.1\"\n  nat_router {\n    device = \"eth1:1\"\n  }\n}\n", []string{"3:3 Missing NAT router address"}},
 		{"sync id", "pulse {\n  primary = \"10.0.0.1\"\n  sync_daemon {\n    interface = \"eth1\"\n    id = 256\n  }\n}\n", []string{"5:10 Invalid sync id"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, _, diags := Parse([]byte(tc.src), "x.hcl")
-			if got := errorsOf(diags); !slices.Equal(got, tc.want) {
-				t.Errorf("errors = %q, want %q\n%s", got, tc.want, diags)
-			}
-			if cfg != nil {
-				t.Errorf("a configuration with errors yielded settings")
-			}
-		})
-	}
+	})
 }
 
 // deadtime not above keepalive is an error only where pulse fails over on

@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 	"testing"
 
@@ -159,39 +158,23 @@ func TestKeepalivedSettingsRoundTrip(t *testing.T) {
 }
 
 func TestKeepalivedSettingsRules(t *testing.T) {
-	base := func(inner string) string {
-		return "virtual_server \"web\" {\n  address = \"10.0.0.2:80\"\n" + inner + "\n  real_server \"r1\" {\n    address = \"192.168.10.100:80\"\n  }\n}\n"
-	}
-	for _, tc := range []struct {
-		name, src string
-		want      []string
-	}{
-		{"bad digest", base("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      digest = \"abc\"\n    }\n  }"), []string{"7:16 Invalid digest"}},
-		{"url without path", base("  health_check {\n    type = \"http\"\n    url {\n      status = [200]\n    }\n  }"), []string{"5:5 Missing url path"}},
-		{"url bad status", base("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      status = [200, 700]\n    }\n  }"), []string{"7:16 Invalid HTTP status"}},
-		{"second url bad path", base("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n    }\n    url {\n      path = \"x\"\n    }\n  }"), []string{"9:14 Invalid HTTP path"}},
-		{"path beside urls", base("  health_check {\n    type = \"http\"\n    path = \"/\"\n    url {\n      path = \"/\"\n    }\n  }"), []string{"5:12 Setting beside url blocks"}},
-		{"url in a tcp check", base("  health_check {\n    type = \"tcp\"\n    url {\n      path = \"/\"\n    }\n  }"), []string{"5:5 Attribute not used by this check"}},
-		{"misspelt url attribute", base("  health_check {\n    type = \"http\"\n    url {\n      pth = \"/\"\n    }\n  }"), []string{"5:5 Missing url path", "6:7 Unsupported argument"}},
-		{"url with a label", base("  health_check {\n    type = \"http\"\n    url \"x\" {\n      path = \"/\"\n    }\n  }"), []string{"5:9 Extraneous label for url"}},
-		{"bad alpha", base("  health_check {\n    type = \"tcp\"\n    alpha = \"yes\"\n  }"), []string{"5:14 Unsuitable value type"}},
-		{"dynamic with expect", base("  health_check {\n    type = \"exec\"\n    program = \"/bin/x\"\n    dynamic = true\n    expect = \"OK\"\n  }"), []string{"6:15 Conflicting exec results"}},
-		{"bad helo", base("  health_check {\n    type = \"smtp\"\n    helo_name = \"a b\"\n  }"), []string{"5:17 Invalid HELO name"}},
-		{"bad quorum", base("  quorum = -1"), []string{"3:12 Invalid quorum"}},
-		{"backwards range", base("  health_check {\n    type = \"http\"\n    status = [200, \"299-200\"]\n  }"), []string{"5:20 Invalid range"}},
-		{"not a range", base("  health_check {\n    type = \"http\"\n    status = [\"2xx\"]\n  }"), []string{"5:15 Invalid range"}},
-		{"huge range", base("  health_check {\n    type = \"http\"\n    status = [\"0-99999999\"]\n  }"), []string{"5:15 Invalid range"}},
-		{"range past 599", base("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      status = [\"590-610\"]\n    }\n  }"), []string{"7:16 Invalid HTTP status"}},
-		{"hysteresis alone", base("  hysteresis = 2"), []string{"3:16 Hysteresis without a quorum"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, _, diags := Parse([]byte(tc.src), "x.hcl")
-			if got := errorsOf(diags); !slices.Equal(got, tc.want) {
-				t.Errorf("errors = %q, want %q\n%s", got, tc.want, diags)
-			}
-			if cfg != nil {
-				t.Errorf("a configuration with errors yielded settings")
-			}
-		})
-	}
+	checkRules(t, []ruleCase{
+		{"bad digest", webWith("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      digest = \"abc\"\n    }\n  }"), []string{"7:16 Invalid digest"}},
+		{"url without path", webWith("  health_check {\n    type = \"http\"\n    url {\n      status = [200]\n    }\n  }"), []string{"5:5 Missing url path"}},
+		{"url bad status", webWith("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      status = [200, 700]\n    }\n  }"), []string{"7:16 Invalid HTTP status"}},
+		{"second url bad path", webWith("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n    }\n    url {\n      path = \"x\"\n    }\n  }"), []string{"9:14 Invalid HTTP path"}},
+		{"path beside urls", webWith("  health_check {\n    type = \"http\"\n    path = \"/\"\n    url {\n      path = \"/\"\n    }\n  }"), []string{"5:12 Setting beside url blocks"}},
+		{"url in a tcp check", webWith("  health_check {\n    type = \"tcp\"\n    url {\n      path = \"/\"\n    }\n  }"), []string{"5:5 Attribute not used by this check"}},
+		{"misspelt url attribute", webWith("  health_check {\n    type = \"http\"\n    url {\n      pth = \"/\"\n    }\n  }"), []string{"5:5 Missing url path", "6:7 Unsupported argument"}},
+		{"url with a label", webWith("  health_check {\n    type = \"http\"\n    url \"x\" {\n      path = \"/\"\n    }\n  }"), []string{"5:9 Extraneous label for url"}},
+		{"bad alpha", webWith("  health_check {\n    type = \"tcp\"\n    alpha = \"yes\"\n  }"), []string{"5:14 Unsuitable value type"}},
+		{"dynamic with expect", webWith("  health_check {\n    type = \"exec\"\n    program = \"/bin/x\"\n    dynamic = true\n    expect = \"OK\"\n  }"), []string{"6:15 Conflicting exec results"}},
+		{"bad helo", webWith("  health_check {\n    type = \"smtp\"\n    helo_name = \"a b\"\n  }"), []string{"5:17 Invalid HELO name"}},
+		{"bad quorum", webWith("  quorum = -1"), []string{"3:12 Invalid quorum"}},
+		{"backwards range", webWith("  health_check {\n    type = \"http\"\n    status = [200, \"299-200\"]\n  }"), []string{"5:20 Invalid range"}},
+		{"not a range", webWith("  health_check {\n    type = \"http\"\n    status = [\"2xx\"]\n  }"), []string{"5:15 Invalid range"}},
+		{"huge range", webWith("  health_check {\n    type = \"http\"\n    status = [\"0-99999999\"]\n  }"), []string{"5:15 Invalid range"}},
+		{"range past 599", webWith("  health_check {\n    type = \"http\"\n    url {\n      path = \"/\"\n      status = [\"590-610\"]\n    }\n  }"), []string{"7:16 Invalid HTTP status"}},
+		{"hysteresis alone", webWith("  hysteresis = 2"), []string{"3:16 Hysteresis without a quorum"}},
+	})
 }
