@@ -65,7 +65,7 @@ var vrrpNotes = func() map[string]string {
 		"virtual_ipaddress_excluded", "virtual_routes", "virtual_rules", "promote_secondaries", "no_virtual_ipaddress")
 	add("is a script keepalived runs on a VRRP state change lvsctl's pulse has no hook for (it has active_cmd and inactive_cmd).",
 		"notify_fault", "notify_stop", "notify_deleted", "notify")
-	add("is keepalived's e-mail alert; lvsctl sends no mail (use its logs or metrics for alerting).", "smtp_alert")
+	add(smtpAlertNote, "smtp_alert")
 	add("identifies the VRRP router; lvsctl's pulse pair is identified by its addresses and heartbeat key, so it has no equivalent.", "virtual_router_id")
 	return m
 }()

@@ -42,6 +42,9 @@ type timing struct {
 }
 
 // merged returns t with the unset settings taken from parent.
+// smtpAlertNote is the note on smtp_alert, wherever keepalived takes it.
+const smtpAlertNote = "is keepalived's e-mail alert; lvsctl sends no mail (use its logs or metrics for alerting)."
+
 func (t timing) merged(parent timing) timing {
 	pick := func(a, b *time.Duration) *time.Duration {
 		if a != nil {
@@ -363,7 +366,7 @@ func (c *conv) vsKey(vs *vsSpec, k *Node, later func(*Node, string)) bool {
 		}
 	case "smtp_alert":
 		if c.args(k, 0, 1) {
-			later(k, "is keepalived's e-mail alert; lvsctl sends no mail (use its logs or metrics for alerting).")
+			later(k, smtpAlertNote)
 		}
 	case "snmp_name":
 		if c.args(k, 1, 1) {
@@ -575,7 +578,7 @@ func (c *conv) realServer(vs *vsSpec, k *Node) *rsSpec {
 			}
 		case "smtp_alert":
 			if c.args(r, 0, 1) {
-				later(r, "is keepalived's e-mail alert; lvsctl sends no mail (use its logs or metrics for alerting).")
+				later(r, smtpAlertNote)
 			}
 		case "snmp_name":
 			if c.args(r, 1, 1) {
