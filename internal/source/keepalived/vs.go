@@ -41,10 +41,10 @@ type timing struct {
 	virtualhost                                         *string
 }
 
-// merged returns t with the unset settings taken from parent.
 // smtpAlertNote is the note on smtp_alert, wherever keepalived takes it.
 const smtpAlertNote = "is keepalived's e-mail alert; lvsctl sends no mail (use its logs or metrics for alerting)."
 
+// merged returns t with the unset settings taken from parent.
 func (t timing) merged(parent timing) timing {
 	pick := func(a, b *time.Duration) *time.Duration {
 		if a != nil {
