@@ -3,8 +3,8 @@ package lvs_test
 import (
 	"testing"
 
+	"github.com/lvsctl/lvsctl/internal/lvstest"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/lvs/lvstest"
 )
 
 // The sample table sets every field of ServiceOpts and DestOpts in one

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsctl/lvsctl/internal/lvstest"
 	"github.com/lvsctl/lvsctl/internal/plan"
 	"github.com/lvsctl/lvsctl/internal/source/config"
 	"github.com/lvsctl/lvsctl/kernel"
 	"github.com/lvsctl/lvsctl/lvs"
-	"github.com/lvsctl/lvsctl/lvs/lvstest"
 )
 
 func aport(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
